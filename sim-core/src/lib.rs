@@ -6,8 +6,17 @@
 //! the event index and the time if it exceeds a limit. sim-core never reads the wall clock, spawns
 //! threads or touches the filesystem.
 
+pub mod determinism;
+pub mod engine;
+pub mod hold;
+pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod trace;
 
+pub use determinism::{DeterminismError, Divergence, check_determinism};
+pub use engine::{Engine, LimitKind, Limits, Model, Outbox, RunError, RunStats};
+pub use queue::{EventId, EventQueue};
 pub use rng::{Seed, Stream};
 pub use time::{SimDuration, SimTime};
+pub use trace::{StableHasher, TraceMode, TraceSummary, stable_hash};
