@@ -7,6 +7,7 @@
 //! threads or touches the filesystem.
 
 pub mod determinism;
+pub mod dist;
 pub mod engine;
 pub mod hold;
 pub mod queue;
@@ -14,6 +15,7 @@ pub mod rng;
 pub mod time;
 pub mod trace;
 
+pub use dist::Dist;
 pub use determinism::{DeterminismError, Divergence, check_determinism};
 pub use engine::{Engine, LimitKind, Limits, Model, Outbox, RunError, RunStats};
 pub use queue::{EventId, EventQueue};
