@@ -10,14 +10,16 @@ pub mod determinism;
 pub mod dist;
 pub mod engine;
 pub mod hold;
+pub mod metrics;
 pub mod queue;
 pub mod rng;
 pub mod time;
 pub mod trace;
 
-pub use dist::Dist;
 pub use determinism::{DeterminismError, Divergence, check_determinism};
+pub use dist::Dist;
 pub use engine::{Engine, LimitKind, Limits, Model, Outbox, RunError, RunStats};
+pub use metrics::{Counter, CounterSeries, GaugeSeries, Histogram, MeanSeries};
 pub use queue::{EventId, EventQueue};
 pub use rng::{Seed, Stream};
 pub use time::{SimDuration, SimTime};
