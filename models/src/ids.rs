@@ -12,6 +12,9 @@ macro_rules! index_id {
             pub fn new(index: usize) -> Self {
                 $name(<$inner>::try_from(index).expect(concat!(stringify!($name), " index out of range")))
             }
+            pub const fn from_raw(raw: $inner) -> Self {
+                $name(raw)
+            }
             pub fn index(self) -> usize {
                 self.0 as usize
             }

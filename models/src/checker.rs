@@ -1,0 +1,308 @@
+//! The consistency checker: the version tree of every key, and the verdicts DESIGN.md defines.
+//!
+//! Every write is a version whose parent is the version the writing replica held when it wrote.
+//! The checker keeps the tree of *live* versions only, with reference counts:
+//!
+//! - a **hold** is anything that can still make a version the final one or the parent of a future
+//!   write: a replica whose current version it is, a replication message carrying it, a request
+//!   waiting for its response, a read that must later be compared with it;
+//! - a version with no hold and no live child is **dead**: nothing can ever descend from it, so it is
+//!   neither the final version nor an ancestor of it; if it was acknowledged, it is a lost write;
+//! - the root of a key's tree with no hold and exactly one live child has **survived**: every live
+//!   version, hence every future one, descends from that child, so the root is an ancestor of the
+//!   final version whatever happens next, and it is dropped.
+//!
+//! Both rules are decided the moment they become true, so memory grows with the versions still in
+//! flight, never with the number of writes in the run. Each key starts from a genesis version (the
+//! item not yet written), held by every replica, so a key's live versions always form one tree.
+
+use std::collections::BTreeMap;
+
+use sim_core::SimTime;
+
+use crate::ids::{Key, RegionId, StoreId, WriteId};
+
+/// How a dead version is accounted, when it was acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LossCause {
+    /// Overwritten by a concurrent write that won last-writer-wins.
+    LastWriterWins,
+}
+
+/// A lost write, as the report lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LostWrite {
+    pub write: WriteId,
+    pub store: StoreId,
+    pub key: Key,
+    pub region: RegionId,
+    pub acked_at: SimTime,
+    pub lost_at: SimTime,
+    pub cause: LossCause,
+}
+
+#[derive(Clone, Debug)]
+struct Version {
+    key: Key,
+    parent: Option<WriteId>,
+    children: Vec<WriteId>,
+    holds: u32,
+    /// The Region that took the write; `None` for a genesis version.
+    region: Option<RegionId>,
+    acked_at: Option<SimTime>,
+}
+
+/// The live version trees of one store.
+#[derive(Clone, Debug)]
+pub struct VersionTree {
+    store: StoreId,
+    replicas: u32,
+    versions: BTreeMap<WriteId, Version>,
+    /// The genesis version and root of every key touched so far.
+    roots: BTreeMap<Key, WriteId>,
+    lost: Vec<LostWrite>,
+    /// Versions settled as survivors, acknowledged or not.
+    survived: u64,
+    /// The largest number of live versions held at once, for the memory report.
+    live_max: usize,
+}
+
+impl VersionTree {
+    /// A tree for a store with `replicas` replicas (each holds every key's genesis version).
+    pub fn new(store: StoreId, replicas: u32) -> Self {
+        VersionTree {
+            store,
+            replicas,
+            versions: BTreeMap::new(),
+            roots: BTreeMap::new(),
+            lost: Vec::new(),
+            survived: 0,
+            live_max: 0,
+        }
+    }
+
+    /// The genesis version of `key`, created on first touch with one hold per replica. `fresh` is
+    /// the id to use if it must be created; returns whether it was used.
+    pub fn genesis(&mut self, key: Key, fresh: WriteId) -> (WriteId, bool) {
+        if let Some(&root) = self.roots.get(&key) {
+            return (root, false);
+        }
+        let v = Version { key, parent: None, children: Vec::new(), holds: self.replicas, region: None, acked_at: None };
+        self.versions.insert(fresh, v);
+        self.roots.insert(key, fresh);
+        (fresh, true)
+    }
+
+    /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
+    pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
+        let key = self.get(parent).key;
+        self.get_mut(parent).children.push(id);
+        let v = Version { key, parent: Some(parent), children: Vec::new(), holds, region: Some(region), acked_at: None };
+        let previous = self.versions.insert(id, v);
+        assert!(previous.is_none(), "write {id:?} was created twice");
+        self.live_max = self.live_max.max(self.versions.len());
+    }
+
+    pub fn acquire(&mut self, id: WriteId) {
+        self.get_mut(id).holds += 1;
+    }
+
+    /// Drops one hold on `id` at `now`, settling whatever that decides.
+    pub fn release(&mut self, id: WriteId, now: SimTime) {
+        let v = self.get_mut(id);
+        assert!(v.holds > 0, "released a hold on {id:?} that had none");
+        v.holds -= 1;
+        let key = v.key;
+        self.collect(id, now);
+        self.prune_root(key);
+    }
+
+    /// Marks `id` acknowledged to its client at `at`. The caller must hold it.
+    pub fn acknowledge(&mut self, id: WriteId, at: SimTime) {
+        self.get_mut(id).acked_at = Some(at);
+    }
+
+    pub fn acked_at(&self, id: WriteId) -> Option<SimTime> {
+        self.get(id).acked_at
+    }
+
+    /// Whether `descendant` is `ancestor` or descends from it. Both must be live (held).
+    pub fn descends_from(&self, descendant: WriteId, ancestor: WriteId) -> bool {
+        let mut cursor = Some(descendant);
+        while let Some(id) = cursor {
+            if id == ancestor {
+                return true;
+            }
+            cursor = self.get(id).parent;
+        }
+        false
+    }
+
+    /// The lost writes found so far, in the order they were decided.
+    pub fn lost(&self) -> &[LostWrite] {
+        &self.lost
+    }
+    pub fn survived(&self) -> u64 {
+        self.survived
+    }
+    pub fn live(&self) -> usize {
+        self.versions.len()
+    }
+    pub fn live_max(&self) -> usize {
+        self.live_max
+    }
+
+    fn get(&self, id: WriteId) -> &Version {
+        self.versions.get(&id).unwrap_or_else(|| panic!("version {id:?} is not live in store {:?}", self.store))
+    }
+    fn get_mut(&mut self, id: WriteId) -> &mut Version {
+        let store = self.store;
+        self.versions.get_mut(&id).unwrap_or_else(|| panic!("version {id:?} is not live in store {store:?}"))
+    }
+
+    /// Removes `id` and then its ancestors while they are dead.
+    fn collect(&mut self, mut id: WriteId, now: SimTime) {
+        loop {
+            let v = self.get(id);
+            if v.holds > 0 || !v.children.is_empty() {
+                return;
+            }
+            let v = self.versions.remove(&id).expect("checked live above");
+            if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
+                self.lost.push(LostWrite {
+                    write: id,
+                    store: self.store,
+                    key: v.key,
+                    region,
+                    acked_at,
+                    lost_at: now,
+                    cause: LossCause::LastWriterWins,
+                });
+            }
+            let Some(parent) = v.parent else {
+                // A dead genesis: every replica let go of the key. Forget it.
+                self.roots.remove(&v.key);
+                return;
+            };
+            let p = self.get_mut(parent);
+            p.children.retain(|&c| c != id);
+            id = parent;
+        }
+    }
+
+    /// Drops roots that have survived: no hold and a single live child.
+    fn prune_root(&mut self, key: Key) {
+        while let Some(&root) = self.roots.get(&key) {
+            let v = self.get(root);
+            if v.holds > 0 || v.children.len() != 1 {
+                return;
+            }
+            let child = v.children[0];
+            self.versions.remove(&root);
+            self.survived += 1;
+            self.get_mut(child).parent = None;
+            self.roots.insert(key, child);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EAST: RegionId = RegionId::from_raw(0);
+    const WEST: RegionId = RegionId::from_raw(1);
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_nanos(ms * 1_000_000)
+    }
+
+    /// Two replicas; both write the same key concurrently on top of genesis; the west write wins
+    /// everywhere. The east write was acknowledged, so it is lost; genesis and the west write are
+    /// settled and memory returns to the final version alone.
+    #[test]
+    fn concurrent_acknowledged_write_that_loses_is_lost() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        // East writes w1: east replica moves from g to w1 (one hold for the replica, one for the
+        // message to west). West writes w2 likewise.
+        tree.create(WriteId(1), g, EAST, 2);
+        tree.release(g, t(0));
+        tree.create(WriteId(2), g, WEST, 2);
+        tree.release(g, t(0));
+        tree.acknowledge(WriteId(1), t(5));
+        tree.acknowledge(WriteId(2), t(5));
+        // w2 reaches east and wins: east drops w1, the message's hold on w2 moves into the replica.
+        tree.release(WriteId(1), t(40));
+        // w1 reaches west and loses: its message's hold is dropped. w1 is now dead.
+        tree.release(WriteId(1), t(41));
+        assert_eq!(tree.lost().len(), 1);
+        assert_eq!(tree.lost()[0].write, WriteId(1));
+        assert_eq!(tree.lost()[0].lost_at, t(41));
+        // Genesis had one live child left (w2) and no hold: survived and pruned.
+        assert_eq!(tree.live(), 1);
+        assert_eq!(tree.survived(), 1);
+    }
+
+    /// A write observed by another write that later lost: w1 <- w2 (w2 observed w1), and w3
+    /// concurrent with w2 wins. w2 is lost; w1 is lost too, since nothing that survives observed it.
+    #[test]
+    fn a_write_observed_only_by_a_loser_is_lost_too() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(7), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 2); // east replica + message to west
+        tree.release(g, t(0));
+        tree.acknowledge(WriteId(1), t(1));
+        tree.create(WriteId(2), WriteId(1), EAST, 2); // east writes again on top of w1
+        tree.release(WriteId(1), t(2)); // east replica leaves w1
+        tree.acknowledge(WriteId(2), t(3));
+        tree.create(WriteId(3), g, WEST, 2); // west, not having seen w1, writes w3 with a later clock
+        tree.release(g, t(4));
+        tree.acknowledge(WriteId(3), t(5));
+        // w1 reaches west, loses to w3 (later timestamp): message hold dropped. w1 still has the
+        // live child w2.
+        tree.release(WriteId(1), t(30));
+        assert!(tree.lost().is_empty());
+        // w3 reaches east and wins over w2: east releases w2. w2's message to west also loses.
+        tree.release(WriteId(2), t(31));
+        tree.release(WriteId(2), t(32));
+        let lost: Vec<WriteId> = tree.lost().iter().map(|l| l.write).collect();
+        assert_eq!(lost, vec![WriteId(2), WriteId(1)]);
+        assert_eq!(tree.live(), 1, "only w3 is left");
+    }
+
+    /// A version that a later surviving write observed is an ancestor of the final one: not lost.
+    #[test]
+    fn an_ancestor_of_the_final_version_survives() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 2);
+        tree.release(g, t(0));
+        tree.acknowledge(WriteId(1), t(1));
+        tree.release(WriteId(1), t(30)); // the message reaches west and wins: west drops genesis...
+        tree.release(g, t(30));
+        tree.acquire(WriteId(1)); // ...and west now holds w1
+        tree.create(WriteId(2), WriteId(1), WEST, 2);
+        tree.release(WriteId(1), t(40));
+        tree.release(WriteId(1), t(70)); // w2 reaches east, east drops w1
+        tree.release(WriteId(2), t(70)); // the message's hold moves into east (acquire + release)
+        tree.acquire(WriteId(2));
+        assert!(tree.lost().is_empty());
+        assert_eq!(tree.survived(), 2, "genesis and w1 are settled");
+        assert_eq!(tree.live(), 1);
+    }
+
+    #[test]
+    fn descends_from_follows_parents() {
+        let mut tree = VersionTree::new(StoreId::new(0), 1);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 1);
+        tree.create(WriteId(2), WriteId(1), EAST, 1);
+        tree.create(WriteId(3), g, WEST, 1);
+        assert!(tree.descends_from(WriteId(2), g));
+        assert!(tree.descends_from(WriteId(2), WriteId(1)));
+        assert!(tree.descends_from(WriteId(2), WriteId(2)));
+        assert!(!tree.descends_from(WriteId(3), WriteId(1)));
+        assert!(!tree.descends_from(WriteId(1), WriteId(2)));
+    }
+}
