@@ -27,6 +27,8 @@ use crate::ids::{Key, RegionId, StoreId, WriteId};
 pub enum LossCause {
     /// Overwritten by a concurrent write that won last-writer-wins.
     LastWriterWins,
+    /// Held only by a Region that never came back (a permanent outage).
+    RegionNeverReturned,
 }
 
 /// A lost write, as the report lists it.
@@ -107,14 +109,25 @@ impl VersionTree {
         self.get_mut(id).holds += 1;
     }
 
-    /// Drops one hold on `id` at `now`, settling whatever that decides.
+    /// Drops one hold on `id` at `now`, settling whatever that decides; an acknowledged version
+    /// that dies is lost to last-writer-wins.
     pub fn release(&mut self, id: WriteId, now: SimTime) {
+        self.release_as(id, now, LossCause::LastWriterWins);
+    }
+
+    /// As [`VersionTree::release`], naming the cause of any loss it decides.
+    pub fn release_as(&mut self, id: WriteId, now: SimTime, cause: LossCause) {
         let v = self.get_mut(id);
         assert!(v.holds > 0, "released a hold on {id:?} that had none");
         v.holds -= 1;
         let key = v.key;
-        self.collect(id, now);
+        self.collect(id, now, cause);
         self.prune_root(key);
+    }
+
+    /// The root of `key`'s live tree: the version every replica that never wrote the key holds.
+    pub fn root(&self, key: Key) -> Option<WriteId> {
+        self.roots.get(&key).copied()
     }
 
     /// Marks `id` acknowledged to its client at `at`. The caller must hold it.
@@ -161,7 +174,7 @@ impl VersionTree {
     }
 
     /// Removes `id` and then its ancestors while they are dead.
-    fn collect(&mut self, mut id: WriteId, now: SimTime) {
+    fn collect(&mut self, mut id: WriteId, now: SimTime, cause: LossCause) {
         loop {
             let v = self.get(id);
             if v.holds > 0 || !v.children.is_empty() {
@@ -176,7 +189,7 @@ impl VersionTree {
                     region,
                     acked_at,
                     lost_at: now,
-                    cause: LossCause::LastWriterWins,
+                    cause,
                 });
             }
             let Some(parent) = v.parent else {

@@ -1,0 +1,247 @@
+//! A DynamoDB global table in multi-Region eventual consistency (MREC).
+//!
+//! Each replica Region keeps the current version of every item it has seen. A write lands on the
+//! local replica at once and is shipped asynchronously to every other replica; a replica applies a
+//! shipped version only if its timestamp is later than the version it holds (last writer wins per
+//! item, ties broken by Region id, so every replica makes the same choice and they converge).
+//! The table also keeps the consistency checker's [`VersionTree`] up to date: every replica's
+//! current version, shipment in flight and pending response is a hold on the version it names.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Dist, SimDuration, SimTime, Stream};
+
+use crate::checker::{LossCause, VersionTree};
+use crate::config::StoreConfig;
+use crate::ids::{Key, RegionId, StoreId, WriteId};
+use crate::report::Recorder;
+
+/// A last-writer-wins timestamp: the writing Region's clock, then its id as the tie-break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    pub nanos: u64,
+    pub region: RegionId,
+}
+
+impl Stamp {
+    /// The stamp of a write by `region` at clock reading `nanos` over a version stamped `current`.
+    /// A local write always replaces the local item, so its stamp must beat the one it replaces, or
+    /// the replicas that receive both would keep the older one and diverge from this one; when the
+    /// clock reads earlier (a version stamped by a Region whose clock runs ahead), the stamp is
+    /// moved just past `current`.
+    fn for_write(nanos: u64, region: RegionId, current: Option<Stamp>) -> Stamp {
+        let own = Stamp { nanos, region };
+        match current {
+            Some(c) if c >= own => Stamp { nanos: c.nanos + 1, region },
+            _ => own,
+        }
+    }
+}
+
+/// A write on its way to the other replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shipment {
+    pub write: WriteId,
+    pub key: Key,
+    pub stamp: Stamp,
+    pub committed_at: SimTime,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    write: WriteId,
+    stamp: Stamp,
+}
+
+/// The replicas of one table, and its checker state.
+pub struct Table {
+    id: StoreId,
+    replica_of: Vec<bool>,
+    /// Per Region (by index): the items of its replica; empty where the table has no replica.
+    items: Vec<BTreeMap<Key, Item>>,
+    tree: VersionTree,
+    newest_acked: BTreeMap<Key, WriteId>,
+    held_outgoing: Vec<Vec<Shipment>>,
+    held_incoming: Vec<Vec<Shipment>>,
+    replication_delay: Dist,
+    replication: Stream,
+    /// Genesis versions take ids from the top of the id space, writes from the bottom.
+    next_genesis: u64,
+    divergent_keys: u64,
+}
+
+impl Table {
+    pub fn new(id: StoreId, config: &StoreConfig, regions: usize, replication: Stream) -> Self {
+        let mut replica_of = vec![false; regions];
+        for r in &config.regions {
+            replica_of[r.index()] = true;
+        }
+        Table {
+            id,
+            replica_of,
+            items: vec![BTreeMap::new(); regions],
+            tree: VersionTree::new(id, config.regions.len() as u32),
+            newest_acked: BTreeMap::new(),
+            held_outgoing: vec![Vec::new(); regions],
+            held_incoming: vec![Vec::new(); regions],
+            replication_delay: config.replication_delay.clone(),
+            replication,
+            next_genesis: u64::MAX,
+            divergent_keys: 0,
+        }
+    }
+
+    pub fn id(&self) -> StoreId {
+        self.id
+    }
+    pub fn tree(&self) -> &VersionTree {
+        &self.tree
+    }
+    pub fn is_replica(&self, region: RegionId) -> bool {
+        self.replica_of[region.index()]
+    }
+    /// Keys whose replicas had not converged when the run finished.
+    pub fn divergent_keys(&self) -> u64 {
+        self.divergent_keys
+    }
+
+    /// The version `region`'s replica holds for `key`, creating the key's genesis if it is new.
+    fn current(&mut self, region: RegionId, key: Key) -> (WriteId, Option<Stamp>) {
+        if let Some(item) = self.items[region.index()].get(&key) {
+            return (item.write, Some(item.stamp));
+        }
+        let (genesis, used) = self.tree.genesis(key, WriteId(self.next_genesis));
+        if used {
+            self.next_genesis -= 1;
+        }
+        (genesis, None)
+    }
+
+    /// A client write taken by `region` at `now`. Returns the shipment and when the Region's
+    /// pipeline ships it (the replication delay).
+    pub fn write_local(&mut self, now: SimTime, region: RegionId, key: Key, write: WriteId) -> (SimDuration, Shipment) {
+        debug_assert!(self.is_replica(region), "writes go to a replica Region");
+        let (parent, parent_stamp) = self.current(region, key);
+        let stamp = Stamp::for_write(now.as_nanos(), region, parent_stamp);
+        // Holds: the local replica, the shipment, the response on its way to the client.
+        self.tree.create(write, parent, region, 3);
+        self.tree.release(parent, now);
+        self.items[region.index()].insert(key, Item { write, stamp });
+        let delay = self.replication_delay.sample_duration(&mut self.replication);
+        (delay, Shipment { write, key, stamp, committed_at: now })
+    }
+
+    /// A read of `key` at `region` at `now`, for a read that began at `began` when `newest_acked`
+    /// (held by the caller, released here) was the newest acknowledged write. Returns how stale the
+    /// answer is, if it is stale.
+    pub fn read_local(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        key: Key,
+        began: SimTime,
+        newest_acked: Option<WriteId>,
+    ) -> Option<SimDuration> {
+        let newest = newest_acked?;
+        let (returned, _) = self.current(region, key);
+        let fresh = self.tree.descends_from(returned, newest);
+        let acked_at = self.tree.acked_at(newest).expect("the newest acknowledged write was acknowledged");
+        self.tree.release(newest, now);
+        if fresh { None } else { Some(began.saturating_since(acked_at)) }
+    }
+
+    /// Takes a hold on the newest write acknowledged for `key`, for a read beginning now.
+    pub fn snapshot_newest_acked(&mut self, key: Key) -> Option<WriteId> {
+        let newest = *self.newest_acked.get(&key)?;
+        self.tree.acquire(newest);
+        Some(newest)
+    }
+
+    /// The client received the acknowledgement of `write`. The response's hold becomes the hold of
+    /// "newest acknowledged write of the key".
+    pub fn acknowledge(&mut self, now: SimTime, key: Key, write: WriteId) {
+        self.tree.acknowledge(write, now);
+        if let Some(previous) = self.newest_acked.insert(key, write) {
+            self.tree.release(previous, now);
+        }
+    }
+
+    pub fn release(&mut self, write: WriteId, now: SimTime) {
+        self.tree.release(write, now);
+    }
+
+    /// The pipeline of `from` ships `shipment`: one hold per destination replaces the shipment's.
+    pub fn ship(&mut self, now: SimTime, shipment: &Shipment, from: RegionId) -> Vec<RegionId> {
+        let targets: Vec<RegionId> =
+            (0..self.replica_of.len()).map(RegionId::new).filter(|&r| r != from && self.is_replica(r)).collect();
+        for _ in &targets {
+            self.tree.acquire(shipment.write);
+        }
+        self.tree.release(shipment.write, now);
+        targets
+    }
+
+    /// A shipped version reaches the replica in `to`: last writer wins.
+    pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
+        recorder.replication_applied(now, to, now - shipment.committed_at);
+        let (current, current_stamp) = self.current(to, shipment.key);
+        let wins = current_stamp.is_none_or(|s| shipment.stamp > s);
+        if wins {
+            self.items[to.index()].insert(shipment.key, Item { write: shipment.write, stamp: shipment.stamp });
+            // The shipment's hold becomes the replica's; the replica lets go of its old version.
+            self.tree.release(current, now);
+        } else {
+            self.tree.release(shipment.write, now);
+        }
+    }
+
+    pub fn hold_outgoing(&mut self, from: RegionId, shipment: Shipment) {
+        self.held_outgoing[from.index()].push(shipment);
+    }
+    pub fn hold_incoming(&mut self, to: RegionId, shipment: Shipment) {
+        self.held_incoming[to.index()].push(shipment);
+    }
+    /// What waited for `region` to come back: (to ship from it, to apply in it).
+    pub fn take_held(&mut self, region: RegionId) -> (Vec<Shipment>, Vec<Shipment>) {
+        (
+            std::mem::take(&mut self.held_outgoing[region.index()]),
+            std::mem::take(&mut self.held_incoming[region.index()]),
+        )
+    }
+
+    /// The end of the drain phase. `down[r]` marks Regions that never came back: their replicas,
+    /// and the shipments they never sent, are gone. Then counts divergent keys among the rest.
+    pub fn finish(&mut self, now: SimTime, down: &[bool]) {
+        for write in std::mem::take(&mut self.newest_acked).into_values() {
+            self.tree.release(write, now);
+        }
+        for (r, is_down) in down.iter().enumerate() {
+            if !*is_down {
+                continue;
+            }
+            let gone = LossCause::RegionNeverReturned;
+            for s in std::mem::take(&mut self.held_outgoing[r]) {
+                self.tree.release_as(s.write, now, gone);
+            }
+            for s in std::mem::take(&mut self.held_incoming[r]) {
+                self.tree.release_as(s.write, now, gone);
+            }
+            if self.replica_of[r] {
+                for item in std::mem::take(&mut self.items[r]).into_values() {
+                    self.tree.release_as(item.write, now, gone);
+                }
+                self.replica_of[r] = false;
+            }
+        }
+        self.divergent_keys = self.count_divergent();
+    }
+
+    fn count_divergent(&self) -> u64 {
+        let replicas: Vec<usize> = (0..self.replica_of.len()).filter(|&r| self.replica_of[r]).collect();
+        let mut keys: Vec<Key> = replicas.iter().flat_map(|&r| self.items[r].keys().copied()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let held = |r: usize, k: &Key| self.items[r].get(k).map(|i| i.write);
+        keys.iter().filter(|k| replicas.windows(2).any(|w| held(w[0], k) != held(w[1], k))).count() as u64
+    }
+}
