@@ -6,8 +6,10 @@
 //! the event index and the time if it exceeds a limit. sim-core never reads the wall clock, spawns
 //! threads or touches the filesystem.
 
+pub mod dist;
 pub mod rng;
 pub mod time;
 
+pub use dist::Dist;
 pub use rng::{Seed, Stream};
 pub use time::{SimDuration, SimTime};

@@ -149,7 +149,8 @@ mod tests {
         assert_eq!(fnv1a64(b"clients"), 0x6a29_dc28_8050_0ef7, "FNV-1a of \"clients\", computed independently");
     }
 
-    const GOLDEN_CLIENTS_0X2A: [u64; 4] = [364611499758914759, 14238896850629342460, 13308883945186444292, 8590900882173377486];
+    const GOLDEN_CLIENTS_0X2A: [u64; 4] =
+        [364611499758914759, 14238896850629342460, 13308883945186444292, 8590900882173377486];
 
     #[test]
     fn streams_are_independent_of_each_other_and_of_creation_order() {
