@@ -99,7 +99,8 @@ impl VersionTree {
     pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
         let key = self.get(parent).key;
         self.get_mut(parent).children.push(id);
-        let v = Version { key, parent: Some(parent), children: Vec::new(), holds, region: Some(region), acked_at: None };
+        let v =
+            Version { key, parent: Some(parent), children: Vec::new(), holds, region: Some(region), acked_at: None };
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.versions.len());

@@ -18,6 +18,8 @@ pub struct WorldConfig {
     pub duration: SimDuration,
     /// The drain phase may last at most this long; a run still busy after it ends with an error.
     pub drain_max: SimDuration,
+    /// A run that fires more events than this ends with an error (a guard against a runaway model).
+    pub max_events: u64,
     /// Width of one time-series row.
     pub metrics_interval: SimDuration,
     pub stores: Vec<StoreConfig>,

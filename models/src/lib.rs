@@ -1,1 +1,13 @@
-//! placeholder
+//! mrsim's world: Regions and links, clients, data stores and their replication, faults, and the
+//! consistency checker, as sans-IO state machines on top of sim-core. Nothing here reads files,
+//! the wall clock or the environment, spawns threads, or iterates a hash map: a run is a pure
+//! function of its configuration and seed.
+
+pub mod checker;
+pub mod config;
+pub mod ids;
+pub mod mrec;
+pub mod report;
+pub mod run;
+pub mod topology;
+pub mod world;

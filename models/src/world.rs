@@ -14,22 +14,42 @@ use sim_core::{EventId, Model, Outbox, SimTime, Stream};
 
 use crate::config::{FaultKind, KeyChoice, WorldConfig};
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
-use crate::mrec::{Stamp, Table};
+use crate::mrec::{Shipment, Table};
 use crate::report::Recorder;
 
 /// Everything that can happen in the world.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum Event {
     /// A client of the population sends its next request.
-    ClientRequestSent { population: PopulationId },
-    RequestArrivedAtRegion { request: RequestId },
-    ResponseArrivedAtClient { request: RequestId },
-    RequestTimedOut { request: RequestId },
+    ClientRequestSent {
+        population: PopulationId,
+    },
+    RequestArrivedAtRegion {
+        request: RequestId,
+    },
+    ResponseArrivedAtClient {
+        request: RequestId,
+    },
+    RequestTimedOut {
+        request: RequestId,
+    },
     /// The writing Region's replication pipeline ships a write to the other replicas.
-    ReplicationShipped { store: StoreId, write: WriteId, from: RegionId },
-    ReplicationArrived { store: StoreId, write: WriteId, to: RegionId },
-    FaultStarted { fault: usize },
-    FaultHealed { fault: usize },
+    ReplicationShipped {
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+    },
+    ReplicationArrived {
+        store: StoreId,
+        shipment: Shipment,
+        to: RegionId,
+    },
+    FaultStarted {
+        fault: usize,
+    },
+    FaultHealed {
+        fault: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +103,7 @@ impl World {
     /// Builds the world and schedules its first events through `schedule`.
     pub fn new(config: WorldConfig, seed: sim_core::Seed, schedule: &mut dyn FnMut(SimTime, Event)) -> Self {
         let topology = &config.topology;
-        let populations = config
+        let populations: Vec<Population> = config
             .populations
             .iter()
             .map(|p| Population {
@@ -105,14 +125,12 @@ impl World {
             .stores
             .iter()
             .enumerate()
-            .map(|(i, s)| Table::new(StoreId::new(i), s, topology.len(), seed.stream(&format!("store/{}/replication", s.name))))
+            .map(|(i, s)| {
+                Table::new(StoreId::new(i), s, topology.len(), seed.stream(&format!("store/{}/replication", s.name)))
+            })
             .collect();
         let recorder = Recorder::new(&config);
         let outages = vec![0; topology.len()];
-        for (i, _) in config.populations.iter().enumerate() {
-            let population = PopulationId::new(i);
-            schedule(SimTime::ZERO, Event::ClientRequestSent { population });
-        }
         let fault_phase_end = SimTime::at(config.duration);
         for (fault, f) in config.faults.iter().enumerate() {
             if f.start >= fault_phase_end {
@@ -134,9 +152,20 @@ impl World {
             next_write: 0,
             recorder,
         };
-        // The first arrival of each population is one gap after time zero, not at zero.
-        world.next_write = 0;
+        // Poisson arrivals start one exponential gap after time zero, not at zero.
+        for i in 0..world.populations.len() {
+            let population = PopulationId::new(i);
+            let gap = world.arrival_gap(population);
+            schedule(SimTime::at(gap), Event::ClientRequestSent { population });
+        }
         world
+    }
+
+    /// An exponential gap with mean 1/rate: the time to the population's next request.
+    fn arrival_gap(&mut self, population: PopulationId) -> sim_core::SimDuration {
+        let rate = self.config.populations[population.index()].rate_per_sec;
+        let u = self.populations[population.index()].arrivals.next_f64_open0();
+        sim_core::SimDuration::from_secs_f64(-libm::log(u) / rate)
     }
 
     pub fn config(&self) -> &WorldConfig {
@@ -157,20 +186,19 @@ impl World {
     pub fn finish(&mut self, now: SimTime) {
         let down: Vec<bool> = self.outages.iter().map(|&n| n > 0).collect();
         for table in &mut self.tables {
-            table.finish(now, &down, &mut self.recorder);
+            table.finish(now, &down);
         }
         self.recorder.finish(now, &self.tables);
     }
 
     fn send_request(&mut self, now: SimTime, population: PopulationId, out: &mut Outbox<'_, Event>) {
-        let cfg = &self.config.populations[population.index()];
         if now >= SimTime::at(self.config.duration) {
             return;
         }
+        let gap = self.arrival_gap(population);
+        out.schedule_in(gap, Event::ClientRequestSent { population });
+        let cfg = &self.config.populations[population.index()];
         let p = &mut self.populations[population.index()];
-        // Poisson arrivals: exponential gaps with mean 1/rate.
-        let gap_secs = -libm::log(p.arrivals.next_f64_open0()) / cfg.rate_per_sec;
-        out.schedule_in(sim_core::SimDuration::from_secs_f64(gap_secs), Event::ClientRequestSent { population });
         let operation = if p.operations.chance(cfg.read_fraction) { Operation::Read } else { Operation::Write };
         let key = match cfg.keys {
             KeyChoice::Hot { count } => Key(p.operations.below(count)),
@@ -196,27 +224,24 @@ impl World {
         if !self.is_up(req.region) {
             return; // No answer: the client will time out.
         }
-        let (region, key, operation) = (req.region, req.key, req.operation);
-        let cfg = &self.config.populations[req.population.index()];
-        let store = cfg.store;
+        let (region, key, operation, population) = (req.region, req.key, req.operation, req.population);
+        let store = self.config.populations[population.index()].store;
         let answer = match operation {
             Operation::Write => {
                 let write = self.fresh_write();
-                let genesis_id = WriteId(u64::MAX - self.next_write);
-                let stamp = Stamp { nanos: now.as_nanos(), region };
-                let ship_delay = self.tables[store.index()].write_local(now, region, key, write, stamp, genesis_id);
-                out.schedule_in(ship_delay, Event::ReplicationShipped { store, write, from: region });
+                let (ship_delay, shipment) = self.tables[store.index()].write_local(now, region, key, write);
+                out.schedule_in(ship_delay, Event::ReplicationShipped { store, shipment, from: region });
                 Answer::Written { write }
             }
             Operation::Read => {
                 let req = self.pending.get_mut(&request).expect("checked above");
-                let snapshot = req.newest_acked.take();
-                let stale_by = self.tables[store.index()].read_local(now, region, key, snapshot);
+                let (snapshot, began) = (req.newest_acked.take(), req.sent_at);
+                let stale_by = self.tables[store.index()].read_local(now, region, key, began, snapshot);
                 Answer::Read { stale_by }
             }
         };
-        let population = self.pending[&request].population;
-        let delay = cfg.access_latency.sample_duration(&mut self.populations[population.index()].access);
+        let access_latency = &self.config.populations[population.index()].access_latency;
+        let delay = access_latency.sample_duration(&mut self.populations[population.index()].access);
         self.pending.get_mut(&request).expect("checked above").answer = Some(answer);
         out.schedule_in(delay, Event::ResponseArrivedAtClient { request });
     }
@@ -253,27 +278,27 @@ impl World {
         &mut self,
         now: SimTime,
         store: StoreId,
-        write: WriteId,
+        shipment: Shipment,
         from: RegionId,
         out: &mut Outbox<'_, Event>,
     ) {
         if !self.is_up(from) {
-            self.tables[store.index()].hold_outgoing(from, write);
+            self.tables[store.index()].hold_outgoing(from, shipment);
             return;
         }
-        let targets = self.tables[store.index()].ship(now, write, from);
+        let targets = self.tables[store.index()].ship(now, &shipment, from);
         for to in targets {
             let delay = self.config.topology.sample_delay(from, to, &mut self.links[from.index()][to.index()]);
-            out.schedule_in(delay, Event::ReplicationArrived { store, write, to });
+            out.schedule_in(delay, Event::ReplicationArrived { store, shipment, to });
         }
     }
 
-    fn replication_arrived(&mut self, now: SimTime, store: StoreId, write: WriteId, to: RegionId) {
+    fn replication_arrived(&mut self, now: SimTime, store: StoreId, shipment: Shipment, to: RegionId) {
         if !self.is_up(to) {
-            self.tables[store.index()].hold_incoming(to, write);
+            self.tables[store.index()].hold_incoming(to, shipment);
             return;
         }
-        self.tables[store.index()].apply_remote(now, to, write, &mut self.recorder);
+        self.tables[store.index()].apply_remote(now, to, &shipment, &mut self.recorder);
     }
 
     fn fault_started(&mut self, now: SimTime, fault: usize) {
@@ -293,11 +318,14 @@ impl World {
         for (i, table) in self.tables.iter_mut().enumerate() {
             let store = StoreId::new(i);
             let (outgoing, incoming) = table.take_held(region);
-            for write in outgoing {
-                out.schedule_in(sim_core::SimDuration::ZERO, Event::ReplicationShipped { store, write, from: region });
+            for shipment in outgoing {
+                out.schedule_in(
+                    sim_core::SimDuration::ZERO,
+                    Event::ReplicationShipped { store, shipment, from: region },
+                );
             }
-            for write in incoming {
-                out.schedule_in(sim_core::SimDuration::ZERO, Event::ReplicationArrived { store, write, to: region });
+            for shipment in incoming {
+                out.schedule_in(sim_core::SimDuration::ZERO, Event::ReplicationArrived { store, shipment, to: region });
             }
         }
     }
@@ -312,8 +340,10 @@ impl Model for World {
             Event::RequestArrivedAtRegion { request } => self.request_arrived(now, request, out),
             Event::ResponseArrivedAtClient { request } => self.response_arrived(now, request, out),
             Event::RequestTimedOut { request } => self.request_timed_out(now, request),
-            Event::ReplicationShipped { store, write, from } => self.replication_shipped(now, store, write, from, out),
-            Event::ReplicationArrived { store, write, to } => self.replication_arrived(now, store, write, to),
+            Event::ReplicationShipped { store, shipment, from } => {
+                self.replication_shipped(now, store, shipment, from, out)
+            }
+            Event::ReplicationArrived { store, shipment, to } => self.replication_arrived(now, store, shipment, to),
             Event::FaultStarted { fault } => self.fault_started(now, fault),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
         }

@@ -1,0 +1,187 @@
+//! What a run measured: totals, distributions and per-Region time series.
+//!
+//! The [`Recorder`] is fed by the world as things happen and settled by [`Recorder::finish`], which
+//! takes the checker's verdicts (lost writes, divergent keys). It holds plain numbers only; turning
+//! them into files is the `experiments` crate's job. Time series have one bucket per
+//! `metrics_interval` of simulated time; latencies and lags are recorded in nanoseconds.
+
+use sim_core::{CounterSeries, Histogram, MeanSeries, SimDuration, SimTime};
+
+use crate::checker::{LossCause, LostWrite};
+use crate::config::WorldConfig;
+use crate::ids::RegionId;
+use crate::mrec::Table;
+
+/// The time series of one Region. Requests and their outcomes are attributed to the Region the
+/// request was sent to; replication lag to the Region that applied the write; a lost write to the
+/// Region that took it, in the bucket of its acknowledgement.
+#[derive(Clone, Debug)]
+pub struct RegionSeries {
+    pub requests: CounterSeries,
+    pub failed: CounterSeries,
+    pub reads_ok: CounterSeries,
+    pub writes_acked: CounterSeries,
+    pub stale_reads: CounterSeries,
+    pub lost_writes: CounterSeries,
+    pub latency_ok: MeanSeries,
+    pub replication_lag: MeanSeries,
+}
+
+impl RegionSeries {
+    fn new(interval: SimDuration) -> Self {
+        RegionSeries {
+            requests: CounterSeries::new(interval),
+            failed: CounterSeries::new(interval),
+            reads_ok: CounterSeries::new(interval),
+            writes_acked: CounterSeries::new(interval),
+            stale_reads: CounterSeries::new(interval),
+            lost_writes: CounterSeries::new(interval),
+            latency_ok: MeanSeries::new(interval),
+            replication_lag: MeanSeries::new(interval),
+        }
+    }
+}
+
+/// A fault as it actually happened in the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultWindow {
+    pub fault: usize,
+    pub started: SimTime,
+    pub healed: Option<SimTime>,
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    pub interval: SimDuration,
+    pub regions: Vec<RegionSeries>,
+    pub requests: u64,
+    pub failed: u64,
+    pub reads_ok: u64,
+    pub writes_acked: u64,
+    pub stale_reads: u64,
+    pub read_latency: Histogram,
+    pub write_latency: Histogram,
+    pub staleness: Histogram,
+    pub replication_lag: Histogram,
+    pub faults: Vec<FaultWindow>,
+    /// Settled by `finish`.
+    pub lost: Vec<LostWrite>,
+    pub divergent_keys: u64,
+    /// The most versions the checker held at once, summed over stores: its memory high-water mark.
+    pub live_versions_max: usize,
+    pub end: SimTime,
+}
+
+impl Recorder {
+    pub fn new(config: &WorldConfig) -> Self {
+        let interval = config.metrics_interval;
+        Recorder {
+            interval,
+            regions: (0..config.topology.len()).map(|_| RegionSeries::new(interval)).collect(),
+            requests: 0,
+            failed: 0,
+            reads_ok: 0,
+            writes_acked: 0,
+            stale_reads: 0,
+            read_latency: Histogram::new(),
+            write_latency: Histogram::new(),
+            staleness: Histogram::new(),
+            replication_lag: Histogram::new(),
+            faults: Vec::new(),
+            lost: Vec::new(),
+            divergent_keys: 0,
+            live_versions_max: 0,
+            end: SimTime::ZERO,
+        }
+    }
+
+    fn region(&mut self, r: RegionId) -> &mut RegionSeries {
+        &mut self.regions[r.index()]
+    }
+
+    pub fn request_sent(&mut self, now: SimTime, region: RegionId) {
+        self.requests += 1;
+        self.region(region).requests.add(now, 1);
+    }
+
+    pub fn request_failed(&mut self, now: SimTime, region: RegionId) {
+        self.failed += 1;
+        self.region(region).failed.add(now, 1);
+    }
+
+    pub fn write_acked(&mut self, now: SimTime, region: RegionId, latency: SimDuration) {
+        self.writes_acked += 1;
+        self.write_latency.record(latency.as_nanos());
+        let series = self.region(region);
+        series.writes_acked.add(now, 1);
+        series.latency_ok.add(now, latency.as_nanos());
+    }
+
+    pub fn read_ok(&mut self, now: SimTime, region: RegionId, latency: SimDuration, stale_by: Option<SimDuration>) {
+        self.reads_ok += 1;
+        self.read_latency.record(latency.as_nanos());
+        let series = self.region(region);
+        series.reads_ok.add(now, 1);
+        series.latency_ok.add(now, latency.as_nanos());
+        if let Some(staleness) = stale_by {
+            self.stale_reads += 1;
+            self.staleness.record(staleness.as_nanos());
+            self.region(region).stale_reads.add(now, 1);
+        }
+    }
+
+    pub fn replication_applied(&mut self, now: SimTime, to: RegionId, lag: SimDuration) {
+        self.replication_lag.record(lag.as_nanos());
+        self.region(to).replication_lag.add(now, lag.as_nanos());
+    }
+
+    pub fn fault_started(&mut self, now: SimTime, fault: usize) {
+        self.faults.push(FaultWindow { fault, started: now, healed: None });
+    }
+
+    pub fn fault_healed(&mut self, now: SimTime, fault: usize) {
+        if let Some(w) = self.faults.iter_mut().rev().find(|w| w.fault == fault && w.healed.is_none()) {
+            w.healed = Some(now);
+        }
+    }
+
+    /// Takes the checker's verdicts and closes every series at `end`.
+    pub fn finish(&mut self, end: SimTime, tables: &[Table]) {
+        self.end = end;
+        for table in tables {
+            self.divergent_keys += table.divergent_keys();
+            self.live_versions_max += table.tree().live_max();
+            for lost in table.tree().lost() {
+                self.lost.push(*lost);
+            }
+        }
+        self.lost.sort_by_key(|l| (l.acked_at, l.write));
+        for i in 0..self.lost.len() {
+            let l = self.lost[i];
+            self.region(l.region).lost_writes.add(l.acked_at, 1);
+        }
+        // Every series covers the whole run, so the table has a row per bucket and Region.
+        for series in &mut self.regions {
+            for counter in [
+                &mut series.requests,
+                &mut series.failed,
+                &mut series.reads_ok,
+                &mut series.writes_acked,
+                &mut series.stale_reads,
+                &mut series.lost_writes,
+            ] {
+                counter.add(end, 0);
+            }
+        }
+    }
+
+    pub fn lost_by(&self, cause: LossCause) -> u64 {
+        self.lost.iter().filter(|l| l.cause == cause).count() as u64
+    }
+
+    /// Buckets in every series after `finish`.
+    pub fn buckets(&self) -> usize {
+        self.regions.first().map_or(0, |s| s.requests.len())
+    }
+}
