@@ -1,5 +1,62 @@
-//! mrsim's experiment layer: everything that does I/O or presentation on top of the simulation (scenario
-//! files, runs, sweeps, reports and figures). The simulation crates never depend on this one.
+//! mrsim's experiment layer: everything that does I/O or presentation on top of the simulation
+//! (scenario files, runs, reports, figures, the command line). The simulation crates never depend
+//! on this one; this is the only crate that reads files, writes files, parses arguments or reads
+//! the wall clock.
 
 pub mod bench;
+pub mod output;
 pub mod plot;
+pub mod report;
+pub mod run;
+pub mod scenario;
+
+use std::fmt;
+
+/// A command's failure: its message and the process exit code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CliError {
+    /// 2: bad input (scenario, arguments); 1: the run failed (a limit, a divergence) or output
+    /// could not be written; 3: a bug in mrsim.
+    pub exit_code: u8,
+    pub message: String,
+    /// A one-line command that reproduces the failure.
+    pub reproduce: Option<String>,
+}
+
+impl CliError {
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError { exit_code: 2, message: message.into(), reproduce: None }
+    }
+    pub fn run(message: impl Into<String>) -> Self {
+        CliError { exit_code: 1, message: format!("error: {}", message.into()), reproduce: None }
+    }
+    pub fn output(message: impl Into<String>) -> Self {
+        CliError { exit_code: 1, message: format!("error: {}", message.into()), reproduce: None }
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        CliError {
+            exit_code: 3,
+            message: format!("internal error (a bug in mrsim): {}", message.into()),
+            reproduce: None,
+        }
+    }
+    /// Adds the reproduce line to failures of the run itself.
+    pub fn with_reproduce(mut self, command: &str) -> Self {
+        if self.exit_code == 1 {
+            self.reproduce = Some(command.to_string());
+        }
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(r) = &self.reproduce {
+            write!(f, "\n  reproduce: {r}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CliError {}

@@ -51,7 +51,8 @@ const BAND_PALETTE: [RGBColor; 3] = [
 ];
 const BAND_OPACITY: f64 = 0.18;
 
-/// One series on a panel. `points` are (simulated seconds, value) and are drawn in the given order.
+/// One series on a panel. `points` are (simulated seconds, value) and are drawn in the given order;
+/// a point whose coordinates are not finite (NaN) is a gap in the data, where the line is broken.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
     pub label: String,
@@ -220,7 +221,9 @@ fn draw_panel<DB: DrawingBackend>(
     }
     for (index, line) in panel.lines.iter().enumerate() {
         let style = line_colour(index).stroke_width(2);
-        chart.draw_series(LineSeries::new(finite_points(line), style)).map_err(drawing_error)?;
+        for segment in segments(line) {
+            chart.draw_series(LineSeries::new(segment, style)).map_err(drawing_error)?;
+        }
     }
     draw_legend(&legend_area, panel, bands)
 }
@@ -262,6 +265,21 @@ fn band_colour(index: usize) -> RGBAColor {
 /// The points of a line with both coordinates finite; NaN and infinite points are skipped, not drawn.
 fn finite_points(line: &Line) -> impl Iterator<Item = (f64, f64)> + '_ {
     line.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite())
+}
+
+/// The runs of consecutive finite points: a point that is not finite marks a gap in the data, and
+/// the line is broken there rather than drawn straight across it.
+fn segments(line: &Line) -> Vec<Vec<(f64, f64)>> {
+    let mut runs = vec![Vec::new()];
+    for &(x, y) in &line.points {
+        if x.is_finite() && y.is_finite() {
+            runs.last_mut().expect("never empty").push((x, y));
+        } else if !runs.last().expect("never empty").is_empty() {
+            runs.push(Vec::new());
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
 }
 
 /// A band's (start, end) in ascending order, or None if either end is not finite.
@@ -311,6 +329,16 @@ fn padded_range(values: impl Iterator<Item = f64>, pad_fraction: f64) -> Range<f
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_non_finite_point_breaks_the_line() {
+        let line = Line {
+            label: "gappy".into(),
+            points: vec![(0.0, 1.0), (1.0, 2.0), (2.0, f64::NAN), (3.0, f64::NAN), (4.0, 5.0), (5.0, f64::INFINITY)],
+        };
+        assert_eq!(segments(&line), vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(4.0, 5.0)]]);
+        assert!(segments(&Line { label: "empty".into(), points: vec![(0.0, f64::NAN)] }).is_empty());
+    }
+
     use super::*;
     // FNV-1a fingerprints pin whole documents across processes without storing large golden files.
     use sim_core::rng::fnv1a64;

@@ -183,7 +183,7 @@ impl Table {
 
     /// A shipped version reaches the replica in `to`: last writer wins.
     pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
-        recorder.replication_applied(now, to, now - shipment.committed_at);
+        recorder.replication_applied(now, to, shipment.committed_at);
         let (current, current_stamp) = self.current(to, shipment.key);
         let wins = current_stamp.is_none_or(|s| shipment.stamp > s);
         if wins {

@@ -13,8 +13,9 @@ use crate::ids::RegionId;
 use crate::mrec::Table;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
-/// request was sent to; replication lag to the Region that applied the write; a lost write to the
-/// Region that took it, in the bucket of its acknowledgement.
+/// request was sent to, in the interval they completed; replication lag to the Region that applied
+/// the write, in the interval the write was committed; a lost write to the Region that took it, in
+/// the interval of its acknowledgement.
 #[derive(Clone, Debug)]
 pub struct RegionSeries {
     pub requests: CounterSeries,
@@ -131,9 +132,13 @@ impl Recorder {
         }
     }
 
-    pub fn replication_applied(&mut self, now: SimTime, to: RegionId, lag: SimDuration) {
+    /// A write committed at `committed_at` was applied in `to` at `now`. The series files the lag
+    /// under the commit's interval: "writes made then took this long to arrive here", which stays
+    /// continuous through an outage, when nothing is applied at all.
+    pub fn replication_applied(&mut self, now: SimTime, to: RegionId, committed_at: SimTime) {
+        let lag = now - committed_at;
         self.replication_lag.record(lag.as_nanos());
-        self.region(to).replication_lag.add(now, lag.as_nanos());
+        self.region(to).replication_lag.add(committed_at, lag.as_nanos());
     }
 
     pub fn fault_started(&mut self, now: SimTime, fault: usize) {

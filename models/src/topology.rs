@@ -100,17 +100,31 @@ pub fn measured_rtt_ms(a: &str, b: &str) -> Option<f64> {
     }
 }
 
+/// The one-way latency of a link: a fixed base (half the measured round trip) plus a sampled
+/// extra (jitter, or the whole latency when a scenario overrides the link).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkLatency {
+    pub base: SimDuration,
+    pub extra: Dist,
+}
+
+impl LinkLatency {
+    pub fn sample(&self, rng: &mut Stream) -> SimDuration {
+        self.base + self.extra.sample_duration(rng)
+    }
+}
+
 /// The Regions of a run and the one-way latency of every ordered pair.
 #[derive(Clone, Debug)]
 pub struct Topology {
     names: Vec<String>,
     /// `links[from][to]`; the diagonal is unused.
-    links: Vec<Vec<Dist>>,
+    links: Vec<Vec<LinkLatency>>,
 }
 
 impl Topology {
     /// `links[from][to]` must be square, with one row per Region.
-    pub fn new(names: Vec<String>, links: Vec<Vec<Dist>>) -> Self {
+    pub fn new(names: Vec<String>, links: Vec<Vec<LinkLatency>>) -> Self {
         assert_eq!(names.len(), links.len(), "one row of links per Region");
         assert!(links.iter().all(|row| row.len() == names.len()), "the link matrix must be square");
         Topology { names, links }
@@ -131,12 +145,12 @@ impl Topology {
     pub fn find(&self, name: &str) -> Option<RegionId> {
         self.names.iter().position(|n| n == name).map(RegionId::new)
     }
-    pub fn link(&self, from: RegionId, to: RegionId) -> &Dist {
+    pub fn link(&self, from: RegionId, to: RegionId) -> &LinkLatency {
         &self.links[from.index()][to.index()]
     }
     /// Samples the one-way delay of a message from `from` to `to`.
     pub fn sample_delay(&self, from: RegionId, to: RegionId, rng: &mut Stream) -> SimDuration {
-        self.link(from, to).sample_duration(rng)
+        self.link(from, to).sample(rng)
     }
 }
 

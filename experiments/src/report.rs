@@ -1,0 +1,302 @@
+//! The files and the terminal summary a run produces, rendered from the models' `Recorder`.
+//!
+//! Everything here is a pure function of the run's results: no wall clock, no paths, no
+//! environment, so the same run renders the same bytes. Numbers are written in units named in the
+//! field (`_ms`, `_s`); floats are printed by serde_json and csv, both shortest-round-trip and
+//! therefore deterministic.
+
+use models::checker::LossCause;
+use models::config::FaultKind;
+use models::run::RunOutput;
+use serde::Serialize;
+use sim_core::{Histogram, SimTime};
+
+use crate::plot::{Band, Figure, Line, Panel};
+use crate::scenario::Scenario;
+
+/// `summary.json`.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: String,
+    pub simulated: Simulated,
+    pub requests: Requests,
+    pub writes: Writes,
+    pub reads: Reads,
+    pub latency_ms: LatencyMs,
+    pub replication_lag_ms: Percentiles,
+    pub divergent_keys: u64,
+    pub checker_live_versions_max: u64,
+    pub faults: Vec<FaultRow>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Simulated {
+    pub fault_phase_s: f64,
+    pub end_s: f64,
+    pub events: u64,
+    pub trace_hash: String,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Requests {
+    pub sent: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub error_rate: f64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Writes {
+    pub acknowledged: u64,
+    pub lost_last_writer_wins: u64,
+    pub lost_region_never_returned: u64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Reads {
+    pub succeeded: u64,
+    pub stale: u64,
+    pub stale_fraction: f64,
+    pub staleness_ms: Percentiles,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct LatencyMs {
+    pub read: Percentiles,
+    pub write: Percentiles,
+}
+
+/// Percentiles of a histogram in milliseconds; `null` when nothing was recorded.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Percentiles {
+    fn of(h: &Histogram) -> Self {
+        let ms = |q: f64| h.quantile(q).map(nanos_to_ms);
+        Percentiles { count: h.count(), p50: ms(0.5), p99: ms(0.99), max: h.max().map(nanos_to_ms) }
+    }
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FaultRow {
+    #[serde(rename = "type")]
+    pub fault_type: String,
+    pub region: String,
+    pub started_s: f64,
+    pub healed_s: Option<f64>,
+}
+
+/// Milliseconds with microsecond resolution: enough for latencies, and short in the files.
+fn nanos_to_ms(nanos: u64) -> f64 {
+    (nanos / 1_000) as f64 / 1_000.0
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Summary {
+    let r = &run.recorder;
+    let topology = &scenario.world.topology;
+    let faults = r
+        .faults
+        .iter()
+        .map(|w| {
+            let FaultKind::RegionOutage { region } = scenario.world.faults[w.fault].kind;
+            FaultRow {
+                fault_type: "region_outage".into(),
+                region: topology.name(region).to_string(),
+                started_s: w.started.as_secs_f64(),
+                healed_s: w.healed.map(SimTime::as_secs_f64),
+            }
+        })
+        .collect();
+    let succeeded = r.reads_ok + r.writes_acked;
+    Summary {
+        scenario: scenario.name.clone(),
+        seed: seed.to_string(),
+        simulated: Simulated {
+            fault_phase_s: scenario.world.duration.as_secs_f64(),
+            end_s: run.stats.end_time.as_secs_f64(),
+            events: run.stats.events,
+            trace_hash: format!("{:#018x}", run.stats.trace.hash),
+        },
+        requests: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
+        writes: Writes {
+            acknowledged: r.writes_acked,
+            lost_last_writer_wins: r.lost_by(LossCause::LastWriterWins),
+            lost_region_never_returned: r.lost_by(LossCause::RegionNeverReturned),
+        },
+        reads: Reads {
+            succeeded: r.reads_ok,
+            stale: r.stale_reads,
+            stale_fraction: ratio(r.stale_reads, r.reads_ok),
+            staleness_ms: Percentiles::of(&r.staleness),
+        },
+        latency_ms: LatencyMs { read: Percentiles::of(&r.read_latency), write: Percentiles::of(&r.write_latency) },
+        replication_lag_ms: Percentiles::of(&r.replication_lag),
+        divergent_keys: r.divergent_keys,
+        checker_live_versions_max: r.live_versions_max as u64,
+        faults,
+    }
+}
+
+/// `timeseries.csv`: one row per interval per Region.
+pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, String> {
+    let r = &run.recorder;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "time_s",
+        "region",
+        "requests",
+        "failed",
+        "reads_ok",
+        "writes_acked",
+        "stale_reads",
+        "lost_writes",
+        "latency_ms_mean",
+        "replication_lag_ms_mean",
+    ];
+    w.write_record(header).map_err(|e| e.to_string())?;
+    let interval = r.interval;
+    let mean_ms = |bucket: Option<sim_core::metrics::MeanBucket>| {
+        bucket.and_then(|b| b.mean()).map_or(String::new(), |m| format!("{:.3}", m / 1e6))
+    };
+    for i in 0..r.buckets() {
+        let time_s = (interval * i as u64).as_secs_f64();
+        for region in scenario.world.topology.regions() {
+            let s = &r.regions[region.index()];
+            let count = |c: &sim_core::CounterSeries| c.get(i).unwrap_or(0).to_string();
+            w.write_record([
+                time_s.to_string(),
+                scenario.world.topology.name(region).to_string(),
+                count(&s.requests),
+                count(&s.failed),
+                count(&s.reads_ok),
+                count(&s.writes_acked),
+                count(&s.stale_reads),
+                count(&s.lost_writes),
+                mean_ms(s.latency_ok.get(i)),
+                mean_ms(s.replication_lag.get(i)),
+            ])
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// The timeline figure: traffic and failures, stale reads and lost writes, replication lag, per
+/// Region, with the faults shaded.
+pub fn timeline_figure(scenario: &Scenario, run: &RunOutput) -> Figure {
+    let r = &run.recorder;
+    let topology = &scenario.world.topology;
+    let per_second = r.interval.as_secs_f64();
+    let x = |i: usize| (r.interval * i as u64).as_secs_f64();
+    let rate_line = |label: String, c: &sim_core::CounterSeries| Line {
+        label,
+        points: (0..r.buckets()).map(|i| (x(i), c.get(i).unwrap_or(0) as f64 / per_second)).collect(),
+    };
+    let mut traffic = Vec::new();
+    let mut anomalies = Vec::new();
+    let mut lag = Vec::new();
+    for region in topology.regions() {
+        let name = topology.name(region);
+        let s = &r.regions[region.index()];
+        traffic.push(rate_line(format!("{name} succeeded"), &sum_series(&s.reads_ok, &s.writes_acked)));
+        traffic.push(rate_line(format!("{name} failed"), &s.failed));
+        anomalies.push(rate_line(format!("{name} stale reads"), &s.stale_reads));
+        anomalies.push(rate_line(format!("{name} lost writes"), &s.lost_writes));
+        lag.push(Line {
+            label: format!("into {name}"),
+            points: (0..r.buckets())
+                .map(|i| (x(i), s.replication_lag.get(i).and_then(|b| b.mean()).map_or(f64::NAN, |m| m / 1e9)))
+                .collect(),
+        });
+    }
+    let bands = r
+        .faults
+        .iter()
+        .map(|w| {
+            let FaultKind::RegionOutage { region } = scenario.world.faults[w.fault].kind;
+            Band {
+                label: format!("outage {}", topology.name(region)),
+                start_s: w.started.as_secs_f64(),
+                end_s: w.healed.unwrap_or(r.end).as_secs_f64(),
+            }
+        })
+        .collect();
+    Figure {
+        title: format!("{}: timeline", scenario.name),
+        x_label: "simulated time (s)".into(),
+        panels: vec![
+            Panel { title: "requests per second".into(), y_label: "req/s".into(), lines: traffic },
+            Panel { title: "stale reads and lost writes per second".into(), y_label: "per s".into(), lines: anomalies },
+            Panel {
+                title: "replication lag of the writes committed in each interval (mean)".into(),
+                y_label: "s".into(),
+                lines: lag,
+            },
+        ],
+        bands,
+    }
+}
+
+fn sum_series(a: &sim_core::CounterSeries, b: &sim_core::CounterSeries) -> sim_core::CounterSeries {
+    let mut sum = sim_core::CounterSeries::new(a.interval());
+    for (t, n) in a.iter().chain(b.iter()) {
+        sum.add(t, n);
+    }
+    sum
+}
+
+/// The short human summary printed on the terminal.
+pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
+    let pct = |f: f64| format!("{:.2}%", f * 100.0);
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v}ms"));
+    let mut t = String::new();
+    t.push_str(&format!("mrsim run: {} (seed {})\n", s.scenario, s.seed));
+    t.push_str(&format!(
+        "  simulated       {}s fault phase, ended at {}s; {} events in {:.2}s wall time; trace {}\n",
+        s.simulated.fault_phase_s, s.simulated.end_s, s.simulated.events, wall_seconds, s.simulated.trace_hash
+    ));
+    t.push_str(&format!(
+        "  operations      {} sent, {} succeeded, {} failed ({})\n",
+        s.requests.sent,
+        s.requests.succeeded,
+        s.requests.failed,
+        pct(s.requests.error_rate)
+    ));
+    t.push_str(&format!(
+        "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost with a Region that never returned\n",
+        s.writes.acknowledged, s.writes.lost_last_writer_wins, s.writes.lost_region_never_returned
+    ));
+    t.push_str(&format!(
+        "  reads           {} succeeded, {} stale ({}), staleness p50 {} p99 {}\n",
+        s.reads.succeeded,
+        s.reads.stale,
+        pct(s.reads.stale_fraction),
+        ms(s.reads.staleness_ms.p50),
+        ms(s.reads.staleness_ms.p99)
+    ));
+    t.push_str(&format!(
+        "  latency         read p50 {} p99 {}; write p50 {} p99 {}\n",
+        ms(s.latency_ms.read.p50),
+        ms(s.latency_ms.read.p99),
+        ms(s.latency_ms.write.p50),
+        ms(s.latency_ms.write.p99)
+    ));
+    t.push_str(&format!(
+        "  replication lag p50 {} p99 {} max {}; divergent keys at the end: {}\n",
+        ms(s.replication_lag_ms.p50),
+        ms(s.replication_lag_ms.p99),
+        ms(s.replication_lag_ms.max),
+        s.divergent_keys
+    ));
+    t
+}

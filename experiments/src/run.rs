@@ -1,0 +1,137 @@
+//! `mrsim run`: one scenario, one seed; a summary on the terminal, files in an output folder.
+//!
+//! All files are rendered in memory first and written only when the run succeeded, each one
+//! atomically, so a failed run leaves no partial output. With `--check-determinism` the run is
+//! executed twice (more on a divergence, to locate it): the event traces must agree event for event
+//! and every output file must agree byte for byte.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use models::run::RunOutput;
+use sim_core::{DeterminismError, Seed, TraceMode, TraceSummary, check_determinism};
+
+use crate::report::{self, Summary};
+use crate::scenario::{self, Scenario};
+use crate::{CliError, output, plot};
+
+/// What `mrsim run` was asked to do.
+#[derive(Clone, Debug)]
+pub struct RunArgs {
+    pub scenario: PathBuf,
+    pub seed: Option<Seed>,
+    pub out: Option<PathBuf>,
+    pub check_determinism: bool,
+}
+
+/// A run rendered to bytes: every output file, by name relative to the output folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bundle {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub summary: Summary,
+    pub trace: TraceSummary,
+}
+
+/// The seed used when neither the command line nor the scenario gives one.
+pub const DEFAULT_SEED: Seed = Seed(0x2a);
+
+/// Runs the scenario once under `seed` with `trace`, and renders every output file.
+pub fn run_and_render(scenario: &Scenario, seed: Seed, trace: TraceMode) -> Result<Bundle, CliError> {
+    let output =
+        models::run::run(&scenario.world, seed, trace).map_err(|e| run_failed(scenario, seed, &e.to_string()))?;
+    render(scenario, seed, &output)
+}
+
+/// Renders the files of a finished run.
+pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bundle, CliError> {
+    let summary = report::summary(scenario, seed, output);
+    let mut json = serde_json::to_vec_pretty(&summary).map_err(|e| CliError::internal(e.to_string()))?;
+    json.push(b'\n');
+    let csv = report::timeseries_csv(scenario, output).map_err(CliError::internal)?;
+    let svg = plot::render_svg(&report::timeline_figure(scenario, output))
+        .map_err(|e| CliError::internal(format!("drawing the timeline failed: {e}")))?;
+    let files = vec![
+        ("summary.json".to_string(), json),
+        ("timeseries.csv".to_string(), csv),
+        ("plots/timeline.svg".to_string(), svg.into_bytes()),
+    ];
+    Ok(Bundle { files, summary, trace: output.stats.trace.clone() })
+}
+
+fn run_failed(scenario: &Scenario, seed: Seed, why: &str) -> CliError {
+    CliError::run(format!("scenario {:?} with seed {seed}: {why}", scenario.name))
+}
+
+/// Runs twice through sim-core's determinism check, then compares every rendered file.
+pub fn run_checked<F>(mut once: F) -> Result<Bundle, CliError>
+where
+    F: FnMut(TraceMode) -> Result<Bundle, CliError>,
+{
+    let mut bundles: Vec<Bundle> = Vec::new();
+    let mut failure: Option<CliError> = None;
+    let result = check_determinism(sim_core::determinism::DEFAULT_CHECKPOINT_EVERY, |mode| {
+        match once(mode) {
+            Ok(b) => {
+                let trace = b.trace.clone();
+                bundles.push(b);
+                Ok(trace)
+            }
+            Err(e) => {
+                failure = Some(e);
+                // Report an empty trace; the failure itself is returned below.
+                Ok(TraceSummary::default())
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match result {
+        Ok(_) => {}
+        Err(DeterminismError::Run(e)) => return Err(CliError::run(e.to_string())),
+        Err(DeterminismError::Diverged(d)) => return Err(CliError::run(format!("determinism check failed: {d}"))),
+    }
+    let (first, second) = (&bundles[0], &bundles[1]);
+    for ((name, a), (_, b)) in first.files.iter().zip(&second.files) {
+        if a != b {
+            let at = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+            return Err(CliError::run(format!(
+                "determinism check failed: the event traces agree but {name} differs between the two runs at byte {at}"
+            )));
+        }
+    }
+    Ok(bundles.swap_remove(0))
+}
+
+/// `mrsim run`.
+pub fn execute(args: &RunArgs) -> Result<String, CliError> {
+    let scenario = scenario::load(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
+    let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+    let reproduce = format!("mrsim run {} --seed {seed}", args.scenario.display());
+    let started = Instant::now();
+    let bundle = if args.check_determinism {
+        run_checked(|mode| run_and_render(&scenario, seed, mode))
+    } else {
+        run_and_render(&scenario, seed, TraceMode::Hash)
+    }
+    .map_err(|e| e.with_reproduce(&reproduce))?;
+    let wall = started.elapsed().as_secs_f64();
+    let out = args.out.clone().unwrap_or_else(|| default_out(&scenario, seed));
+    for (name, bytes) in &bundle.files {
+        output::write_atomic(&out.join(name), bytes).map_err(CliError::output)?;
+    }
+    let mut text = report::terminal_text(&bundle.summary, wall);
+    if args.check_determinism {
+        text.push_str(&format!(
+            "  determinism     checked: two runs agree on {} events and on every output byte\n",
+            bundle.trace.events
+        ));
+    }
+    let names: Vec<String> = bundle.files.iter().map(|(n, _)| out.join(n).display().to_string()).collect();
+    text.push_str(&format!("  wrote           {}\n", names.join(", ")));
+    Ok(text)
+}
+
+fn default_out(scenario: &Scenario, seed: Seed) -> PathBuf {
+    Path::new("out").join(format!("{}-{seed}", scenario.name))
+}

@@ -1,0 +1,209 @@
+//! The raw mirror of a scenario file: exactly what the TOML says, with unknown keys rejected.
+//!
+//! Durations and distributions are parsed while the file is read, so a bad one is reported with the
+//! line and column the TOML parser knows. References between sections (a store naming a Region) are
+//! kept with their place in the file ([`toml::Spanned`]) so validation can point at them too.
+
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer};
+use sim_core::{Dist, SimDuration};
+use toml::Spanned;
+
+/// A duration written with units ("250ms", "15m").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationText(pub SimDuration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let parse =
+            |s: &str| s.parse().map(DurationText).map_err(|e: sim_core::time::ParseDurationError| e.to_string());
+        d.deserialize_any(TextVisitor { expecting: "a duration with units, such as \"250ms\" or \"15m\"", parse })
+    }
+}
+
+/// A distribution of durations ("exp(mean=5ms)", "lognormal(median=30ms, sigma=0.5)", "20ms").
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurationDist(pub Dist);
+
+impl<'de> Deserialize<'de> for DurationDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let parse = |s: &str| {
+            Dist::parse_duration(s).map(DurationDist).map_err(|e| {
+                format!("{e}; expected a duration or a distribution of durations such as \"exp(mean=5ms)\"")
+            })
+        };
+        d.deserialize_any(TextVisitor {
+            expecting: "a duration or a distribution of durations, such as \"20ms\" or \"exp(mean=5ms)\"",
+            parse,
+        })
+    }
+}
+
+/// Reads a string with `parse`; any other TOML type is an error saying what was expected. A bare
+/// number gets a hint, since forgetting the unit is the usual mistake.
+struct TextVisitor<F> {
+    expecting: &'static str,
+    parse: F,
+}
+
+impl<'de, T, F: Fn(&str) -> Result<T, String>> Visitor<'de> for TextVisitor<F> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+        (self.parse)(s).map_err(E::custom)
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
+        Err(E::custom(format!("found the bare number {n}; expected {}: add a unit, as in \"{n}s\"", self.expecting)))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
+        self.visit_i64(n as i64)
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<T, E> {
+        Err(E::custom(format!("found the bare number {n}; expected {}: add a unit, as in \"{n}s\"", self.expecting)))
+    }
+}
+
+/// The whole file.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub scenario: RawHeader,
+    #[serde(default)]
+    pub network: RawNetwork,
+    #[serde(default, rename = "region")]
+    pub regions: Vec<RawRegion>,
+    #[serde(default, rename = "store")]
+    pub stores: Vec<RawStore>,
+    #[serde(default, rename = "population")]
+    pub populations: Vec<RawPopulation>,
+    #[serde(default, rename = "fault")]
+    pub faults: Vec<RawFault>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeader {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The fault phase: clients send requests until then.
+    pub duration: Spanned<DurationText>,
+    /// The longest the drain phase may take.
+    #[serde(default)]
+    pub drain_max: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub metrics_interval: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub max_events: Option<Spanned<i64>>,
+    /// The seed used when the command line gives none, in hex ("0x2a") or decimal.
+    #[serde(default)]
+    pub seed: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// Added to half the measured round trip on every link without an override.
+    #[serde(default)]
+    pub jitter: Option<DurationDist>,
+    #[serde(default, rename = "link")]
+    pub links: Vec<RawLink>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawLink {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    /// One-way latency of this direction.
+    pub latency: DurationDist,
+    /// Also use it for the reverse direction (default true).
+    #[serde(default = "yes")]
+    pub symmetric: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegion {
+    pub name: Spanned<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreType {
+    #[serde(rename = "dynamodb_global_table")]
+    DynamoDbGlobalTable,
+}
+
+/// DynamoDB's MultiRegionConsistency, spelled as the API spells it.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiRegionConsistency {
+    #[serde(rename = "EVENTUAL")]
+    Eventual,
+    #[serde(rename = "STRONG")]
+    Strong,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub store_type: StoreType,
+    #[serde(default)]
+    pub multi_region_consistency: Option<Spanned<MultiRegionConsistency>>,
+    pub regions: Spanned<Vec<Spanned<String>>>,
+    /// Time from commit until the writing Region ships the write (before the network delay).
+    #[serde(default)]
+    pub replication_delay: Option<DurationDist>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    /// A handful of hot keys, each equally likely.
+    pub hot: Spanned<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawPopulation {
+    pub name: Spanned<String>,
+    /// The Region this population's clients are near and are routed to.
+    pub region: Spanned<String>,
+    pub access_latency: DurationDist,
+    /// Requests per second (Poisson arrivals).
+    pub rate: Spanned<f64>,
+    pub read_fraction: Spanned<f64>,
+    pub store: Spanned<String>,
+    pub keys: RawKeys,
+    #[serde(default)]
+    pub timeout: Option<Spanned<DurationText>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultType {
+    #[serde(rename = "region_outage")]
+    RegionOutage,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    #[serde(rename = "type")]
+    pub fault_type: FaultType,
+    pub region: Spanned<String>,
+    pub start: Spanned<DurationText>,
+    #[serde(default)]
+    pub end: Option<Spanned<DurationText>>,
+    /// The Region never comes back (instead of `end`).
+    #[serde(default)]
+    pub permanent: Option<Spanned<bool>>,
+}

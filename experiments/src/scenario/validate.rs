@@ -1,0 +1,401 @@
+//! From the raw mirror to a validated scenario: names resolved to ids, ranges checked, documented
+//! defaults filled in. Every problem is collected, so a user fixes a file in one pass.
+//!
+//! Defaults, and where they come from (see shared/reference/aws-facts.md):
+//! - link latency: half the measured median round trip of the pair, plus `network.jitter`
+//!   (default `exp(mean=1ms)`, an assumption: the measurements give medians, not spreads);
+//! - DynamoDB MREC `replication_delay`: `lognormal(median=500ms, sigma=0.5)`, anchored to AWS's
+//!   "typically within a second or less" (no SLA; the shape is an assumption);
+//! - `multi_region_consistency`: `EVENTUAL`, DynamoDB's own default;
+//! - request `timeout`: 5s (an assumption; set it to your SDK's configuration);
+//! - `drain_max` 30m, `metrics_interval` 1s, `max_events` 200 000 000.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use models::config::{FaultConfig, FaultKind, KeyChoice, PopulationConfig, StoreConfig, WorldConfig};
+use models::ids::{RegionId, StoreId};
+use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
+use sim_core::{Dist, Seed, SimDuration, SimTime};
+use toml::Spanned;
+
+use super::raw::{MultiRegionConsistency, RawScenario};
+use super::{Diagnostic, Scenario, line_column};
+
+const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
+const DEFAULT_METRICS_INTERVAL: SimDuration = SimDuration::from_secs(1);
+const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
+const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
+const DEFAULT_JITTER: &str = "exp(mean=1ms)";
+const DEFAULT_REPLICATION_DELAY: &str = "lognormal(median=500ms, sigma=0.5)";
+
+struct Problems<'s> {
+    source: &'s str,
+    list: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
+        let line_column = Some(line_column(self.source, span.start));
+        self.list.push(Diagnostic { line_column, path: path.into(), message: message.into() });
+    }
+    fn at_path(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.list.push(Diagnostic { line_column: None, path: path.into(), message: message.into() });
+    }
+}
+
+fn region_list(names: &[String]) -> String {
+    names.join(", ")
+}
+
+/// Checks `raw` (parsed from `source`) and builds the scenario, or returns every problem found.
+pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut p = Problems { source, list: Vec::new() };
+    let header = &raw.scenario;
+    let duration = header.duration.get_ref().0;
+    if duration.is_zero() {
+        p.at(header.duration.span(), "scenario.duration", "found 0s; expected a positive duration");
+    }
+    let drain_max = header.drain_max.as_ref().map_or(DEFAULT_DRAIN_MAX, |d| d.get_ref().0);
+    if let Some(d) = &header.drain_max
+        && d.get_ref().0.is_zero()
+    {
+        p.at(d.span(), "scenario.drain_max", "found 0s; expected a positive duration");
+    }
+    let metrics_interval = header.metrics_interval.as_ref().map_or(DEFAULT_METRICS_INTERVAL, |d| d.get_ref().0);
+    if let Some(d) = &header.metrics_interval
+        && (d.get_ref().0.is_zero() || d.get_ref().0 > duration)
+    {
+        p.at(
+            d.span(),
+            "scenario.metrics_interval",
+            format!(
+                "found {}; expected a positive duration no longer than scenario.duration ({duration})",
+                d.get_ref().0
+            ),
+        );
+    }
+    let max_events = match &header.max_events {
+        None => DEFAULT_MAX_EVENTS,
+        Some(n) if *n.get_ref() > 0 => *n.get_ref() as u64,
+        Some(n) => {
+            p.at(
+                n.span(),
+                "scenario.max_events",
+                format!("found {}; expected a positive number of events", n.get_ref()),
+            );
+            DEFAULT_MAX_EVENTS
+        }
+    };
+    let seed = header.seed.as_ref().and_then(|s| match s.get_ref().parse::<Seed>() {
+        Ok(seed) => Some(seed),
+        Err(e) => {
+            p.at(s.span(), "scenario.seed", e.to_string());
+            None
+        }
+    });
+
+    let names = regions(raw, &mut p);
+    let topology = topology(raw, &names, &mut p);
+    let region_id = |name: &Spanned<String>, path: &str, p: &mut Problems| -> Option<RegionId> {
+        let found = names.iter().position(|n| n == name.get_ref()).map(RegionId::new);
+        if found.is_none() {
+            p.at(
+                name.span(),
+                path,
+                format!(
+                    "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
+                    name.get_ref(),
+                    region_list(&names)
+                ),
+            );
+        }
+        found
+    };
+
+    let mut stores = Vec::new();
+    let mut store_ids: BTreeMap<String, StoreId> = BTreeMap::new();
+    for (i, s) in raw.stores.iter().enumerate() {
+        let path = format!("store[{i}]");
+        if let Some(mode) = &s.multi_region_consistency
+            && *mode.get_ref() == MultiRegionConsistency::Strong
+        {
+            p.at(
+                mode.span(),
+                format!("{path}.multi_region_consistency"),
+                "found \"STRONG\" (MRSC), which this version of mrsim does not model yet; expected \"EVENTUAL\" (MREC)",
+            );
+        }
+        let mut regions = Vec::new();
+        for (j, r) in s.regions.get_ref().iter().enumerate() {
+            if let Some(id) = region_id(r, &format!("{path}.regions[{j}]"), &mut p) {
+                if regions.contains(&id) {
+                    p.at(
+                        r.span(),
+                        format!("{path}.regions[{j}]"),
+                        format!("Region {:?} is listed twice; expected each replica Region once", r.get_ref()),
+                    );
+                }
+                regions.push(id);
+            }
+        }
+        if s.regions.get_ref().len() < 2 {
+            p.at(
+                s.regions.span(),
+                format!("{path}.regions"),
+                format!(
+                    "found {} Region(s); expected at least 2 replica Regions for a global table",
+                    s.regions.get_ref().len()
+                ),
+            );
+        }
+        if store_ids.insert(s.name.get_ref().clone(), StoreId::new(i)).is_some() {
+            p.at(
+                s.name.span(),
+                format!("{path}.name"),
+                format!("store name {:?} is used twice; expected unique names", s.name.get_ref()),
+            );
+        }
+        let replication_delay = s.replication_delay.as_ref().map_or_else(default_replication_delay, |d| d.0.clone());
+        stores.push(StoreConfig { name: s.name.get_ref().clone(), regions, replication_delay });
+    }
+
+    let mut populations = Vec::new();
+    let mut population_names = Vec::new();
+    for (i, c) in raw.populations.iter().enumerate() {
+        let path = format!("population[{i}]");
+        if population_names.contains(c.name.get_ref()) {
+            p.at(
+                c.name.span(),
+                format!("{path}.name"),
+                format!("population name {:?} is used twice; expected unique names", c.name.get_ref()),
+            );
+        }
+        population_names.push(c.name.get_ref().clone());
+        let region = region_id(&c.region, &format!("{path}.region"), &mut p);
+        let rate = *c.rate.get_ref();
+        if !(rate.is_finite() && rate > 0.0) {
+            p.at(
+                c.rate.span(),
+                format!("{path}.rate"),
+                format!("found {rate}; expected a positive number of requests per second"),
+            );
+        }
+        let read_fraction = *c.read_fraction.get_ref();
+        if !(0.0..=1.0).contains(&read_fraction) {
+            p.at(
+                c.read_fraction.span(),
+                format!("{path}.read_fraction"),
+                format!("found {read_fraction}; expected a fraction between 0 and 1"),
+            );
+        }
+        let hot = *c.keys.hot.get_ref();
+        if hot < 1 {
+            p.at(c.keys.hot.span(), format!("{path}.keys.hot"), format!("found {hot}; expected at least 1 hot key"));
+        }
+        let timeout = c.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |t| t.get_ref().0);
+        if timeout.is_zero() {
+            let span = c.timeout.as_ref().map(|t| t.span()).unwrap_or(0..0);
+            p.at(span, format!("{path}.timeout"), "found 0s; expected a positive duration");
+        }
+        let store = store_ids.get(c.store.get_ref()).copied();
+        if store.is_none() {
+            let known: Vec<String> = store_ids.keys().cloned().collect();
+            p.at(
+                c.store.span(),
+                format!("{path}.store"),
+                format!(
+                    "store {:?} is not declared; expected one of the [[store]] names: {}",
+                    c.store.get_ref(),
+                    known.join(", ")
+                ),
+            );
+        }
+        if let (Some(store), Some(region)) = (store, region)
+            && !stores[store.index()].regions.contains(&region)
+        {
+            p.at(
+                c.region.span(),
+                format!("{path}.region"),
+                format!(
+                    "clients are routed to {} but store {:?} has no replica there; expected one of its regions",
+                    names[region.index()],
+                    c.store.get_ref()
+                ),
+            );
+        }
+        if let (Some(store), Some(region)) = (store, region) {
+            populations.push(PopulationConfig {
+                name: c.name.get_ref().clone(),
+                region,
+                access_latency: c.access_latency.0.clone(),
+                rate_per_sec: rate,
+                read_fraction,
+                store,
+                keys: KeyChoice::Hot { count: hot.max(1) as u64 },
+                timeout,
+            });
+        }
+    }
+
+    let mut faults = Vec::new();
+    for (i, f) in raw.faults.iter().enumerate() {
+        let path = format!("fault[{i}]");
+        let region = region_id(&f.region, &format!("{path}.region"), &mut p);
+        let start = SimTime::at(f.start.get_ref().0);
+        let permanent = f.permanent.as_ref().is_some_and(|b| *b.get_ref());
+        let end = match (&f.end, permanent) {
+            (Some(end), false) => {
+                if end.get_ref().0 <= f.start.get_ref().0 {
+                    p.at(
+                        end.span(),
+                        format!("{path}.end"),
+                        format!(
+                            "found end {} not after start {}; expected an end later than the start",
+                            end.get_ref().0,
+                            f.start.get_ref().0
+                        ),
+                    );
+                }
+                Some(SimTime::at(end.get_ref().0))
+            }
+            (None, true) => None,
+            (Some(end), true) => {
+                p.at(end.span(), format!("{path}.end"), "found both end and permanent = true; expected one of them");
+                None
+            }
+            (None, false) => {
+                p.at(
+                    f.start.span(),
+                    path.clone(),
+                    "the fault has no end; expected end = \"<duration>\" or permanent = true",
+                );
+                None
+            }
+        };
+        if start >= SimTime::at(duration) {
+            p.at(
+                f.start.span(),
+                format!("{path}.start"),
+                format!("found start {}; expected a start within scenario.duration ({duration})", f.start.get_ref().0),
+            );
+        }
+        if let Some(region) = region {
+            faults.push(FaultConfig { kind: FaultKind::RegionOutage { region }, start, end });
+        }
+    }
+
+    if !p.list.is_empty() {
+        return Err(p.list);
+    }
+    let world = WorldConfig {
+        topology: topology.expect("no problems means the topology was built"),
+        duration,
+        drain_max,
+        max_events,
+        metrics_interval,
+        stores,
+        populations,
+        faults,
+    };
+    Ok(Scenario {
+        name: header.name.clone(),
+        description: header.description.clone(),
+        seed,
+        world,
+        source: source.to_string(),
+    })
+}
+
+fn default_replication_delay() -> Dist {
+    Dist::parse_duration(DEFAULT_REPLICATION_DELAY).expect("the default replication delay parses")
+}
+
+fn regions(raw: &RawScenario, p: &mut Problems) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if raw.regions.is_empty() {
+        p.at_path("region", "no [[region]] is declared; expected at least one, for example name = \"us-east-1\"");
+    }
+    for (i, r) in raw.regions.iter().enumerate() {
+        let name = r.name.get_ref();
+        if !KNOWN_REGIONS.contains(&name.as_str()) {
+            p.at(
+                r.name.span(),
+                format!("region[{i}].name"),
+                format!("unknown Region {name:?}; expected an AWS Region name, one of: {}", KNOWN_REGIONS.join(", ")),
+            );
+        } else if names.contains(name) {
+            p.at(
+                r.name.span(),
+                format!("region[{i}].name"),
+                format!("Region {name:?} is declared twice; expected each Region once"),
+            );
+        }
+        names.push(name.clone());
+    }
+    names
+}
+
+fn topology(raw: &RawScenario, names: &[String], p: &mut Problems) -> Option<Topology> {
+    let jitter = raw
+        .network
+        .jitter
+        .as_ref()
+        .map_or_else(|| Dist::parse_duration(DEFAULT_JITTER).expect("the default jitter parses"), |j| j.0.clone());
+    let n = names.len();
+    let mut overrides: BTreeMap<(usize, usize), Dist> = BTreeMap::new();
+    for (i, link) in raw.network.links.iter().enumerate() {
+        let index = |name: &Spanned<String>, field: &str, p: &mut Problems| {
+            let found = names.iter().position(|n| n == name.get_ref());
+            if found.is_none() {
+                p.at(
+                    name.span(),
+                    format!("network.link[{i}].{field}"),
+                    format!(
+                        "Region {:?} is not declared in this scenario; expected one of: {}",
+                        name.get_ref(),
+                        region_list(names)
+                    ),
+                );
+            }
+            found
+        };
+        let (from, to) = (index(&link.from, "from", p), index(&link.to, "to", p));
+        if let (Some(from), Some(to)) = (from, to) {
+            if from == to {
+                p.at(
+                    link.to.span(),
+                    format!("network.link[{i}].to"),
+                    "found the same Region as from; expected a link between two different Regions",
+                );
+            }
+            overrides.insert((from, to), link.latency.0.clone());
+            if link.symmetric {
+                overrides.insert((to, from), link.latency.0.clone());
+            }
+        }
+    }
+    let mut links = Vec::with_capacity(n);
+    let mut complete = true;
+    for from in 0..n {
+        let mut row = Vec::with_capacity(n);
+        for to in 0..n {
+            let latency = if from == to {
+                LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) }
+            } else if let Some(d) = overrides.get(&(from, to)) {
+                LinkLatency { base: SimDuration::ZERO, extra: d.clone() }
+            } else if let Some(rtt_ms) = measured_rtt_ms(&names[from], &names[to]) {
+                LinkLatency { base: SimDuration::from_secs_f64(rtt_ms / 2.0 / 1000.0), extra: jitter.clone() }
+            } else {
+                complete = false;
+                if from < to {
+                    p.at_path("network", format!("no measured round trip between {} and {}; expected a [[network.link]] with from, to and latency for this pair", names[from], names[to]));
+                }
+                LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) }
+            };
+            row.push(latency);
+        }
+        links.push(row);
+    }
+    complete.then(|| Topology::new(names.to_vec(), links))
+}
