@@ -1,0 +1,199 @@
+//! The `mrsim` binary as a user runs it: exit codes, messages, files written (or not).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mrsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mrsim")).args(args).output().expect("the mrsim binary runs")
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("experiments/ sits in the workspace").to_path_buf()
+}
+
+fn skeleton() -> String {
+    repo_root().join("experiments/scenarios/skeleton.toml").display().to_string()
+}
+
+/// A fresh, empty folder under the target directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    ["summary.json", "timeseries.csv", "plots/timeline.svg"]
+        .iter()
+        .map(|name| (name.to_string(), std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))))
+        .collect()
+}
+
+#[test]
+fn same_seed_gives_the_same_bytes_and_another_seed_does_not() {
+    let dir = scratch("same-seed");
+    let (a, b, c) = (dir.join("a"), dir.join("b"), dir.join("c"));
+    for (out, seed) in [(&a, "0x2a"), (&b, "42"), (&c, "0x2b")] {
+        let o = mrsim(&["run", &skeleton(), "--seed", seed, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(read_all(&a), read_all(&b), "0x2a and 42 are the same seed");
+    assert_ne!(read_all(&a)[0], read_all(&c)[0], "another seed gives another run");
+    let summary = String::from_utf8(read_all(&a)[0].1.clone()).unwrap();
+    for field in ["\"lost_last_writer_wins\"", "\"stale\"", "\"trace_hash\"", "\"error_rate\""] {
+        assert!(summary.contains(field), "summary.json lacks {field}");
+    }
+    let csv = String::from_utf8(read_all(&a)[1].1.clone()).unwrap();
+    // One row per simulated second per Region over the run (600 s fault phase plus the drain).
+    let rows = csv.lines().count() - 1;
+    assert!(rows >= 600 * 2 && rows % 2 == 0, "{rows} rows");
+}
+
+#[test]
+fn terminal_summary_names_the_headline_numbers() {
+    let dir = scratch("terminal");
+    let o = mrsim(&["run", &skeleton(), "--out", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in ["operations", "acknowledged", "lost to last-writer-wins", "stale", "events", "wall time"] {
+        assert!(text.contains(needle), "summary lacks {needle:?}:\n{text}");
+    }
+}
+
+#[test]
+fn check_determinism_passes_on_the_skeleton() {
+    let dir = scratch("check-determinism");
+    let o = mrsim(&["run", &skeleton(), "--check-determinism", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("determinism     checked"));
+}
+
+/// Writes `text` as a scenario and runs it; returns (exit code, stderr, the output folder).
+fn run_text(name: &str, text: &str) -> (i32, String, PathBuf) {
+    let dir = scratch(name);
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let o = mrsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    (o.status.code().expect("exit code"), String::from_utf8_lossy(&o.stderr).to_string(), out)
+}
+
+fn skeleton_text() -> String {
+    std::fs::read_to_string(skeleton()).unwrap()
+}
+
+/// Every class of bad input the engine issue names: exit code 2, one paragraph naming the file,
+/// the place and what was expected, and no output folder.
+#[test]
+fn bad_input_is_named_with_its_place_and_what_was_expected() {
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "malformed",
+            skeleton_text().replace("name = \"skeleton\"", "name = \"skeleton"),
+            vec!["scenario.toml:", "expected"],
+        ),
+        (
+            "unknown-key",
+            skeleton_text().replace("read_fraction = 0.5\n", "read_fraction = 0.5\nread_fractoin = 0.5\n"),
+            vec!["scenario.toml:", "unknown field `read_fractoin`", "expected one of"],
+        ),
+        (
+            "bad-duration",
+            skeleton_text().replace("duration = \"10m\"", "duration = \"10 parsecs\""),
+            vec!["scenario.toml:12:12:", "unknown unit", "expected a non-negative number followed by a unit"],
+        ),
+        (
+            "negative-duration",
+            skeleton_text().replace("start = \"4m\"", "start = \"-4m\""),
+            vec!["scenario.toml:", "cannot be negative"],
+        ),
+        (
+            "bare-number-duration",
+            skeleton_text().replace("timeout = \"2s\"", "timeout = 2"),
+            vec!["scenario.toml:", "bare number 2", "add a unit"],
+        ),
+        (
+            "unknown-region",
+            skeleton_text().replace("name = \"us-west-2\"", "name = \"us-west-9\""),
+            vec!["scenario.toml:", "region[1].name", "unknown Region \"us-west-9\"", "expected an AWS Region name"],
+        ),
+        (
+            "undeclared-region",
+            skeleton_text().replace("region = \"us-east-1\"\nstart", "region = \"eu-west-1\"\nstart"),
+            vec!["scenario.toml:", "fault[0].region", "not declared", "expected one of the [[region]] names"],
+        ),
+        (
+            "bad-distribution",
+            skeleton_text().replace("jitter = \"exp(mean=1ms)\"", "jitter = \"exp(mena=1ms)\""),
+            vec!["scenario.toml:", "unknown parameter \"mena\"", "expected"],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        let (code, stderr, out) = run_text(name, &text);
+        assert_eq!(code, 2, "{name}: exit code; stderr:\n{stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{name}: stderr lacks {needle:?}:\n{stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(!out.exists(), "{name}: a failed run must write nothing");
+    }
+}
+
+#[test]
+fn all_validation_problems_are_reported_at_once() {
+    let text = skeleton_text()
+        .replace("rate = 200.0              # requests per second, Poisson", "rate = -5.0")
+        .replace(
+            "read_fraction = 0.5\nstore = \"carts\"\nkeys = { hot = 8 }\ntimeout = \"2s\"\n\n[[fault]]",
+            "read_fraction = 1.5\nstore = \"carts\"\nkeys = { hot = 8 }\ntimeout = \"2s\"\n\n[[fault]]",
+        )
+        .replace("end = \"7m\"", "end = \"3m\"");
+    let (code, stderr, _) = run_text("several", &text);
+    assert_eq!(code, 2, "{stderr}");
+    for needle in [
+        "population[0].rate: found -5; expected a positive number",
+        "population[1].read_fraction: found 1.5; expected a fraction between 0 and 1",
+        "fault[0].end: found end 3m not after start 4m",
+    ] {
+        assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+    }
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 3, "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_an_input_error() {
+    let o = mrsim(&["run", "/nonexistent/scenario.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("/nonexistent/scenario.toml") && stderr.contains("cannot read"), "{stderr}");
+}
+
+#[test]
+fn a_bad_seed_is_an_input_error() {
+    let o = mrsim(&["run", &skeleton(), "--seed", "0xnope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected a 64-bit number in hex"));
+}
+
+#[test]
+fn exceeding_a_limit_names_seed_event_time_and_how_to_reproduce() {
+    let text = skeleton_text().replace("metrics_interval = \"1s\"", "metrics_interval = \"1s\"\nmax_events = 1000");
+    let (code, stderr, out) = run_text("limit", &text);
+    assert_eq!(code, 1, "{stderr}");
+    for needle in ["seed 0x2a", "exceeded max_events = 1000", "event #1000", "reproduce: mrsim run", "--seed 0x2a"] {
+        assert!(stderr.contains(needle), "stderr lacks {needle:?}:\n{stderr}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn help_describes_every_command() {
+    let o = mrsim(&["--help"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("run") && text.contains("bench"), "{text}");
+    let o = mrsim(&["run", "--help"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for flag in ["--seed", "--out", "--check-determinism", "summary.json", "timeseries.csv"] {
+        assert!(text.contains(flag), "run --help lacks {flag}:\n{text}");
+    }
+}

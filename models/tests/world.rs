@@ -1,0 +1,164 @@
+//! Whole-world tests: closed-form oracles and invariants that hold for every seed.
+
+use models::config::{FaultConfig, FaultKind, KeyChoice, PopulationConfig, StoreConfig, WorldConfig};
+use models::ids::{RegionId, StoreId};
+use models::run::{RunOutput, run};
+use models::topology::{LinkLatency, Topology};
+use sim_core::{Dist, Seed, SimDuration, SimTime, TraceMode};
+
+const EAST: RegionId = RegionId::from_raw(0);
+const WEST: RegionId = RegionId::from_raw(1);
+
+fn instant() -> Dist {
+    Dist::Constant(0.0)
+}
+
+fn two_regions(link: Dist) -> Topology {
+    let l = LinkLatency { base: SimDuration::ZERO, extra: link };
+    Topology::new(vec!["us-east-1".into(), "us-west-2".into()], vec![vec![l.clone(), l.clone()], vec![l.clone(), l]])
+}
+
+fn population(name: &str, region: RegionId, rate: f64, read_fraction: f64, access: Dist) -> PopulationConfig {
+    PopulationConfig {
+        name: name.into(),
+        region,
+        access_latency: access,
+        rate_per_sec: rate,
+        read_fraction,
+        store: StoreId::new(0),
+        keys: KeyChoice::Hot { count: 1 },
+        timeout: SimDuration::from_secs(5),
+    }
+}
+
+fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<PopulationConfig>) -> WorldConfig {
+    WorldConfig {
+        topology: two_regions(instant()),
+        duration,
+        drain_max: SimDuration::from_mins(30),
+        max_events: 100_000_000,
+        metrics_interval: SimDuration::from_secs(1),
+        stores: vec![StoreConfig { name: "t".into(), regions: vec![EAST, WEST], replication_delay }],
+        populations,
+        faults: vec![],
+    }
+}
+
+/// oracles.md section 2: one key written in us-east-1 as Poisson(lambda), every write reaching
+/// us-west-2 after an independent lag D; reads in us-west-2 at random times are stale with
+/// P = 1 - E[exp(-lambda D)]. Everything else is instant. Independent replications (one per seed)
+/// give the standard error; accept within 4 of them.
+fn stale_fraction_matches(lambda: f64, lag: Dist, expected: f64) {
+    let replications = 24;
+    let fractions: Vec<f64> = (0..replications)
+        .map(|seed| {
+            let config = world(
+                SimDuration::from_secs(400),
+                lag.clone(),
+                vec![
+                    population("writer", EAST, lambda, 0.0, instant()),
+                    population("reader", WEST, 20.0, 1.0, instant()),
+                ],
+            );
+            let out = run(&config, Seed(seed), TraceMode::Off).expect("runs");
+            out.recorder.stale_reads as f64 / out.recorder.reads_ok as f64
+        })
+        .collect();
+    let mean = fractions.iter().sum::<f64>() / replications as f64;
+    let variance = fractions.iter().map(|f| (f - mean).powi(2)).sum::<f64>() / (replications - 1) as f64;
+    let se = (variance / replications as f64).sqrt();
+    eprintln!("stale fraction {mean:.5} vs closed form {expected:.5} (se {se:.5})");
+    assert!(
+        (mean - expected).abs() <= 4.0 * se,
+        "stale fraction {mean:.5} vs closed form {expected:.5}: off by {:.1} standard errors (se {se:.5})",
+        (mean - expected).abs() / se
+    );
+}
+
+#[test]
+fn oracle_stale_reads_fixed_lag() {
+    // lambda 1/s, fixed 0.5 s: 1 - exp(-0.5) = 0.39347
+    stale_fraction_matches(1.0, Dist::Constant(0.5e9), 0.39347);
+}
+
+#[test]
+fn oracle_stale_reads_exponential_lag() {
+    // lambda 1/s, exponential mean 0.5 s: lambda / (lambda + mu) = 1/3
+    stale_fraction_matches(1.0, Dist::exponential(0.5e9).unwrap(), 0.33333);
+    // lambda 10/s, exponential mean 10 ms: 10 / (10 + 100) = 0.09091
+    stale_fraction_matches(10.0, Dist::exponential(10e6).unwrap(), 0.09091);
+}
+
+fn busy_world(seed_outage: bool) -> WorldConfig {
+    let access = Dist::lognormal_median(10e6, 0.3).unwrap();
+    let mut config = world(
+        SimDuration::from_secs(120),
+        Dist::exponential(300e6).unwrap(),
+        vec![population("east", EAST, 150.0, 0.5, access.clone()), population("west", WEST, 150.0, 0.5, access)],
+    );
+    config.topology = two_regions(Dist::Constant(32e6));
+    for p in &mut config.populations {
+        p.keys = KeyChoice::Hot { count: 5 };
+        p.timeout = SimDuration::from_secs(1);
+    }
+    if seed_outage {
+        let at = |s| SimTime::at(SimDuration::from_secs(s));
+        config.faults.push(FaultConfig {
+            kind: FaultKind::RegionOutage { region: EAST },
+            start: at(40),
+            end: Some(at(70)),
+        });
+    }
+    config
+}
+
+fn totals_agree_with_series(out: &RunOutput) {
+    let r = &out.recorder;
+    let sum = |f: fn(&models::report::RegionSeries) -> &sim_core::CounterSeries| -> u64 {
+        r.regions.iter().map(|s| f(s).iter().map(|(_, n)| n).sum::<u64>()).sum()
+    };
+    assert_eq!(sum(|s| &s.requests), r.requests);
+    assert_eq!(sum(|s| &s.failed), r.failed);
+    assert_eq!(sum(|s| &s.reads_ok), r.reads_ok);
+    assert_eq!(sum(|s| &s.writes_acked), r.writes_acked);
+    assert_eq!(sum(|s| &s.stale_reads), r.stale_reads);
+    assert_eq!(sum(|s| &s.lost_writes), r.lost.len() as u64);
+}
+
+/// Always, for every seed: every request ends (success or failure) by the end of the drain; the
+/// series add up to the totals; nothing is lost that was not acknowledged; replicas converge once
+/// every fault has healed. Sometimes (and in these runs, always): writes are lost and reads stale,
+/// so the interesting states are reached.
+#[test]
+fn invariants_hold_for_every_seed() {
+    for seed in 0..8 {
+        for outage in [false, true] {
+            let out = run(&busy_world(outage), Seed(seed), TraceMode::Hash).expect("runs within limits");
+            let r = &out.recorder;
+            assert_eq!(r.requests, r.reads_ok + r.writes_acked + r.failed, "seed {seed}: every request ends");
+            totals_agree_with_series(&out);
+            assert!(r.lost.iter().all(|l| l.acked_at <= l.lost_at || l.acked_at <= out.stats.end_time));
+            assert!((r.lost.len() as u64) <= r.writes_acked, "seed {seed}");
+            assert_eq!(r.divergent_keys, 0, "seed {seed}: replicas converge once faults heal");
+            assert!(r.stale_reads > 0 && !r.lost.is_empty(), "seed {seed}: the anomalies are reached");
+            if outage {
+                assert!(r.failed > 0, "seed {seed}: clients of the dead Region fail");
+                assert_eq!(r.faults.len(), 1);
+            } else {
+                assert_eq!(r.failed, 0, "seed {seed}: no fault, no failure (timeouts are far above latencies)");
+            }
+        }
+    }
+}
+
+/// The checker streams: the versions it holds at once do not grow with the length of the run.
+#[test]
+fn checker_memory_does_not_grow_with_run_length() {
+    let mut short = busy_world(false);
+    short.duration = SimDuration::from_secs(60);
+    let mut long = busy_world(false);
+    long.duration = SimDuration::from_secs(600);
+    let peak = |c: &WorldConfig| run(c, Seed(1), TraceMode::Off).unwrap().recorder.live_versions_max;
+    let (a, b) = (peak(&short), peak(&long));
+    assert!(b as f64 <= a as f64 * 1.5 + 20.0, "live versions: {a} over 60 s, {b} over 600 s");
+}
