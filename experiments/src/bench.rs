@@ -68,6 +68,7 @@ pub fn format_engine(rows: &[EngineRow]) -> String {
         "hold model (exponential delays, mean 1s), best of repetitions\n\
          entities     events   reference ev/s   sim-core ev/s   ratio   sim-core+trace-hash ev/s\n",
     );
+    let entry = sim_core::EventQueue::<sim_core::hold::Wake>::entry_bytes();
     for r in rows {
         s.push_str(&format!(
             "{:>8} {:>10} {:>16.0} {:>15.0} {:>7.2} {:>26.0}\n",
@@ -79,5 +80,11 @@ pub fn format_engine(rows: &[EngineRow]) -> String {
             r.engine_hashed_events_per_sec
         ));
     }
+    let sizes: Vec<String> =
+        rows.iter().map(|r| format!("{} KiB at {} entities", r.entities as usize * entry / 1024, r.entities)).collect();
+    s.push_str(&format!(
+        "queue memory: {entry} bytes per pending event, nothing per event fired: {}\n",
+        sizes.join(", ")
+    ));
     s
 }

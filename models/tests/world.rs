@@ -160,5 +160,6 @@ fn checker_memory_does_not_grow_with_run_length() {
     long.duration = SimDuration::from_secs(600);
     let peak = |c: &WorldConfig| run(c, Seed(1), TraceMode::Off).unwrap().recorder.live_versions_max;
     let (a, b) = (peak(&short), peak(&long));
+    eprintln!("checker peak live versions: {a} over 60 s, {b} over 600 s");
     assert!(b as f64 <= a as f64 * 1.5 + 20.0, "live versions: {a} over 60 s, {b} over 600 s");
 }

@@ -151,6 +151,11 @@ impl<E> EventQueue<E> {
         self.cancelled.len()
     }
 
+    /// Bytes one pending event occupies in the heap (the payload plus its 16-byte key).
+    pub const fn entry_bytes() -> usize {
+        std::mem::size_of::<Entry<E>>()
+    }
+
     /// Bytes reserved by the heap, for memory reports.
     pub fn capacity_bytes(&self) -> usize {
         self.heap.capacity() * std::mem::size_of::<Entry<E>>()
