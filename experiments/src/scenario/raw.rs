@@ -35,10 +35,65 @@ impl<'de> Deserialize<'de> for DurationDist {
             })
         };
         d.deserialize_any(TextVisitor {
-            expecting: "a duration or a distribution of durations, such as \"20ms\" or \"exp(mean=5ms)\"",
+            expecting: "a duration or a distribution of durations, such as \"20ms\", \"exp(mean=5ms)\" \
+                        or { type = \"exp\", mean = \"5ms\" }",
             parse,
         })
     }
+}
+
+/// The text form of a distribution written as a TOML table, so tables and strings share one parser
+/// and one set of error messages:
+/// `{ type = "exp", mean = "5ms" }` is `exp(mean=5ms)`;
+/// `{ type = "mix", components = [{ weight = 0.9, dist = "exp(mean=5ms)" }, ...] }` is a mixture
+/// (each `dist` a string or a table);
+/// `{ type = "empirical", values = ["1ms", "2ms"] }` and
+/// `{ type = "cdf", points = [["10ms", 0.5], ["20ms", 1.0]] }` are the empirical forms.
+pub fn dist_table_to_text(table: &toml::Table) -> Result<String, String> {
+    let kind = match table.get("type") {
+        Some(toml::Value::String(k)) => k.to_ascii_lowercase(),
+        Some(other) => return Err(format!("found type = {other}; expected the name of a distribution as a string")),
+        None => return Err("the table has no `type`; expected for example { type = \"exp\", mean = \"5ms\" }".into()),
+    };
+    let scalar = |key: &str, v: &toml::Value| match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        toml::Value::Integer(i) => Ok(i.to_string()),
+        toml::Value::Float(f) => Ok(f.to_string()),
+        other => Err(format!("found {key} = {other}; expected a duration string or a number")),
+    };
+    let list = |key: &str| match table.get(key) {
+        Some(toml::Value::Array(items)) => Ok(items.clone()),
+        _ => Err(format!("a {kind} table needs `{key}` as an array")),
+    };
+    let args: Vec<String> = match kind.as_str() {
+        "mix" | "mixture" => list("components")?
+            .iter()
+            .map(|c| {
+                let c = c.as_table().ok_or("each component must be a table { weight = ..., dist = ... }")?;
+                let weight = c.get("weight").ok_or("a component has no `weight`")?;
+                let dist = match c.get("dist") {
+                    Some(toml::Value::String(s)) => s.clone(),
+                    Some(toml::Value::Table(t)) => dist_table_to_text(t)?,
+                    _ => return Err("a component needs `dist`, a string or a table".to_string()),
+                };
+                Ok(format!("{}*{dist}", scalar("weight", weight)?))
+            })
+            .collect::<Result<_, String>>()?,
+        "empirical" => list("values")?.iter().map(|v| scalar("values", v)).collect::<Result<_, String>>()?,
+        "cdf" => list("points")?
+            .iter()
+            .map(|point| match point.as_array().map(|a| a.as_slice()) {
+                Some([x, p]) => Ok(format!("{}:{}", scalar("points", x)?, scalar("points", p)?)),
+                _ => Err("each point must be a pair [value, cumulative probability]".to_string()),
+            })
+            .collect::<Result<_, String>>()?,
+        _ => table
+            .iter()
+            .filter(|(k, _)| k.as_str() != "type")
+            .map(|(k, v)| Ok(format!("{k}={}", scalar(k, v)?)))
+            .collect::<Result<_, String>>()?,
+    };
+    Ok(format!("{kind}({})", args.join(", ")))
 }
 
 /// Reads a string with `parse`; any other TOML type is an error saying what was expected. A bare
@@ -61,6 +116,11 @@ impl<'de, T, F: Fn(&str) -> Result<T, String>> Visitor<'de> for TextVisitor<F> {
     }
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
         self.visit_i64(n as i64)
+    }
+    fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> Result<T, M::Error> {
+        let table = toml::Table::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        let text = dist_table_to_text(&table).map_err(de::Error::custom)?;
+        (self.parse)(&text).map_err(de::Error::custom)
     }
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<T, E> {
         Err(E::custom(format!("found the bare number {n}; expected {}: add a unit, as in \"{n}s\"", self.expecting)))
@@ -206,4 +266,55 @@ pub struct RawFault {
     /// The Region never comes back (instead of `end`).
     #[serde(default)]
     pub permanent: Option<Spanned<bool>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    struct One {
+        d: DurationDist,
+    }
+
+    fn parse(text: &str) -> Result<Dist, String> {
+        toml::from_str::<One>(text).map(|o| o.d.0).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tables_and_strings_give_the_same_distribution() {
+        let same = [
+            ("d = { type = \"exp\", mean = \"5ms\" }", "d = \"exp(mean=5ms)\""),
+            (
+                "d = { type = \"lognormal\", median = \"30ms\", sigma = 0.5 }",
+                "d = \"lognormal(median=30ms, sigma=0.5)\"",
+            ),
+            ("d = { type = \"uniform\", low = \"1ms\", high = \"2ms\" }", "d = \"uniform(1ms, 2ms)\""),
+            (
+                "d = { type = \"mix\", components = [{ weight = 0.9, dist = \"exp(mean=5ms)\" }, \
+                 { weight = 0.1, dist = { type = \"const\", value = \"1s\" } }] }",
+                "d = \"mix(0.9*exp(mean=5ms), 0.1*const(1s))\"",
+            ),
+            ("d = { type = \"empirical\", values = [\"1ms\", \"2ms\"] }", "d = \"empirical(1ms, 2ms)\""),
+            ("d = { type = \"cdf\", points = [[\"10ms\", 0.5], [\"20ms\", 1.0]] }", "d = \"cdf(10ms:0.5, 20ms:1)\""),
+        ];
+        for (table, text) in same {
+            assert_eq!(parse(table), parse(text), "{table}");
+            assert!(parse(table).is_ok(), "{table}: {:?}", parse(table));
+        }
+    }
+
+    #[test]
+    fn bad_tables_say_what_was_expected() {
+        for (text, needle) in [
+            ("d = { mean = \"5ms\" }", "has no `type`"),
+            ("d = { type = \"exp\", mena = \"5ms\" }", "unknown parameter \"mena\""),
+            ("d = { type = \"mix\" }", "needs `components`"),
+            ("d = { type = \"cdf\", points = [[\"10ms\"]] }", "pair [value, cumulative probability]"),
+            ("d = true", "expected a duration or a distribution"),
+        ] {
+            let e = parse(text).expect_err(text);
+            assert!(e.contains(needle), "{text}: {e}");
+        }
+    }
 }
