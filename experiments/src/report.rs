@@ -6,7 +6,8 @@
 //! therefore deterministic.
 
 use models::checker::LossCause;
-use models::config::FaultKind;
+use models::config::{FaultKind, OutageScope, PartitionMode};
+use models::ids::{RegionId, StoreId};
 use models::run::RunOutput;
 use serde::Serialize;
 use sim_core::{Histogram, SimTime};
@@ -25,6 +26,8 @@ pub struct Summary {
     pub reads: Reads,
     pub latency_ms: LatencyMs,
     pub replication_lag_ms: Percentiles,
+    /// Replication messages lost to partitions (drop mode) and lossy links, and sent again.
+    pub replication_messages_lost: u64,
     pub divergent_keys: u64,
     pub checker_live_versions_max: u64,
     pub faults: Vec<FaultRow>,
@@ -87,9 +90,47 @@ impl Percentiles {
 pub struct FaultRow {
     #[serde(rename = "type")]
     pub fault_type: String,
-    pub region: String,
+    /// What it struck, in words: "us-east-1", "us-east-1 app tier", "us-east-1 -> us-west-2", ...
+    pub target: String,
     pub started_s: f64,
     pub healed_s: Option<f64>,
+}
+
+/// A fault's target in words, for reports and figure legends.
+pub fn describe_fault(kind: &FaultKind, scenario: &Scenario) -> String {
+    let region = |r: RegionId| scenario.world.topology.name(r).to_string();
+    let store = |s: StoreId| scenario.world.stores[s.index()].name.clone();
+    let group = |g: &[RegionId]| g.iter().map(|&r| region(r)).collect::<Vec<_>>().join("+");
+    match kind {
+        FaultKind::RegionOutage { region: r, scope } => match scope {
+            OutageScope::Region => region(*r),
+            OutageScope::AppTier => format!("{} app tier", region(*r)),
+            OutageScope::Store(s) => format!("{} store {}", region(*r), store(*s)),
+            OutageScope::HealthEndpoint => format!("{} health endpoint", region(*r)),
+            OutageScope::RequestsOnly => format!("{} requests (health passes)", region(*r)),
+        },
+        FaultKind::Partition { side_a, side_b, one_way, mode } => format!(
+            "{} {} {} ({})",
+            group(side_a),
+            if *one_way { "->" } else { "<->" },
+            group(side_b),
+            if *mode == PartitionMode::Drop { "drop" } else { "hold" }
+        ),
+        FaultKind::DegradedLink { from, to, symmetric, .. } => {
+            format!("{} {} {}", region(*from), if *symmetric { "<->" } else { "->" }, region(*to))
+        }
+        FaultKind::ClockSkew { region: r, offset_nanos, drift_ppm } => {
+            format!("{} clock {:+}ms, {drift_ppm}ppm", region(*r), *offset_nanos as f64 / 1e6)
+        }
+        FaultKind::ControlPlaneOutage { region: r } => format!("{} control plane", region(*r)),
+        FaultKind::ReplicationImpairment { store: s, from, slowdown } => format!(
+            "{} from {}: {}",
+            store(*s),
+            from.map_or("every Region".to_string(), region),
+            slowdown.map_or("stalled".to_string(), |f| format!("{f}x slower"))
+        ),
+        FaultKind::HealthCheckFlapping { region: r, period } => format!("{} every {period}", region(*r)),
+    }
 }
 
 /// Milliseconds with microsecond resolution: enough for latencies, and short in the files.
@@ -103,15 +144,14 @@ fn ratio(part: u64, whole: u64) -> f64 {
 
 pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Summary {
     let r = &run.recorder;
-    let topology = &scenario.world.topology;
     let faults = r
         .faults
         .iter()
         .map(|w| {
-            let FaultKind::RegionOutage { region } = scenario.world.faults[w.fault].kind;
+            let kind = &run.faults[w.fault].kind;
             FaultRow {
-                fault_type: "region_outage".into(),
-                region: topology.name(region).to_string(),
+                fault_type: kind.type_name().to_string(),
+                target: describe_fault(kind, scenario),
                 started_s: w.started.as_secs_f64(),
                 healed_s: w.healed.map(SimTime::as_secs_f64),
             }
@@ -141,6 +181,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         },
         latency_ms: LatencyMs { read: Percentiles::of(&r.read_latency), write: Percentiles::of(&r.write_latency) },
         replication_lag_ms: Percentiles::of(&r.replication_lag),
+        replication_messages_lost: r.replication_messages_lost,
         divergent_keys: r.divergent_keys,
         checker_live_versions_max: r.live_versions_max as u64,
         faults,
@@ -162,6 +203,9 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
         "lost_writes",
         "latency_ms_mean",
         "replication_lag_ms_mean",
+        "replication_messages_lost",
+        "health_endpoint_up",
+        "control_plane_up",
     ];
     w.write_record(header).map_err(|e| e.to_string())?;
     let interval = r.interval;
@@ -173,6 +217,8 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
         for region in scenario.world.topology.regions() {
             let s = &r.regions[region.index()];
             let count = |c: &sim_core::CounterSeries| c.get(i).unwrap_or(0).to_string();
+            // Sampled during the fault phase only: empty in the drain phase.
+            let sampled = |c: &sim_core::CounterSeries| c.get(i).map_or(String::new(), |v| v.to_string());
             w.write_record([
                 time_s.to_string(),
                 scenario.world.topology.name(region).to_string(),
@@ -184,6 +230,9 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
                 count(&s.lost_writes),
                 mean_ms(s.latency_ok.get(i)),
                 mean_ms(s.replication_lag.get(i)),
+                count(&s.replication_messages_lost),
+                sampled(&s.health_endpoint_up),
+                sampled(&s.control_plane_up),
             ])
             .map_err(|e| e.to_string())?;
         }
@@ -223,9 +272,9 @@ pub fn timeline_figure(scenario: &Scenario, run: &RunOutput) -> Figure {
         .faults
         .iter()
         .map(|w| {
-            let FaultKind::RegionOutage { region } = scenario.world.faults[w.fault].kind;
+            let kind = &run.faults[w.fault].kind;
             Band {
-                label: format!("outage {}", topology.name(region)),
+                label: format!("{}: {}", kind.type_name().replace('_', " "), describe_fault(kind, scenario)),
                 start_s: w.started.as_secs_f64(),
                 end_s: w.healed.unwrap_or(r.end).as_secs_f64(),
             }

@@ -4,7 +4,7 @@
 //! finite. The `experiments` crate builds them from scenario files and reports every problem with
 //! its place in the file; the models assume them valid and assert only what would be a bug.
 
-use sim_core::{Dist, SimDuration, SimTime};
+use sim_core::{Dist, SimDuration};
 
 use crate::ids::{RegionId, StoreId};
 use crate::topology::Topology;
@@ -24,7 +24,10 @@ pub struct WorldConfig {
     pub metrics_interval: SimDuration,
     pub stores: Vec<StoreConfig>,
     pub populations: Vec<PopulationConfig>,
+    /// Faults written out in the scenario.
     pub faults: Vec<FaultConfig>,
+    /// Faults drawn from the seed, added to the written ones when a run starts.
+    pub fault_generators: Vec<FaultGenerator>,
 }
 
 /// A DynamoDB global table in multi-Region eventual consistency (MREC): writes land on the local
@@ -36,6 +39,9 @@ pub struct StoreConfig {
     /// Time from a write's commit until its Region's replication pipeline ships it, on top of
     /// the network delay to each replica.
     pub replication_delay: Dist,
+    /// How long a sender waits before sending a replication message again when it was lost (a
+    /// partition in drop mode, a lossy link).
+    pub replication_retry_interval: SimDuration,
 }
 
 /// How a population picks the key of each operation.
@@ -63,18 +69,4 @@ pub struct PopulationConfig {
     pub timeout: SimDuration,
 }
 
-/// What a fault breaks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    /// The whole Region: its app tier, its stores and its replication stop.
-    RegionOutage { region: RegionId },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FaultConfig {
-    pub kind: FaultKind,
-    pub start: SimTime,
-    /// `None`: permanent (the Region never comes back); otherwise the fault heals then, or at the
-    /// end of the fault phase, whichever is first.
-    pub end: Option<SimTime>,
-}
+pub use crate::faults::{FaultConfig, FaultGenerator, FaultKind, OutageScope, PartitionMode};

@@ -5,6 +5,7 @@
 
 pub mod checker;
 pub mod config;
+pub mod faults;
 pub mod ids;
 pub mod mrec;
 pub mod report;

@@ -61,8 +61,6 @@ pub struct Table {
     items: Vec<BTreeMap<Key, Item>>,
     tree: VersionTree,
     newest_acked: BTreeMap<Key, WriteId>,
-    held_outgoing: Vec<Vec<Shipment>>,
-    held_incoming: Vec<Vec<Shipment>>,
     replication_delay: Dist,
     replication: Stream,
     /// Genesis versions take ids from the top of the id space, writes from the bottom.
@@ -82,8 +80,6 @@ impl Table {
             items: vec![BTreeMap::new(); regions],
             tree: VersionTree::new(id, config.regions.len() as u32),
             newest_acked: BTreeMap::new(),
-            held_outgoing: vec![Vec::new(); regions],
-            held_incoming: vec![Vec::new(); regions],
             replication_delay: config.replication_delay.clone(),
             replication,
             next_genesis: u64::MAX,
@@ -118,11 +114,19 @@ impl Table {
     }
 
     /// A client write taken by `region` at `now`. Returns the shipment and when the Region's
-    /// pipeline ships it (the replication delay).
-    pub fn write_local(&mut self, now: SimTime, region: RegionId, key: Key, write: WriteId) -> (SimDuration, Shipment) {
+    /// pipeline ships it (the sampled replication delay).
+    /// `clock_nanos` is the writing Region's clock reading, which stamps the write.
+    pub fn write_local(
+        &mut self,
+        now: SimTime,
+        clock_nanos: u64,
+        region: RegionId,
+        key: Key,
+        write: WriteId,
+    ) -> (SimDuration, Shipment) {
         debug_assert!(self.is_replica(region), "writes go to a replica Region");
         let (parent, parent_stamp) = self.current(region, key);
-        let stamp = Stamp::for_write(now.as_nanos(), region, parent_stamp);
+        let stamp = Stamp::for_write(clock_nanos, region, parent_stamp);
         // Holds: the local replica, the shipment, the response on its way to the client.
         self.tree.create(write, parent, region, 3);
         self.tree.release(parent, now);
@@ -195,22 +199,14 @@ impl Table {
         }
     }
 
-    pub fn hold_outgoing(&mut self, from: RegionId, shipment: Shipment) {
-        self.held_outgoing[from.index()].push(shipment);
-    }
-    pub fn hold_incoming(&mut self, to: RegionId, shipment: Shipment) {
-        self.held_incoming[to.index()].push(shipment);
-    }
-    /// What waited for `region` to come back: (to ship from it, to apply in it).
-    pub fn take_held(&mut self, region: RegionId) -> (Vec<Shipment>, Vec<Shipment>) {
-        (
-            std::mem::take(&mut self.held_outgoing[region.index()]),
-            std::mem::take(&mut self.held_incoming[region.index()]),
-        )
+    /// A replication message that can never be delivered (its Region never came back) lets go of
+    /// its write.
+    pub fn abandon(&mut self, now: SimTime, write: WriteId) {
+        self.tree.release_as(write, now, LossCause::RegionNeverReturned);
     }
 
-    /// The end of the drain phase. `down[r]` marks Regions that never came back: their replicas,
-    /// and the shipments they never sent, are gone. Then counts divergent keys among the rest.
+    /// The end of the drain phase. `down[r]` marks Regions that never came back: their replicas are
+    /// gone. Then counts divergent keys among the rest.
     pub fn finish(&mut self, now: SimTime, down: &[bool]) {
         for write in std::mem::take(&mut self.newest_acked).into_values() {
             self.tree.release(write, now);
@@ -220,12 +216,6 @@ impl Table {
                 continue;
             }
             let gone = LossCause::RegionNeverReturned;
-            for s in std::mem::take(&mut self.held_outgoing[r]) {
-                self.tree.release_as(s.write, now, gone);
-            }
-            for s in std::mem::take(&mut self.held_incoming[r]) {
-                self.tree.release_as(s.write, now, gone);
-            }
             if self.replica_of[r] {
                 for item in std::mem::take(&mut self.items[r]).into_values() {
                     self.tree.release_as(item.write, now, gone);
@@ -263,8 +253,12 @@ mod tests {
     }
 
     fn table() -> (Table, Recorder) {
-        let config =
-            StoreConfig { name: "t".into(), regions: vec![EAST, WEST], replication_delay: Dist::Constant(0.0) };
+        let config = StoreConfig {
+            name: "t".into(),
+            regions: vec![EAST, WEST],
+            replication_delay: Dist::Constant(0.0),
+            replication_retry_interval: SimDuration::from_secs(1),
+        };
         let link = LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) };
         let world = WorldConfig {
             topology: Topology::new(vec!["us-east-1".into(), "us-west-2".into()], vec![vec![link.clone(); 2]; 2]),
@@ -286,8 +280,8 @@ mod tests {
     #[test]
     fn concurrent_writes_lose_the_older_one() {
         let (mut t, mut rec) = table();
-        let (_, e) = t.write_local(ms(0), EAST, KEY, WriteId(1));
-        let (_, w) = t.write_local(ms(10), WEST, KEY, WriteId(2));
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
+        let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2));
         t.acknowledge(ms(5), KEY, WriteId(1));
         t.acknowledge(ms(15), KEY, WriteId(2));
         assert_eq!(t.ship(ms(20), &e, EAST), vec![WEST]);
@@ -308,9 +302,9 @@ mod tests {
     #[test]
     fn an_overwrite_that_observed_the_old_version_loses_nothing() {
         let (mut t, mut rec) = table();
-        let (_, a) = t.write_local(ms(0), EAST, KEY, WriteId(1));
+        let (_, a) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
         t.acknowledge(ms(1), KEY, WriteId(1));
-        let (_, b) = t.write_local(ms(2), EAST, KEY, WriteId(2));
+        let (_, b) = t.write_local(ms(2), 2_000_000, EAST, KEY, WriteId(2));
         t.acknowledge(ms(3), KEY, WriteId(2));
         t.ship(ms(4), &a, EAST);
         t.ship(ms(4), &b, EAST);
@@ -327,7 +321,7 @@ mod tests {
     #[test]
     fn a_read_that_misses_an_acknowledged_write_is_stale_by_its_age() {
         let (mut t, mut rec) = table();
-        let (_, e) = t.write_local(ms(0), EAST, KEY, WriteId(1));
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
         t.acknowledge(ms(5), KEY, WriteId(1));
         let snapshot = t.snapshot_newest_acked(KEY);
         assert_eq!(snapshot, Some(WriteId(1)));
@@ -360,9 +354,10 @@ mod tests {
     #[test]
     fn writes_held_by_a_region_that_never_returns_are_lost_with_it() {
         let (mut t, _) = table();
-        let (_, e) = t.write_local(ms(0), EAST, KEY, WriteId(1));
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
         t.acknowledge(ms(5), KEY, WriteId(1));
-        t.hold_outgoing(EAST, e); // east went down before its pipeline shipped e
+        // East went down before its pipeline shipped e, and never came back.
+        t.abandon(ms(100), e.write);
         t.finish(ms(100), &[true, false]);
         let lost = t.tree().lost();
         assert_eq!(lost.len(), 1);

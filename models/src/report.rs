@@ -26,6 +26,12 @@ pub struct RegionSeries {
     pub lost_writes: CounterSeries,
     pub latency_ok: MeanSeries,
     pub replication_lag: MeanSeries,
+    /// Replication messages sent from this Region and lost (partition in drop mode, lossy link).
+    pub replication_messages_lost: CounterSeries,
+    /// 1 when the health endpoint passed at the interval's sample, else 0 (fault phase only).
+    pub health_endpoint_up: CounterSeries,
+    /// 1 when the control plane was up at the interval's sample, else 0 (fault phase only).
+    pub control_plane_up: CounterSeries,
 }
 
 impl RegionSeries {
@@ -39,6 +45,9 @@ impl RegionSeries {
             lost_writes: CounterSeries::new(interval),
             latency_ok: MeanSeries::new(interval),
             replication_lag: MeanSeries::new(interval),
+            replication_messages_lost: CounterSeries::new(interval),
+            health_endpoint_up: CounterSeries::new(interval),
+            control_plane_up: CounterSeries::new(interval),
         }
     }
 }
@@ -65,6 +74,7 @@ pub struct Recorder {
     pub write_latency: Histogram,
     pub staleness: Histogram,
     pub replication_lag: Histogram,
+    pub replication_messages_lost: u64,
     pub faults: Vec<FaultWindow>,
     /// Settled by `finish`.
     pub lost: Vec<LostWrite>,
@@ -89,6 +99,7 @@ impl Recorder {
             write_latency: Histogram::new(),
             staleness: Histogram::new(),
             replication_lag: Histogram::new(),
+            replication_messages_lost: 0,
             faults: Vec::new(),
             lost: Vec::new(),
             divergent_keys: 0,
@@ -141,6 +152,18 @@ impl Recorder {
         self.region(to).replication_lag.add(committed_at, lag.as_nanos());
     }
 
+    pub fn replication_message_lost(&mut self, now: SimTime, from: RegionId) {
+        self.replication_messages_lost += 1;
+        self.region(from).replication_messages_lost.add(now, 1);
+    }
+
+    /// The state sampled once per interval: the health endpoint and the control plane of `region`.
+    pub fn sampled(&mut self, now: SimTime, region: RegionId, health_endpoint_up: bool, control_plane_up: bool) {
+        let series = self.region(region);
+        series.health_endpoint_up.add(now, u64::from(health_endpoint_up));
+        series.control_plane_up.add(now, u64::from(control_plane_up));
+    }
+
     pub fn fault_started(&mut self, now: SimTime, fault: usize) {
         self.faults.push(FaultWindow { fault, started: now, healed: None });
     }
@@ -175,6 +198,7 @@ impl Recorder {
                 &mut series.writes_acked,
                 &mut series.stale_reads,
                 &mut series.lost_writes,
+                &mut series.replication_messages_lost,
             ] {
                 counter.add(end, 0);
             }

@@ -3,7 +3,8 @@
 
 use sim_core::{Engine, Limits, RunError, RunStats, Seed, SimTime, TraceMode};
 
-use crate::config::WorldConfig;
+use crate::config::{FaultConfig, WorldConfig};
+use crate::faults;
 use crate::report::Recorder;
 use crate::world::World;
 
@@ -12,6 +13,9 @@ use crate::world::World;
 pub struct RunOutput {
     pub recorder: Recorder,
     pub stats: RunStats,
+    /// The fault schedule the run used: the written faults, then the generated ones. The
+    /// recorder's fault windows index into it.
+    pub faults: Vec<FaultConfig>,
 }
 
 /// Runs `config` under `seed`. The run may last the fault phase plus at most `drain_max`.
@@ -19,10 +23,14 @@ pub fn run(config: &WorldConfig, seed: Seed, trace: TraceMode) -> Result<RunOutp
     let limits =
         Limits { max_sim_time: SimTime::at(config.duration + config.drain_max), max_events: config.max_events };
     let mut engine = Engine::new(seed, limits, trace);
-    let mut world = World::new(config.clone(), seed, &mut |t, e| {
+    let mut config = config.clone();
+    let generated = faults::generate(&config.fault_generators, config.topology.len(), config.duration, seed);
+    config.faults.extend(generated);
+    let faults = config.faults.clone();
+    let mut world = World::new(config, seed, &mut |t, e| {
         engine.schedule_at(t, e);
     });
     let stats = engine.run(&mut world)?;
     world.finish(stats.end_time);
-    Ok(RunOutput { recorder: world.recorder, stats })
+    Ok(RunOutput { recorder: world.recorder, stats, faults })
 }

@@ -7,6 +7,7 @@
 
 pub mod raw;
 mod validate;
+mod validate_faults;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

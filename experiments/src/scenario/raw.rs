@@ -142,6 +142,8 @@ pub struct RawScenario {
     pub populations: Vec<RawPopulation>,
     #[serde(default, rename = "fault")]
     pub faults: Vec<RawFault>,
+    #[serde(default, rename = "fault_generator")]
+    pub fault_generators: Vec<RawFaultGenerator>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -223,6 +225,9 @@ pub struct RawStore {
     /// Time from commit until the writing Region ships the write (before the network delay).
     #[serde(default)]
     pub replication_delay: Option<DurationDist>,
+    /// How long a replica waits before resending a replication message that was lost.
+    #[serde(default)]
+    pub replication_retry_interval: Option<Spanned<DurationText>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -249,23 +254,153 @@ pub struct RawPopulation {
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
 pub enum FaultType {
-    #[serde(rename = "region_outage")]
     RegionOutage,
+    Partition,
+    DegradedLink,
+    ClockSkew,
+    ControlPlaneOutage,
+    ReplicationImpairment,
+    HealthCheckFlapping,
 }
 
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawScope {
+    Region,
+    AppTier,
+    Store,
+    HealthEndpoint,
+    RequestsOnly,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawDirection {
+    Both,
+    AToB,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPartitionMode {
+    Drop,
+    Hold,
+}
+
+/// A signed duration ("-150ms", "+2s", "30ms"), for clock offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedDuration(pub i64);
+
+impl<'de> Deserialize<'de> for SignedDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let parse = |s: &str| {
+            let t = s.trim();
+            let (sign, rest) = match t.strip_prefix('-') {
+                Some(r) => (-1i64, r),
+                None => (1, t.strip_prefix('+').unwrap_or(t)),
+            };
+            let d: SimDuration = rest.parse().map_err(|e: sim_core::time::ParseDurationError| {
+                format!("invalid signed duration {s:?}: {}", e.reason)
+            })?;
+            i64::try_from(d.as_nanos()).map(|n| SignedDuration(sign * n)).map_err(|_| format!("{s:?} is too large"))
+        };
+        d.deserialize_any(TextVisitor {
+            expecting: "a signed duration with units, such as \"-150ms\" or \"+2s\"",
+            parse,
+        })
+    }
+}
+
+/// A fault, written out. Which fields apply depends on `type`; validation reports a field given to
+/// a type that does not use it.
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
     #[serde(rename = "type")]
-    pub fault_type: FaultType,
-    pub region: Spanned<String>,
+    pub fault_type: Spanned<FaultType>,
     pub start: Spanned<DurationText>,
     #[serde(default)]
     pub end: Option<Spanned<DurationText>>,
-    /// The Region never comes back (instead of `end`).
+    /// The Region never comes back (instead of `end`; whole-Region outages only).
     #[serde(default)]
     pub permanent: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    /// region_outage: what it takes down (default "region").
+    #[serde(default)]
+    pub scope: Option<Spanned<RawScope>>,
+    /// region_outage with scope "store", replication_impairment: the store.
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    /// partition: the two groups of Regions.
+    #[serde(default)]
+    pub side_a: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub side_b: Option<Spanned<Vec<Spanned<String>>>>,
+    /// partition: "both" (default) or "a_to_b" (one-way: side_a's messages to side_b are cut).
+    #[serde(default)]
+    pub direction: Option<Spanned<RawDirection>>,
+    /// partition: "drop" (default: lost, resent after the sender's timeout) or "hold".
+    #[serde(default)]
+    pub mode: Option<Spanned<RawPartitionMode>>,
+    /// degraded_link: the link; replication_impairment: the source Region (default every Region).
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    /// degraded_link: also degrade `to -> from` (default true).
+    #[serde(default)]
+    pub symmetric: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub extra_latency: Option<Spanned<DurationDist>>,
+    /// degraded_link: share of messages lost, 0..1 (default 0).
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
+    /// clock_skew: how far the Region's clock is from true time.
+    #[serde(default)]
+    pub offset: Option<Spanned<SignedDuration>>,
+    /// clock_skew: drift in parts per million (default 0).
+    #[serde(default)]
+    pub drift_ppm: Option<Spanned<f64>>,
+    /// replication_impairment: delays multiplied by this (> 1); absent: replication stalls.
+    #[serde(default)]
+    pub slowdown: Option<Spanned<f64>>,
+    /// health_check_flapping: the health endpoint fails for a period, then passes for one, ...
+    #[serde(default)]
+    pub period: Option<Spanned<DurationText>>,
+}
+
+/// Faults drawn from the seed: for each target, a renewal process of faults of one type, with
+/// exponential gaps (`rate_per_hour`) and sampled durations, one after the other.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaultGenerator {
+    #[serde(rename = "type")]
+    pub fault_type: Spanned<FaultType>,
+    /// The Regions it may strike (default every Region).
+    #[serde(default)]
+    pub regions: Option<Spanned<Vec<Spanned<String>>>>,
+    pub rate_per_hour: Spanned<f64>,
+    pub duration: DurationDist,
+    /// region_outage: scope (region, app_tier, health_endpoint, requests_only).
+    #[serde(default)]
+    pub scope: Option<Spanned<RawScope>>,
+    /// degraded_link: extra latency and loss; clock_skew: the offset distribution (signed: a
+    /// symmetric one such as "normal(mean=0ms, sd=100ms)").
+    #[serde(default)]
+    pub extra_latency: Option<Spanned<DurationDist>>,
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub offset: Option<Spanned<DurationDist>>,
+    /// partition: "drop" or "hold".
+    #[serde(default)]
+    pub mode: Option<Spanned<RawPartitionMode>>,
+    /// health_check_flapping: the flapping period.
+    #[serde(default)]
+    pub period: Option<Spanned<DurationText>>,
 }
 
 #[cfg(test)]

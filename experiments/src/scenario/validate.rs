@@ -8,19 +8,21 @@
 //!   "typically within a second or less" (no SLA; the shape is an assumption);
 //! - `multi_region_consistency`: `EVENTUAL`, DynamoDB's own default;
 //! - request `timeout`: 5s (an assumption; set it to your SDK's configuration);
+//! - `replication_retry_interval`: 1s (an assumption: the resend timeout of a lost replication
+//!   message is not documented);
 //! - `drain_max` 30m, `metrics_interval` 1s, `max_events` 200 000 000.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use models::config::{FaultConfig, FaultKind, KeyChoice, PopulationConfig, StoreConfig, WorldConfig};
+use models::config::{KeyChoice, PopulationConfig, StoreConfig, WorldConfig};
 use models::ids::{RegionId, StoreId};
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
-use sim_core::{Dist, Seed, SimDuration, SimTime};
+use sim_core::{Dist, Seed, SimDuration};
 use toml::Spanned;
 
 use super::raw::{MultiRegionConsistency, RawScenario};
-use super::{Diagnostic, Scenario, line_column};
+use super::{Diagnostic, Scenario, line_column, validate_faults};
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
 const DEFAULT_METRICS_INTERVAL: SimDuration = SimDuration::from_secs(1);
@@ -28,18 +30,19 @@ const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
 const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 const DEFAULT_JITTER: &str = "exp(mean=1ms)";
 const DEFAULT_REPLICATION_DELAY: &str = "lognormal(median=500ms, sigma=0.5)";
+const DEFAULT_REPLICATION_RETRY: SimDuration = SimDuration::from_secs(1);
 
-struct Problems<'s> {
+pub(super) struct Problems<'s> {
     source: &'s str,
     list: Vec<Diagnostic>,
 }
 
 impl Problems<'_> {
-    fn at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
         let line_column = Some(line_column(self.source, span.start));
         self.list.push(Diagnostic { line_column, path: path.into(), message: message.into() });
     }
-    fn at_path(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn at_path(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.list.push(Diagnostic { line_column: None, path: path.into(), message: message.into() });
     }
 }
@@ -157,7 +160,18 @@ pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnos
             );
         }
         let replication_delay = s.replication_delay.as_ref().map_or_else(default_replication_delay, |d| d.0.clone());
-        stores.push(StoreConfig { name: s.name.get_ref().clone(), regions, replication_delay });
+        let replication_retry_interval =
+            s.replication_retry_interval.as_ref().map_or(DEFAULT_REPLICATION_RETRY, |d| d.get_ref().0);
+        if replication_retry_interval.is_zero() {
+            let span = s.replication_retry_interval.as_ref().map(Spanned::span).unwrap_or(0..0);
+            p.at(span, format!("{path}.replication_retry_interval"), "found 0s; expected a positive duration");
+        }
+        stores.push(StoreConfig {
+            name: s.name.get_ref().clone(),
+            regions,
+            replication_delay,
+            replication_retry_interval,
+        });
     }
 
     let mut populations = Vec::new();
@@ -238,52 +252,22 @@ pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnos
         }
     }
 
+    let store_names: Vec<String> = raw.stores.iter().map(|s| s.name.get_ref().clone()).collect();
+    let fault_names = validate_faults::Names { regions: &names, stores: &store_names };
     let mut faults = Vec::new();
     for (i, f) in raw.faults.iter().enumerate() {
-        let path = format!("fault[{i}]");
-        let region = region_id(&f.region, &format!("{path}.region"), &mut p);
-        let start = SimTime::at(f.start.get_ref().0);
-        let permanent = f.permanent.as_ref().is_some_and(|b| *b.get_ref());
-        let end = match (&f.end, permanent) {
-            (Some(end), false) => {
-                if end.get_ref().0 <= f.start.get_ref().0 {
-                    p.at(
-                        end.span(),
-                        format!("{path}.end"),
-                        format!(
-                            "found end {} not after start {}; expected an end later than the start",
-                            end.get_ref().0,
-                            f.start.get_ref().0
-                        ),
-                    );
-                }
-                Some(SimTime::at(end.get_ref().0))
-            }
-            (None, true) => None,
-            (Some(end), true) => {
-                p.at(end.span(), format!("{path}.end"), "found both end and permanent = true; expected one of them");
-                None
-            }
-            (None, false) => {
-                p.at(
-                    f.start.span(),
-                    path.clone(),
-                    "the fault has no end; expected end = \"<duration>\" or permanent = true",
-                );
-                None
-            }
-        };
-        if start >= SimTime::at(duration) {
-            p.at(
-                f.start.span(),
-                format!("{path}.start"),
-                format!("found start {}; expected a start within scenario.duration ({duration})", f.start.get_ref().0),
-            );
-        }
-        if let Some(region) = region {
-            faults.push(FaultConfig { kind: FaultKind::RegionOutage { region }, start, end });
+        if let Some(fault) = validate_faults::fault(f, i, &fault_names, duration, &mut p) {
+            faults.push((i, fault));
         }
     }
+    validate_faults::overlaps(&faults, &raw.faults, duration, &mut p);
+    let faults: Vec<_> = faults.into_iter().map(|(_, f)| f).collect();
+    let fault_generators: Vec<_> = raw
+        .fault_generators
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| validate_faults::generator(g, i, &fault_names, &mut p))
+        .collect();
 
     if !p.list.is_empty() {
         return Err(p.list);
@@ -297,6 +281,7 @@ pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnos
         stores,
         populations,
         faults,
+        fault_generators,
     };
     Ok(Scenario {
         name: header.name.clone(),

@@ -1,0 +1,201 @@
+//! The world of a run: clients, Regions, data stores and their replication, faults, and the
+//! checker, as one sans-IO state machine driven by [`Event`]s.
+//!
+//! The closed `Event` enum below is the table of contents of the world: every transition is one of
+//! its variants, handled by one exhaustive `match`. The transitions themselves live by concern:
+//! `requests` (a request's life from client to Region and back), `replication` (a write's journey to
+//! the other replicas through the network and its faults). Faults start and heal as events; when
+//! one heals, everything that waited for it goes again.
+
+mod replication;
+mod requests;
+
+use std::collections::BTreeMap;
+
+use sim_core::{Model, Outbox, Seed, SimTime, Stream};
+
+use crate::config::WorldConfig;
+use crate::faults::FaultState;
+use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
+use crate::mrec::{Shipment, Table};
+use crate::report::Recorder;
+use replication::Waiting;
+use requests::{PendingRequest, Population};
+
+/// Everything that can happen in the world.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum Event {
+    /// A client of the population sends its next request.
+    ClientRequestSent {
+        population: PopulationId,
+    },
+    RequestArrivedAtRegion {
+        request: RequestId,
+    },
+    ResponseArrivedAtClient {
+        request: RequestId,
+    },
+    RequestTimedOut {
+        request: RequestId,
+    },
+    /// The writing Region's replication pipeline ships a write to the other replicas.
+    ReplicationShipped {
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+    },
+    /// A copy of a write reaches the replica in `to`.
+    ReplicationArrived {
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+        to: RegionId,
+    },
+    /// The sender's timeout for a lost copy expired: it sends the copy again.
+    ReplicationRetried {
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+        to: RegionId,
+    },
+    FaultStarted {
+        fault: usize,
+    },
+    FaultHealed {
+        fault: usize,
+    },
+    /// Once per metrics interval during the fault phase: sample the state no event reports (health
+    /// endpoints, control planes).
+    MetricsSampled,
+}
+
+/// The state of a run.
+pub struct World {
+    config: WorldConfig,
+    populations: Vec<Population>,
+    /// `links[from][to]`: the stream of that link's delays and losses.
+    links: Vec<Vec<Stream>>,
+    tables: Vec<Table>,
+    faults: FaultState,
+    /// Replication messages waiting for a fault to heal.
+    waiting: Vec<Waiting>,
+    pending: BTreeMap<RequestId, PendingRequest>,
+    next_request: u64,
+    next_write: u64,
+    pub recorder: Recorder,
+}
+
+impl World {
+    /// Builds the world and schedules its first events through `schedule`.
+    pub fn new(config: WorldConfig, seed: Seed, schedule: &mut dyn FnMut(SimTime, Event)) -> Self {
+        let topology = &config.topology;
+        let links = topology
+            .regions()
+            .map(|from| {
+                topology
+                    .regions()
+                    .map(|to| seed.stream(&format!("link/{}/{}", topology.name(from), topology.name(to))))
+                    .collect()
+            })
+            .collect();
+        let tables = config
+            .stores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let stream = seed.stream(&format!("store/{}/replication", s.name));
+                Table::new(StoreId::new(i), s, topology.len(), stream)
+            })
+            .collect();
+        let faults = FaultState::new(config.faults.clone(), topology.len(), config.stores.len());
+        let fault_phase_end = SimTime::at(config.duration);
+        for (fault, f) in config.faults.iter().enumerate() {
+            if f.start >= fault_phase_end {
+                continue;
+            }
+            schedule(f.start, Event::FaultStarted { fault });
+            if let Some(end) = f.end {
+                schedule(end.min(fault_phase_end), Event::FaultHealed { fault });
+            }
+        }
+        schedule(SimTime::ZERO, Event::MetricsSampled);
+        let mut world = World {
+            populations: requests::populations(&config, seed),
+            recorder: Recorder::new(&config),
+            config,
+            links,
+            tables,
+            faults,
+            waiting: Vec::new(),
+            pending: BTreeMap::new(),
+            next_request: 0,
+            next_write: 0,
+        };
+        world.schedule_first_requests(schedule);
+        world
+    }
+
+    pub fn config(&self) -> &WorldConfig {
+        &self.config
+    }
+
+    /// Settles what the drain phase leaves: holds of the newest acknowledged writes, replicas and
+    /// messages of Regions that never came back. Then every verdict is final.
+    pub fn finish(&mut self, now: SimTime) {
+        self.abandon_waiting(now);
+        let down: Vec<bool> = self.config.topology.regions().map(|r| self.faults.region_down(r)).collect();
+        for table in &mut self.tables {
+            table.finish(now, &down);
+        }
+        self.recorder.finish(now, &self.tables);
+    }
+
+    fn fault_started(&mut self, now: SimTime, fault: usize) {
+        self.faults.start(fault, now);
+        self.recorder.fault_started(now, fault);
+    }
+
+    fn fault_healed(&mut self, now: SimTime, fault: usize, out: &mut Outbox<'_, Event>) {
+        if !self.faults.is_active(fault) {
+            return;
+        }
+        self.faults.heal(fault);
+        self.recorder.fault_healed(now, fault);
+        self.release_waiting(out);
+    }
+
+    fn metrics_sampled(&mut self, now: SimTime, out: &mut Outbox<'_, Event>) {
+        for r in self.config.topology.regions() {
+            let health = self.faults.health_endpoint_up(r, now);
+            let control_plane = self.faults.control_plane_up(r);
+            self.recorder.sampled(now, r, health, control_plane);
+        }
+        let next = now + self.config.metrics_interval;
+        if next < SimTime::at(self.config.duration) {
+            out.schedule_at(next, Event::MetricsSampled);
+        }
+    }
+}
+
+impl Model for World {
+    type Event = Event;
+
+    fn handle(&mut self, now: SimTime, event: Event, out: &mut Outbox<'_, Event>) {
+        match event {
+            Event::ClientRequestSent { population } => self.send_request(now, population, out),
+            Event::RequestArrivedAtRegion { request } => self.request_arrived(now, request, out),
+            Event::ResponseArrivedAtClient { request } => self.response_arrived(now, request, out),
+            Event::RequestTimedOut { request } => self.request_timed_out(now, request),
+            Event::ReplicationShipped { store, shipment, from } => {
+                self.replication_shipped(now, store, shipment, from, out)
+            }
+            Event::ReplicationArrived { store, shipment, from, to } => {
+                self.replication_arrived(now, store, shipment, from, to, out)
+            }
+            Event::ReplicationRetried { store, shipment, from, to } => self.send_copy(store, shipment, from, to, out),
+            Event::FaultStarted { fault } => self.fault_started(now, fault),
+            Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
+            Event::MetricsSampled => self.metrics_sampled(now, out),
+        }
+    }
+}

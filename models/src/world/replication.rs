@@ -1,0 +1,131 @@
+//! Replication between replicas, through the network and its faults.
+//!
+//! A write's journey: the writing Region's pipeline ships it after the store's replication delay
+//! (`ReplicationShipped`); a replica that cannot ship (its Region or store down, replication
+//! stalled) keeps it until it can. Each other replica is then sent a copy over the link
+//! (`send_copy`): a degraded link adds latency and may lose the copy, which the sender sends again
+//! after its retry interval; a partition met on arrival cuts the copy, which is either lost (and
+//! sent again after the retry interval) or held in the network until the partition heals; a replica
+//! that is down on arrival takes it when it is back. Everything that waits is re-examined when any
+//! fault heals, so nothing is delivered through a fault still in force.
+
+use sim_core::{Outbox, SimDuration, SimTime};
+
+use super::{Event, World};
+use crate::faults::{LinkVerdict, PartitionMode};
+use crate::ids::{RegionId, StoreId};
+use crate::mrec::Shipment;
+
+/// A replication message waiting for a fault to heal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Waiting {
+    /// Not shipped yet by `from`.
+    Unshipped { store: StoreId, shipment: Shipment, from: RegionId },
+    /// A copy for `to`, held in the network or by the destination.
+    Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
+}
+
+impl World {
+    /// The pipeline delay of a write committed now in `from`, slowed by any impairment in force.
+    pub(super) fn pipeline_delay(&mut self, store: StoreId, from: RegionId, sampled: SimDuration) -> SimDuration {
+        match self.faults.replication_impairment(store, from) {
+            Some(Some(factor)) => SimDuration::from_nanos_f64(sampled.as_nanos() as f64 * factor),
+            _ => sampled,
+        }
+    }
+
+    pub(super) fn replication_shipped(
+        &mut self,
+        now: SimTime,
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let stalled = matches!(self.faults.replication_impairment(store, from), Some(None));
+        if !self.faults.store_up(store, from) || stalled {
+            self.waiting.push(Waiting::Unshipped { store, shipment, from });
+            return;
+        }
+        let targets = self.tables[store.index()].ship(now, &shipment, from);
+        for to in targets {
+            self.send_copy(store, shipment, from, to, out);
+        }
+    }
+
+    /// Sends one copy over the link `from -> to`, through any degradation in force.
+    pub(super) fn send_copy(
+        &mut self,
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+        to: RegionId,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let link = &mut self.links[from.index()][to.index()];
+        let mut delay = self.config.topology.sample_delay(from, to, link);
+        if let LinkVerdict::Deliver { extra_latency, loss } = self.faults.link(from, to) {
+            for extra in &extra_latency {
+                delay += extra.sample_duration(link);
+            }
+            if loss > 0.0 && link.chance(loss) {
+                let retry = self.config.stores[store.index()].replication_retry_interval;
+                self.recorder.replication_message_lost(out.now(), from);
+                out.schedule_in(retry, Event::ReplicationRetried { store, shipment, from, to });
+                return;
+            }
+        }
+        out.schedule_in(delay, Event::ReplicationArrived { store, shipment, from, to });
+    }
+
+    pub(super) fn replication_arrived(
+        &mut self,
+        now: SimTime,
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+        to: RegionId,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        match self.faults.link(from, to) {
+            LinkVerdict::Cut(PartitionMode::Hold) => {
+                self.waiting.push(Waiting::Copy { store, shipment, from, to });
+            }
+            LinkVerdict::Cut(PartitionMode::Drop) => {
+                let retry = self.config.stores[store.index()].replication_retry_interval;
+                self.recorder.replication_message_lost(now, from);
+                out.schedule_in(retry, Event::ReplicationRetried { store, shipment, from, to });
+            }
+            LinkVerdict::Deliver { .. } if !self.faults.store_up(store, to) => {
+                self.waiting.push(Waiting::Copy { store, shipment, from, to });
+            }
+            LinkVerdict::Deliver { .. } => {
+                self.tables[store.index()].apply_remote(now, to, &shipment, &mut self.recorder);
+            }
+        }
+    }
+
+    /// After a fault heals: everything that waited goes again, and waits again if it still must.
+    pub(super) fn release_waiting(&mut self, out: &mut Outbox<'_, Event>) {
+        for w in std::mem::take(&mut self.waiting) {
+            match w {
+                Waiting::Unshipped { store, shipment, from } => {
+                    out.schedule_in(SimDuration::ZERO, Event::ReplicationShipped { store, shipment, from });
+                }
+                Waiting::Copy { store, shipment, from, to } => {
+                    out.schedule_in(SimDuration::ZERO, Event::ReplicationArrived { store, shipment, from, to });
+                }
+            }
+        }
+    }
+
+    /// At the end of the drain: what still waits belongs to a Region that never came back.
+    pub(super) fn abandon_waiting(&mut self, now: SimTime) {
+        for w in std::mem::take(&mut self.waiting) {
+            let (store, shipment) = match w {
+                Waiting::Unshipped { store, shipment, .. } | Waiting::Copy { store, shipment, .. } => (store, shipment),
+            };
+            self.tables[store.index()].abandon(now, shipment.write);
+        }
+    }
+}
