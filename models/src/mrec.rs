@@ -269,6 +269,7 @@ mod tests {
             stores: vec![config.clone()],
             populations: vec![],
             faults: vec![],
+            fault_generators: vec![],
         };
         (Table::new(StoreId::new(0), &config, 2, Seed(1).stream("t")), Recorder::new(&world))
     }

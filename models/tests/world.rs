@@ -1,6 +1,6 @@
 //! Whole-world tests: closed-form oracles and invariants that hold for every seed.
 
-use models::config::{FaultConfig, FaultKind, KeyChoice, PopulationConfig, StoreConfig, WorldConfig};
+use models::config::{FaultConfig, FaultKind, KeyChoice, OutageScope, PopulationConfig, StoreConfig, WorldConfig};
 use models::ids::{RegionId, StoreId};
 use models::run::{RunOutput, run};
 use models::topology::{LinkLatency, Topology};
@@ -38,9 +38,15 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
         drain_max: SimDuration::from_mins(30),
         max_events: 100_000_000,
         metrics_interval: SimDuration::from_secs(1),
-        stores: vec![StoreConfig { name: "t".into(), regions: vec![EAST, WEST], replication_delay }],
+        stores: vec![StoreConfig {
+            name: "t".into(),
+            regions: vec![EAST, WEST],
+            replication_delay,
+            replication_retry_interval: SimDuration::from_secs(1),
+        }],
         populations,
         faults: vec![],
+        fault_generators: vec![],
     }
 }
 
@@ -104,7 +110,7 @@ fn busy_world(seed_outage: bool) -> WorldConfig {
     if seed_outage {
         let at = |s| SimTime::at(SimDuration::from_secs(s));
         config.faults.push(FaultConfig {
-            kind: FaultKind::RegionOutage { region: EAST },
+            kind: FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region },
             start: at(40),
             end: Some(at(70)),
         });
