@@ -106,6 +106,17 @@ impl VersionTree {
         self.live_max = self.live_max.max(self.versions.len());
     }
 
+    pub fn is_live(&self, id: WriteId) -> bool {
+        self.versions.contains_key(&id)
+    }
+
+    /// Records an acknowledgement that came after its write had already died (a retried write
+    /// answered from its idempotency record): the client was told it succeeded, it did not survive.
+    pub fn record_lost(&mut self, write: WriteId, key: Key, region: RegionId, now: SimTime) {
+        let cause = LossCause::LastWriterWins;
+        self.lost.push(LostWrite { write, store: self.store, key, region, acked_at: now, lost_at: now, cause });
+    }
+
     pub fn acquire(&mut self, id: WriteId) {
         self.get_mut(id).holds += 1;
     }

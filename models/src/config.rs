@@ -4,10 +4,13 @@
 //! finite. The `experiments` crate builds them from scenario files and reports every problem with
 //! its place in the file; the models assume them valid and assert only what would be a bug.
 
-use sim_core::{Dist, SimDuration};
+use sim_core::{Dist, SimDuration, SimTime};
 
-use crate::ids::{RegionId, StoreId};
-use crate::topology::Topology;
+pub use crate::apptier::AppTierConfig;
+use crate::ids::{Key, RegionId, StoreId};
+use crate::topology::{LinkLatency, Topology};
+pub use crate::workload::arrivals::RateProfile;
+pub use crate::workload::keys::KeyChoice;
 
 /// Everything a run simulates.
 #[derive(Clone, Debug)]
@@ -23,7 +26,11 @@ pub struct WorldConfig {
     /// Width of one time-series row.
     pub metrics_interval: SimDuration,
     pub stores: Vec<StoreConfig>,
+    /// The app tier of each Region (index by Region); `None`: capacity not modelled (requests are
+    /// served at once).
+    pub app_tiers: Vec<Option<AppTierConfig>>,
     pub populations: Vec<PopulationConfig>,
+    pub actions: Vec<ActionConfig>,
     /// Faults written out in the scenario.
     pub faults: Vec<FaultConfig>,
     /// Faults drawn from the seed, added to the written ones when a run starts.
@@ -42,31 +49,116 @@ pub struct StoreConfig {
     /// How long a sender waits before sending a replication message again when it was lost (a
     /// partition in drop mode, a lossy link).
     pub replication_retry_interval: SimDuration,
+    /// Writes carry an idempotency key and the store refuses a key it has already applied (a
+    /// conditional put on the key); without it, a retried write may apply twice.
+    pub idempotency: bool,
 }
 
-/// How a population picks the key of each operation.
+/// What an operation does to its item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OperationKind {
+    Read,
+    Write,
+    Delete,
+    /// A write that succeeds only if the item does not exist in the replica that takes it
+    /// (attribute_not_exists); otherwise it fails with ConditionalCheckFailed, not retried.
+    ConditionalWrite,
+}
+
+impl OperationKind {
+    pub fn is_read(self) -> bool {
+        self == OperationKind::Read
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            OperationKind::Read => "read",
+            OperationKind::Write => "write",
+            OperationKind::Delete => "delete",
+            OperationKind::ConditionalWrite => "conditional_write",
+        }
+    }
+}
+
+/// One line of a population's operation mix.
 #[derive(Clone, Debug, PartialEq)]
-pub enum KeyChoice {
-    /// `count` hot keys, each equally likely.
-    Hot { count: u64 },
+pub struct OperationMixEntry {
+    /// Relative weight among the population's entries.
+    pub weight: f64,
+    pub store: StoreId,
+    pub kind: OperationKind,
+    pub keys: KeyChoice,
+}
+
+/// One operation of a recorded trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceEntry {
+    pub time: SimTime,
+    /// The trace's client, numbered: a user for sessions and pinning.
+    pub user: u64,
+    pub kind: OperationKind,
+    pub store: StoreId,
+    pub key: Key,
+}
+
+/// How a population's operations arrive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrivals {
+    /// Open loop: a Poisson process whose rate follows the profile; each operation is for a user
+    /// drawn uniformly.
+    Open(RateProfile),
+    /// Closed loop: each session sends an operation, waits for its outcome (after any retries),
+    /// thinks, and sends the next. Session n is user n.
+    Closed { sessions: u32, think_time: Dist },
+    /// A recorded trace, replayed at its times.
+    Trace(Vec<TraceEntry>),
+}
+
+/// Retries after a failure (timeout, 503, error answer): at most `max_attempts` attempts in all,
+/// each retry after a delay drawn uniformly from zero to `min(max_delay, base_delay * 2^(n-1))`
+/// ("full jitter"). A write's retries carry the first attempt's idempotency key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: SimDuration,
+    pub max_delay: SimDuration,
 }
 
 /// A population of clients near one Region.
 #[derive(Clone, Debug)]
 pub struct PopulationConfig {
     pub name: String,
-    /// The Region the static router sends this population to (its nearest).
+    /// The Region the clients are near: the static router sends them there, and it is their
+    /// users' home Region.
     pub region: RegionId,
-    /// One-way latency between the clients and their Region.
-    pub access_latency: Dist,
-    /// Open-loop Poisson arrivals, requests per second.
-    pub rate_per_sec: f64,
-    /// Share of requests that are reads; the rest are writes.
-    pub read_fraction: f64,
-    pub store: StoreId,
-    pub keys: KeyChoice,
-    /// A request with no response after this long has failed.
+    /// One-way latency from these clients to every Region (index by Region).
+    pub latency: Vec<LinkLatency>,
+    pub arrivals: Arrivals,
+    /// Not used by trace replay, whose entries name their operation.
+    pub operations: Vec<OperationMixEntry>,
+    /// Users an open-loop population's operations are spread over.
+    pub users: u64,
+    /// An attempt with no response after this long has failed.
     pub timeout: SimDuration,
+    pub retry: RetryPolicy,
+    /// Writes go to the user's home Region (entity pinning) rather than where the router sends.
+    pub pinning: bool,
+    /// After a write, the user's reads go to the Region that took it for this long.
+    pub read_your_writes_window: Option<SimDuration>,
+}
+
+/// A runbook action at a given time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionConfig {
+    pub at: SimTime,
+    pub kind: ActionKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionKind {
+    /// Adds servers to a Region's app tier after a provisioning delay; a control-plane call.
+    ScaleOut { region: RegionId, servers: u32, provisioning_delay: SimDuration },
+    /// Users whose home is `from` get `to` as their home: their writes go there from now on.
+    Repin { from: RegionId, to: RegionId },
 }
 
 pub use crate::faults::{FaultConfig, FaultGenerator, FaultKind, OutageScope, PartitionMode};

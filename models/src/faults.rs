@@ -195,6 +195,11 @@ impl FaultState {
         self.faults.iter().zip(&self.active).filter_map(|(f, a)| a.map(|since| (&f.kind, since)))
     }
 
+    /// The Region's app tier is out (on its own, not as part of a whole-Region outage).
+    pub fn app_tier_down(&self, r: RegionId) -> bool {
+        self.app_tier_down[r.index()] > 0
+    }
+
     /// The whole Region is down.
     pub fn region_down(&self, r: RegionId) -> bool {
         self.region_down[r.index()] > 0

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod ids;
 pub mod mrec;
 pub mod report;
+pub mod routing;
 pub mod run;
 pub mod topology;
 pub mod world;

@@ -45,13 +45,22 @@ pub struct Shipment {
     pub key: Key,
     pub stamp: Stamp,
     pub committed_at: SimTime,
+    /// A delete: the version is a tombstone.
+    pub deleted: bool,
+    /// The client operation's idempotency key; its record replicates with the write.
+    pub operation: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Item {
     write: WriteId,
     stamp: Stamp,
+    deleted: bool,
 }
+
+/// How long a replica remembers an applied idempotency key. Retries come within seconds; ten
+/// minutes bounds the memory while covering any retry policy a scenario can express sensibly.
+const IDEMPOTENCY_WINDOW: SimDuration = SimDuration::from_mins(10);
 
 /// The replicas of one table, and its checker state.
 pub struct Table {
@@ -61,6 +70,8 @@ pub struct Table {
     items: Vec<BTreeMap<Key, Item>>,
     tree: VersionTree,
     newest_acked: BTreeMap<Key, WriteId>,
+    /// Per Region: idempotency keys applied there, with when and as which write.
+    applied: Vec<BTreeMap<u64, (SimTime, WriteId)>>,
     replication_delay: Dist,
     replication: Stream,
     /// Genesis versions take ids from the top of the id space, writes from the bottom.
@@ -80,6 +91,7 @@ impl Table {
             items: vec![BTreeMap::new(); regions],
             tree: VersionTree::new(id, config.regions.len() as u32),
             newest_acked: BTreeMap::new(),
+            applied: vec![BTreeMap::new(); regions],
             replication_delay: config.replication_delay.clone(),
             replication,
             next_genesis: u64::MAX,
@@ -115,7 +127,9 @@ impl Table {
 
     /// A client write taken by `region` at `now`. Returns the shipment and when the Region's
     /// pipeline ships it (the sampled replication delay).
-    /// `clock_nanos` is the writing Region's clock reading, which stamps the write.
+    /// `clock_nanos` is the writing Region's clock reading, which stamps the write; `deleted` makes
+    /// it a delete (a tombstone version); `operation` is its idempotency key.
+    #[allow(clippy::too_many_arguments)]
     pub fn write_local(
         &mut self,
         now: SimTime,
@@ -123,6 +137,8 @@ impl Table {
         region: RegionId,
         key: Key,
         write: WriteId,
+        deleted: bool,
+        operation: u64,
     ) -> (SimDuration, Shipment) {
         debug_assert!(self.is_replica(region), "writes go to a replica Region");
         let (parent, parent_stamp) = self.current(region, key);
@@ -130,9 +146,43 @@ impl Table {
         // Holds: the local replica, the shipment, the response on its way to the client.
         self.tree.create(write, parent, region, 3);
         self.tree.release(parent, now);
-        self.items[region.index()].insert(key, Item { write, stamp });
+        self.items[region.index()].insert(key, Item { write, stamp, deleted });
+        self.remember(now, region, operation, write);
         let delay = self.replication_delay.sample_duration(&mut self.replication);
-        (delay, Shipment { write, key, stamp, committed_at: now })
+        (delay, Shipment { write, key, stamp, committed_at: now, deleted, operation })
+    }
+
+    /// Whether `key` exists (written and not deleted) in `region`'s replica.
+    pub fn exists(&self, region: RegionId, key: Key) -> bool {
+        self.items[region.index()].get(&key).is_some_and(|i| !i.deleted)
+    }
+
+    /// The write that idempotency key `operation` produced, if `region`'s replica has seen it.
+    pub fn applied(&self, region: RegionId, operation: u64) -> Option<WriteId> {
+        self.applied[region.index()].get(&operation).map(|&(_, w)| w)
+    }
+
+    fn remember(&mut self, now: SimTime, region: RegionId, operation: u64, write: WriteId) {
+        let applied = &mut self.applied[region.index()];
+        applied.insert(operation, (now, write));
+        while let Some((&op, &(at, _))) = applied.first_key_value() {
+            if now.saturating_since(at) <= IDEMPOTENCY_WINDOW {
+                break;
+            }
+            applied.remove(&op);
+        }
+    }
+
+    /// A retried write found its idempotency key already applied as `write`, and the client is told
+    /// it succeeded: `write` is acknowledged now. If it has already been overwritten out of
+    /// existence, it is an acknowledged write that did not survive: lost.
+    pub fn acknowledge_retry(&mut self, now: SimTime, key: Key, write: WriteId, region: RegionId) {
+        if self.tree.is_live(write) {
+            self.tree.acquire(write);
+            self.acknowledge(now, key, write);
+        } else {
+            self.tree.record_lost(write, key, region, now);
+        }
     }
 
     /// A read of `key` at `region` at `now`, for a read that began at `began` when `newest_acked`
@@ -188,10 +238,12 @@ impl Table {
     /// A shipped version reaches the replica in `to`: last writer wins.
     pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
         recorder.replication_applied(now, to, shipment.committed_at);
+        self.remember(now, to, shipment.operation, shipment.write);
         let (current, current_stamp) = self.current(to, shipment.key);
         let wins = current_stamp.is_none_or(|s| shipment.stamp > s);
         if wins {
-            self.items[to.index()].insert(shipment.key, Item { write: shipment.write, stamp: shipment.stamp });
+            let item = Item { write: shipment.write, stamp: shipment.stamp, deleted: shipment.deleted };
+            self.items[to.index()].insert(shipment.key, item);
             // The shipment's hold becomes the replica's; the replica lets go of its old version.
             self.tree.release(current, now);
         } else {
@@ -281,8 +333,8 @@ mod tests {
     #[test]
     fn concurrent_writes_lose_the_older_one() {
         let (mut t, mut rec) = table();
-        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
-        let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2));
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
+        let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
         t.acknowledge(ms(5), KEY, WriteId(1));
         t.acknowledge(ms(15), KEY, WriteId(2));
         assert_eq!(t.ship(ms(20), &e, EAST), vec![WEST]);
@@ -303,9 +355,9 @@ mod tests {
     #[test]
     fn an_overwrite_that_observed_the_old_version_loses_nothing() {
         let (mut t, mut rec) = table();
-        let (_, a) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
+        let (_, a) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
         t.acknowledge(ms(1), KEY, WriteId(1));
-        let (_, b) = t.write_local(ms(2), 2_000_000, EAST, KEY, WriteId(2));
+        let (_, b) = t.write_local(ms(2), 2_000_000, EAST, KEY, WriteId(2), false, 2);
         t.acknowledge(ms(3), KEY, WriteId(2));
         t.ship(ms(4), &a, EAST);
         t.ship(ms(4), &b, EAST);
@@ -322,7 +374,7 @@ mod tests {
     #[test]
     fn a_read_that_misses_an_acknowledged_write_is_stale_by_its_age() {
         let (mut t, mut rec) = table();
-        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
         t.acknowledge(ms(5), KEY, WriteId(1));
         let snapshot = t.snapshot_newest_acked(KEY);
         assert_eq!(snapshot, Some(WriteId(1)));
@@ -355,7 +407,7 @@ mod tests {
     #[test]
     fn writes_held_by_a_region_that_never_returns_are_lost_with_it() {
         let (mut t, _) = table();
-        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1));
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
         t.acknowledge(ms(5), KEY, WriteId(1));
         // East went down before its pipeline shipped e, and never came back.
         t.abandon(ms(100), e.write);

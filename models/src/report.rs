@@ -5,11 +5,12 @@
 //! them into files is the `experiments` crate's job. Time series have one bucket per
 //! `metrics_interval` of simulated time; latencies and lags are recorded in nanoseconds.
 
-use sim_core::{CounterSeries, Histogram, MeanSeries, SimDuration, SimTime};
+use sim_core::{CounterSeries, GaugeSeries, Histogram, MeanSeries, SimDuration, SimTime};
 
+use crate::apptier::AppTier;
 use crate::checker::{LossCause, LostWrite};
-use crate::config::WorldConfig;
-use crate::ids::RegionId;
+use crate::config::{OperationKind, WorldConfig};
+use crate::ids::{RegionId, RequestId};
 use crate::mrec::Table;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
@@ -28,6 +29,10 @@ pub struct RegionSeries {
     pub replication_lag: MeanSeries,
     /// Replication messages sent from this Region and lost (partition in drop mode, lossy link).
     pub replication_messages_lost: CounterSeries,
+    /// Operations of the clients near this Region that ended in success / in failure, as their
+    /// users saw them (after retries).
+    pub operations_succeeded: CounterSeries,
+    pub operations_failed: CounterSeries,
     /// 1 when the health endpoint passed at the interval's sample, else 0 (fault phase only).
     pub health_endpoint_up: CounterSeries,
     /// 1 when the control plane was up at the interval's sample, else 0 (fault phase only).
@@ -46,10 +51,33 @@ impl RegionSeries {
             latency_ok: MeanSeries::new(interval),
             replication_lag: MeanSeries::new(interval),
             replication_messages_lost: CounterSeries::new(interval),
+            operations_succeeded: CounterSeries::new(interval),
+            operations_failed: CounterSeries::new(interval),
             health_endpoint_up: CounterSeries::new(interval),
             control_plane_up: CounterSeries::new(interval),
         }
     }
+}
+
+/// The app tier of one Region over the run (copied from the tier when the run finishes).
+#[derive(Clone, Debug)]
+pub struct AppTierSeries {
+    pub servers: GaugeSeries,
+    pub servers_busy: GaugeSeries,
+    pub queue_length: GaugeSeries,
+    pub shed: CounterSeries,
+    pub abandoned: CounterSeries,
+    pub shed_total: u64,
+    pub abandoned_total: u64,
+}
+
+/// A runbook action as it happened: when, which, and what came of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRecord {
+    pub at: SimTime,
+    pub action: usize,
+    /// `Ok(what it did)` or `Err(why it failed)`.
+    pub outcome: Result<String, String>,
 }
 
 /// A fault as it actually happened in the run.
@@ -65,8 +93,21 @@ pub struct FaultWindow {
 pub struct Recorder {
     pub interval: SimDuration,
     pub regions: Vec<RegionSeries>,
+    /// Attempts sent, and attempts that failed (timeout, 503, error answer).
     pub requests: u64,
     pub failed: u64,
+    /// Operations as users see them: started, succeeded (after any retries), failed for good.
+    pub operations: u64,
+    pub operations_succeeded: u64,
+    pub operations_failed: u64,
+    pub retries: u64,
+    /// Retried writes applied a second time (the store did not enforce idempotency).
+    pub duplicate_writes: u64,
+    pub conditional_check_failed: u64,
+    pub operation_latency: Histogram,
+    pub actions: Vec<ActionRecord>,
+    /// By Region; `None` where no app tier is modelled.
+    pub app_tiers: Vec<Option<AppTierSeries>>,
     pub reads_ok: u64,
     pub writes_acked: u64,
     pub stale_reads: u64,
@@ -92,6 +133,15 @@ impl Recorder {
             regions: (0..config.topology.len()).map(|_| RegionSeries::new(interval)).collect(),
             requests: 0,
             failed: 0,
+            operations: 0,
+            operations_succeeded: 0,
+            operations_failed: 0,
+            retries: 0,
+            duplicate_writes: 0,
+            conditional_check_failed: 0,
+            operation_latency: Histogram::new(),
+            actions: Vec::new(),
+            app_tiers: Vec::new(),
             reads_ok: 0,
             writes_acked: 0,
             stale_reads: 0,
@@ -115,6 +165,46 @@ impl Recorder {
     pub fn request_sent(&mut self, now: SimTime, region: RegionId) {
         self.requests += 1;
         self.region(region).requests.add(now, 1);
+    }
+
+    pub fn operation_started(&mut self, _now: SimTime, _kind: OperationKind) {
+        self.operations += 1;
+    }
+
+    /// An operation ended for its user; `region` is the clients' own Region (where the population is).
+    pub fn operation_ended(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        _kind: OperationKind,
+        succeeded: bool,
+        latency: SimDuration,
+    ) {
+        let series = &mut self.regions[region.index()];
+        if succeeded {
+            self.operations_succeeded += 1;
+            self.operation_latency.record(latency.as_nanos());
+            series.operations_succeeded.add(now, 1);
+        } else {
+            self.operations_failed += 1;
+            series.operations_failed.add(now, 1);
+        }
+    }
+
+    pub fn retry_scheduled(&mut self, _now: SimTime) {
+        self.retries += 1;
+    }
+
+    pub fn duplicate_write(&mut self, _now: SimTime, _region: RegionId) {
+        self.duplicate_writes += 1;
+    }
+
+    pub fn condition_failed(&mut self, _now: SimTime, _region: RegionId) {
+        self.conditional_check_failed += 1;
+    }
+
+    pub fn action(&mut self, at: SimTime, action: usize, outcome: Result<String, String>) {
+        self.actions.push(ActionRecord { at, action, outcome });
     }
 
     pub fn request_failed(&mut self, now: SimTime, region: RegionId) {
@@ -175,8 +265,22 @@ impl Recorder {
     }
 
     /// Takes the checker's verdicts and closes every series at `end`.
-    pub fn finish(&mut self, end: SimTime, tables: &[Table]) {
+    pub fn finish(&mut self, end: SimTime, tables: &[Table], tiers: &[Option<AppTier<RequestId>>]) {
         self.end = end;
+        self.app_tiers = tiers
+            .iter()
+            .map(|t| {
+                t.as_ref().map(|t| AppTierSeries {
+                    servers: t.servers_series().clone(),
+                    servers_busy: t.servers_busy_series().clone(),
+                    queue_length: t.queue_length_series().clone(),
+                    shed: t.shed_series().clone(),
+                    abandoned: t.abandoned_series().clone(),
+                    shed_total: t.counts().shed.get(),
+                    abandoned_total: t.counts().abandoned.get(),
+                })
+            })
+            .collect();
         for table in tables {
             self.divergent_keys += table.divergent_keys();
             self.live_versions_max += table.tree().live_max();
@@ -199,6 +303,8 @@ impl Recorder {
                 &mut series.stale_reads,
                 &mut series.lost_writes,
                 &mut series.replication_messages_lost,
+                &mut series.operations_succeeded,
+                &mut series.operations_failed,
             ] {
                 counter.add(end, 0);
             }

@@ -7,6 +7,7 @@
 
 pub mod raw;
 mod validate;
+mod validate_clients;
 mod validate_faults;
 
 use std::fmt;
@@ -95,5 +96,6 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
             problems: vec![Diagnostic { line_column, path: String::new(), message }],
         }
     })?;
-    validate(&raw, source).map_err(|problems| ScenarioError { file: path.to_path_buf(), problems })
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    validate(&raw, source, base_dir).map_err(|problems| ScenarioError { file: path.to_path_buf(), problems })
 }

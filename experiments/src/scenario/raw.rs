@@ -144,6 +144,8 @@ pub struct RawScenario {
     pub faults: Vec<RawFault>,
     #[serde(default, rename = "fault_generator")]
     pub fault_generators: Vec<RawFaultGenerator>,
+    #[serde(default, rename = "action")]
+    pub actions: Vec<RawAction>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -196,6 +198,9 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct RawRegion {
     pub name: Spanned<String>,
+    /// The Region's app tier; without it, capacity is not modelled (requests are served at once).
+    #[serde(default)]
+    pub app_tier: Option<Spanned<RawAppTier>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,29 +233,187 @@ pub struct RawStore {
     /// How long a replica waits before resending a replication message that was lost.
     #[serde(default)]
     pub replication_retry_interval: Option<Spanned<DurationText>>,
+    /// Writes carry an idempotency key the store enforces (a conditional put on the key).
+    #[serde(default)]
+    pub idempotency: Option<bool>,
+}
+
+/// How an operation picks its key: exactly one of `uniform`, `zipf` (with `exponent`) or `hot_set`
+/// (with `hot_key_fraction` and `hot_traffic_fraction`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    /// Keys, each equally likely.
+    #[serde(default)]
+    pub uniform: Option<Spanned<i64>>,
+    /// Keys with Zipf-distributed popularity (rank 0 the most popular).
+    #[serde(default)]
+    pub zipf: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub exponent: Option<Spanned<f64>>,
+    /// Keys, a fraction of which (hot) take a fraction of the traffic.
+    #[serde(default)]
+    pub hot_set: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub hot_key_fraction: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub hot_traffic_fraction: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOperationKind {
+    Read,
+    Write,
+    Delete,
+    ConditionalWrite,
+}
+
+/// One line of an operation mix.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperation {
+    #[serde(default)]
+    pub weight: Option<Spanned<f64>>,
+    pub store: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: RawOperationKind,
+    pub keys: Spanned<RawKeys>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RateProfileType {
+    Steps,
+    Ramp,
+    Daily,
+    Piecewise,
+}
+
+/// A rate that changes over simulated time.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateProfile {
+    #[serde(rename = "type")]
+    pub profile_type: RateProfileType,
+    /// steps / piecewise: [["0s", 100.0], ["5m", 300.0]] (time, requests per second).
+    #[serde(default)]
+    pub points: Option<Vec<(DurationText, f64)>>,
+    /// ramp
+    #[serde(default)]
+    pub from_rate: Option<f64>,
+    #[serde(default)]
+    pub to_rate: Option<f64>,
+    #[serde(default)]
+    pub start: Option<DurationText>,
+    #[serde(default)]
+    pub end: Option<DurationText>,
+    /// daily: mean * (1 + amplitude * cos(2 pi (t - peak_at) / period))
+    #[serde(default)]
+    pub mean_rate: Option<f64>,
+    #[serde(default)]
+    pub amplitude: Option<f64>,
+    #[serde(default)]
+    pub period: Option<DurationText>,
+    #[serde(default)]
+    pub peak_at: Option<DurationText>,
 }
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-pub struct RawKeys {
-    /// A handful of hot keys, each equally likely.
-    pub hot: Spanned<i64>,
+pub struct RawRetry {
+    #[serde(default)]
+    pub max_attempts: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub base_delay: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub max_delay: Option<Spanned<DurationText>>,
 }
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawPopulation {
     pub name: Spanned<String>,
-    /// The Region this population's clients are near and are routed to.
+    /// The Region these clients are near: the static router sends them there; it is their users'
+    /// home Region.
     pub region: Spanned<String>,
+    /// One-way latency to their own Region.
     pub access_latency: DurationDist,
-    /// Requests per second (Poisson arrivals).
-    pub rate: Spanned<f64>,
-    pub read_fraction: Spanned<f64>,
-    pub store: Spanned<String>,
-    pub keys: RawKeys,
+    /// One-way latency to other Regions, by Region name (default: access latency plus half the
+    /// measured round trip from their own Region).
+    #[serde(default)]
+    pub latency: Option<Spanned<std::collections::BTreeMap<String, DurationDist>>>,
+    /// Open loop: a constant rate (requests per second), or a rate profile.
+    #[serde(default)]
+    pub rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub rate_profile: Option<Spanned<RawRateProfile>>,
+    /// Closed loop: sessions, each thinking between operations.
+    #[serde(default)]
+    pub sessions: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub think_time: Option<Spanned<DurationDist>>,
+    /// Trace replay: a CSV file (time,client,operation,store,key[,size]), relative to the scenario.
+    #[serde(default)]
+    pub trace: Option<Spanned<String>>,
+    /// The operation mix.
+    #[serde(default, rename = "operation")]
+    pub operations: Vec<RawOperation>,
+    /// Shorthand for a two-line mix on one store: `read_fraction` reads, the rest writes.
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    #[serde(default)]
+    pub read_fraction: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub keys: Option<Spanned<RawKeys>>,
+    #[serde(default)]
+    pub users: Option<Spanned<i64>>,
     #[serde(default)]
     pub timeout: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub retry: Option<Spanned<RawRetry>>,
+    /// Writes go to the user's home Region.
+    #[serde(default)]
+    pub pinning: Option<bool>,
+    /// After a write, the user's reads go to the writer's Region for this long.
+    #[serde(default)]
+    pub read_your_writes_window: Option<Spanned<DurationText>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAppTier {
+    pub servers: Spanned<i64>,
+    pub queue_limit: Spanned<i64>,
+    pub service_time: DurationDist,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionType {
+    ScaleOut,
+    Repin,
+}
+
+/// A runbook action at a time.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    #[serde(rename = "type")]
+    pub action_type: Spanned<ActionType>,
+    pub at: Spanned<DurationText>,
+    /// scale_out
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub servers: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub provisioning_delay: Option<Spanned<DurationText>>,
+    /// repin
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

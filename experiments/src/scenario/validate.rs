@@ -8,26 +8,28 @@
 //!   "typically within a second or less" (no SLA; the shape is an assumption);
 //! - `multi_region_consistency`: `EVENTUAL`, DynamoDB's own default;
 //! - request `timeout`: 5s (an assumption; set it to your SDK's configuration);
+//! - store `idempotency`: off (a retried write may apply twice unless the scenario says the store
+//!   enforces idempotency keys);
 //! - `replication_retry_interval`: 1s (an assumption: the resend timeout of a lost replication
 //!   message is not documented);
 //! - `drain_max` 30m, `metrics_interval` 1s, `max_events` 200 000 000.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::Path;
 
-use models::config::{KeyChoice, PopulationConfig, StoreConfig, WorldConfig};
+use models::config::{StoreConfig, WorldConfig};
 use models::ids::{RegionId, StoreId};
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
 use sim_core::{Dist, Seed, SimDuration};
 use toml::Spanned;
 
 use super::raw::{MultiRegionConsistency, RawScenario};
-use super::{Diagnostic, Scenario, line_column, validate_faults};
+use super::{Diagnostic, Scenario, line_column, validate_clients, validate_faults};
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
 const DEFAULT_METRICS_INTERVAL: SimDuration = SimDuration::from_secs(1);
 const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
-const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 const DEFAULT_JITTER: &str = "exp(mean=1ms)";
 const DEFAULT_REPLICATION_DELAY: &str = "lognormal(median=500ms, sigma=0.5)";
 const DEFAULT_REPLICATION_RETRY: SimDuration = SimDuration::from_secs(1);
@@ -52,7 +54,7 @@ fn region_list(names: &[String]) -> String {
 }
 
 /// Checks `raw` (parsed from `source`) and builds the scenario, or returns every problem found.
-pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnostic>> {
+pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let mut p = Problems { source, list: Vec::new() };
     let header = &raw.scenario;
     let duration = header.duration.get_ref().0;
@@ -171,86 +173,41 @@ pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnos
             regions,
             replication_delay,
             replication_retry_interval,
+            idempotency: s.idempotency.unwrap_or(false),
         });
     }
 
+    let ctx = validate_clients::Context {
+        regions: &names,
+        stores: &stores,
+        topology: topology.as_ref(),
+        duration,
+        base_dir,
+    };
+    let mut population_names: Vec<&String> = Vec::new();
     let mut populations = Vec::new();
-    let mut population_names = Vec::new();
     for (i, c) in raw.populations.iter().enumerate() {
-        let path = format!("population[{i}]");
-        if population_names.contains(c.name.get_ref()) {
-            p.at(
-                c.name.span(),
-                format!("{path}.name"),
-                format!("population name {:?} is used twice; expected unique names", c.name.get_ref()),
-            );
+        if population_names.contains(&c.name.get_ref()) {
+            p.at(c.name.span(), format!("population[{i}].name"), format!("population name {:?} is used twice; expected unique names", c.name.get_ref()));
         }
-        population_names.push(c.name.get_ref().clone());
-        let region = region_id(&c.region, &format!("{path}.region"), &mut p);
-        let rate = *c.rate.get_ref();
-        if !(rate.is_finite() && rate > 0.0) {
-            p.at(
-                c.rate.span(),
-                format!("{path}.rate"),
-                format!("found {rate}; expected a positive number of requests per second"),
-            );
-        }
-        let read_fraction = *c.read_fraction.get_ref();
-        if !(0.0..=1.0).contains(&read_fraction) {
-            p.at(
-                c.read_fraction.span(),
-                format!("{path}.read_fraction"),
-                format!("found {read_fraction}; expected a fraction between 0 and 1"),
-            );
-        }
-        let hot = *c.keys.hot.get_ref();
-        if hot < 1 {
-            p.at(c.keys.hot.span(), format!("{path}.keys.hot"), format!("found {hot}; expected at least 1 hot key"));
-        }
-        let timeout = c.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |t| t.get_ref().0);
-        if timeout.is_zero() {
-            let span = c.timeout.as_ref().map(|t| t.span()).unwrap_or(0..0);
-            p.at(span, format!("{path}.timeout"), "found 0s; expected a positive duration");
-        }
-        let store = store_ids.get(c.store.get_ref()).copied();
-        if store.is_none() {
-            let known: Vec<String> = store_ids.keys().cloned().collect();
-            p.at(
-                c.store.span(),
-                format!("{path}.store"),
-                format!(
-                    "store {:?} is not declared; expected one of the [[store]] names: {}",
-                    c.store.get_ref(),
-                    known.join(", ")
-                ),
-            );
-        }
-        if let (Some(store), Some(region)) = (store, region)
-            && !stores[store.index()].regions.contains(&region)
-        {
-            p.at(
-                c.region.span(),
-                format!("{path}.region"),
-                format!(
-                    "clients are routed to {} but store {:?} has no replica there; expected one of its regions",
-                    names[region.index()],
-                    c.store.get_ref()
-                ),
-            );
-        }
-        if let (Some(store), Some(region)) = (store, region) {
-            populations.push(PopulationConfig {
-                name: c.name.get_ref().clone(),
-                region,
-                access_latency: c.access_latency.0.clone(),
-                rate_per_sec: rate,
-                read_fraction,
-                store,
-                keys: KeyChoice::Hot { count: hot.max(1) as u64 },
-                timeout,
-            });
+        population_names.push(c.name.get_ref());
+        if let Some(population) = validate_clients::population(c, i, &ctx, &mut p) {
+            populations.push(population);
         }
     }
+    let app_tiers: Vec<_> = raw
+        .regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.app_tier.as_ref().and_then(|t| validate_clients::app_tier(t, &format!("region[{i}].app_tier"), &mut p)))
+        .collect();
+    let has_tier: Vec<bool> = app_tiers.iter().map(Option::is_some).collect();
+    let actions: Vec<_> = raw
+        .actions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| validate_clients::action(a, i, &ctx, &has_tier, &mut p))
+        .collect();
 
     let store_names: Vec<String> = raw.stores.iter().map(|s| s.name.get_ref().clone()).collect();
     let fault_names = validate_faults::Names { regions: &names, stores: &store_names };
@@ -279,7 +236,9 @@ pub fn validate(raw: &RawScenario, source: &str) -> Result<Scenario, Vec<Diagnos
         max_events,
         metrics_interval,
         stores,
+        app_tiers,
         populations,
+        actions,
         faults,
         fault_generators,
     };

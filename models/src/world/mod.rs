@@ -3,8 +3,9 @@
 //!
 //! The closed `Event` enum below is the table of contents of the world: every transition is one of
 //! its variants, handled by one exhaustive `match`. The transitions themselves live by concern:
-//! `requests` (a request's life from client to Region and back), `replication` (a write's journey to
-//! the other replicas through the network and its faults). Faults start and heal as events; when
+//! `clients` (operations, attempts, retries, sessions), `requests` (an attempt at the Region: app
+//! tier, store, answer), `replication` (a write's journey to the other replicas through the network
+//! and its faults), `actions` (runbook actions). Faults start and heal as events; when
 //! one heals, everything that waited for it goes again.
 
 mod replication;
@@ -76,10 +77,20 @@ pub struct World {
     /// `links[from][to]`: the stream of that link's delays and losses.
     links: Vec<Vec<Stream>>,
     tables: Vec<Table>,
+    /// The app tier of each Region, where the scenario models one.
+    tiers: Vec<Option<AppTier<RequestId>>>,
+    /// Service-time streams, by Region.
+    service: Vec<Stream>,
     faults: FaultState,
+    router: Box<dyn Router>,
+    /// Where users whose home is Region i write now (re-pinning moves it).
+    home_of: Vec<RegionId>,
+    users: Users,
     /// Replication messages waiting for a fault to heal.
     waiting: Vec<Waiting>,
-    pending: BTreeMap<RequestId, PendingRequest>,
+    operations: BTreeMap<u64, Operation>,
+    pending: BTreeMap<RequestId, Attempt>,
+    next_operation: u64,
     next_request: u64,
     next_write: u64,
     pub recorder: Recorder,
@@ -118,20 +129,32 @@ impl World {
                 schedule(end.min(fault_phase_end), Event::FaultHealed { fault });
             }
         }
+        for (action, a) in config.actions.iter().enumerate() {
+            schedule(a.at, Event::ActionDue { action });
+        }
         schedule(SimTime::ZERO, Event::MetricsSampled);
+        let tiers = config.app_tiers.iter().map(|t| t.as_ref().map(|t| AppTier::new(t, config.metrics_interval))).collect();
+        let service = topology.regions().map(|r| seed.stream(&format!("region/{}/service", topology.name(r)))).collect();
         let mut world = World {
-            populations: requests::populations(&config, seed),
+            populations: clients::populations(&config, seed),
             recorder: Recorder::new(&config),
+            router: Box::new(StaticRouter::new(&config)),
+            home_of: config.topology.regions().collect(),
             config,
             links,
             tables,
+            tiers,
+            service,
             faults,
+            users: Users::new(),
             waiting: Vec::new(),
+            operations: BTreeMap::new(),
             pending: BTreeMap::new(),
+            next_operation: 0,
             next_request: 0,
             next_write: 0,
         };
-        world.schedule_first_requests(schedule);
+        world.schedule_first_operations(schedule);
         world
     }
 
@@ -147,12 +170,20 @@ impl World {
         for table in &mut self.tables {
             table.finish(now, &down);
         }
-        self.recorder.finish(now, &self.tables);
+        for tier in self.tiers.iter_mut().flatten() {
+            tier.finish(now);
+        }
+        self.recorder.finish(now, &self.tables, &self.tiers);
     }
 
-    fn fault_started(&mut self, now: SimTime, fault: usize) {
+    fn fault_started(&mut self, now: SimTime, fault: usize, out: &mut Outbox<'_, Event>) {
         self.faults.start(fault, now);
         self.recorder.fault_started(now, fault);
+        if let FaultKind::RegionOutage { region, scope: OutageScope::Region | OutageScope::AppTier } =
+            self.faults.fault(fault).kind
+        {
+            self.app_tier_failed(now, region, out);
+        }
     }
 
     fn fault_healed(&mut self, now: SimTime, fault: usize, out: &mut Outbox<'_, Event>) {
@@ -161,6 +192,15 @@ impl World {
         }
         self.faults.heal(fault);
         self.recorder.fault_healed(now, fault);
+        for r in self.config.topology.regions() {
+            let serving = !self.faults.region_down(r) && !self.faults.app_tier_down(r);
+            if let Some(tier) = self.tiers[r.index()].as_mut()
+                && serving
+                && !tier.is_up()
+            {
+                tier.recover(now);
+            }
+        }
         self.release_waiting(out);
     }
 
@@ -182,10 +222,14 @@ impl Model for World {
 
     fn handle(&mut self, now: SimTime, event: Event, out: &mut Outbox<'_, Event>) {
         match event {
-            Event::ClientRequestSent { population } => self.send_request(now, population, out),
+            Event::OperationArrived { population } => self.operation_arrived(now, population, out),
+            Event::SessionReady { population, session } => self.session_ready(now, population, session, out),
+            Event::TraceOperationDue { population, index } => self.trace_operation_due(now, population, index, out),
+            Event::RetryDue { operation } => self.send_attempt(now, operation, out),
             Event::RequestArrivedAtRegion { request } => self.request_arrived(now, request, out),
+            Event::ServiceCompleted { region, request } => self.service_completed(now, region, request, out),
             Event::ResponseArrivedAtClient { request } => self.response_arrived(now, request, out),
-            Event::RequestTimedOut { request } => self.request_timed_out(now, request),
+            Event::RequestTimedOut { request } => self.request_timed_out(now, request, out),
             Event::ReplicationShipped { store, shipment, from } => {
                 self.replication_shipped(now, store, shipment, from, out)
             }
@@ -193,8 +237,10 @@ impl Model for World {
                 self.replication_arrived(now, store, shipment, from, to, out)
             }
             Event::ReplicationRetried { store, shipment, from, to } => self.send_copy(store, shipment, from, to, out),
-            Event::FaultStarted { fault } => self.fault_started(now, fault),
+            Event::FaultStarted { fault } => self.fault_started(now, fault, out),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
+            Event::ActionDue { action } => self.action_due(now, action, out),
+            Event::ScaleOutReady { region, servers } => self.scale_out_ready(now, region, servers, out),
             Event::MetricsSampled => self.metrics_sampled(now, out),
         }
     }

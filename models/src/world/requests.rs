@@ -1,176 +1,280 @@
-//! A request's life: a client sends it, it crosses to a Region, the Region answers (or does not),
-//! the answer crosses back, or the client gives up at its timeout.
+//! The Region side of an attempt: it arrives, passes the app tier (served, queued, shed, or
+//! abandoned past the client's deadline), the store does the operation, and the answer goes back.
 //!
 //! A Region that is dark (a whole-Region outage) never answers: the client learns only by its
 //! timeout. A Region whose app tier is out, or that fails requests while its health endpoint passes,
-//! answers at once with an error, as a load balancer's 503 does. A store replica that is down
-//! answers its requests with an error too.
+//! answers at once with an error, as a load balancer's 503 does; so does a store replica that is
+//! down. An attempt stays known to the world until both sides are done with it: the client (answer
+//! or timeout) and the Region (answer sent, or the attempt dropped), because a Region may still
+//! apply a write whose client has already given up.
 
-use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
+use sim_core::{EventId, Outbox, SimDuration, SimTime};
 
+use super::clients::{AttemptOutcome, Operation};
 use super::{Event, World};
-use crate::config::{KeyChoice, WorldConfig};
-use crate::ids::{Key, PopulationId, RegionId, RequestId, WriteId};
-
-/// A population's random streams.
-pub(super) struct Population {
-    arrivals: Stream,
-    operations: Stream,
-    access: Stream,
-}
-
-pub(super) fn populations(config: &WorldConfig, seed: Seed) -> Vec<Population> {
-    config
-        .populations
-        .iter()
-        .map(|p| Population {
-            arrivals: seed.stream(&format!("population/{}/arrivals", p.name)),
-            operations: seed.stream(&format!("population/{}/operations", p.name)),
-            access: seed.stream(&format!("population/{}/access", p.name)),
-        })
-        .collect()
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Operation {
-    Read,
-    Write,
-}
+use crate::config::OperationKind;
+use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
 
 /// What the Region answered, carried back to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Answer {
-    Written {
-        write: WriteId,
-    },
-    Read {
-        stale_by: Option<SimDuration>,
-    },
-    /// An error answer: the app tier or the store is out.
+    Written { write: WriteId },
+    /// The idempotency key had been applied already (as `write`); the store applied nothing.
+    AlreadyApplied { write: WriteId },
+    Read { stale_by: Option<SimDuration> },
+    ConditionFailed,
+    /// The app tier shed the request: 503.
+    Shed,
+    /// An error answer: the app tier or the store replica is out.
     Failed,
 }
 
+/// One attempt of an operation. It carries what the Region needs, because it can outlive its
+/// operation (a late answer after the client has moved on).
 #[derive(Clone, Debug)]
-pub(super) struct PendingRequest {
+pub(super) struct Attempt {
+    operation: u64,
     population: PopulationId,
-    operation: Operation,
+    store: StoreId,
     key: Key,
+    kind: OperationKind,
     region: RegionId,
     sent_at: SimTime,
-    timeout: sim_core::EventId,
+    timeout: EventId,
     /// For a read: the newest write acknowledged when the read began, held until it is compared.
     newest_acked: Option<WriteId>,
     answer: Option<Answer>,
+    /// The client has given up on it (timeout).
+    client_done: bool,
+    /// The Region dropped it without an answer.
+    dropped: bool,
+}
+
+impl Attempt {
+    pub(super) fn new(
+        operation: u64,
+        op: &Operation,
+        region: RegionId,
+        sent_at: SimTime,
+        timeout: EventId,
+        newest_acked: Option<WriteId>,
+    ) -> Self {
+        Attempt {
+            operation,
+            population: op.population,
+            store: op.store,
+            key: op.key,
+            kind: op.kind,
+            region,
+            sent_at,
+            timeout,
+            newest_acked,
+            answer: None,
+            client_done: false,
+            dropped: false,
+        }
+    }
 }
 
 impl World {
-    pub(super) fn schedule_first_requests(&mut self, schedule: &mut dyn FnMut(SimTime, Event)) {
-        // Poisson arrivals start one exponential gap after time zero, not at zero.
-        for i in 0..self.populations.len() {
-            let population = PopulationId::new(i);
-            let gap = self.arrival_gap(population);
-            schedule(SimTime::at(gap), Event::ClientRequestSent { population });
-        }
-    }
-
-    /// An exponential gap with mean 1/rate: the time to the population's next request.
-    fn arrival_gap(&mut self, population: PopulationId) -> SimDuration {
-        let rate = self.config.populations[population.index()].rate_per_sec;
-        let u = self.populations[population.index()].arrivals.next_f64_open0();
-        SimDuration::from_secs_f64(-libm::log(u) / rate)
-    }
-
-    pub(super) fn send_request(&mut self, now: SimTime, population: PopulationId, out: &mut Outbox<'_, Event>) {
-        if now >= SimTime::at(self.config.duration) {
-            return;
-        }
-        let gap = self.arrival_gap(population);
-        out.schedule_in(gap, Event::ClientRequestSent { population });
-        let cfg = &self.config.populations[population.index()];
-        let p = &mut self.populations[population.index()];
-        let operation = if p.operations.chance(cfg.read_fraction) { Operation::Read } else { Operation::Write };
-        let key = match cfg.keys {
-            KeyChoice::Hot { count } => Key(p.operations.below(count)),
-        };
-        let delay = cfg.access_latency.sample_duration(&mut p.access);
-        let (region, store, timeout_after) = (cfg.region, cfg.store, cfg.timeout);
-        let request = RequestId(self.next_request);
-        self.next_request += 1;
-        let timeout = out.schedule_in(timeout_after, Event::RequestTimedOut { request });
-        out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
-        let newest_acked = match operation {
-            Operation::Read => self.tables[store.index()].snapshot_newest_acked(key),
-            Operation::Write => None,
-        };
-        self.recorder.request_sent(now, region);
-        let pending =
-            PendingRequest { population, operation, key, region, sent_at: now, timeout, newest_acked, answer: None };
-        self.pending.insert(request, pending);
-    }
-
     pub(super) fn request_arrived(&mut self, now: SimTime, request: RequestId, out: &mut Outbox<'_, Event>) {
-        let Some(req) = self.pending.get(&request) else { return };
-        let (region, key, operation, population) = (req.region, req.key, req.operation, req.population);
-        let store = self.config.populations[population.index()].store;
-        let answer = match self.faults.request_failure(region) {
-            Some(true) => return, // A dark Region: no answer; the client will time out.
-            Some(false) => Answer::Failed,
-            None if !self.faults.store_up(store, region) => Answer::Failed,
-            None => match operation {
-                Operation::Write => {
-                    self.next_write += 1;
-                    let write = WriteId(self.next_write);
-                    let clock = self.faults.clock_nanos(region, now).max(0) as u64;
-                    let (sampled, shipment) = self.tables[store.index()].write_local(now, clock, region, key, write);
-                    let delay = self.pipeline_delay(store, region, sampled);
-                    out.schedule_in(delay, Event::ReplicationShipped { store, shipment, from: region });
-                    Answer::Written { write }
-                }
-                Operation::Read => {
-                    let req = self.pending.get_mut(&request).expect("checked above");
-                    let (snapshot, began) = (req.newest_acked.take(), req.sent_at);
-                    let stale_by = self.tables[store.index()].read_local(now, region, key, began, snapshot);
-                    Answer::Read { stale_by }
-                }
-            },
+        let Some(attempt) = self.pending.get(&request) else { return };
+        let region = attempt.region;
+        match self.faults.request_failure(region) {
+            Some(true) => return self.drop_attempt(now, request),
+            Some(false) => return self.respond(now, request, Answer::Failed, out),
+            None => {}
+        }
+        let deadline = attempt.sent_at + self.config.populations[attempt.population.index()].timeout;
+        let Some(tier) = self.tiers[region.index()].as_mut() else {
+            return self.serve(now, request, out);
         };
-        let access_latency = &self.config.populations[population.index()].access_latency;
-        let delay = access_latency.sample_duration(&mut self.populations[population.index()].access);
-        self.pending.get_mut(&request).expect("checked above").answer = Some(answer);
+        match tier.arrive(now, request, deadline, &mut self.service[region.index()]) {
+            crate::apptier::Admission::Started { done_at } => {
+                out.schedule_at(done_at, Event::ServiceCompleted { region, request });
+            }
+            crate::apptier::Admission::Queued => {}
+            crate::apptier::Admission::Shed => self.respond(now, request, Answer::Shed, out),
+            crate::apptier::Admission::Unavailable => self.respond(now, request, Answer::Failed, out),
+        }
+    }
+
+    pub(super) fn service_completed(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        request: RequestId,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let tier = self.tiers[region.index()].as_mut().expect("only Regions with an app tier complete service");
+        let Some(completion) = tier.complete(now, request, &mut self.service[region.index()]) else {
+            return; // Left over from an outage of the tier: that attempt is gone.
+        };
+        self.start_services(now, region, completion, out);
+        self.serve(now, request, out);
+    }
+
+    /// Schedules the completions of attempts that just started service, and drops the abandoned.
+    pub(super) fn start_services(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        completion: crate::apptier::Completion<RequestId>,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        for (started, done_at) in completion.started {
+            out.schedule_at(done_at, Event::ServiceCompleted { region, request: started });
+        }
+        for abandoned in completion.abandoned {
+            self.drop_attempt(now, abandoned);
+        }
+    }
+
+    /// The store does the operation and the Region answers.
+    fn serve(&mut self, now: SimTime, request: RequestId, out: &mut Outbox<'_, Event>) {
+        let Some(attempt) = self.pending.get(&request) else { return };
+        let (operation, region) = (attempt.operation, attempt.region);
+        let (store, key, kind) = (attempt.store, attempt.key, attempt.kind);
+        if !self.faults.store_up(store, region) {
+            return self.respond(now, request, Answer::Failed, out);
+        }
+        let answer = match kind {
+            OperationKind::Read => {
+                let attempt = self.pending.get_mut(&request).expect("checked above");
+                let (snapshot, began) = (attempt.newest_acked.take(), attempt.sent_at);
+                let stale_by = self.tables[store.index()].read_local(now, region, key, began, snapshot);
+                Answer::Read { stale_by }
+            }
+            OperationKind::ConditionalWrite if self.tables[store.index()].exists(region, key) => Answer::ConditionFailed,
+            OperationKind::Write | OperationKind::Delete | OperationKind::ConditionalWrite => {
+                let table = &self.tables[store.index()];
+                match table.applied(region, operation) {
+                    Some(write) if self.config.stores[store.index()].idempotency => Answer::AlreadyApplied { write },
+                    previous => {
+                        if previous.is_some() {
+                            self.recorder.duplicate_write(now, region);
+                        }
+                        self.next_write += 1;
+                        let write = WriteId(self.next_write);
+                        let clock = self.faults.clock_nanos(region, now).max(0) as u64;
+                        let deleted = kind == OperationKind::Delete;
+                        let (sampled, shipment) = self.tables[store.index()]
+                            .write_local(now, clock, region, key, write, deleted, operation);
+                        let delay = self.pipeline_delay(store, region, sampled);
+                        out.schedule_in(delay, Event::ReplicationShipped { store, shipment, from: region });
+                        Answer::Written { write }
+                    }
+                }
+            }
+        };
+        self.respond(now, request, answer, out);
+    }
+
+    fn respond(&mut self, _now: SimTime, request: RequestId, answer: Answer, out: &mut Outbox<'_, Event>) {
+        let Some(attempt) = self.pending.get_mut(&request) else { return };
+        attempt.answer = Some(answer);
+        let population = attempt.population;
+        let latency = &self.config.populations[population.index()].latency[attempt.region.index()];
+        let delay = latency.sample(&mut self.populations[population.index()].access);
         out.schedule_in(delay, Event::ResponseArrivedAtClient { request });
     }
 
-    pub(super) fn response_arrived(&mut self, now: SimTime, request: RequestId, out: &mut Outbox<'_, Event>) {
-        let Some(req) = self.pending.remove(&request) else { return };
-        out.cancel(req.timeout);
-        let store = self.config.populations[req.population.index()].store;
-        let latency = now - req.sent_at;
-        match req.answer.expect("a response carries an answer") {
-            Answer::Written { write } => {
-                self.tables[store.index()].acknowledge(now, req.key, write);
-                self.recorder.write_acked(now, req.region, latency);
-            }
-            Answer::Read { stale_by } => self.recorder.read_ok(now, req.region, latency, stale_by),
-            Answer::Failed => {
-                if let Some(snapshot) = req.newest_acked {
-                    self.tables[store.index()].release(snapshot, now);
-                }
-                self.recorder.request_failed(now, req.region);
-            }
+    /// The Region lets the attempt go without an answer.
+    pub(super) fn drop_attempt(&mut self, now: SimTime, request: RequestId) {
+        let Some(attempt) = self.pending.get_mut(&request) else { return };
+        attempt.dropped = true;
+        if attempt.client_done {
+            self.forget_attempt(now, request);
         }
     }
 
-    pub(super) fn request_timed_out(&mut self, now: SimTime, request: RequestId) {
-        let Some(req) = self.pending.remove(&request) else { return };
-        let store = self.config.populations[req.population.index()].store;
-        let table = &mut self.tables[store.index()];
-        if let Some(snapshot) = req.newest_acked {
+    /// Removes an attempt both sides are done with, releasing whatever it held.
+    fn forget_attempt(&mut self, now: SimTime, request: RequestId) {
+        let Some(attempt) = self.pending.remove(&request) else { return };
+        let table = &mut self.tables[attempt.store.index()];
+        if let Some(snapshot) = attempt.newest_acked {
             table.release(snapshot, now);
         }
-        if let Some(Answer::Written { write }) = req.answer {
-            // Applied but never acknowledged: the response's hold goes, the write stays in play.
+        if let Some(Answer::Written { write }) = attempt.answer {
             table.release(write, now);
         }
-        self.recorder.request_failed(now, req.region);
+    }
+
+    pub(super) fn response_arrived(&mut self, now: SimTime, request: RequestId, out: &mut Outbox<'_, Event>) {
+        let Some(attempt) = self.pending.get(&request) else { return };
+        if attempt.client_done {
+            // The client gave up before the answer came: it changes nothing for the client, but a
+            // write it carries was applied and stays in play.
+            return self.forget_attempt(now, request);
+        }
+        let attempt = self.pending.remove(&request).expect("checked above");
+        out.cancel(attempt.timeout);
+        let table = &mut self.tables[attempt.store.index()];
+        if let Some(snapshot) = attempt.newest_acked {
+            table.release(snapshot, now);
+        }
+        let latency = now - attempt.sent_at;
+        let outcome = match attempt.answer.expect("a response carries an answer") {
+            Answer::Written { write } => {
+                table.acknowledge(now, attempt.key, write);
+                self.recorder.write_acked(now, attempt.region, latency);
+                AttemptOutcome::Succeeded
+            }
+            Answer::AlreadyApplied { write } => {
+                table.acknowledge_retry(now, attempt.key, write, attempt.region);
+                self.recorder.write_acked(now, attempt.region, latency);
+                AttemptOutcome::Succeeded
+            }
+            Answer::Read { stale_by } => {
+                self.recorder.read_ok(now, attempt.region, latency, stale_by);
+                AttemptOutcome::Succeeded
+            }
+            Answer::ConditionFailed => {
+                self.recorder.condition_failed(now, attempt.region);
+                AttemptOutcome::Final
+            }
+            Answer::Shed => {
+                self.recorder.request_failed(now, attempt.region);
+                AttemptOutcome::Retryable
+            }
+            Answer::Failed => {
+                self.recorder.request_failed(now, attempt.region);
+                AttemptOutcome::Retryable
+            }
+        };
+        self.attempt_ended(now, attempt.operation, attempt.region, outcome, out);
+    }
+
+    pub(super) fn request_timed_out(&mut self, now: SimTime, request: RequestId, out: &mut Outbox<'_, Event>) {
+        let Some(attempt) = self.pending.get_mut(&request) else { return };
+        attempt.client_done = true;
+        let (operation, region, dropped, store) = (attempt.operation, attempt.region, attempt.dropped, attempt.store);
+        let snapshot = attempt.newest_acked.take();
+        if let Some(snapshot) = snapshot {
+            self.tables[store.index()].release(snapshot, now);
+        }
+        if dropped {
+            self.forget_attempt(now, request);
+        }
+        self.recorder.request_failed(now, region);
+        self.attempt_ended(now, operation, region, AttemptOutcome::Retryable, out);
+    }
+
+    /// The tier of `region` went out: what it held is lost. A dark Region answers nothing; an app
+    /// tier outage answers with errors.
+    pub(super) fn app_tier_failed(&mut self, now: SimTime, region: RegionId, out: &mut Outbox<'_, Event>) {
+        let Some(tier) = self.tiers[region.index()].as_mut() else { return };
+        if !tier.is_up() {
+            return;
+        }
+        let lost = tier.fail(now);
+        let dark = self.faults.region_down(region);
+        for request in lost {
+            if dark {
+                self.drop_attempt(now, request);
+            } else {
+                self.respond(now, request, Answer::Failed, out);
+            }
+        }
     }
 }

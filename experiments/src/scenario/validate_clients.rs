@@ -1,0 +1,404 @@
+//! Validation of `[[population]]` (arrivals, operation mix, keys, retries, sessions, traces),
+//! Regions' `app_tier` and `[[action]]` tables.
+//!
+//! Defaults, and where they come from:
+//! - `users`: 1000 per open-loop population (an assumption: set it to your user count);
+//! - `retry`: 3 attempts in all and backoff capped at 20 s, the AWS SDKs' standard retry mode;
+//!   base delay 50 ms (an assumption);
+//! - latency to a Region other than the population's own: its access latency plus half the
+//!   measured round trip between the two Regions;
+//! - scale-out `provisioning_delay`: 5m (an assumption: instance launch plus warm-up).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use models::apptier::AppTierConfig;
+use models::config::{
+    ActionConfig, ActionKind, Arrivals, KeyChoice, OperationKind, OperationMixEntry, PopulationConfig, RateProfile,
+    RetryPolicy, StoreConfig, TraceEntry,
+};
+use models::ids::{Key, RegionId, StoreId};
+use models::topology::{LinkLatency, Topology};
+use sim_core::{Dist, SimDuration, SimTime};
+use toml::Spanned;
+
+use super::raw::{
+    ActionType, RateProfileType, RawAction, RawAppTier, RawKeys, RawOperationKind, RawPopulation, RawRateProfile,
+};
+use super::validate::Problems;
+
+const DEFAULT_USERS: u64 = 1000;
+const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
+const DEFAULT_RETRY: RetryPolicy =
+    RetryPolicy { max_attempts: 3, base_delay: SimDuration::from_millis(50), max_delay: SimDuration::from_secs(20) };
+const DEFAULT_PROVISIONING_DELAY: SimDuration = SimDuration::from_mins(5);
+
+/// What the client validators need to resolve names.
+pub(super) struct Context<'a> {
+    pub regions: &'a [String],
+    pub stores: &'a [StoreConfig],
+    pub topology: Option<&'a Topology>,
+    pub duration: SimDuration,
+    /// The folder of the scenario file, for trace paths.
+    pub base_dir: &'a Path,
+}
+
+impl Context<'_> {
+    fn region(&self, name: &Spanned<String>, path: &str, p: &mut Problems) -> Option<RegionId> {
+        let found = self.regions.iter().position(|n| n == name.get_ref()).map(RegionId::new);
+        if found.is_none() {
+            let msg = format!(
+                "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
+                name.get_ref(),
+                self.regions.join(", ")
+            );
+            p.at(name.span(), path, msg);
+        }
+        found
+    }
+    fn store(&self, name: &Spanned<String>, path: &str, p: &mut Problems) -> Option<StoreId> {
+        let found = self.stores.iter().position(|s| &s.name == name.get_ref()).map(StoreId::new);
+        if found.is_none() {
+            let known: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).collect();
+            let msg = format!("store {:?} is not declared; expected one of the [[store]] names: {}", name.get_ref(), known.join(", "));
+            p.at(name.span(), path, msg);
+        }
+        found
+    }
+}
+
+pub(super) fn app_tier(t: &Spanned<RawAppTier>, path: &str, p: &mut Problems) -> Option<AppTierConfig> {
+    let raw = t.get_ref();
+    let servers = *raw.servers.get_ref();
+    if !(1..=1_000_000).contains(&servers) {
+        p.at(raw.servers.span(), format!("{path}.servers"), format!("found {servers}; expected between 1 and 1000000 servers"));
+    }
+    let queue_limit = *raw.queue_limit.get_ref();
+    if !(0..=100_000_000).contains(&queue_limit) {
+        p.at(raw.queue_limit.span(), format!("{path}.queue_limit"), format!("found {queue_limit}; expected a queue limit between 0 and 100000000"));
+    }
+    Some(AppTierConfig {
+        servers: servers.clamp(1, 1_000_000) as u32,
+        queue_limit: queue_limit.clamp(0, 100_000_000) as u32,
+        service_time: raw.service_time.0.clone(),
+    })
+}
+
+fn keys(k: &Spanned<RawKeys>, path: &str, p: &mut Problems) -> Option<KeyChoice> {
+    let raw = k.get_ref();
+    let count = |v: &Spanned<i64>, field: &str, p: &mut Problems| {
+        if *v.get_ref() < 1 {
+            p.at(v.span(), format!("{path}.{field}"), format!("found {}; expected at least 1 key", v.get_ref()));
+        }
+        (*v.get_ref()).max(1) as u64
+    };
+    let choice = match (&raw.uniform, &raw.zipf, &raw.hot_set) {
+        (Some(n), None, None) => KeyChoice::Uniform { keys: count(n, "uniform", p) },
+        (None, Some(n), None) => {
+            let Some(exponent) = &raw.exponent else {
+                p.at(k.span(), path, "zipf needs `exponent`; expected for example keys = { zipf = 10000, exponent = 1.1 }");
+                return None;
+            };
+            KeyChoice::Zipf { keys: count(n, "zipf", p), exponent: *exponent.get_ref() }
+        }
+        (None, None, Some(n)) => {
+            let (Some(hk), Some(ht)) = (&raw.hot_key_fraction, &raw.hot_traffic_fraction) else {
+                p.at(k.span(), path, "hot_set needs `hot_key_fraction` and `hot_traffic_fraction`; expected for example keys = { hot_set = 10000, hot_key_fraction = 0.01, hot_traffic_fraction = 0.9 }");
+                return None;
+            };
+            KeyChoice::HotSet {
+                keys: count(n, "hot_set", p),
+                hot_key_fraction: *hk.get_ref(),
+                hot_traffic_fraction: *ht.get_ref(),
+            }
+        }
+        _ => {
+            p.at(k.span(), path, "expected exactly one of uniform, zipf or hot_set, for example keys = { uniform = 8 }");
+            return None;
+        }
+    };
+    if let Err(e) = choice.validate() {
+        p.at(k.span(), path, e);
+        return None;
+    }
+    Some(choice)
+}
+
+fn rate_profile(r: &Spanned<RawRateProfile>, path: &str, p: &mut Problems) -> Option<RateProfile> {
+    let raw = r.get_ref();
+    let at = |d: &super::raw::DurationText| SimTime::at(d.0);
+    let points = || raw.points.as_ref().map(|pts| pts.iter().map(|(t, v)| (at(t), *v)).collect::<Vec<_>>());
+    let missing = |what: &str, p: &mut Problems| {
+        p.at(r.span(), path, format!("this rate profile needs {what}"));
+        None
+    };
+    let profile = match raw.profile_type {
+        RateProfileType::Steps => match points() {
+            Some(pts) => RateProfile::Steps(pts),
+            None => return missing("points = [[\"0s\", 100.0], ...]", p),
+        },
+        RateProfileType::Piecewise => match points() {
+            Some(pts) => RateProfile::Piecewise(pts),
+            None => return missing("points = [[\"0s\", 100.0], ...]", p),
+        },
+        RateProfileType::Ramp => match (raw.from_rate, raw.to_rate, &raw.start, &raw.end) {
+            (Some(from_rate), Some(to_rate), Some(start), Some(end)) => {
+                RateProfile::Ramp { from_rate, to_rate, start: at(start), end: at(end) }
+            }
+            _ => return missing("from_rate, to_rate, start and end", p),
+        },
+        RateProfileType::Daily => match (raw.mean_rate, raw.amplitude, &raw.period, &raw.peak_at) {
+            (Some(mean_rate), Some(amplitude), Some(period), Some(peak_at)) => {
+                RateProfile::Daily { mean_rate, amplitude, period: period.0, peak_at: peak_at.0 }
+            }
+            _ => return missing("mean_rate, amplitude, period and peak_at", p),
+        },
+    };
+    if let Err(e) = profile.validate() {
+        p.at(r.span(), path, e);
+        return None;
+    }
+    Some(profile)
+}
+
+fn operation_kind(k: RawOperationKind) -> OperationKind {
+    match k {
+        RawOperationKind::Read => OperationKind::Read,
+        RawOperationKind::Write => OperationKind::Write,
+        RawOperationKind::Delete => OperationKind::Delete,
+        RawOperationKind::ConditionalWrite => OperationKind::ConditionalWrite,
+    }
+}
+
+fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<OperationMixEntry> {
+    let mut entries = Vec::new();
+    for (i, o) in c.operations.iter().enumerate() {
+        let opath = format!("{path}.operation[{i}]");
+        let weight = o.weight.as_ref().map_or(1.0, |w| *w.get_ref());
+        if !(weight.is_finite() && weight > 0.0) {
+            let span = o.weight.as_ref().map(Spanned::span).unwrap_or(0..0);
+            p.at(span, format!("{opath}.weight"), format!("found {weight}; expected a positive weight"));
+        }
+        let store = ctx.store(&o.store, &format!("{opath}.store"), p);
+        let keys = keys(&o.keys, &format!("{opath}.keys"), p);
+        if let (Some(store), Some(keys)) = (store, keys) {
+            entries.push(OperationMixEntry { weight, store, kind: operation_kind(o.kind), keys });
+        }
+    }
+    let shorthand = c.store.is_some() || c.read_fraction.is_some() || c.keys.is_some();
+    if shorthand {
+        if !c.operations.is_empty() {
+            let span = c.store.as_ref().map(Spanned::span).unwrap_or(0..0);
+            p.at(span, path, "found both the store/read_fraction/keys shorthand and [[population.operation]] entries; expected one or the other");
+        }
+        let (Some(store), Some(read_fraction), Some(k)) = (&c.store, &c.read_fraction, &c.keys) else {
+            p.at(c.name.span(), path, "the shorthand needs all of store, read_fraction and keys");
+            return entries;
+        };
+        let f = *read_fraction.get_ref();
+        if !(0.0..=1.0).contains(&f) {
+            p.at(read_fraction.span(), format!("{path}.read_fraction"), format!("found {f}; expected a fraction between 0 and 1"));
+        }
+        let store = ctx.store(store, &format!("{path}.store"), p);
+        let keys = keys(k, &format!("{path}.keys"), p);
+        if let (Some(store), Some(keys)) = (store, keys) {
+            for (weight, kind) in [(f, OperationKind::Read), (1.0 - f, OperationKind::Write)] {
+                if weight > 0.0 {
+                    entries.push(OperationMixEntry { weight, store, kind, keys: keys.clone() });
+                }
+            }
+        }
+    }
+    entries
+}
+
+fn latencies(c: &RawPopulation, home: RegionId, path: &str, ctx: &Context, p: &mut Problems) -> Vec<LinkLatency> {
+    let access = c.access_latency.0.clone();
+    let mut overrides: BTreeMap<usize, Dist> = BTreeMap::new();
+    if let Some(table) = &c.latency {
+        for (name, dist) in table.get_ref() {
+            match ctx.regions.iter().position(|n| n == name) {
+                Some(r) => {
+                    overrides.insert(r, dist.0.clone());
+                }
+                None => p.at(table.span(), format!("{path}.latency.{name}"), format!("Region {name:?} is not declared; expected one of: {}", ctx.regions.join(", "))),
+            }
+        }
+    }
+    (0..ctx.regions.len())
+        .map(|r| match overrides.get(&r) {
+            Some(d) => LinkLatency { base: SimDuration::ZERO, extra: d.clone() },
+            None if r == home.index() => LinkLatency { base: SimDuration::ZERO, extra: access.clone() },
+            None => {
+                let base = ctx.topology.map_or(SimDuration::ZERO, |t| t.link(home, RegionId::new(r)).base);
+                LinkLatency { base, extra: access.clone() }
+            }
+        })
+        .collect()
+}
+
+fn retry(c: &RawPopulation, path: &str, p: &mut Problems) -> RetryPolicy {
+    let Some(r) = &c.retry else { return DEFAULT_RETRY };
+    let raw = r.get_ref();
+    let max_attempts = raw.max_attempts.as_ref().map_or(DEFAULT_RETRY.max_attempts as i64, |m| *m.get_ref());
+    if !(1..=100).contains(&max_attempts) {
+        let span = raw.max_attempts.as_ref().map(Spanned::span).unwrap_or(r.span());
+        p.at(span, format!("{path}.retry.max_attempts"), format!("found {max_attempts}; expected between 1 and 100 attempts (1: no retry)"));
+    }
+    let base_delay = raw.base_delay.as_ref().map_or(DEFAULT_RETRY.base_delay, |d| d.get_ref().0);
+    let max_delay = raw.max_delay.as_ref().map_or(DEFAULT_RETRY.max_delay, |d| d.get_ref().0);
+    if max_delay < base_delay {
+        p.at(r.span(), format!("{path}.retry"), format!("found max_delay {max_delay} below base_delay {base_delay}; expected max_delay >= base_delay"));
+    }
+    RetryPolicy { max_attempts: max_attempts.clamp(1, 100) as u32, base_delay, max_delay }
+}
+
+fn arrivals(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Option<Arrivals> {
+    let given = [c.rate.is_some(), c.rate_profile.is_some(), c.sessions.is_some(), c.trace.is_some()];
+    if given.iter().filter(|g| **g).count() != 1 {
+        p.at(c.name.span(), path, "expected exactly one way for operations to arrive: rate, rate_profile, sessions (with think_time) or trace");
+        return None;
+    }
+    if let Some(rate) = &c.rate {
+        let r = *rate.get_ref();
+        if !(r.is_finite() && r > 0.0) {
+            p.at(rate.span(), format!("{path}.rate"), format!("found {r}; expected a positive number of requests per second"));
+            return None;
+        }
+        return Some(Arrivals::Open(RateProfile::Constant(r)));
+    }
+    if let Some(profile) = &c.rate_profile {
+        return rate_profile(profile, &format!("{path}.rate_profile"), p).map(Arrivals::Open);
+    }
+    if let Some(sessions) = &c.sessions {
+        let n = *sessions.get_ref();
+        if !(1..=10_000_000).contains(&n) {
+            p.at(sessions.span(), format!("{path}.sessions"), format!("found {n}; expected between 1 and 10000000 sessions"));
+            return None;
+        }
+        let Some(think) = &c.think_time else {
+            p.at(sessions.span(), format!("{path}.think_time"), "closed-loop sessions need think_time; expected for example think_time = \"exp(mean=2s)\"");
+            return None;
+        };
+        return Some(Arrivals::Closed { sessions: n as u32, think_time: think.get_ref().0.clone() });
+    }
+    let trace = c.trace.as_ref().expect("one of the four is given");
+    let file = ctx.base_dir.join(trace.get_ref());
+    let records = match crate::trace::read_trace(&file) {
+        Ok(r) => r,
+        Err(e) => {
+            p.at(trace.span(), format!("{path}.trace"), format!("the trace file does not load:\n{e}"));
+            return None;
+        }
+    };
+    let mut users: BTreeMap<String, u64> = BTreeMap::new();
+    let mut entries = Vec::with_capacity(records.len());
+    for (row, r) in records.iter().enumerate() {
+        let Some(store) = ctx.stores.iter().position(|s| s.name == r.store).map(StoreId::new) else {
+            let msg = format!("{}: row {} names store {:?}, which the scenario does not declare", file.display(), row + 1, r.store);
+            p.at(trace.span(), format!("{path}.trace"), msg);
+            return None;
+        };
+        let next = users.len() as u64;
+        let user = *users.entry(r.client.clone()).or_insert(next);
+        let kind = match r.operation {
+            crate::trace::TraceOperation::Read => OperationKind::Read,
+            crate::trace::TraceOperation::Write => OperationKind::Write,
+            crate::trace::TraceOperation::Delete => OperationKind::Delete,
+            crate::trace::TraceOperation::ConditionalWrite => OperationKind::ConditionalWrite,
+        };
+        entries.push(TraceEntry { time: r.time, user, kind, store, key: Key(r.key) });
+    }
+    // Replay stops at the end of the fault phase, as every arrival process does.
+    Some(Arrivals::Trace(entries))
+}
+
+/// Validates one population.
+pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Problems) -> Option<PopulationConfig> {
+    let path = format!("population[{i}]");
+    let region = ctx.region(&c.region, &format!("{path}.region"), p);
+    let arrivals = arrivals(c, &path, ctx, p);
+    let operations = mix(c, &path, ctx, p);
+    if operations.is_empty() && !matches!(arrivals, Some(Arrivals::Trace(_)) | None) {
+        p.at(c.name.span(), path.clone(), "no operations; expected [[population.operation]] entries or the store/read_fraction/keys shorthand");
+    }
+    for e in &operations {
+        if let Some(r) = region
+            && !ctx.stores[e.store.index()].regions.contains(&r)
+        {
+            let msg = format!("clients are routed to {} but store {:?} has no replica there; expected one of its Regions", ctx.regions[r.index()], ctx.stores[e.store.index()].name);
+            p.at(c.region.span(), format!("{path}.region"), msg);
+        }
+    }
+    let users = match &c.users {
+        None => DEFAULT_USERS,
+        Some(u) if *u.get_ref() >= 1 => *u.get_ref() as u64,
+        Some(u) => {
+            p.at(u.span(), format!("{path}.users"), format!("found {}; expected at least 1 user", u.get_ref()));
+            DEFAULT_USERS
+        }
+    };
+    let timeout = c.timeout.as_ref().map_or(DEFAULT_TIMEOUT, |t| t.get_ref().0);
+    if let Some(t) = &c.timeout
+        && t.get_ref().0.is_zero()
+    {
+        p.at(t.span(), format!("{path}.timeout"), "found 0s; expected a positive duration");
+    }
+    let retry = retry(c, &path, p);
+    let region = region?;
+    Some(PopulationConfig {
+        name: c.name.get_ref().clone(),
+        region,
+        latency: latencies(c, region, &path, ctx, p),
+        arrivals: arrivals?,
+        operations,
+        users,
+        timeout,
+        retry,
+        pinning: c.pinning.unwrap_or(false),
+        read_your_writes_window: c.read_your_writes_window.as_ref().map(|w| w.get_ref().0),
+    })
+}
+
+/// Validates one runbook action.
+pub(super) fn action(
+    a: &RawAction,
+    i: usize,
+    ctx: &Context,
+    has_tier: &[bool],
+    p: &mut Problems,
+) -> Option<ActionConfig> {
+    let path = format!("action[{i}]");
+    let at = SimTime::at(a.at.get_ref().0);
+    let need = |field: &Option<Spanned<String>>, name: &str, p: &mut Problems| -> Option<RegionId> {
+        match field {
+            Some(r) => ctx.region(r, &format!("{path}.{name}"), p),
+            None => {
+                p.at(a.action_type.span(), path.clone(), format!("this action needs `{name}`"));
+                None
+            }
+        }
+    };
+    let kind = match a.action_type.get_ref() {
+        ActionType::ScaleOut => {
+            let region = need(&a.region, "region", p);
+            let servers = a.servers.as_ref().map_or(0, |s| *s.get_ref());
+            if !(1..=1_000_000).contains(&servers) {
+                let span = a.servers.as_ref().map(Spanned::span).unwrap_or(a.action_type.span());
+                p.at(span, format!("{path}.servers"), format!("found {servers}; expected between 1 and 1000000 servers to add"));
+            }
+            if let (Some(r), Some(name)) = (region, &a.region)
+                && !has_tier[r.index()]
+            {
+                p.at(name.span(), format!("{path}.region"), format!("{} has no app_tier to scale out; expected a Region with an app_tier", name.get_ref()));
+            }
+            let provisioning_delay = a.provisioning_delay.as_ref().map_or(DEFAULT_PROVISIONING_DELAY, |d| d.get_ref().0);
+            ActionKind::ScaleOut { region: region?, servers: servers.clamp(1, 1_000_000) as u32, provisioning_delay }
+        }
+        ActionType::Repin => {
+            let (from, to) = (need(&a.from, "from", p), need(&a.to, "to", p));
+            ActionKind::Repin { from: from?, to: to? }
+        }
+    };
+    Some(ActionConfig { at, kind })
+}

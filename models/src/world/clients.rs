@@ -1,0 +1,297 @@
+//! The client side: operations arrive (open loop, closed-loop sessions, or a replayed trace), go out
+//! as attempts to the Region the router (or pinning, or read-your-writes affinity) chooses, and end
+//! in success or failure after at most `max_attempts` attempts.
+//!
+//! An *operation* is what a user asked for; an *attempt* (a request) is one try of it. A write's
+//! attempts share the operation's idempotency key. After a write succeeds, the user's reads go to
+//! the Region that took it until the read-your-writes window has passed (the session cookie of
+//! source 000). With pinning, a user's writes go to the user's home Region, which a re-pin action
+//! moves.
+
+use std::collections::BTreeMap;
+
+use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
+
+use super::{Event, World};
+use crate::config::{Arrivals, OperationKind, WorldConfig};
+use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId};
+use crate::workload::arrivals::PoissonArrivals;
+use crate::workload::keys::KeySampler;
+
+/// A population's random streams and generators.
+pub(super) struct Population {
+    arrivals: Stream,
+    operations: Stream,
+    users: Stream,
+    pub(super) access: Stream,
+    retry: Stream,
+    think: Stream,
+    poisson: Option<PoissonArrivals>,
+    key_samplers: Vec<KeySampler>,
+    /// Cumulative weights of the operation mix.
+    mix_cumulative: Vec<f64>,
+}
+
+pub(super) fn populations(config: &WorldConfig, seed: Seed) -> Vec<Population> {
+    config
+        .populations
+        .iter()
+        .map(|p| {
+            let stream = |what: &str| seed.stream(&format!("population/{}/{what}", p.name));
+            let poisson = match &p.arrivals {
+                Arrivals::Open(profile) => Some(
+                    PoissonArrivals::new(profile.clone(), SimTime::at(config.duration))
+                        .expect("validated rate profile"),
+                ),
+                _ => None,
+            };
+            let mut total = 0.0;
+            let mix_cumulative = p
+                .operations
+                .iter()
+                .map(|e| {
+                    total += e.weight;
+                    total
+                })
+                .collect();
+            Population {
+                arrivals: stream("arrivals"),
+                operations: stream("operations"),
+                users: stream("users"),
+                access: stream("access"),
+                retry: stream("retry"),
+                think: stream("think"),
+                poisson,
+                key_samplers: p.operations.iter().map(|e| KeySampler::new(&e.keys).expect("validated keys")).collect(),
+                mix_cumulative,
+            }
+        })
+        .collect()
+}
+
+/// One operation a user asked for.
+#[derive(Clone, Debug)]
+pub(super) struct Operation {
+    pub(super) population: PopulationId,
+    pub(super) user: u64,
+    pub(super) kind: OperationKind,
+    pub(super) store: StoreId,
+    pub(super) key: Key,
+    pub(super) first_sent_at: SimTime,
+    pub(super) attempts: u32,
+    /// Closed loop: the session to wake when the operation ends.
+    session: Option<u32>,
+}
+
+/// What a user's session remembers.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct UserState {
+    last_write_at: SimTime,
+    last_write_region: RegionId,
+}
+
+/// How an attempt ended, from the client's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AttemptOutcome {
+    Succeeded,
+    /// Timeout, 503 or an error answer: worth another attempt.
+    Retryable,
+    /// ConditionalCheckFailed: another attempt would fail the same way.
+    Final,
+}
+
+impl World {
+    pub(super) fn schedule_first_operations(&mut self, schedule: &mut dyn FnMut(SimTime, Event)) {
+        for i in 0..self.populations.len() {
+            let population = PopulationId::new(i);
+            match &self.config.populations[i].arrivals {
+                Arrivals::Open(_) => {
+                    let p = &mut self.populations[i];
+                    let poisson = p.poisson.as_mut().expect("open loop has a Poisson process");
+                    if let Some(t) = poisson.next_after(SimTime::ZERO, &mut p.arrivals) {
+                        schedule(t, Event::OperationArrived { population });
+                    }
+                }
+                Arrivals::Closed { sessions, think_time } => {
+                    // Sessions start spread over one think time, not all at once.
+                    for session in 0..*sessions {
+                        let t = SimTime::at(think_time.sample_duration(&mut self.populations[i].think));
+                        schedule(t, Event::SessionReady { population, session });
+                    }
+                }
+                Arrivals::Trace(entries) => {
+                    if let Some(first) = entries.first() {
+                        schedule(first.time, Event::TraceOperationDue { population, index: 0 });
+                    }
+                }
+            }
+        }
+    }
+
+    fn fault_phase_over(&self, now: SimTime) -> bool {
+        now >= SimTime::at(self.config.duration)
+    }
+
+    /// An open-loop arrival: draw the operation and the user, send it, schedule the next arrival.
+    pub(super) fn operation_arrived(&mut self, now: SimTime, population: PopulationId, out: &mut Outbox<'_, Event>) {
+        if self.fault_phase_over(now) {
+            return;
+        }
+        let i = population.index();
+        let p = &mut self.populations[i];
+        let poisson = p.poisson.as_mut().expect("open loop has a Poisson process");
+        if let Some(next) = poisson.next_after(now, &mut p.arrivals) {
+            out.schedule_at(next, Event::OperationArrived { population });
+        }
+        let user = self.populations[i].users.below(self.config.populations[i].users.max(1));
+        let (kind, store, key) = self.draw_operation(population);
+        self.start_operation(now, population, user, kind, store, key, None, out);
+    }
+
+    pub(super) fn session_ready(
+        &mut self,
+        now: SimTime,
+        population: PopulationId,
+        session: u32,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        if self.fault_phase_over(now) {
+            return;
+        }
+        let (kind, store, key) = self.draw_operation(population);
+        self.start_operation(now, population, u64::from(session), kind, store, key, Some(session), out);
+    }
+
+    pub(super) fn trace_operation_due(
+        &mut self,
+        now: SimTime,
+        population: PopulationId,
+        index: usize,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let Arrivals::Trace(entries) = &self.config.populations[population.index()].arrivals else {
+            unreachable!("only trace populations schedule trace operations")
+        };
+        let entry = entries[index].clone();
+        if let Some(next) = entries.get(index + 1)
+            && next.time < SimTime::at(self.config.duration)
+        {
+            out.schedule_at(next.time, Event::TraceOperationDue { population, index: index + 1 });
+        }
+        self.start_operation(now, population, entry.user, entry.kind, entry.store, entry.key, None, out);
+    }
+
+    /// Draws an entry of the population's operation mix, then its key.
+    fn draw_operation(&mut self, population: PopulationId) -> (OperationKind, StoreId, Key) {
+        let i = population.index();
+        let p = &mut self.populations[i];
+        let total = *p.mix_cumulative.last().expect("a population has at least one operation");
+        let u = p.operations.next_f64() * total;
+        let entry = p.mix_cumulative.iter().position(|&c| u < c).unwrap_or(p.mix_cumulative.len() - 1);
+        let key = p.key_samplers[entry].sample(&mut p.operations);
+        let e = &self.config.populations[i].operations[entry];
+        (e.kind, e.store, key)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_operation(
+        &mut self,
+        now: SimTime,
+        population: PopulationId,
+        user: u64,
+        kind: OperationKind,
+        store: StoreId,
+        key: Key,
+        session: Option<u32>,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        self.next_operation += 1;
+        let operation = self.next_operation;
+        let op = Operation { population, user, kind, store, key, first_sent_at: now, attempts: 0, session };
+        self.operations.insert(operation, op);
+        self.recorder.operation_started(now, kind);
+        self.send_attempt(now, operation, out);
+    }
+
+    /// Where an attempt goes: pinned writes to the user's home, reads in the read-your-writes window
+    /// to the Region of the user's last write, everything else where the router says.
+    fn choose_region(&mut self, now: SimTime, op: &Operation) -> RegionId {
+        let cfg = &self.config.populations[op.population.index()];
+        if !op.kind.is_read() && cfg.pinning {
+            return self.home_of[cfg.region.index()];
+        }
+        if op.kind.is_read()
+            && let (Some(window), Some(state)) =
+                (cfg.read_your_writes_window, self.users.get(&(op.population, op.user)))
+            && now < state.last_write_at.saturating_add(window)
+        {
+            return state.last_write_region;
+        }
+        self.router.route(now, op.population)
+    }
+
+    pub(super) fn send_attempt(&mut self, now: SimTime, operation: u64, out: &mut Outbox<'_, Event>) {
+        let op = self.operations.get(&operation).expect("a live operation").clone();
+        let region = self.choose_region(now, &op);
+        let cfg = &self.config.populations[op.population.index()];
+        let delay = cfg.latency[region.index()].sample(&mut self.populations[op.population.index()].access);
+        let request = RequestId(self.next_request);
+        self.next_request += 1;
+        let timeout = out.schedule_in(cfg.timeout, Event::RequestTimedOut { request });
+        out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
+        let newest_acked = match op.kind {
+            OperationKind::Read => self.tables[op.store.index()].snapshot_newest_acked(op.key),
+            _ => None,
+        };
+        self.operations.get_mut(&operation).expect("a live operation").attempts += 1;
+        self.recorder.request_sent(now, region);
+        let attempt = super::requests::Attempt::new(operation, &op, region, now, timeout, newest_acked);
+        self.pending.insert(request, attempt);
+    }
+
+    /// An attempt ended for the client: finish the operation or try again.
+    pub(super) fn attempt_ended(
+        &mut self,
+        now: SimTime,
+        operation: u64,
+        region: RegionId,
+        outcome: AttemptOutcome,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let op = self.operations.get(&operation).expect("a live operation").clone();
+        let cfg = &self.config.populations[op.population.index()];
+        match outcome {
+            AttemptOutcome::Succeeded => {
+                if !op.kind.is_read() {
+                    self.users.insert((op.population, op.user), UserState { last_write_at: now, last_write_region: region });
+                }
+                self.finish_operation(now, operation, true, out);
+            }
+            AttemptOutcome::Retryable if op.attempts < cfg.retry.max_attempts => {
+                let ceiling = cfg.retry.base_delay.checked_mul(1u64 << (op.attempts - 1).min(40)).unwrap_or(SimDuration::MAX);
+                let ceiling = ceiling.min(cfg.retry.max_delay);
+                let jitter = self.populations[op.population.index()].retry.next_f64();
+                let delay = SimDuration::from_nanos_f64(ceiling.as_nanos() as f64 * jitter);
+                self.recorder.retry_scheduled(now);
+                out.schedule_in(delay, Event::RetryDue { operation });
+            }
+            AttemptOutcome::Retryable | AttemptOutcome::Final => self.finish_operation(now, operation, false, out),
+        }
+    }
+
+    fn finish_operation(&mut self, now: SimTime, operation: u64, succeeded: bool, out: &mut Outbox<'_, Event>) {
+        let op = self.operations.remove(&operation).expect("a live operation");
+        let region_of_client = self.config.populations[op.population.index()].region;
+        self.recorder.operation_ended(now, region_of_client, op.kind, succeeded, now - op.first_sent_at);
+        if let (Some(session), Arrivals::Closed { think_time, .. }) =
+            (op.session, &self.config.populations[op.population.index()].arrivals)
+        {
+            let think = think_time.sample_duration(&mut self.populations[op.population.index()].think);
+            let population = op.population;
+            out.schedule_in(think, Event::SessionReady { population, session });
+        }
+    }
+}
+
+/// What the world keeps about users, by (population, user).
+pub(super) type Users = BTreeMap<(PopulationId, u64), UserState>;
