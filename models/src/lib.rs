@@ -10,4 +10,5 @@ pub mod mrec;
 pub mod report;
 pub mod run;
 pub mod topology;
+pub mod workload;
 pub mod world;
