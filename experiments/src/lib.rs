@@ -9,6 +9,7 @@ pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod trace;
 
 use std::fmt;
 

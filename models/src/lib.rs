@@ -13,4 +13,5 @@ pub mod report;
 pub mod routing;
 pub mod run;
 pub mod topology;
+pub mod workload;
 pub mod world;
