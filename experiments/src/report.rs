@@ -21,7 +21,10 @@ pub struct Summary {
     pub scenario: String,
     pub seed: String,
     pub simulated: Simulated,
-    pub requests: Requests,
+    /// What users saw: operations that succeeded (after any retries) or failed for good.
+    pub operations: Operations,
+    /// Every attempt sent to a Region, retries included.
+    pub attempts: Requests,
     pub writes: Writes,
     pub reads: Reads,
     pub latency_ms: LatencyMs,
@@ -30,7 +33,44 @@ pub struct Summary {
     pub replication_messages_lost: u64,
     pub divergent_keys: u64,
     pub checker_live_versions_max: u64,
+    pub app_tiers: Vec<AppTierRow>,
     pub faults: Vec<FaultRow>,
+    pub actions: Vec<ActionRow>,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Operations {
+    pub started: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub error_rate: f64,
+    pub retries: u64,
+    /// Retried writes applied twice (the store did not enforce idempotency keys).
+    pub duplicate_writes: u64,
+    pub conditional_check_failed: u64,
+    /// From the first attempt to the successful answer, retries included.
+    pub latency_ms: Percentiles,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct AppTierRow {
+    pub region: String,
+    pub servers_end: u64,
+    /// Mean share of servers busy over the run, and the highest interval's.
+    pub utilisation_mean: f64,
+    pub utilisation_max_interval: f64,
+    pub queue_length_max: u64,
+    pub shed: u64,
+    pub abandoned: u64,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ActionRow {
+    #[serde(rename = "type")]
+    pub action_type: String,
+    pub at_s: f64,
+    pub succeeded: bool,
+    pub detail: String,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -157,7 +197,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
             }
         })
         .collect();
-    let succeeded = r.reads_ok + r.writes_acked;
+    let succeeded = r.reads_ok + r.writes_acked + r.conditional_check_failed;
     Summary {
         scenario: scenario.name.clone(),
         seed: seed.to_string(),
@@ -167,7 +207,17 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
             events: run.stats.events,
             trace_hash: format!("{:#018x}", run.stats.trace.hash),
         },
-        requests: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
+        operations: Operations {
+            started: r.operations,
+            succeeded: r.operations_succeeded,
+            failed: r.operations_failed,
+            error_rate: ratio(r.operations_failed, r.operations_succeeded + r.operations_failed),
+            retries: r.retries,
+            duplicate_writes: r.duplicate_writes,
+            conditional_check_failed: r.conditional_check_failed,
+            latency_ms: Percentiles::of(&r.operation_latency),
+        },
+        attempts: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
         writes: Writes {
             acknowledged: r.writes_acked,
             lost_last_writer_wins: r.lost_by(LossCause::LastWriterWins),
@@ -184,8 +234,47 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         replication_messages_lost: r.replication_messages_lost,
         divergent_keys: r.divergent_keys,
         checker_live_versions_max: r.live_versions_max as u64,
+        app_tiers: app_tier_rows(scenario, r),
         faults,
+        actions: r
+            .actions
+            .iter()
+            .map(|a| ActionRow {
+                action_type: match scenario.world.actions[a.action].kind {
+                    models::config::ActionKind::ScaleOut { .. } => "scale_out".into(),
+                    models::config::ActionKind::Repin { .. } => "repin".into(),
+                },
+                at_s: a.at.as_secs_f64(),
+                succeeded: a.outcome.is_ok(),
+                detail: a.outcome.clone().unwrap_or_else(|e| e),
+            })
+            .collect(),
     }
+}
+
+fn app_tier_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<AppTierRow> {
+    let mut rows = Vec::new();
+    for region in scenario.world.topology.regions() {
+        let Some(Some(t)) = r.app_tiers.get(region.index()) else { continue };
+        let (mut busy_area, mut server_area, mut max_interval) = (0u128, 0u128, 0.0f64);
+        for (busy, servers) in t.servers_busy.iter().zip(t.servers.iter()) {
+            busy_area += busy.level_nanos;
+            server_area += servers.level_nanos;
+            if servers.level_nanos > 0 {
+                max_interval = max_interval.max(busy.level_nanos as f64 / servers.level_nanos as f64);
+            }
+        }
+        rows.push(AppTierRow {
+            region: scenario.world.topology.name(region).to_string(),
+            servers_end: t.servers.iter().last().map_or(0, |b| b.level_max),
+            utilisation_mean: if server_area == 0 { 0.0 } else { busy_area as f64 / server_area as f64 },
+            utilisation_max_interval: max_interval,
+            queue_length_max: t.queue_length.iter().map(|b| b.level_max).max().unwrap_or(0),
+            shed: t.shed_total,
+            abandoned: t.abandoned_total,
+        });
+    }
+    rows
 }
 
 /// `timeseries.csv`: one row per interval per Region.
@@ -206,11 +295,33 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
         "replication_messages_lost",
         "health_endpoint_up",
         "control_plane_up",
+        "operations_succeeded",
+        "operations_failed",
+        "servers",
+        "utilisation",
+        "queue_length_mean",
+        "shed",
     ];
     w.write_record(header).map_err(|e| e.to_string())?;
     let interval = r.interval;
     let mean_ms = |bucket: Option<sim_core::metrics::MeanBucket>| {
         bucket.and_then(|b| b.mean()).map_or(String::new(), |m| format!("{:.3}", m / 1e6))
+    };
+    // App-tier cells: empty where the Region models no app tier.
+    let tier_cell = |region: models::ids::RegionId, i: usize, column: TierColumn| -> String {
+        let Some(Some(t)) = r.app_tiers.get(region.index()) else { return String::new() };
+        let gauge_mean = |g: &sim_core::GaugeSeries| g.get(i).map(|b| b.level_mean());
+        match column {
+            TierColumn::Servers => gauge_mean(&t.servers).map_or(String::new(), |v| format!("{v:.3}")),
+            TierColumn::Utilisation => match (t.servers_busy.get(i), t.servers.get(i)) {
+                (Some(b), Some(s)) if s.level_nanos > 0 => {
+                    format!("{:.4}", b.level_nanos as f64 / s.level_nanos as f64)
+                }
+                _ => String::new(),
+            },
+            TierColumn::QueueLength => gauge_mean(&t.queue_length).map_or(String::new(), |v| format!("{v:.3}")),
+            TierColumn::Shed => t.shed.get(i).unwrap_or(0).to_string(),
+        }
     };
     for i in 0..r.buckets() {
         let time_s = (interval * i as u64).as_secs_f64();
@@ -233,11 +344,25 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
                 count(&s.replication_messages_lost),
                 sampled(&s.health_endpoint_up),
                 sampled(&s.control_plane_up),
+                count(&s.operations_succeeded),
+                count(&s.operations_failed),
+                tier_cell(region, i, TierColumn::Servers),
+                tier_cell(region, i, TierColumn::Utilisation),
+                tier_cell(region, i, TierColumn::QueueLength),
+                tier_cell(region, i, TierColumn::Shed),
             ])
             .map_err(|e| e.to_string())?;
         }
     }
     w.into_inner().map_err(|e| e.to_string())
+}
+
+#[derive(Clone, Copy)]
+enum TierColumn {
+    Servers,
+    Utilisation,
+    QueueLength,
+    Shed,
 }
 
 /// The timeline figure: traffic and failures, stale reads and lost writes, replication lag, per
@@ -315,11 +440,21 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         s.simulated.fault_phase_s, s.simulated.end_s, s.simulated.events, wall_seconds, s.simulated.trace_hash
     ));
     t.push_str(&format!(
-        "  operations      {} sent, {} succeeded, {} failed ({})\n",
-        s.requests.sent,
-        s.requests.succeeded,
-        s.requests.failed,
-        pct(s.requests.error_rate)
+        "  operations      {} started, {} succeeded, {} failed ({}) after {} retries; p99 {}\n",
+        s.operations.started,
+        s.operations.succeeded,
+        s.operations.failed,
+        pct(s.operations.error_rate),
+        s.operations.retries,
+        ms(s.operations.latency_ms.p99)
+    ));
+    t.push_str(&format!(
+        "  attempts        {} sent, {} failed ({}); {} duplicate writes; {} conditional checks failed\n",
+        s.attempts.sent,
+        s.attempts.failed,
+        pct(s.attempts.error_rate),
+        s.operations.duplicate_writes,
+        s.operations.conditional_check_failed
     ));
     t.push_str(&format!(
         "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost with a Region that never returned\n",
@@ -347,5 +482,25 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         ms(s.replication_lag_ms.max),
         s.divergent_keys
     ));
+    for a in &s.app_tiers {
+        t.push_str(&format!(
+            "  app tier        {}: {} servers at the end, utilisation mean {} (max interval {}), queue max {}, {} shed, {} abandoned\n",
+            a.region,
+            a.servers_end,
+            pct(a.utilisation_mean),
+            pct(a.utilisation_max_interval),
+            a.queue_length_max,
+            a.shed,
+            a.abandoned
+        ));
+    }
+    for f in &s.faults {
+        let healed = f.healed_s.map_or("never healed".to_string(), |h| format!("healed at {h}s"));
+        t.push_str(&format!("  fault           {} {}: from {}s, {healed}\n", f.fault_type, f.target, f.started_s));
+    }
+    for a in &s.actions {
+        let verdict = if a.succeeded { "done" } else { "FAILED" };
+        t.push_str(&format!("  action          {} at {}s {verdict}: {}\n", a.action_type, a.at_s, a.detail));
+    }
     t
 }

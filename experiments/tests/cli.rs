@@ -144,8 +144,8 @@ fn all_validation_problems_are_reported_at_once() {
     let text = skeleton_text()
         .replace("rate = 200.0              # requests per second, Poisson", "rate = -5.0")
         .replace(
-            "read_fraction = 0.5\nstore = \"carts\"\nkeys = { hot = 8 }\ntimeout = \"2s\"\n\n[[fault]]",
-            "read_fraction = 1.5\nstore = \"carts\"\nkeys = { hot = 8 }\ntimeout = \"2s\"\n\n[[fault]]",
+            "read_fraction = 0.5\nstore = \"carts\"\nkeys = { uniform = 8 }\ntimeout = \"2s\"\n\n[[fault]]",
+            "read_fraction = 1.5\nstore = \"carts\"\nkeys = { uniform = 8 }\ntimeout = \"2s\"\n\n[[fault]]",
         )
         .replace("end = \"7m\"", "end = \"3m\"");
     let (code, stderr, _) = run_text("several", &text);

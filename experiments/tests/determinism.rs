@@ -5,6 +5,7 @@ use std::path::Path;
 
 use experiments::run::{Bundle, run_and_render, run_checked};
 use experiments::scenario;
+use models::config::{Arrivals, RateProfile};
 use sim_core::{Seed, TraceMode};
 
 fn skeleton() -> scenario::Scenario {
@@ -25,7 +26,9 @@ fn a_deliberately_broken_run_is_detected_and_located() {
         calls += 1;
         let mut s = original.clone();
         if calls % 2 == 0 {
-            s.world.populations[1].rate_per_sec *= 1.000_001;
+            if let Arrivals::Open(RateProfile::Constant(rate)) = &mut s.world.populations[1].arrivals {
+                *rate *= 1.000_001;
+            }
         }
         run_and_render(&s, Seed(0x2a), mode)
     })
@@ -34,7 +37,7 @@ fn a_deliberately_broken_run_is_detected_and_located() {
     assert_eq!(err.exit_code, 1);
     assert!(message.contains("determinism check failed: runs diverge at event #"), "{message}");
     assert!(message.contains("first run:") && message.contains("second run:"), "{message}");
-    assert!(message.contains("ClientRequestSent"), "the divergent events are shown: {message}");
+    assert!(message.contains("OperationArrived"), "the divergent events are shown: {message}");
 }
 
 /// Output that differs while the events agree (a renderer reading hidden state) is caught too.

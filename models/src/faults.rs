@@ -259,11 +259,11 @@ impl FaultState {
                         return LinkVerdict::Cut(*mode);
                     }
                 }
-                FaultKind::DegradedLink { from: f, to: t, symmetric, extra_latency: extra, loss } => {
-                    if (*f == from && *t == to) || (*symmetric && *f == to && *t == from) {
-                        extra_latency.push(extra.clone());
-                        delivered *= 1.0 - loss;
-                    }
+                FaultKind::DegradedLink { from: f, to: t, symmetric, extra_latency: extra, loss }
+                    if (*f == from && *t == to) || (*symmetric && *f == to && *t == from) =>
+                {
+                    extra_latency.push(extra.clone());
+                    delivered *= 1.0 - loss;
                 }
                 _ => {}
             }
@@ -547,7 +547,7 @@ mod tests {
             duration: Dist::Constant(60e9),
         };
         let hours = 200;
-        let faults = generate(&[generator.clone()], 3, SimDuration::from_hours(hours), sim_core::Seed(5));
+        let faults = generate(std::slice::from_ref(&generator), 3, SimDuration::from_hours(hours), sim_core::Seed(5));
         for target in [A, B] {
             let mine: Vec<&FaultConfig> = faults
                 .iter()

@@ -310,6 +310,7 @@ mod tests {
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: SimDuration::from_secs(1),
+            idempotency: false,
         };
         let link = LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) };
         let world = WorldConfig {
@@ -319,7 +320,9 @@ mod tests {
             max_events: 1000,
             metrics_interval: SimDuration::from_secs(1),
             stores: vec![config.clone()],
+            app_tiers: vec![None, None],
             populations: vec![],
+            actions: vec![],
             faults: vec![],
             fault_generators: vec![],
         };

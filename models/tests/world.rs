@@ -1,6 +1,9 @@
 //! Whole-world tests: closed-form oracles and invariants that hold for every seed.
 
-use models::config::{FaultConfig, FaultKind, KeyChoice, OutageScope, PopulationConfig, StoreConfig, WorldConfig};
+use models::config::{
+    Arrivals, FaultConfig, FaultKind, KeyChoice, OperationKind, OperationMixEntry, OutageScope, PopulationConfig,
+    RateProfile, RetryPolicy, StoreConfig, WorldConfig,
+};
 use models::ids::{RegionId, StoreId};
 use models::run::{RunOutput, run};
 use models::topology::{LinkLatency, Topology};
@@ -18,16 +21,28 @@ fn two_regions(link: Dist) -> Topology {
     Topology::new(vec!["us-east-1".into(), "us-west-2".into()], vec![vec![l.clone(), l.clone()], vec![l.clone(), l]])
 }
 
+/// An open-loop population on store 0 and one key: `read_fraction` reads, the rest writes; no
+/// retries, so every attempt is an operation.
 fn population(name: &str, region: RegionId, rate: f64, read_fraction: f64, access: Dist) -> PopulationConfig {
+    let keys = KeyChoice::Uniform { keys: 1 };
+    let entry = |weight, kind| OperationMixEntry { weight, store: StoreId::new(0), kind, keys: keys.clone() };
+    let operations = [(read_fraction, OperationKind::Read), (1.0 - read_fraction, OperationKind::Write)]
+        .into_iter()
+        .filter(|(w, _)| *w > 0.0)
+        .map(|(w, k)| entry(w, k))
+        .collect();
+    let link = |extra: &Dist| LinkLatency { base: SimDuration::ZERO, extra: extra.clone() };
     PopulationConfig {
         name: name.into(),
         region,
-        access_latency: access,
-        rate_per_sec: rate,
-        read_fraction,
-        store: StoreId::new(0),
-        keys: KeyChoice::Hot { count: 1 },
+        latency: vec![link(&access), link(&access)],
+        arrivals: Arrivals::Open(RateProfile::Constant(rate)),
+        operations,
+        users: 1,
         timeout: SimDuration::from_secs(5),
+        retry: RetryPolicy { max_attempts: 1, base_delay: SimDuration::ZERO, max_delay: SimDuration::ZERO },
+        pinning: false,
+        read_your_writes_window: None,
     }
 }
 
@@ -43,8 +58,11 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
             regions: vec![EAST, WEST],
             replication_delay,
             replication_retry_interval: SimDuration::from_secs(1),
+            idempotency: false,
         }],
+        app_tiers: vec![None, None],
         populations,
+        actions: vec![],
         faults: vec![],
         fault_generators: vec![],
     }
@@ -104,8 +122,11 @@ fn busy_world(seed_outage: bool) -> WorldConfig {
     );
     config.topology = two_regions(Dist::Constant(32e6));
     for p in &mut config.populations {
-        p.keys = KeyChoice::Hot { count: 5 };
+        for e in &mut p.operations {
+            e.keys = KeyChoice::Uniform { keys: 5 };
+        }
         p.timeout = SimDuration::from_secs(1);
+        p.latency[1 - p.region.index()].base = SimDuration::from_millis(32);
     }
     if seed_outage {
         let at = |s| SimTime::at(SimDuration::from_secs(s));
@@ -141,7 +162,9 @@ fn invariants_hold_for_every_seed() {
         for outage in [false, true] {
             let out = run(&busy_world(outage), Seed(seed), TraceMode::Hash).expect("runs within limits");
             let r = &out.recorder;
-            assert_eq!(r.requests, r.reads_ok + r.writes_acked + r.failed, "seed {seed}: every request ends");
+            assert_eq!(r.requests, r.reads_ok + r.writes_acked + r.failed, "seed {seed}: every attempt ends");
+            assert_eq!(r.operations, r.operations_succeeded + r.operations_failed, "seed {seed}: every operation ends");
+            assert_eq!(r.operations, r.requests, "seed {seed}: without retries an operation is one attempt");
             totals_agree_with_series(&out);
             assert!(r.lost.iter().all(|l| l.acked_at <= l.lost_at || l.acked_at <= out.stats.end_time));
             assert!((r.lost.len() as u64) <= r.writes_acked, "seed {seed}");

@@ -177,18 +177,16 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         });
     }
 
-    let ctx = validate_clients::Context {
-        regions: &names,
-        stores: &stores,
-        topology: topology.as_ref(),
-        duration,
-        base_dir,
-    };
+    let ctx = validate_clients::Context { regions: &names, stores: &stores, topology: topology.as_ref(), base_dir };
     let mut population_names: Vec<&String> = Vec::new();
     let mut populations = Vec::new();
     for (i, c) in raw.populations.iter().enumerate() {
         if population_names.contains(&c.name.get_ref()) {
-            p.at(c.name.span(), format!("population[{i}].name"), format!("population name {:?} is used twice; expected unique names", c.name.get_ref()));
+            p.at(
+                c.name.span(),
+                format!("population[{i}].name"),
+                format!("population name {:?} is used twice; expected unique names", c.name.get_ref()),
+            );
         }
         population_names.push(c.name.get_ref());
         if let Some(population) = validate_clients::population(c, i, &ctx, &mut p) {
@@ -199,7 +197,9 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         .regions
         .iter()
         .enumerate()
-        .map(|(i, r)| r.app_tier.as_ref().and_then(|t| validate_clients::app_tier(t, &format!("region[{i}].app_tier"), &mut p)))
+        .map(|(i, r)| {
+            r.app_tier.as_ref().and_then(|t| validate_clients::app_tier(t, &format!("region[{i}].app_tier"), &mut p))
+        })
         .collect();
     let has_tier: Vec<bool> = app_tiers.iter().map(Option::is_some).collect();
     let actions: Vec<_> = raw

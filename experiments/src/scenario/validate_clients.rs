@@ -38,7 +38,6 @@ pub(super) struct Context<'a> {
     pub regions: &'a [String],
     pub stores: &'a [StoreConfig],
     pub topology: Option<&'a Topology>,
-    pub duration: SimDuration,
     /// The folder of the scenario file, for trace paths.
     pub base_dir: &'a Path,
 }
@@ -60,7 +59,11 @@ impl Context<'_> {
         let found = self.stores.iter().position(|s| &s.name == name.get_ref()).map(StoreId::new);
         if found.is_none() {
             let known: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).collect();
-            let msg = format!("store {:?} is not declared; expected one of the [[store]] names: {}", name.get_ref(), known.join(", "));
+            let msg = format!(
+                "store {:?} is not declared; expected one of the [[store]] names: {}",
+                name.get_ref(),
+                known.join(", ")
+            );
             p.at(name.span(), path, msg);
         }
         found
@@ -71,11 +74,19 @@ pub(super) fn app_tier(t: &Spanned<RawAppTier>, path: &str, p: &mut Problems) ->
     let raw = t.get_ref();
     let servers = *raw.servers.get_ref();
     if !(1..=1_000_000).contains(&servers) {
-        p.at(raw.servers.span(), format!("{path}.servers"), format!("found {servers}; expected between 1 and 1000000 servers"));
+        p.at(
+            raw.servers.span(),
+            format!("{path}.servers"),
+            format!("found {servers}; expected between 1 and 1000000 servers"),
+        );
     }
     let queue_limit = *raw.queue_limit.get_ref();
     if !(0..=100_000_000).contains(&queue_limit) {
-        p.at(raw.queue_limit.span(), format!("{path}.queue_limit"), format!("found {queue_limit}; expected a queue limit between 0 and 100000000"));
+        p.at(
+            raw.queue_limit.span(),
+            format!("{path}.queue_limit"),
+            format!("found {queue_limit}; expected a queue limit between 0 and 100000000"),
+        );
     }
     Some(AppTierConfig {
         servers: servers.clamp(1, 1_000_000) as u32,
@@ -96,7 +107,11 @@ fn keys(k: &Spanned<RawKeys>, path: &str, p: &mut Problems) -> Option<KeyChoice>
         (Some(n), None, None) => KeyChoice::Uniform { keys: count(n, "uniform", p) },
         (None, Some(n), None) => {
             let Some(exponent) = &raw.exponent else {
-                p.at(k.span(), path, "zipf needs `exponent`; expected for example keys = { zipf = 10000, exponent = 1.1 }");
+                p.at(
+                    k.span(),
+                    path,
+                    "zipf needs `exponent`; expected for example keys = { zipf = 10000, exponent = 1.1 }",
+                );
                 return None;
             };
             KeyChoice::Zipf { keys: count(n, "zipf", p), exponent: *exponent.get_ref() }
@@ -113,7 +128,11 @@ fn keys(k: &Spanned<RawKeys>, path: &str, p: &mut Problems) -> Option<KeyChoice>
             }
         }
         _ => {
-            p.at(k.span(), path, "expected exactly one of uniform, zipf or hot_set, for example keys = { uniform = 8 }");
+            p.at(
+                k.span(),
+                path,
+                "expected exactly one of uniform, zipf or hot_set, for example keys = { uniform = 8 }",
+            );
             return None;
         }
     };
@@ -197,7 +216,11 @@ fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<Op
         };
         let f = *read_fraction.get_ref();
         if !(0.0..=1.0).contains(&f) {
-            p.at(read_fraction.span(), format!("{path}.read_fraction"), format!("found {f}; expected a fraction between 0 and 1"));
+            p.at(
+                read_fraction.span(),
+                format!("{path}.read_fraction"),
+                format!("found {f}; expected a fraction between 0 and 1"),
+            );
         }
         let store = ctx.store(store, &format!("{path}.store"), p);
         let keys = keys(k, &format!("{path}.keys"), p);
@@ -221,7 +244,11 @@ fn latencies(c: &RawPopulation, home: RegionId, path: &str, ctx: &Context, p: &m
                 Some(r) => {
                     overrides.insert(r, dist.0.clone());
                 }
-                None => p.at(table.span(), format!("{path}.latency.{name}"), format!("Region {name:?} is not declared; expected one of: {}", ctx.regions.join(", "))),
+                None => p.at(
+                    table.span(),
+                    format!("{path}.latency.{name}"),
+                    format!("Region {name:?} is not declared; expected one of: {}", ctx.regions.join(", ")),
+                ),
             }
         }
     }
@@ -243,12 +270,20 @@ fn retry(c: &RawPopulation, path: &str, p: &mut Problems) -> RetryPolicy {
     let max_attempts = raw.max_attempts.as_ref().map_or(DEFAULT_RETRY.max_attempts as i64, |m| *m.get_ref());
     if !(1..=100).contains(&max_attempts) {
         let span = raw.max_attempts.as_ref().map(Spanned::span).unwrap_or(r.span());
-        p.at(span, format!("{path}.retry.max_attempts"), format!("found {max_attempts}; expected between 1 and 100 attempts (1: no retry)"));
+        p.at(
+            span,
+            format!("{path}.retry.max_attempts"),
+            format!("found {max_attempts}; expected between 1 and 100 attempts (1: no retry)"),
+        );
     }
     let base_delay = raw.base_delay.as_ref().map_or(DEFAULT_RETRY.base_delay, |d| d.get_ref().0);
     let max_delay = raw.max_delay.as_ref().map_or(DEFAULT_RETRY.max_delay, |d| d.get_ref().0);
     if max_delay < base_delay {
-        p.at(r.span(), format!("{path}.retry"), format!("found max_delay {max_delay} below base_delay {base_delay}; expected max_delay >= base_delay"));
+        p.at(
+            r.span(),
+            format!("{path}.retry"),
+            format!("found max_delay {max_delay} below base_delay {base_delay}; expected max_delay >= base_delay"),
+        );
     }
     RetryPolicy { max_attempts: max_attempts.clamp(1, 100) as u32, base_delay, max_delay }
 }
@@ -262,7 +297,11 @@ fn arrivals(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> O
     if let Some(rate) = &c.rate {
         let r = *rate.get_ref();
         if !(r.is_finite() && r > 0.0) {
-            p.at(rate.span(), format!("{path}.rate"), format!("found {r}; expected a positive number of requests per second"));
+            p.at(
+                rate.span(),
+                format!("{path}.rate"),
+                format!("found {r}; expected a positive number of requests per second"),
+            );
             return None;
         }
         return Some(Arrivals::Open(RateProfile::Constant(r)));
@@ -273,11 +312,19 @@ fn arrivals(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> O
     if let Some(sessions) = &c.sessions {
         let n = *sessions.get_ref();
         if !(1..=10_000_000).contains(&n) {
-            p.at(sessions.span(), format!("{path}.sessions"), format!("found {n}; expected between 1 and 10000000 sessions"));
+            p.at(
+                sessions.span(),
+                format!("{path}.sessions"),
+                format!("found {n}; expected between 1 and 10000000 sessions"),
+            );
             return None;
         }
         let Some(think) = &c.think_time else {
-            p.at(sessions.span(), format!("{path}.think_time"), "closed-loop sessions need think_time; expected for example think_time = \"exp(mean=2s)\"");
+            p.at(
+                sessions.span(),
+                format!("{path}.think_time"),
+                "closed-loop sessions need think_time; expected for example think_time = \"exp(mean=2s)\"",
+            );
             return None;
         };
         return Some(Arrivals::Closed { sessions: n as u32, think_time: think.get_ref().0.clone() });
@@ -295,7 +342,12 @@ fn arrivals(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> O
     let mut entries = Vec::with_capacity(records.len());
     for (row, r) in records.iter().enumerate() {
         let Some(store) = ctx.stores.iter().position(|s| s.name == r.store).map(StoreId::new) else {
-            let msg = format!("{}: row {} names store {:?}, which the scenario does not declare", file.display(), row + 1, r.store);
+            let msg = format!(
+                "{}: row {} names store {:?}, which the scenario does not declare",
+                file.display(),
+                row + 1,
+                r.store
+            );
             p.at(trace.span(), format!("{path}.trace"), msg);
             return None;
         };
@@ -320,13 +372,21 @@ pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Pro
     let arrivals = arrivals(c, &path, ctx, p);
     let operations = mix(c, &path, ctx, p);
     if operations.is_empty() && !matches!(arrivals, Some(Arrivals::Trace(_)) | None) {
-        p.at(c.name.span(), path.clone(), "no operations; expected [[population.operation]] entries or the store/read_fraction/keys shorthand");
+        p.at(
+            c.name.span(),
+            path.clone(),
+            "no operations; expected [[population.operation]] entries or the store/read_fraction/keys shorthand",
+        );
     }
     for e in &operations {
         if let Some(r) = region
             && !ctx.stores[e.store.index()].regions.contains(&r)
         {
-            let msg = format!("clients are routed to {} but store {:?} has no replica there; expected one of its Regions", ctx.regions[r.index()], ctx.stores[e.store.index()].name);
+            let msg = format!(
+                "clients are routed to {} but store {:?} has no replica there; expected one of its Regions",
+                ctx.regions[r.index()],
+                ctx.stores[e.store.index()].name
+            );
             p.at(c.region.span(), format!("{path}.region"), msg);
         }
     }
@@ -385,14 +445,23 @@ pub(super) fn action(
             let servers = a.servers.as_ref().map_or(0, |s| *s.get_ref());
             if !(1..=1_000_000).contains(&servers) {
                 let span = a.servers.as_ref().map(Spanned::span).unwrap_or(a.action_type.span());
-                p.at(span, format!("{path}.servers"), format!("found {servers}; expected between 1 and 1000000 servers to add"));
+                p.at(
+                    span,
+                    format!("{path}.servers"),
+                    format!("found {servers}; expected between 1 and 1000000 servers to add"),
+                );
             }
             if let (Some(r), Some(name)) = (region, &a.region)
                 && !has_tier[r.index()]
             {
-                p.at(name.span(), format!("{path}.region"), format!("{} has no app_tier to scale out; expected a Region with an app_tier", name.get_ref()));
+                p.at(
+                    name.span(),
+                    format!("{path}.region"),
+                    format!("{} has no app_tier to scale out; expected a Region with an app_tier", name.get_ref()),
+                );
             }
-            let provisioning_delay = a.provisioning_delay.as_ref().map_or(DEFAULT_PROVISIONING_DELAY, |d| d.get_ref().0);
+            let provisioning_delay =
+                a.provisioning_delay.as_ref().map_or(DEFAULT_PROVISIONING_DELAY, |d| d.get_ref().0);
             ActionKind::ScaleOut { region: region?, servers: servers.clamp(1, 1_000_000) as u32, provisioning_delay }
         }
         ActionType::Repin => {

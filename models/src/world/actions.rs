@@ -29,12 +29,22 @@ impl World {
                     }
                 }
                 let names = (self.config.topology.name(from), self.config.topology.name(to));
-                self.recorder.action(now, action, Ok(format!("writes of users homed in {} go to {}", names.0, names.1)));
+                self.recorder.action(
+                    now,
+                    action,
+                    Ok(format!("writes of users homed in {} go to {}", names.0, names.1)),
+                );
             }
         }
     }
 
-    pub(super) fn scale_out_ready(&mut self, now: SimTime, region: RegionId, servers: u32, out: &mut Outbox<'_, Event>) {
+    pub(super) fn scale_out_ready(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        servers: u32,
+        out: &mut Outbox<'_, Event>,
+    ) {
         let tier = self.tiers[region.index()].as_mut().expect("a scale-out belongs to an app tier");
         let completion = tier.scale_out_ready(now, servers, &mut self.service[region.index()]);
         self.start_services(now, region, completion, out);

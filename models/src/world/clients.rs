@@ -263,12 +263,14 @@ impl World {
         match outcome {
             AttemptOutcome::Succeeded => {
                 if !op.kind.is_read() {
-                    self.users.insert((op.population, op.user), UserState { last_write_at: now, last_write_region: region });
+                    self.users
+                        .insert((op.population, op.user), UserState { last_write_at: now, last_write_region: region });
                 }
                 self.finish_operation(now, operation, true, out);
             }
             AttemptOutcome::Retryable if op.attempts < cfg.retry.max_attempts => {
-                let ceiling = cfg.retry.base_delay.checked_mul(1u64 << (op.attempts - 1).min(40)).unwrap_or(SimDuration::MAX);
+                let ceiling =
+                    cfg.retry.base_delay.checked_mul(1u64 << (op.attempts - 1).min(40)).unwrap_or(SimDuration::MAX);
                 let ceiling = ceiling.min(cfg.retry.max_delay);
                 let jitter = self.populations[op.population.index()].retry.next_f64();
                 let delay = SimDuration::from_nanos_f64(ceiling.as_nanos() as f64 * jitter);

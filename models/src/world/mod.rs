@@ -8,6 +8,8 @@
 //! and its faults), `actions` (runbook actions). Faults start and heal as events; when
 //! one heals, everything that waited for it goes again.
 
+mod actions;
+mod clients;
 mod replication;
 mod requests;
 
@@ -15,22 +17,44 @@ use std::collections::BTreeMap;
 
 use sim_core::{Model, Outbox, Seed, SimTime, Stream};
 
+use crate::apptier::AppTier;
 use crate::config::WorldConfig;
-use crate::faults::FaultState;
+use crate::faults::{FaultKind, FaultState, OutageScope};
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::mrec::{Shipment, Table};
 use crate::report::Recorder;
+use crate::routing::{Router, StaticRouter};
+use clients::{Operation, Population, Users};
 use replication::Waiting;
-use requests::{PendingRequest, Population};
+use requests::Attempt;
 
 /// Everything that can happen in the world.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum Event {
-    /// A client of the population sends its next request.
-    ClientRequestSent {
+    /// An open-loop population's next operation arrives.
+    OperationArrived {
         population: PopulationId,
     },
+    /// A closed-loop session is done thinking and sends its next operation.
+    SessionReady {
+        population: PopulationId,
+        session: u32,
+    },
+    /// The next operation of a replayed trace is due.
+    TraceOperationDue {
+        population: PopulationId,
+        index: usize,
+    },
+    /// The backoff before an operation's next attempt is over.
+    RetryDue {
+        operation: u64,
+    },
     RequestArrivedAtRegion {
+        request: RequestId,
+    },
+    /// A server of the Region's app tier finished the attempt.
+    ServiceCompleted {
+        region: RegionId,
         request: RequestId,
     },
     ResponseArrivedAtClient {
@@ -64,6 +88,15 @@ pub enum Event {
     },
     FaultHealed {
         fault: usize,
+    },
+    /// A runbook action is due.
+    ActionDue {
+        action: usize,
+    },
+    /// Servers of a scale-out are ready.
+    ScaleOutReady {
+        region: RegionId,
+        servers: u32,
     },
     /// Once per metrics interval during the fault phase: sample the state no event reports (health
     /// endpoints, control planes).
@@ -133,8 +166,10 @@ impl World {
             schedule(a.at, Event::ActionDue { action });
         }
         schedule(SimTime::ZERO, Event::MetricsSampled);
-        let tiers = config.app_tiers.iter().map(|t| t.as_ref().map(|t| AppTier::new(t, config.metrics_interval))).collect();
-        let service = topology.regions().map(|r| seed.stream(&format!("region/{}/service", topology.name(r)))).collect();
+        let tiers =
+            config.app_tiers.iter().map(|t| t.as_ref().map(|t| AppTier::new(t, config.metrics_interval))).collect();
+        let service =
+            topology.regions().map(|r| seed.stream(&format!("region/{}/service", topology.name(r)))).collect();
         let mut world = World {
             populations: clients::populations(&config, seed),
             recorder: Recorder::new(&config),

@@ -18,10 +18,16 @@ use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
 /// What the Region answered, carried back to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Answer {
-    Written { write: WriteId },
+    Written {
+        write: WriteId,
+    },
     /// The idempotency key had been applied already (as `write`); the store applied nothing.
-    AlreadyApplied { write: WriteId },
-    Read { stale_by: Option<SimDuration> },
+    AlreadyApplied {
+        write: WriteId,
+    },
+    Read {
+        stale_by: Option<SimDuration>,
+    },
     ConditionFailed,
     /// The app tier shed the request: 503.
     Shed,
@@ -145,7 +151,9 @@ impl World {
                 let stale_by = self.tables[store.index()].read_local(now, region, key, began, snapshot);
                 Answer::Read { stale_by }
             }
-            OperationKind::ConditionalWrite if self.tables[store.index()].exists(region, key) => Answer::ConditionFailed,
+            OperationKind::ConditionalWrite if self.tables[store.index()].exists(region, key) => {
+                Answer::ConditionFailed
+            }
             OperationKind::Write | OperationKind::Delete | OperationKind::ConditionalWrite => {
                 let table = &self.tables[store.index()];
                 match table.applied(region, operation) {
@@ -158,8 +166,8 @@ impl World {
                         let write = WriteId(self.next_write);
                         let clock = self.faults.clock_nanos(region, now).max(0) as u64;
                         let deleted = kind == OperationKind::Delete;
-                        let (sampled, shipment) = self.tables[store.index()]
-                            .write_local(now, clock, region, key, write, deleted, operation);
+                        let (sampled, shipment) =
+                            self.tables[store.index()].write_local(now, clock, region, key, write, deleted, operation);
                         let delay = self.pipeline_delay(store, region, sampled);
                         out.schedule_in(delay, Event::ReplicationShipped { store, shipment, from: region });
                         Answer::Written { write }
