@@ -405,20 +405,45 @@ pub fn timeline_figure(scenario: &Scenario, run: &RunOutput) -> Figure {
             }
         })
         .collect();
-    Figure {
-        title: format!("{}: timeline", scenario.name),
-        x_label: "simulated time (s)".into(),
-        panels: vec![
-            Panel { title: "requests per second".into(), y_label: "req/s".into(), lines: traffic },
-            Panel { title: "stale reads and lost writes per second".into(), y_label: "per s".into(), lines: anomalies },
-            Panel {
-                title: "replication lag of the writes committed in each interval (mean)".into(),
-                y_label: "s".into(),
-                lines: lag,
-            },
-        ],
-        bands,
+    let mut panels = vec![
+        Panel { title: "attempts per second".into(), y_label: "req/s".into(), lines: traffic },
+        Panel { title: "stale reads and lost writes per second".into(), y_label: "per s".into(), lines: anomalies },
+        Panel {
+            title: "replication lag of the writes committed in each interval (mean)".into(),
+            y_label: "s".into(),
+            lines: lag,
+        },
+    ];
+    if r.app_tiers.iter().any(Option::is_some) {
+        panels.push(app_tier_panel(scenario, run));
     }
+    Figure { title: format!("{}: timeline", scenario.name), x_label: "simulated time (s)".into(), panels, bands }
+}
+
+/// Utilisation and queue of every modelled app tier, and what they shed.
+fn app_tier_panel(scenario: &Scenario, run: &RunOutput) -> Panel {
+    let r = &run.recorder;
+    let x = |i: usize| (r.interval * i as u64).as_secs_f64();
+    let mut lines = Vec::new();
+    for region in scenario.world.topology.regions() {
+        let Some(Some(t)) = r.app_tiers.get(region.index()) else { continue };
+        let name = scenario.world.topology.name(region);
+        let utilisation = t
+            .servers_busy
+            .iter()
+            .zip(t.servers.iter())
+            .enumerate()
+            .map(|(i, (b, s))| {
+                let u = if s.level_nanos == 0 { f64::NAN } else { 100.0 * b.level_nanos as f64 / s.level_nanos as f64 };
+                (x(i), u)
+            })
+            .collect();
+        lines.push(Line { label: format!("{name} utilisation %"), points: utilisation });
+        let per_second = r.interval.as_secs_f64();
+        let shed = t.shed.iter().enumerate().map(|(i, (_, n))| (x(i), n as f64 / per_second)).collect();
+        lines.push(Line { label: format!("{name} shed per s"), points: shed });
+    }
+    Panel { title: "app tier: utilisation and shedding".into(), y_label: "% / per s".into(), lines }
 }
 
 fn sum_series(a: &sim_core::CounterSeries, b: &sim_core::CounterSeries) -> sim_core::CounterSeries {

@@ -47,6 +47,9 @@ pub struct LostWrite {
 struct Version {
     key: Key,
     parent: Option<WriteId>,
+    /// Generations from the key's genesis (0). Kept when ancestors are pruned, so an ancestry
+    /// question never walks further up than the depth of the ancestor asked about.
+    depth: u64,
     children: Vec<WriteId>,
     holds: u32,
     /// The Region that took the write; `None` for a genesis version.
@@ -89,7 +92,15 @@ impl VersionTree {
         if let Some(&root) = self.roots.get(&key) {
             return (root, false);
         }
-        let v = Version { key, parent: None, children: Vec::new(), holds: self.replicas, region: None, acked_at: None };
+        let v = Version {
+            key,
+            parent: None,
+            depth: 0,
+            children: Vec::new(),
+            holds: self.replicas,
+            region: None,
+            acked_at: None,
+        };
         self.versions.insert(fresh, v);
         self.roots.insert(key, fresh);
         (fresh, true)
@@ -97,10 +108,17 @@ impl VersionTree {
 
     /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
     pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
-        let key = self.get(parent).key;
+        let (key, depth) = (self.get(parent).key, self.get(parent).depth + 1);
         self.get_mut(parent).children.push(id);
-        let v =
-            Version { key, parent: Some(parent), children: Vec::new(), holds, region: Some(region), acked_at: None };
+        let v = Version {
+            key,
+            parent: Some(parent),
+            depth,
+            children: Vec::new(),
+            holds,
+            region: Some(region),
+            acked_at: None,
+        };
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.versions.len());
@@ -151,16 +169,23 @@ impl VersionTree {
         self.get(id).acked_at
     }
 
-    /// Whether `descendant` is `ancestor` or descends from it. Both must be live (held).
+    /// Whether `descendant` is `ancestor` or descends from it. Both must be live (held). The walk
+    /// up from `descendant` stops at `ancestor`'s depth, so it costs the depth difference, not the
+    /// length of the chain: two Regions writing one item concurrently grow two long chains that
+    /// only meet when the writing stops, and a read compares the tips of both.
     pub fn descends_from(&self, descendant: WriteId, ancestor: WriteId) -> bool {
-        let mut cursor = Some(descendant);
-        while let Some(id) = cursor {
-            if id == ancestor {
-                return true;
+        let target = self.get(ancestor).depth;
+        let mut id = descendant;
+        loop {
+            let v = self.get(id);
+            if v.depth <= target {
+                return id == ancestor;
             }
-            cursor = self.get(id).parent;
+            match v.parent {
+                Some(parent) => id = parent,
+                None => return false,
+            }
         }
-        false
     }
 
     /// The lost writes found so far, in the order they were decided.

@@ -6,7 +6,7 @@
 //! and where a figure is written out ([`SimDuration::as_secs_f64`]).
 //!
 //! Durations parse from and print to strings with units: `"250ms"`, `"1.5s"`, `"15m"`, `"2h"`,
-//! `"30us"`, `"12ns"`. Parsing is exact: `"0.1s"` is exactly 100 000 000 ns, never a float round trip.
+//! `"30us"`, `"12ns"`, and compounds such as `"5m30s"`. Parsing is exact: `"0.1s"` is exactly 100 000 000 ns, never a float round trip.
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Mul, Sub};
@@ -249,6 +249,8 @@ impl std::error::Error for ParseDurationError {}
 impl FromStr for SimDuration {
     type Err = ParseDurationError;
 
+    /// One or more number-and-unit parts, largest first or not: `"250ms"`, `"1.5s"`, `"5m30s"`,
+    /// `"1h 30m"`. Each part is exact (no float round trip).
     fn from_str(input: &str) -> Result<Self, Self::Err> {
         let err = |reason: &str| ParseDurationError { input: input.to_string(), reason: reason.to_string() };
         let s = input.trim();
@@ -258,45 +260,58 @@ impl FromStr for SimDuration {
         if s.starts_with('-') {
             return Err(err("durations cannot be negative"));
         }
-        let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(|| err("the unit is missing"))?;
-        let (number, unit) = (&s[..split], s[split..].trim());
-        let size = match unit {
-            "ns" => 1,
-            "us" | "µs" => NANOS_PER_MICRO,
-            "ms" => NANOS_PER_MILLI,
-            "s" => NANOS_PER_SEC,
-            "m" | "min" => NANOS_PER_MIN,
-            "h" => NANOS_PER_HOUR,
-            _ => return Err(err(&format!("unknown unit {unit:?}"))),
-        };
-        let (whole, frac) = match number.split_once('.') {
-            Some((w, fr)) => (w, fr),
-            None => (number, ""),
-        };
-        if whole.is_empty() && frac.is_empty() {
-            return Err(err("the number is missing"));
+        let mut rest = s;
+        let mut total = SimDuration::ZERO;
+        while !rest.is_empty() {
+            let number_end =
+                rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(|| err("the unit is missing"))?;
+            let after_number = rest[number_end..].trim_start();
+            let unit_len =
+                after_number.find(|c: char| c.is_ascii_digit() || c == '.' || c == ' ').unwrap_or(after_number.len());
+            let part = parse_part(&rest[..number_end], &after_number[..unit_len]).map_err(|reason| err(&reason))?;
+            total = total.checked_add(part).ok_or_else(|| err("it does not fit in 584 years of nanoseconds"))?;
+            rest = after_number[unit_len..].trim_start();
         }
-        if frac.contains('.') {
-            return Err(err("the number has two decimal points"));
-        }
-        let too_large = || err("it does not fit in 584 years of nanoseconds");
-        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
-        let mut nanos = whole.checked_mul(size).ok_or_else(too_large)?;
-        // Exact decimal fraction of the unit: digits beyond nanosecond precision must be zero.
-        let mut scale = size;
-        for digit in frac.bytes() {
-            let d = u64::from(digit - b'0');
-            if scale % 10 != 0 {
-                if d != 0 {
-                    return Err(err("it is finer than one nanosecond"));
-                }
-                continue;
-            }
-            scale /= 10;
-            nanos = nanos.checked_add(d * scale).ok_or_else(too_large)?;
-        }
-        Ok(SimDuration(nanos))
+        Ok(total)
     }
+}
+
+/// One number-and-unit part of a duration.
+fn parse_part(number: &str, unit: &str) -> Result<SimDuration, String> {
+    let size = match unit {
+        "ns" => 1,
+        "us" | "µs" => NANOS_PER_MICRO,
+        "ms" => NANOS_PER_MILLI,
+        "s" => NANOS_PER_SEC,
+        "m" | "min" => NANOS_PER_MIN,
+        "h" => NANOS_PER_HOUR,
+        "" => return Err("the unit is missing".into()),
+        _ => return Err(format!("unknown unit {unit:?}")),
+    };
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return Err("the number is missing".into());
+    }
+    if frac.contains('.') {
+        return Err("the number has two decimal points".into());
+    }
+    let too_large = || "it does not fit in 584 years of nanoseconds".to_string();
+    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
+    let mut nanos = whole.checked_mul(size).ok_or_else(too_large)?;
+    // Exact decimal fraction of the unit: digits beyond nanosecond precision must be zero.
+    let mut scale = size;
+    for digit in frac.bytes() {
+        let d = u64::from(digit - b'0');
+        if scale % 10 != 0 {
+            if d != 0 {
+                return Err("it is finer than one nanosecond".into());
+            }
+            continue;
+        }
+        scale /= 10;
+        nanos = nanos.checked_add(d * scale).ok_or_else(too_large)?;
+    }
+    Ok(SimDuration(nanos))
 }
 
 #[cfg(test)]
@@ -344,6 +359,9 @@ mod tests {
         assert_eq!(parse(".5s"), SimDuration::from_millis(500));
         assert_eq!(parse("30us"), SimDuration::from_micros(30));
         assert_eq!(parse("2h"), SimDuration::from_hours(2));
+        assert_eq!(parse("5m30s"), SimDuration::from_secs(330));
+        assert_eq!(parse("1h 30m"), SimDuration::from_mins(90));
+        assert_eq!(parse("1s500ms"), SimDuration::from_millis(1500));
         for nanos in [0, 12, 1_500, 250_000_000, 1_500_000_000, 15 * NANOS_PER_MIN] {
             let d = SimDuration::from_nanos(nanos);
             assert_eq!(parse(&d.to_string()), d);
@@ -357,6 +375,8 @@ mod tests {
             ("-5s", "negative"),
             ("5", "unit is missing"),
             ("5 parsecs", "unknown unit"),
+            ("5m30", "unit is missing"),
+            ("5mx3s", "unknown unit"),
             ("ms", "number is missing"),
             ("1.2.3s", "two decimal points"),
             ("1.5ns", "finer than one nanosecond"),
