@@ -120,7 +120,10 @@ impl World {
                     }
                 }
                 Arrivals::Trace(entries) => {
-                    if let Some(first) = entries.first() {
+                    // Replay stops at the end of the fault phase, the first entry included.
+                    if let Some(first) = entries.first()
+                        && first.time < SimTime::at(self.config.duration)
+                    {
                         schedule(first.time, Event::TraceOperationDue { population, index: 0 });
                     }
                 }

@@ -271,7 +271,9 @@ impl Model for World {
             Event::ReplicationArrived { store, shipment, from, to } => {
                 self.replication_arrived(now, store, shipment, from, to, out)
             }
-            Event::ReplicationRetried { store, shipment, from, to } => self.send_copy(store, shipment, from, to, out),
+            Event::ReplicationRetried { store, shipment, from, to } => {
+                self.replication_retried(store, shipment, from, to, out)
+            }
             Event::FaultStarted { fault } => self.fault_started(now, fault, out),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
             Event::ActionDue { action } => self.action_due(now, action, out),

@@ -6,8 +6,9 @@
 //! (`send_copy`): a degraded link adds latency and may lose the copy, which the sender sends again
 //! after its retry interval; a partition met on arrival cuts the copy, which is either lost (and
 //! sent again after the retry interval) or held in the network until the partition heals; a replica
-//! that is down on arrival takes it when it is back. Everything that waits is re-examined when any
-//! fault heals, so nothing is delivered through a fault still in force.
+//! that is down on arrival takes it when it is back; a sender that is down (or stalled) when a lost
+//! copy is due again sends it when it is back. Everything that waits is re-examined when any fault
+//! heals, so nothing is delivered through a fault still in force.
 
 use sim_core::{Outbox, SimDuration, SimTime};
 
@@ -21,6 +22,8 @@ use crate::mrec::Shipment;
 pub(super) enum Waiting {
     /// Not shipped yet by `from`.
     Unshipped { store: StoreId, shipment: Shipment, from: RegionId },
+    /// A lost copy for `to` that `from` cannot send again yet.
+    Resend { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
     /// A copy for `to`, held in the network or by the destination.
     Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
 }
@@ -34,6 +37,13 @@ impl World {
         }
     }
 
+    /// The replica of `store` in `from` can send replication messages: it is up and its replication
+    /// is not stalled.
+    fn can_send(&self, store: StoreId, from: RegionId) -> bool {
+        let stalled = matches!(self.faults.replication_impairment(store, from), Some(None));
+        self.faults.store_up(store, from) && !stalled
+    }
+
     pub(super) fn replication_shipped(
         &mut self,
         now: SimTime,
@@ -42,8 +52,7 @@ impl World {
         from: RegionId,
         out: &mut Outbox<'_, Event>,
     ) {
-        let stalled = matches!(self.faults.replication_impairment(store, from), Some(None));
-        if !self.faults.store_up(store, from) || stalled {
+        if !self.can_send(store, from) {
             self.waiting.push(Waiting::Unshipped { store, shipment, from });
             return;
         }
@@ -76,6 +85,23 @@ impl World {
             }
         }
         out.schedule_in(delay, Event::ReplicationArrived { store, shipment, from, to });
+    }
+
+    /// The sender's timer for a lost copy expired: it sends the copy again, or, if it cannot send now
+    /// (its replica down, its replication stalled), keeps it until it can.
+    pub(super) fn replication_retried(
+        &mut self,
+        store: StoreId,
+        shipment: Shipment,
+        from: RegionId,
+        to: RegionId,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        if !self.can_send(store, from) {
+            self.waiting.push(Waiting::Resend { store, shipment, from, to });
+            return;
+        }
+        self.send_copy(store, shipment, from, to, out);
     }
 
     pub(super) fn replication_arrived(
@@ -112,6 +138,9 @@ impl World {
                 Waiting::Unshipped { store, shipment, from } => {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationShipped { store, shipment, from });
                 }
+                Waiting::Resend { store, shipment, from, to } => {
+                    out.schedule_in(SimDuration::ZERO, Event::ReplicationRetried { store, shipment, from, to });
+                }
                 Waiting::Copy { store, shipment, from, to } => {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationArrived { store, shipment, from, to });
                 }
@@ -123,7 +152,9 @@ impl World {
     pub(super) fn abandon_waiting(&mut self, now: SimTime) {
         for w in std::mem::take(&mut self.waiting) {
             let (store, shipment) = match w {
-                Waiting::Unshipped { store, shipment, .. } | Waiting::Copy { store, shipment, .. } => (store, shipment),
+                Waiting::Unshipped { store, shipment, .. }
+                | Waiting::Resend { store, shipment, .. }
+                | Waiting::Copy { store, shipment, .. } => (store, shipment),
             };
             self.tables[store.index()].abandon(now, shipment.write);
         }

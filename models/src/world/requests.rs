@@ -151,13 +151,16 @@ impl World {
                 let stale_by = self.tables[store.index()].read_local(now, region, key, began, snapshot);
                 Answer::Read { stale_by }
             }
-            OperationKind::ConditionalWrite if self.tables[store.index()].exists(region, key) => {
-                Answer::ConditionFailed
-            }
             OperationKind::Write | OperationKind::Delete | OperationKind::ConditionalWrite => {
                 let table = &self.tables[store.index()];
+                // The idempotency record first: a retry of a conditional write that was applied
+                // finds its own write there, and is answered as done rather than failing the
+                // condition that write made false.
                 match table.applied(region, operation) {
                     Some(write) if self.config.stores[store.index()].idempotency => Answer::AlreadyApplied { write },
+                    _ if kind == OperationKind::ConditionalWrite && table.exists(region, key) => {
+                        Answer::ConditionFailed
+                    }
                     previous => {
                         if previous.is_some() {
                             self.recorder.duplicate_write(now, region);
