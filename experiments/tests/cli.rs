@@ -197,3 +197,88 @@ fn help_describes_every_command() {
         assert!(text.contains(flag), "run --help lacks {flag}:\n{text}");
     }
 }
+
+fn world_text() -> String {
+    std::fs::read_to_string(repo_root().join("experiments/scenarios/world.toml")).unwrap()
+}
+
+/// Runs world.toml edited by `edit`, from a copy of the scenarios folder so its trace resolves.
+fn run_world_variant(name: &str, edit: impl Fn(String) -> String, trace: Option<&str>) -> (i32, String) {
+    let dir = scratch(name);
+    std::fs::create_dir_all(dir.join("traces")).unwrap();
+    let checkout = repo_root().join("experiments/scenarios/traces/checkout.csv");
+    let trace_text = trace.map_or_else(|| std::fs::read_to_string(checkout).unwrap(), str::to_string);
+    std::fs::write(dir.join("traces/checkout.csv"), trace_text).unwrap();
+    let file = dir.join("world.toml");
+    std::fs::write(&file, edit(world_text())).unwrap();
+    let out = dir.join("out");
+    let o = mrsim(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!out.exists() || o.status.success(), "{name}: a failed run must write nothing");
+    (o.status.code().expect("exit code"), String::from_utf8_lossy(&o.stderr).to_string())
+}
+
+/// The world issue's bad inputs: each gets exit code 2 and a message naming the place.
+#[test]
+fn world_bad_input_is_named_with_its_place() {
+    let cases: Vec<(&str, Box<dyn Fn(String) -> String>, Option<&str>, Vec<&str>)> = vec![
+        (
+            "overlapping-skews",
+            Box::new(|t: String| {
+                t + "\n[[fault]]\ntype = \"clock_skew\"\nregion = \"us-west-2\"\noffset = \"-1s\"\nstart = \"2m\"\nend = \"3m\"\n"
+            }),
+            None,
+            vec!["world.toml:", "fault[7]", "overlaps fault[1]", "contradict"],
+        ),
+        (
+            "zipf-exponent",
+            Box::new(|t: String| t.replacen("exponent = 1.1", "exponent = -2", 1)),
+            None,
+            vec!["world.toml:", "population[0].operation[0].keys", "exponent", "-2"],
+        ),
+        (
+            "negative-rate",
+            Box::new(|t: String| t.replacen("[\"0s\", 400.0]", "[\"0s\", -400.0]", 1)),
+            None,
+            vec!["world.toml:", "population[1].rate_profile", "-400"],
+        ),
+        (
+            "unknown-region-in-partition",
+            Box::new(|t: String| t.replace("side_a = [\"eu-west-1\"]", "side_a = [\"eu-west-7\"]")),
+            None,
+            vec!["world.toml:", "fault[0].side_a[0]", "\"eu-west-7\" is not declared"],
+        ),
+        (
+            "unsorted-trace",
+            Box::new(|t: String| t),
+            Some("time,client,operation,store,key\n5s,a,read,carts,1\n2s,a,write,carts,1\n"),
+            vec!["population[3].trace", "checkout.csv:3:1", "found 2s after 5s", "expected rows sorted by time"],
+        ),
+        (
+            "malformed-trace",
+            Box::new(|t: String| t),
+            Some("time,client,operation,store,key\n1s,a,explode,carts,1\n"),
+            vec!["population[3].trace", "checkout.csv:2:6", "column operation", "explode"],
+        ),
+        (
+            "field-of-another-fault-type",
+            Box::new(|t: String| t.replace("drift_ppm = 50", "drift_ppm = 50\nloss = 0.5")),
+            None,
+            vec!["fault[1].loss", "does not apply to a clock_skew fault"],
+        ),
+        (
+            "scale-out-without-app-tier",
+            Box::new(|t: String| {
+                t.replace("app_tier = { servers = 10, queue_limit = 200, service_time = \"exp(mean=20ms)\" }", "")
+            }),
+            None,
+            vec!["action[0].region", "has no app_tier to scale out"],
+        ),
+    ];
+    for (name, edit, trace, needles) in cases {
+        let (code, stderr) = run_world_variant(name, edit, trace);
+        assert_eq!(code, 2, "{name}: exit code; stderr:\n{stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{name}: stderr lacks {needle:?}:\n{stderr}");
+        }
+    }
+}

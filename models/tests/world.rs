@@ -162,7 +162,8 @@ fn invariants_hold_for_every_seed() {
         for outage in [false, true] {
             let out = run(&busy_world(outage), Seed(seed), TraceMode::Hash).expect("runs within limits");
             let r = &out.recorder;
-            assert_eq!(r.requests, r.reads_ok + r.writes_acked + r.failed, "seed {seed}: every attempt ends");
+            let ended = r.reads_ok + r.writes_acked + r.failed + r.conditional_check_failed;
+            assert_eq!(r.requests, ended, "seed {seed}: every attempt ends");
             assert_eq!(r.operations, r.operations_succeeded + r.operations_failed, "seed {seed}: every operation ends");
             assert_eq!(r.operations, r.requests, "seed {seed}: without retries an operation is one attempt");
             totals_agree_with_series(&out);
