@@ -220,7 +220,8 @@ fn run_world_variant(name: &str, edit: impl Fn(String) -> String, trace: Option<
 /// The world issue's bad inputs: each gets exit code 2 and a message naming the place.
 #[test]
 fn world_bad_input_is_named_with_its_place() {
-    let cases: Vec<(&str, Box<dyn Fn(String) -> String>, Option<&str>, Vec<&str>)> = vec![
+    type Edit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(&str, Edit, Option<&str>, Vec<&str>)> = vec![
         (
             "overlapping-skews",
             Box::new(|t: String| {
