@@ -53,6 +53,44 @@ fn region_list(names: &[String]) -> String {
     names.join(", ")
 }
 
+/// The id of the Region `name` refers to, or a problem saying it is not declared.
+pub(super) fn declared_region(
+    names: &[String],
+    name: &Spanned<String>,
+    path: &str,
+    p: &mut Problems,
+) -> Option<RegionId> {
+    let found = names.iter().position(|n| n == name.get_ref()).map(RegionId::new);
+    if found.is_none() {
+        let message = format!(
+            "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
+            name.get_ref(),
+            region_list(names)
+        );
+        p.at(name.span(), path, message);
+    }
+    found
+}
+
+/// The id of the store `name` refers to, or a problem saying it is not declared.
+pub(super) fn declared_store(
+    names: &[String],
+    name: &Spanned<String>,
+    path: &str,
+    p: &mut Problems,
+) -> Option<StoreId> {
+    let found = names.iter().position(|n| n == name.get_ref()).map(StoreId::new);
+    if found.is_none() {
+        let message = format!(
+            "store {:?} is not declared; expected one of the [[store]] names: {}",
+            name.get_ref(),
+            names.join(", ")
+        );
+        p.at(name.span(), path, message);
+    }
+    found
+}
+
 /// Checks `raw` (parsed from `source`) and builds the scenario, or returns every problem found.
 pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let mut p = Problems { source, list: Vec::new() };
@@ -102,21 +140,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
 
     let names = regions(raw, &mut p);
     let topology = topology(raw, &names, &mut p);
-    let region_id = |name: &Spanned<String>, path: &str, p: &mut Problems| -> Option<RegionId> {
-        let found = names.iter().position(|n| n == name.get_ref()).map(RegionId::new);
-        if found.is_none() {
-            p.at(
-                name.span(),
-                path,
-                format!(
-                    "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
-                    name.get_ref(),
-                    region_list(&names)
-                ),
-            );
-        }
-        found
-    };
+    let region_id = |name: &Spanned<String>, path: &str, p: &mut Problems| declared_region(&names, name, path, p);
 
     let mut stores = Vec::new();
     let mut store_ids: BTreeMap<String, StoreId> = BTreeMap::new();

@@ -25,7 +25,7 @@ use toml::Spanned;
 use super::raw::{
     ActionType, RateProfileType, RawAction, RawAppTier, RawKeys, RawOperationKind, RawPopulation, RawRateProfile,
 };
-use super::validate::Problems;
+use super::validate::{Problems, declared_region, declared_store};
 
 const DEFAULT_USERS: u64 = 1000;
 const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
@@ -44,29 +44,11 @@ pub(super) struct Context<'a> {
 
 impl Context<'_> {
     fn region(&self, name: &Spanned<String>, path: &str, p: &mut Problems) -> Option<RegionId> {
-        let found = self.regions.iter().position(|n| n == name.get_ref()).map(RegionId::new);
-        if found.is_none() {
-            let msg = format!(
-                "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
-                name.get_ref(),
-                self.regions.join(", ")
-            );
-            p.at(name.span(), path, msg);
-        }
-        found
+        declared_region(self.regions, name, path, p)
     }
     fn store(&self, name: &Spanned<String>, path: &str, p: &mut Problems) -> Option<StoreId> {
-        let found = self.stores.iter().position(|s| &s.name == name.get_ref()).map(StoreId::new);
-        if found.is_none() {
-            let known: Vec<&str> = self.stores.iter().map(|s| s.name.as_str()).collect();
-            let msg = format!(
-                "store {:?} is not declared; expected one of the [[store]] names: {}",
-                name.get_ref(),
-                known.join(", ")
-            );
-            p.at(name.span(), path, msg);
-        }
-        found
+        let names: Vec<String> = self.stores.iter().map(|s| s.name.clone()).collect();
+        declared_store(&names, name, path, p)
     }
 }
 

@@ -11,7 +11,7 @@ use sim_core::{Dist, SimDuration, SimTime};
 use toml::Spanned;
 
 use super::raw::{FaultType, RawDirection, RawFault, RawFaultGenerator, RawPartitionMode, RawScope};
-use super::validate::Problems;
+use super::validate::{Problems, declared_region, declared_store};
 
 /// Looks names up for the fault validators.
 pub(super) struct Names<'a> {
@@ -21,34 +21,10 @@ pub(super) struct Names<'a> {
 
 impl Names<'_> {
     fn region(&self, name: &Spanned<String>, path: &str, p: &mut Problems) -> Option<RegionId> {
-        let found = self.regions.iter().position(|n| n == name.get_ref()).map(RegionId::new);
-        if found.is_none() {
-            p.at(
-                name.span(),
-                path,
-                format!(
-                    "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
-                    name.get_ref(),
-                    self.regions.join(", ")
-                ),
-            );
-        }
-        found
+        declared_region(self.regions, name, path, p)
     }
     fn store(&self, name: &Spanned<String>, path: &str, p: &mut Problems) -> Option<StoreId> {
-        let found = self.stores.iter().position(|n| n == name.get_ref()).map(StoreId::new);
-        if found.is_none() {
-            p.at(
-                name.span(),
-                path,
-                format!(
-                    "store {:?} is not declared; expected one of the [[store]] names: {}",
-                    name.get_ref(),
-                    self.stores.join(", ")
-                ),
-            );
-        }
-        found
+        declared_store(self.stores, name, path, p)
     }
     fn region_list(&self, list: &Spanned<Vec<Spanned<String>>>, path: &str, p: &mut Problems) -> Vec<RegionId> {
         let mut out = Vec::new();
