@@ -408,7 +408,7 @@ mod tests {
     fn output_is_pinned_across_processes() {
         // Fingerprints of the whole documents, so a run in another process (or on another machine) must
         // reproduce them exactly. If one changes, the layout code or a plotters, ab_glyph or png upgrade
-        // changed the output: look at the new figure (examples/plot_example.rs), then update the constant.
+        // changed the output: look at the new figure (any `mrsim run` writes one), then update the constant.
         let fig = example_figure();
         let svg = render_svg(&fig).expect("example figure renders");
         assert_eq!(fnv1a64(svg.as_bytes()), 0xd0b6_f3b8_0570_1a28, "SVG output changed; length {}", svg.len());
