@@ -8,6 +8,7 @@ pub mod checker;
 pub mod config;
 pub mod faults;
 pub mod ids;
+pub mod ledger;
 pub mod mrec;
 pub mod report;
 pub mod routing;

@@ -14,6 +14,7 @@ use sim_core::{Dist, SimDuration, SimTime, Stream};
 use crate::checker::{LossCause, VersionTree};
 use crate::config::StoreConfig;
 use crate::ids::{Key, RegionId, StoreId, WriteId};
+use crate::ledger::Ledger;
 use crate::report::Recorder;
 
 /// A last-writer-wins timestamp: the writing Region's clock, then its id as the tie-break.
@@ -68,14 +69,11 @@ pub struct Table {
     replica_of: Vec<bool>,
     /// Per Region (by index): the items of its replica; empty where the table has no replica.
     items: Vec<BTreeMap<Key, Item>>,
-    tree: VersionTree,
-    newest_acked: BTreeMap<Key, WriteId>,
+    ledger: Ledger,
     /// Per Region: idempotency keys applied there, with when and as which write.
     applied: Vec<BTreeMap<u64, (SimTime, WriteId)>>,
     replication_delay: Dist,
     replication: Stream,
-    /// Genesis versions take ids from the top of the id space, writes from the bottom.
-    next_genesis: u64,
     divergent_keys: u64,
 }
 
@@ -89,12 +87,10 @@ impl Table {
             id,
             replica_of,
             items: vec![BTreeMap::new(); regions],
-            tree: VersionTree::new(id, config.regions.len() as u32),
-            newest_acked: BTreeMap::new(),
+            ledger: Ledger::new(id, config.regions.len() as u32),
             applied: vec![BTreeMap::new(); regions],
             replication_delay: config.replication_delay.clone(),
             replication,
-            next_genesis: u64::MAX,
             divergent_keys: 0,
         }
     }
@@ -103,7 +99,10 @@ impl Table {
         self.id
     }
     pub fn tree(&self) -> &VersionTree {
-        &self.tree
+        self.ledger.tree()
+    }
+    pub fn ledger(&mut self) -> &mut Ledger {
+        &mut self.ledger
     }
     pub fn is_replica(&self, region: RegionId) -> bool {
         self.replica_of[region.index()]
@@ -118,11 +117,7 @@ impl Table {
         if let Some(item) = self.items[region.index()].get(&key) {
             return (item.write, Some(item.stamp));
         }
-        let (genesis, used) = self.tree.genesis(key, WriteId(self.next_genesis));
-        if used {
-            self.next_genesis -= 1;
-        }
-        (genesis, None)
+        (self.ledger.genesis(key), None)
     }
 
     /// A client write taken by `region` at `now`. Returns the shipment and when the Region's
@@ -144,8 +139,8 @@ impl Table {
         let (parent, parent_stamp) = self.current(region, key);
         let stamp = Stamp::for_write(clock_nanos, region, parent_stamp);
         // Holds: the local replica, the shipment, the response on its way to the client.
-        self.tree.create(write, parent, region, 3);
-        self.tree.release(parent, now);
+        self.ledger.tree_mut().create(write, parent, region, 3);
+        self.ledger.tree_mut().release(parent, now);
         self.items[region.index()].insert(key, Item { write, stamp, deleted });
         self.remember(now, region, operation, write);
         let delay = self.replication_delay.sample_duration(&mut self.replication);
@@ -173,18 +168,6 @@ impl Table {
         }
     }
 
-    /// A retried write found its idempotency key already applied as `write`, and the client is told
-    /// it succeeded: `write` is acknowledged now. If it has already been overwritten out of
-    /// existence, it is an acknowledged write that did not survive: lost.
-    pub fn acknowledge_retry(&mut self, now: SimTime, key: Key, write: WriteId, region: RegionId) {
-        if self.tree.is_live(write) {
-            self.tree.acquire(write);
-            self.acknowledge(now, key, write);
-        } else {
-            self.tree.record_lost(write, key, region, now);
-        }
-    }
-
     /// A read of `key` at `region` at `now`, for a read that began at `began` when `newest_acked`
     /// (held by the caller, released here) was the newest acknowledged write. Returns how stale the
     /// answer is, if it is stale.
@@ -196,32 +179,9 @@ impl Table {
         began: SimTime,
         newest_acked: Option<WriteId>,
     ) -> Option<SimDuration> {
-        let newest = newest_acked?;
+        newest_acked?;
         let (returned, _) = self.current(region, key);
-        let fresh = self.tree.descends_from(returned, newest);
-        let acked_at = self.tree.acked_at(newest).expect("the newest acknowledged write was acknowledged");
-        self.tree.release(newest, now);
-        if fresh { None } else { Some(began.saturating_since(acked_at)) }
-    }
-
-    /// Takes a hold on the newest write acknowledged for `key`, for a read beginning now.
-    pub fn snapshot_newest_acked(&mut self, key: Key) -> Option<WriteId> {
-        let newest = *self.newest_acked.get(&key)?;
-        self.tree.acquire(newest);
-        Some(newest)
-    }
-
-    /// The client received the acknowledgement of `write`. The response's hold becomes the hold of
-    /// "newest acknowledged write of the key".
-    pub fn acknowledge(&mut self, now: SimTime, key: Key, write: WriteId) {
-        self.tree.acknowledge(write, now);
-        if let Some(previous) = self.newest_acked.insert(key, write) {
-            self.tree.release(previous, now);
-        }
-    }
-
-    pub fn release(&mut self, write: WriteId, now: SimTime) {
-        self.tree.release(write, now);
+        self.ledger.judge_read(now, returned, began, newest_acked)
     }
 
     /// The pipeline of `from` ships `shipment`: one hold per destination replaces the shipment's.
@@ -229,9 +189,9 @@ impl Table {
         let targets: Vec<RegionId> =
             (0..self.replica_of.len()).map(RegionId::new).filter(|&r| r != from && self.is_replica(r)).collect();
         for _ in &targets {
-            self.tree.acquire(shipment.write);
+            self.ledger.tree_mut().acquire(shipment.write);
         }
-        self.tree.release(shipment.write, now);
+        self.ledger.tree_mut().release(shipment.write, now);
         targets
     }
 
@@ -245,24 +205,22 @@ impl Table {
             let item = Item { write: shipment.write, stamp: shipment.stamp, deleted: shipment.deleted };
             self.items[to.index()].insert(shipment.key, item);
             // The shipment's hold becomes the replica's; the replica lets go of its old version.
-            self.tree.release(current, now);
+            self.ledger.tree_mut().release(current, now);
         } else {
-            self.tree.release(shipment.write, now);
+            self.ledger.tree_mut().release(shipment.write, now);
         }
     }
 
     /// A replication message that can never be delivered (its Region never came back) lets go of
     /// its write.
     pub fn abandon(&mut self, now: SimTime, write: WriteId) {
-        self.tree.release_as(write, now, LossCause::RegionNeverReturned);
+        self.ledger.tree_mut().release_as(write, now, LossCause::RegionNeverReturned);
     }
 
     /// The end of the drain phase. `down[r]` marks Regions that never came back: their replicas are
     /// gone. Then counts divergent keys among the rest.
     pub fn finish(&mut self, now: SimTime, down: &[bool]) {
-        for write in std::mem::take(&mut self.newest_acked).into_values() {
-            self.tree.release(write, now);
-        }
+        self.ledger.release_acknowledged(now);
         for (r, is_down) in down.iter().enumerate() {
             if !*is_down {
                 continue;
@@ -270,7 +228,7 @@ impl Table {
             let gone = LossCause::RegionNeverReturned;
             if self.replica_of[r] {
                 for item in std::mem::take(&mut self.items[r]).into_values() {
-                    self.tree.release_as(item.write, now, gone);
+                    self.ledger.tree_mut().release_as(item.write, now, gone);
                 }
                 self.replica_of[r] = false;
             }
@@ -338,8 +296,8 @@ mod tests {
         let (mut t, mut rec) = table();
         let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
         let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
-        t.acknowledge(ms(5), KEY, WriteId(1));
-        t.acknowledge(ms(15), KEY, WriteId(2));
+        t.ledger().acknowledge(ms(5), KEY, WriteId(1));
+        t.ledger().acknowledge(ms(15), KEY, WriteId(2));
         assert_eq!(t.ship(ms(20), &e, EAST), vec![WEST]);
         assert_eq!(t.ship(ms(20), &w, WEST), vec![EAST]);
         t.apply_remote(ms(30), WEST, &e, &mut rec);
@@ -359,9 +317,9 @@ mod tests {
     fn an_overwrite_that_observed_the_old_version_loses_nothing() {
         let (mut t, mut rec) = table();
         let (_, a) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
-        t.acknowledge(ms(1), KEY, WriteId(1));
+        t.ledger().acknowledge(ms(1), KEY, WriteId(1));
         let (_, b) = t.write_local(ms(2), 2_000_000, EAST, KEY, WriteId(2), false, 2);
-        t.acknowledge(ms(3), KEY, WriteId(2));
+        t.ledger().acknowledge(ms(3), KEY, WriteId(2));
         t.ship(ms(4), &a, EAST);
         t.ship(ms(4), &b, EAST);
         // Out of order: b arrives first, then a, which loses to b.
@@ -378,15 +336,15 @@ mod tests {
     fn a_read_that_misses_an_acknowledged_write_is_stale_by_its_age() {
         let (mut t, mut rec) = table();
         let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
-        t.acknowledge(ms(5), KEY, WriteId(1));
-        let snapshot = t.snapshot_newest_acked(KEY);
+        t.ledger().acknowledge(ms(5), KEY, WriteId(1));
+        let snapshot = t.ledger().snapshot_newest_acked(KEY);
         assert_eq!(snapshot, Some(WriteId(1)));
         assert_eq!(t.read_local(ms(8), WEST, KEY, ms(6), snapshot), Some(SimDuration::from_millis(1)));
-        let snapshot = t.snapshot_newest_acked(KEY);
+        let snapshot = t.ledger().snapshot_newest_acked(KEY);
         assert_eq!(t.read_local(ms(8), EAST, KEY, ms(6), snapshot), None);
         t.ship(ms(10), &e, EAST);
         t.apply_remote(ms(30), WEST, &e, &mut rec);
-        let snapshot = t.snapshot_newest_acked(KEY);
+        let snapshot = t.ledger().snapshot_newest_acked(KEY);
         assert_eq!(t.read_local(ms(31), WEST, KEY, ms(31), snapshot), None);
         // A read with nothing acknowledged before it began cannot be stale.
         assert_eq!(t.read_local(ms(31), WEST, Key(2), ms(31), None), None);
@@ -411,7 +369,7 @@ mod tests {
     fn writes_held_by_a_region_that_never_returns_are_lost_with_it() {
         let (mut t, _) = table();
         let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
-        t.acknowledge(ms(5), KEY, WriteId(1));
+        t.ledger().acknowledge(ms(5), KEY, WriteId(1));
         // East went down before its pipeline shipped e, and never came back.
         t.abandon(ms(100), e.write);
         t.finish(ms(100), &[true, false]);

@@ -243,7 +243,7 @@ impl World {
         let timeout = out.schedule_in(cfg.timeout, Event::RequestTimedOut { request });
         out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
         let newest_acked = match op.kind {
-            OperationKind::Read => self.tables[op.store.index()].snapshot_newest_acked(op.key),
+            OperationKind::Read => self.tables[op.store.index()].ledger().snapshot_newest_acked(op.key),
             _ => None,
         };
         self.operations.get_mut(&operation).expect("a live operation").attempts += 1;

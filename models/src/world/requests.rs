@@ -204,10 +204,10 @@ impl World {
         let Some(attempt) = self.pending.remove(&request) else { return };
         let table = &mut self.tables[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
-            table.release(snapshot, now);
+            table.ledger().release(snapshot, now);
         }
         if let Some(Answer::Written { write }) = attempt.answer {
-            table.release(write, now);
+            table.ledger().release(write, now);
         }
     }
 
@@ -222,17 +222,17 @@ impl World {
         out.cancel(attempt.timeout);
         let table = &mut self.tables[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
-            table.release(snapshot, now);
+            table.ledger().release(snapshot, now);
         }
         let latency = now - attempt.sent_at;
         let outcome = match attempt.answer.expect("a response carries an answer") {
             Answer::Written { write } => {
-                table.acknowledge(now, attempt.key, write);
+                table.ledger().acknowledge(now, attempt.key, write);
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded
             }
             Answer::AlreadyApplied { write } => {
-                table.acknowledge_retry(now, attempt.key, write, attempt.region);
+                table.ledger().acknowledge_retry(now, attempt.key, write, attempt.region);
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded
             }
@@ -262,7 +262,7 @@ impl World {
         let (operation, region, dropped, store) = (attempt.operation, attempt.region, attempt.dropped, attempt.store);
         let snapshot = attempt.newest_acked.take();
         if let Some(snapshot) = snapshot {
-            self.tables[store.index()].release(snapshot, now);
+            self.tables[store.index()].ledger().release(snapshot, now);
         }
         if dropped {
             self.forget_attempt(now, request);
