@@ -92,6 +92,8 @@ pub struct Requests {
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Writes {
     pub acknowledged: u64,
+    /// Writes made while a concurrent write of the same item, which neither observed, was live.
+    pub conflicts: u64,
     pub lost_last_writer_wins: u64,
     pub lost_region_never_returned: u64,
 }
@@ -100,6 +102,8 @@ pub struct Writes {
 pub struct Reads {
     pub succeeded: u64,
     pub stale: u64,
+    pub read_your_writes_violations: u64,
+    pub monotonic_read_violations: u64,
     pub stale_fraction: f64,
     pub staleness_ms: Percentiles,
 }
@@ -220,12 +224,15 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         attempts: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
         writes: Writes {
             acknowledged: r.writes_acked,
+            conflicts: r.conflicts,
             lost_last_writer_wins: r.lost_by(LossCause::LastWriterWins),
             lost_region_never_returned: r.lost_by(LossCause::RegionNeverReturned),
         },
         reads: Reads {
             succeeded: r.reads_ok,
             stale: r.stale_reads,
+            read_your_writes_violations: r.read_your_writes_violations,
+            monotonic_read_violations: r.monotonic_read_violations,
             stale_fraction: ratio(r.stale_reads, r.reads_ok),
             staleness_ms: Percentiles::of(&r.staleness),
         },
@@ -482,8 +489,8 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         s.operations.conditional_check_failed
     ));
     t.push_str(&format!(
-        "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost with a Region that never returned\n",
-        s.writes.acknowledged, s.writes.lost_last_writer_wins, s.writes.lost_region_never_returned
+        "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost with a Region that never returned; {} conflicts\n",
+        s.writes.acknowledged, s.writes.lost_last_writer_wins, s.writes.lost_region_never_returned, s.writes.conflicts
     ));
     t.push_str(&format!(
         "  reads           {} succeeded, {} stale ({}), staleness p50 {} p99 {}\n",
@@ -492,6 +499,10 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         pct(s.reads.stale_fraction),
         ms(s.reads.staleness_ms.p50),
         ms(s.reads.staleness_ms.p99)
+    ));
+    t.push_str(&format!(
+        "  sessions        {} read-your-writes violations, {} monotonic-read violations\n",
+        s.reads.read_your_writes_violations, s.reads.monotonic_read_violations
     ));
     t.push_str(&format!(
         "  latency         read p50 {} p99 {}; write p50 {} p99 {}\n",

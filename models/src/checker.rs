@@ -68,6 +68,12 @@ pub struct VersionTree {
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
+    /// Writes created while their item's live tree had another leaf, a version the new write does
+    /// not descend from and that does not descend from it: concurrent writes that did not observe
+    /// each other, each counted once (by the later of a pair).
+    conflicts: u64,
+    /// Live versions without a live child, per item: more than one means concurrent branches.
+    leaves: BTreeMap<Key, u64>,
     /// The largest number of live versions held at once, for the memory report.
     live_max: usize,
 }
@@ -82,6 +88,8 @@ impl VersionTree {
             roots: BTreeMap::new(),
             lost: Vec::new(),
             survived: 0,
+            conflicts: 0,
+            leaves: BTreeMap::new(),
             live_max: 0,
         }
     }
@@ -103,12 +111,21 @@ impl VersionTree {
         };
         self.versions.insert(fresh, v);
         self.roots.insert(key, fresh);
+        *self.leaves.entry(key).or_insert(0) += 1;
         (fresh, true)
     }
 
     /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
     pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
         let (key, depth) = (self.get(parent).key, self.get(parent).depth + 1);
+        let leaves = self.leaves.entry(key).or_insert(0);
+        if !self.versions[&parent].children.is_empty() {
+            // The parent already had a child, so it was no leaf: this write adds a branch.
+            *leaves += 1;
+        }
+        if *leaves > 1 {
+            self.conflicts += 1;
+        }
         self.get_mut(parent).children.push(id);
         let v = Version {
             key,
@@ -192,6 +209,9 @@ impl VersionTree {
     pub fn lost(&self) -> &[LostWrite] {
         &self.lost
     }
+    pub fn conflicts(&self) -> u64 {
+        self.conflicts
+    }
     pub fn survived(&self) -> u64 {
         self.survived
     }
@@ -218,6 +238,8 @@ impl VersionTree {
                 return;
             }
             let v = self.versions.remove(&id).expect("checked live above");
+            // A dead version has no live child: it was a leaf.
+            self.leaf_count_add(v.key, -1);
             if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
                 self.lost.push(LostWrite {
                     write: id,
@@ -236,7 +258,18 @@ impl VersionTree {
             };
             let p = self.get_mut(parent);
             p.children.retain(|&c| c != id);
+            if p.children.is_empty() {
+                self.leaf_count_add(v.key, 1);
+            }
             id = parent;
+        }
+    }
+
+    fn leaf_count_add(&mut self, key: Key, delta: i64) {
+        let leaves = self.leaves.entry(key).or_insert(0);
+        *leaves = leaves.checked_add_signed(delta).expect("the leaf count never goes below zero");
+        if *leaves == 0 {
+            self.leaves.remove(&key);
         }
     }
 

@@ -168,6 +168,11 @@ impl Table {
         }
     }
 
+    /// The version `region`'s replica returns for `key` (genesis if it never had it).
+    pub fn current_version(&mut self, region: RegionId, key: Key) -> WriteId {
+        self.current(region, key).0
+    }
+
     /// A read of `key` at `region` at `now`, for a read that began at `began` when `newest_acked`
     /// (held by the caller, released here) was the newest acknowledged write. Returns how stale the
     /// answer is, if it is stale.

@@ -11,6 +11,7 @@ use crate::apptier::AppTier;
 use crate::checker::{LossCause, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
 use crate::ids::{RegionId, RequestId};
+use crate::ledger::SessionVerdict;
 use crate::mrec::Table;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
@@ -111,6 +112,12 @@ pub struct Recorder {
     pub reads_ok: u64,
     pub writes_acked: u64,
     pub stale_reads: u64,
+    /// Reads that missed their own session's last acknowledged write of the item.
+    pub read_your_writes_violations: u64,
+    /// Reads that went back to an ancestor of what their session read of the item before.
+    pub monotonic_read_violations: u64,
+    /// Writes made while a concurrent write of the same item (that neither observed) was live.
+    pub conflicts: u64,
     pub read_latency: Histogram,
     pub write_latency: Histogram,
     pub staleness: Histogram,
@@ -145,6 +152,9 @@ impl Recorder {
             reads_ok: 0,
             writes_acked: 0,
             stale_reads: 0,
+            read_your_writes_violations: 0,
+            monotonic_read_violations: 0,
+            conflicts: 0,
             read_latency: Histogram::new(),
             write_latency: Histogram::new(),
             staleness: Histogram::new(),
@@ -220,8 +230,17 @@ impl Recorder {
         series.latency_ok.add(now, latency.as_nanos());
     }
 
-    pub fn read_ok(&mut self, now: SimTime, region: RegionId, latency: SimDuration, stale_by: Option<SimDuration>) {
+    pub fn read_ok(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        latency: SimDuration,
+        stale_by: Option<SimDuration>,
+        session: SessionVerdict,
+    ) {
         self.reads_ok += 1;
+        self.read_your_writes_violations += u64::from(session.read_your_writes_violation);
+        self.monotonic_read_violations += u64::from(session.monotonic_read_violation);
         self.read_latency.record(latency.as_nanos());
         let series = self.region(region);
         series.reads_ok.add(now, 1);
@@ -283,6 +302,7 @@ impl Recorder {
             .collect();
         for table in tables {
             self.divergent_keys += table.divergent_keys();
+            self.conflicts += table.tree().conflicts();
             self.live_versions_max += table.tree().live_max();
             for lost in table.tree().lost() {
                 self.lost.push(*lost);

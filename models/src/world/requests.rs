@@ -14,6 +14,7 @@ use super::clients::{AttemptOutcome, Operation};
 use super::{Event, World};
 use crate::config::OperationKind;
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
+use crate::ledger::{SessionId, SessionVerdict};
 
 /// What the Region answered, carried back to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +28,7 @@ pub(super) enum Answer {
     },
     Read {
         stale_by: Option<SimDuration>,
+        session: SessionVerdict,
     },
     ConditionFailed,
     /// The app tier shed the request: 503.
@@ -41,6 +43,7 @@ pub(super) enum Answer {
 pub(super) struct Attempt {
     operation: u64,
     population: PopulationId,
+    user: u64,
     store: StoreId,
     key: Key,
     kind: OperationKind,
@@ -68,6 +71,7 @@ impl Attempt {
         Attempt {
             operation,
             population: op.population,
+            user: op.user,
             store: op.store,
             key: op.key,
             kind: op.kind,
@@ -80,6 +84,11 @@ impl Attempt {
             dropped: false,
         }
     }
+}
+
+/// The checker's session of an attempt: its population and user.
+fn session_of(attempt: &Attempt) -> SessionId {
+    (attempt.population.index() as u16, attempt.user)
 }
 
 impl World {
@@ -148,8 +157,12 @@ impl World {
             OperationKind::Read => {
                 let attempt = self.pending.get_mut(&request).expect("checked above");
                 let (snapshot, began) = (attempt.newest_acked.take(), attempt.sent_at);
-                let stale_by = self.tables[store.index()].read_local(now, region, key, began, snapshot);
-                Answer::Read { stale_by }
+                let session = session_of(attempt);
+                let table = &mut self.tables[store.index()];
+                let returned = table.current_version(region, key);
+                let stale_by = table.ledger().judge_read(now, returned, began, snapshot);
+                let session = table.ledger().session_read(now, session, key, returned);
+                Answer::Read { stale_by, session }
             }
             OperationKind::Write | OperationKind::Delete | OperationKind::ConditionalWrite => {
                 let table = &self.tables[store.index()];
@@ -228,16 +241,20 @@ impl World {
         let outcome = match attempt.answer.expect("a response carries an answer") {
             Answer::Written { write } => {
                 table.ledger().acknowledge(now, attempt.key, write);
+                table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded
             }
             Answer::AlreadyApplied { write } => {
                 table.ledger().acknowledge_retry(now, attempt.key, write, attempt.region);
+                if table.tree().is_live(write) {
+                    table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
+                }
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded
             }
-            Answer::Read { stale_by } => {
-                self.recorder.read_ok(now, attempt.region, latency, stale_by);
+            Answer::Read { stale_by, session } => {
+                self.recorder.read_ok(now, attempt.region, latency, stale_by, session);
                 AttemptOutcome::Succeeded
             }
             Answer::ConditionFailed => {
