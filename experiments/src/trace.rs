@@ -36,14 +36,16 @@ pub enum TraceOperation {
     Write,
     Delete,
     ConditionalWrite,
+    ConditionalUpdate,
 }
 
 /// The operations as a trace spells them, in the order error messages list them.
-pub const OPERATIONS: [(&str, TraceOperation); 4] = [
+pub const OPERATIONS: [(&str, TraceOperation); 5] = [
     ("read", TraceOperation::Read),
     ("write", TraceOperation::Write),
     ("delete", TraceOperation::Delete),
     ("conditional_write", TraceOperation::ConditionalWrite),
+    ("conditional_update", TraceOperation::ConditionalUpdate),
 ];
 
 impl TraceOperation {

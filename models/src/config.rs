@@ -63,6 +63,10 @@ pub enum OperationKind {
     /// A write that succeeds only if the item does not exist in the replica that takes it
     /// (attribute_not_exists); otherwise it fails with ConditionalCheckFailed, not retried.
     ConditionalWrite,
+    /// Optimistic concurrency: a write that succeeds only if the replica that takes it still holds
+    /// the version the user's session last read of the item (a condition on a version attribute);
+    /// otherwise ConditionalCheckFailed, not retried.
+    ConditionalUpdate,
 }
 
 impl OperationKind {
@@ -75,6 +79,7 @@ impl OperationKind {
             OperationKind::Write => "write",
             OperationKind::Delete => "delete",
             OperationKind::ConditionalWrite => "conditional_write",
+            OperationKind::ConditionalUpdate => "conditional_update",
         }
     }
 }

@@ -129,6 +129,11 @@ impl Ledger {
         }
     }
 
+    /// The version the session last read of `key`, if its last read was of `key`.
+    pub fn session_last_read(&self, session: SessionId, key: Key) -> Option<WriteId> {
+        self.sessions.get(&session).and_then(|s| s.last_read).filter(|(k, _)| *k == key).map(|(_, w)| w)
+    }
+
     /// The session read `returned` (live) of `key`: judges it against the session's own last write
     /// and last read of the item, then remembers it as the session's last read.
     pub fn session_read(&mut self, now: SimTime, session: SessionId, key: Key, returned: WriteId) -> SessionVerdict {

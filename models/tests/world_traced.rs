@@ -798,3 +798,30 @@ fn trace_replay_stops_at_the_end_of_the_fault_phase() {
     assert_eq!((r.operations, r.requests, r.writes_acked), (1, 1, 1));
     assert_eq!(total(&r.regions[WEST.index()].requests), 0);
 }
+
+/// Optimistic concurrency: an update that expects the version its session last read.
+///
+/// Link 10 ms, replication delay 0, clients 1 ms away; user 1 in EAST, user 2 in WEST, on k3.
+/// - t=0 user 1 writes k3 (w1 at 1, acked at 2); it reaches WEST at 11.
+/// - t=20 user 1 reads k3 in EAST: w1. t=20 user 2 reads k3 in WEST: w1.
+/// - t=30 user 2 updates expecting w1: WEST holds w1: applied at 31 (w2), acked at 32; reaches EAST
+///   at 41.
+/// - t=50 user 1 updates expecting w1: EAST now holds w2: ConditionalCheckFailed, not retried.
+/// - t=60 user 1 reads (w2) and t=70 updates expecting w2: applied (w3).
+/// - t=80 user 3 (never read k3) updates: k3 exists, so the expectation "no item" fails.
+#[test]
+fn conditional_update_expects_the_version_its_session_last_read() {
+    let update = |t, user| op(t, user, OperationKind::ConditionalUpdate, S0, K3);
+    let east_trace =
+        vec![write(0, 1, K3), read(20, 1, K3), update(50, 1), read(60, 1, K3), update(70, 1), update(80, 3)];
+    let west_trace = vec![read(20, 2, K3), update(30, 2)];
+    let config =
+        world(10, 0, vec![population("east", EAST, 1, 1, east_trace), population("west", WEST, 1, 1, west_trace)]);
+    let r = go(&config).recorder;
+
+    assert_eq!(r.conditional_check_failed, 2, "user 1 at 50 (k3 moved on to w2) and user 3 at 80 (k3 exists)");
+    assert_eq!(r.writes_acked, 3, "w1, user 2's update w2, user 1's update w3");
+    assert_eq!((r.operations_succeeded, r.operations_failed), (6, 2));
+    assert!(r.lost.is_empty(), "every acknowledged write is an ancestor of w3");
+    assert_eq!(r.divergent_keys, 0);
+}

@@ -267,6 +267,7 @@ pub enum RawOperationKind {
     Write,
     Delete,
     ConditionalWrite,
+    ConditionalUpdate,
 }
 
 /// One line of an operation mix.

@@ -168,6 +168,7 @@ fn operation_kind(k: RawOperationKind) -> OperationKind {
         RawOperationKind::Write => OperationKind::Write,
         RawOperationKind::Delete => OperationKind::Delete,
         RawOperationKind::ConditionalWrite => OperationKind::ConditionalWrite,
+        RawOperationKind::ConditionalUpdate => OperationKind::ConditionalUpdate,
     }
 }
 
@@ -340,6 +341,7 @@ fn arrivals(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> O
             crate::trace::TraceOperation::Write => OperationKind::Write,
             crate::trace::TraceOperation::Delete => OperationKind::Delete,
             crate::trace::TraceOperation::ConditionalWrite => OperationKind::ConditionalWrite,
+            crate::trace::TraceOperation::ConditionalUpdate => OperationKind::ConditionalUpdate,
         };
         entries.push(TraceEntry { time: r.time, user, kind, store, key: Key(r.key) });
     }

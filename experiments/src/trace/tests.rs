@@ -88,7 +88,7 @@ fn each_bad_field_is_reported_at_its_line_and_column() {
     let want = [
         "error: t.csv:3:1: column time: found \"xyz\" (unknown unit \"xyz\"); expected a time since the start with a unit (ns, us, ms, s, m, h), as in \"1.5s\" or \"250ms\", or plain seconds as in \"1.5\"",
         "error: t.csv:4:4: column client: found \"\"; expected a non-empty name",
-        "error: t.csv:5:10: column operation: found \"fetch\"; expected one of read, write, delete, conditional_write",
+        "error: t.csv:5:10: column operation: found \"fetch\"; expected one of read, write, delete, conditional_write, conditional_update",
         "error: t.csv:6:15: column store: found \" \"; expected a non-empty name",
         "error: t.csv:7:22: column key: found \"-1\"; expected a key: a whole number from 0 to 18446744073709551615",
         "error: t.csv:8:25: column size: found \"big\"; expected a size in bytes (a whole number) or nothing",
@@ -106,7 +106,7 @@ fn columns_count_characters_and_lines_count_quoted_newlines_and_skipped_blank_li
     let text = "time,client,operation,store,key\n\n\n0s,\"two\nlines\",read,s,1\n\n1s,\"é,\"\"q\"\"\",rd,s,1\n";
     assert_eq!(
         errors(text),
-        "error: t.csv:7:14: column operation: found \"rd\"; expected one of read, write, delete, conditional_write"
+        "error: t.csv:7:14: column operation: found \"rd\"; expected one of read, write, delete, conditional_write, conditional_update"
     );
     let multi = "time,client,operation,store,key\n0s,\"a\nb\",read,s,x\n";
     assert_eq!(

@@ -164,7 +164,22 @@ impl World {
                 let session = table.ledger().session_read(now, session, key, returned);
                 Answer::Read { stale_by, session }
             }
-            OperationKind::Write | OperationKind::Delete | OperationKind::ConditionalWrite => {
+            OperationKind::Write
+            | OperationKind::Delete
+            | OperationKind::ConditionalWrite
+            | OperationKind::ConditionalUpdate => {
+                let session = session_of(&self.pending[&request]);
+                let table = &mut self.tables[store.index()];
+                // Optimistic concurrency: the update expects the version its session last read of the
+                // item (or no item, if it never read it).
+                let expected_seen = match kind {
+                    OperationKind::ConditionalUpdate => {
+                        let current = table.current_version(region, key);
+                        let expected = table.ledger().session_last_read(session, key);
+                        expected.map_or(!table.exists(region, key), |e| e == current)
+                    }
+                    _ => true,
+                };
                 let table = &self.tables[store.index()];
                 // The idempotency record first: a retry of a conditional write that was applied
                 // finds its own write there, and is answered as done rather than failing the
@@ -174,6 +189,7 @@ impl World {
                     _ if kind == OperationKind::ConditionalWrite && table.exists(region, key) => {
                         Answer::ConditionFailed
                     }
+                    _ if !expected_seen => Answer::ConditionFailed,
                     previous => {
                         if previous.is_some() {
                             self.recorder.duplicate_write(now, region);
