@@ -4,6 +4,7 @@
 //! the wall clock.
 
 pub mod bench;
+pub mod history;
 pub mod output;
 pub mod plot;
 pub mod report;

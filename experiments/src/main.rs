@@ -40,6 +40,11 @@ enum Command {
         /// divergence, report the first differing event of each run.
         #[arg(long)]
         check_determinism: bool,
+        /// Also write OUT/history.jsonl and OUT/history.edn: every operation's invocation and
+        /// completion (ok, fail, or info after a timeout), in JSON lines and as a Jepsen history
+        /// whose values are [key value] pairs.
+        #[arg(long)]
+        history: bool,
     },
     /// Measure performance (wall-clock numbers, printed, never asserted).
     Bench {
@@ -71,8 +76,8 @@ fn parse_seed(s: &str) -> Result<Seed, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, out, check_determinism } => {
-            experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism })
+        Command::Run { scenario, seed, out, check_determinism, history } => {
+            experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history })
         }
         Command::Bench { which: BenchCommand::Engine { events, repetitions, entities } } => {
             if events == 0 || repetitions == 0 || entities.contains(&0) {

@@ -5,15 +5,19 @@
 //! executed twice (more on a divergence, to locate it): the event traces must agree event for event
 //! and every output file must agree byte for byte.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Instant;
 
 use models::run::RunOutput;
 use sim_core::{DeterminismError, Seed, TraceMode, TraceSummary, check_determinism};
 
+use crate::history::HistoryFiles;
 use crate::report::{self, Summary};
 use crate::scenario::{self, Scenario};
 use crate::{CliError, output, plot};
+use models::history::{HistoryEntry, HistorySink};
 
 /// What `mrsim run` was asked to do.
 #[derive(Clone, Debug)]
@@ -22,6 +26,8 @@ pub struct RunArgs {
     pub seed: Option<Seed>,
     pub out: Option<PathBuf>,
     pub check_determinism: bool,
+    /// Also write history.jsonl and history.edn (every operation's invocation and completion).
+    pub history: bool,
 }
 
 /// A run rendered to bytes: every output file, by name relative to the output folder.
@@ -37,9 +43,29 @@ pub const DEFAULT_SEED: Seed = Seed(0x2a);
 
 /// Runs the scenario once under `seed` with `trace`, and renders every output file.
 pub fn run_and_render(scenario: &Scenario, seed: Seed, trace: TraceMode) -> Result<Bundle, CliError> {
-    let output =
-        models::run::run(&scenario.world, seed, trace).map_err(|e| run_failed(scenario, seed, &e.to_string()))?;
+    run_and_render_with_history(scenario, seed, trace, None)
+}
+
+/// As [`run_and_render`], reporting every operation to `history` if given.
+pub fn run_and_render_with_history(
+    scenario: &Scenario,
+    seed: Seed,
+    trace: TraceMode,
+    history: Option<Rc<RefCell<HistoryFiles>>>,
+) -> Result<Bundle, CliError> {
+    let sink = history.map(|h| Box::new(SharedHistory(h)) as Box<dyn HistorySink>);
+    let (output, _) = models::run::run_with_history(&scenario.world, seed, trace, sink)
+        .map_err(|e| run_failed(scenario, seed, &e.to_string()))?;
     render(scenario, seed, &output)
+}
+
+/// Lets the world write into history files the command still owns when the run is over.
+struct SharedHistory(Rc<RefCell<HistoryFiles>>);
+
+impl HistorySink for SharedHistory {
+    fn record(&mut self, entry: &HistoryEntry) {
+        self.0.borrow_mut().record(entry);
+    }
 }
 
 /// Renders the files of a finished run.
@@ -108,17 +134,43 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
     let scenario = scenario::load(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let reproduce = format!("mrsim run {} --seed {seed}", args.scenario.display());
-    let started = Instant::now();
-    let bundle = if args.check_determinism {
-        run_checked(|mode| run_and_render(&scenario, seed, mode))
-    } else {
-        run_and_render(&scenario, seed, TraceMode::Hash)
-    }
-    .map_err(|e| e.with_reproduce(&reproduce))?;
-    let wall = started.elapsed().as_secs_f64();
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario, seed));
+    let history = match args.history {
+        true => {
+            let regions = scenario.world.topology.regions().map(|r| scenario.world.topology.name(r).to_string());
+            let stores = scenario.world.stores.iter().map(|s| s.name.clone()).collect();
+            Some(Rc::new(RefCell::new(
+                HistoryFiles::create(&out, regions.collect(), stores).map_err(CliError::output)?,
+            )))
+        }
+        false => None,
+    };
+    let started = Instant::now();
+    let result = if args.check_determinism {
+        // The history is kept by the first run only; the second must match it event for event.
+        let mut first = history.clone();
+        run_checked(|mode| run_and_render_with_history(&scenario, seed, mode, first.take()))
+    } else {
+        run_and_render_with_history(&scenario, seed, TraceMode::Hash, history.clone())
+    };
+    let bundle = match result {
+        Ok(bundle) => bundle,
+        Err(e) => {
+            if let Some(h) = &history {
+                h.borrow().discard();
+            }
+            return Err(e.with_reproduce(&reproduce));
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
     for (name, bytes) in &bundle.files {
         output::write_atomic(&out.join(name), bytes).map_err(CliError::output)?;
+    }
+    let mut written: Vec<String> = bundle.files.iter().map(|(n, _)| out.join(n).display().to_string()).collect();
+    if let Some(h) = history {
+        let files = Rc::try_unwrap(h).map_err(|_| CliError::internal("the history is still shared"))?.into_inner();
+        let paths = files.commit().map_err(CliError::output)?;
+        written.extend(paths.iter().map(|p| p.display().to_string()));
     }
     let mut text = report::terminal_text(&bundle.summary, wall);
     if args.check_determinism {
@@ -127,8 +179,7 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
             bundle.trace.events
         ));
     }
-    let names: Vec<String> = bundle.files.iter().map(|(n, _)| out.join(n).display().to_string()).collect();
-    text.push_str(&format!("  wrote           {}\n", names.join(", ")));
+    text.push_str(&format!("  wrote           {}\n", written.join(", ")));
     Ok(text)
 }
 

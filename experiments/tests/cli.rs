@@ -283,3 +283,43 @@ fn world_bad_input_is_named_with_its_place() {
         }
     }
 }
+
+/// `--history`: every operation has an invocation and one completion, in both files, and the
+/// summary is the same as without it; a failed run leaves no history behind.
+#[test]
+fn history_records_every_operation_in_both_formats() {
+    let dir = scratch("history");
+    let o = mrsim(&["run", &skeleton(), "--history", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jsonl = std::fs::read_to_string(dir.join("history.jsonl")).unwrap();
+    let edn = std::fs::read_to_string(dir.join("history.edn")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let operations = summary["operations"]["started"].as_u64().unwrap();
+    assert_eq!(jsonl.lines().count() as u64, 2 * operations);
+    assert_eq!(edn.lines().count() as u64, 2 * operations);
+    let count = |text: &str, needle: &str| text.lines().filter(|l| l.contains(needle)).count() as u64;
+    assert_eq!(count(&jsonl, "\"type\":\"invoke\""), operations);
+    let ok = count(&jsonl, "\"type\":\"ok\"");
+    assert_eq!(ok, summary["operations"]["succeeded"].as_u64().unwrap());
+    assert_eq!(count(&edn, ":type :ok,"), ok);
+    for line in jsonl.lines().take(1000) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(v["process"].is_u64() && v["time_ns"].is_u64() && v["key"].is_u64(), "{line}");
+    }
+    assert!(edn.lines().all(|l| l.starts_with("{:type :") && l.ends_with('}')));
+
+    let plain = scratch("history-plain");
+    mrsim(&["run", &skeleton(), "--out", plain.to_str().unwrap()]);
+    assert_eq!(std::fs::read(plain.join("summary.json")).unwrap(), std::fs::read(dir.join("summary.json")).unwrap());
+
+    let failed = scratch("history-failed");
+    let text = skeleton_text().replace("metrics_interval = \"1s\"", "metrics_interval = \"1s\"\nmax_events = 1000");
+    let file = failed.join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = failed.join("out");
+    let o = mrsim(&["run", file.to_str().unwrap(), "--history", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let left: Vec<_> = std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "a failed run leaves {left:?}");
+}

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod checker;
 pub mod config;
 pub mod faults;
+pub mod history;
 pub mod ids;
 pub mod ledger;
 pub mod mrec;

@@ -57,6 +57,8 @@ struct Item {
     write: WriteId,
     stamp: Stamp,
     deleted: bool,
+    /// The operation that wrote it (its idempotency key), for histories.
+    operation: u64,
 }
 
 /// How long a replica remembers an applied idempotency key. Retries come within seconds; ten
@@ -141,7 +143,7 @@ impl Table {
         // Holds: the local replica, the shipment, the response on its way to the client.
         self.ledger.tree_mut().create(write, parent, region, 3);
         self.ledger.tree_mut().release(parent, now);
-        self.items[region.index()].insert(key, Item { write, stamp, deleted });
+        self.items[region.index()].insert(key, Item { write, stamp, deleted, operation });
         self.remember(now, region, operation, write);
         let delay = self.replication_delay.sample_duration(&mut self.replication);
         (delay, Shipment { write, key, stamp, committed_at: now, deleted, operation })
@@ -166,6 +168,12 @@ impl Table {
             }
             applied.remove(&op);
         }
+    }
+
+    /// The operation whose write `region`'s replica holds for `key`; none if the item does not exist
+    /// there (never written, or deleted).
+    pub fn current_operation(&self, region: RegionId, key: Key) -> Option<u64> {
+        self.items[region.index()].get(&key).filter(|i| !i.deleted).map(|i| i.operation)
     }
 
     /// The version `region`'s replica returns for `key` (genesis if it never had it).
@@ -207,7 +215,12 @@ impl Table {
         let (current, current_stamp) = self.current(to, shipment.key);
         let wins = current_stamp.is_none_or(|s| shipment.stamp > s);
         if wins {
-            let item = Item { write: shipment.write, stamp: shipment.stamp, deleted: shipment.deleted };
+            let item = Item {
+                write: shipment.write,
+                stamp: shipment.stamp,
+                deleted: shipment.deleted,
+                operation: shipment.operation,
+            };
             self.items[to.index()].insert(shipment.key, item);
             // The shipment's hold becomes the replica's; the replica lets go of its old version.
             self.ledger.tree_mut().release(current, now);

@@ -5,6 +5,7 @@ use sim_core::{Engine, Limits, RunError, RunStats, Seed, SimTime, TraceMode};
 
 use crate::config::{FaultConfig, WorldConfig};
 use crate::faults;
+use crate::history::HistorySink;
 use crate::report::Recorder;
 use crate::world::World;
 
@@ -20,6 +21,17 @@ pub struct RunOutput {
 
 /// Runs `config` under `seed`. The run may last the fault phase plus at most `drain_max`.
 pub fn run(config: &WorldConfig, seed: Seed, trace: TraceMode) -> Result<RunOutput, RunError> {
+    run_with_history(config, seed, trace, None).map(|(output, _)| output)
+}
+
+/// As [`run`], reporting every operation to `history` as it happens; the sink comes back with the
+/// output.
+pub fn run_with_history(
+    config: &WorldConfig,
+    seed: Seed,
+    trace: TraceMode,
+    history: Option<Box<dyn HistorySink>>,
+) -> Result<(RunOutput, Option<Box<dyn HistorySink>>), RunError> {
     let limits =
         Limits { max_sim_time: SimTime::at(config.duration + config.drain_max), max_events: config.max_events };
     let mut engine = Engine::new(seed, limits, trace);
@@ -30,7 +42,11 @@ pub fn run(config: &WorldConfig, seed: Seed, trace: TraceMode) -> Result<RunOutp
     let mut world = World::new(config, seed, &mut |t, e| {
         engine.schedule_at(t, e);
     });
+    if let Some(sink) = history {
+        world.keep_history(sink);
+    }
     let stats = engine.run(&mut world)?;
     world.finish(stats.end_time);
-    Ok(RunOutput { recorder: world.recorder, stats, faults })
+    let history = world.take_history();
+    Ok((RunOutput { recorder: world.recorder, stats, faults }, history))
 }

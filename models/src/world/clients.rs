@@ -14,6 +14,7 @@ use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
 
 use super::{Event, World};
 use crate::config::{Arrivals, OperationKind, WorldConfig};
+use crate::history::{HistoryEntry, HistoryType};
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId};
 use crate::workload::arrivals::PoissonArrivals;
 use crate::workload::keys::KeySampler;
@@ -93,9 +94,11 @@ pub(super) struct UserState {
 /// How an attempt ended, from the client's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AttemptOutcome {
-    Succeeded,
-    /// Timeout, 503 or an error answer: worth another attempt.
-    Retryable,
+    /// `value`: for the history, what the operation wrote or read.
+    Succeeded { value: Option<u64> },
+    /// Timeout, 503 or an error answer: worth another attempt. `definite`: the store certainly did
+    /// not apply it (an error answer), as opposed to a timeout, after which nobody knows.
+    Retryable { definite: bool },
     /// ConditionalCheckFailed: another attempt would fail the same way.
     Final,
 }
@@ -211,9 +214,35 @@ impl World {
         self.next_operation += 1;
         let operation = self.next_operation;
         let op = Operation { population, user, kind, store, key, first_sent_at: now, attempts: 0, session };
+        let written = (!kind.is_read()).then_some(operation);
+        self.record_history(HistoryType::Invoke, operation, &op, written, None, now);
         self.operations.insert(operation, op);
         self.recorder.operation_started(now, kind);
         self.send_attempt(now, operation, out);
+    }
+
+    fn record_history(
+        &mut self,
+        history_type: HistoryType,
+        process: u64,
+        op: &Operation,
+        value: Option<u64>,
+        region: Option<RegionId>,
+        time: SimTime,
+    ) {
+        if let Some(sink) = self.history.as_mut() {
+            let entry = HistoryEntry {
+                history_type,
+                process,
+                operation: op.kind,
+                store: op.store,
+                key: op.key,
+                value,
+                region,
+                time,
+            };
+            sink.record(&entry);
+        }
     }
 
     /// Where an attempt goes: pinned writes to the user's home, reads in the read-your-writes window
@@ -264,14 +293,14 @@ impl World {
         let op = self.operations.get(&operation).expect("a live operation").clone();
         let cfg = &self.config.populations[op.population.index()];
         match outcome {
-            AttemptOutcome::Succeeded => {
+            AttemptOutcome::Succeeded { value } => {
                 if !op.kind.is_read() {
                     self.users
                         .insert((op.population, op.user), UserState { last_write_at: now, last_write_region: region });
                 }
-                self.finish_operation(now, operation, true, out);
+                self.finish_operation(now, operation, (HistoryType::Ok, value), region, out);
             }
-            AttemptOutcome::Retryable if op.attempts < cfg.retry.max_attempts => {
+            AttemptOutcome::Retryable { .. } if op.attempts < cfg.retry.max_attempts => {
                 let ceiling =
                     cfg.retry.base_delay.checked_mul(1u64 << (op.attempts - 1).min(40)).unwrap_or(SimDuration::MAX);
                 let ceiling = ceiling.min(cfg.retry.max_delay);
@@ -280,14 +309,32 @@ impl World {
                 self.recorder.retry_scheduled(now);
                 out.schedule_in(delay, Event::RetryDue { operation });
             }
-            AttemptOutcome::Retryable | AttemptOutcome::Final => self.finish_operation(now, operation, false, out),
+            AttemptOutcome::Retryable { definite: false } => {
+                self.finish_operation(now, operation, (HistoryType::Info, None), region, out)
+            }
+            AttemptOutcome::Retryable { definite: true } | AttemptOutcome::Final => {
+                self.finish_operation(now, operation, (HistoryType::Fail, None), region, out)
+            }
         }
     }
 
-    fn finish_operation(&mut self, now: SimTime, operation: u64, succeeded: bool, out: &mut Outbox<'_, Event>) {
+    /// Ends an operation as `(how, value)`: Ok (succeeded), Fail (certainly not done) or Info
+    /// (unknown, after a timeout).
+    fn finish_operation(
+        &mut self,
+        now: SimTime,
+        operation: u64,
+        (how, value): (HistoryType, Option<u64>),
+        region: RegionId,
+        out: &mut Outbox<'_, Event>,
+    ) {
         let op = self.operations.remove(&operation).expect("a live operation");
         let region_of_client = self.config.populations[op.population.index()].region;
+        let succeeded = how == HistoryType::Ok;
         self.recorder.operation_ended(now, region_of_client, op.kind, succeeded, now - op.first_sent_at);
+        // A write's completion carries the value it wrote, whatever became of it (Jepsen's rule).
+        let value = if op.kind.is_read() { value } else { Some(operation) };
+        self.record_history(how, operation, &op, value, Some(region), now);
         if let (Some(session), Arrivals::Closed { think_time, .. }) =
             (op.session, &self.config.populations[op.population.index()].arrivals)
         {

@@ -20,6 +20,7 @@ use sim_core::{Model, Outbox, Seed, SimTime, Stream};
 use crate::apptier::AppTier;
 use crate::config::WorldConfig;
 use crate::faults::{FaultKind, FaultState, OutageScope};
+use crate::history::HistorySink;
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::mrec::{Shipment, Table};
 use crate::report::Recorder;
@@ -126,6 +127,8 @@ pub struct World {
     next_operation: u64,
     next_request: u64,
     next_write: u64,
+    /// Where operation histories go, when the run keeps one.
+    history: Option<Box<dyn HistorySink>>,
     pub recorder: Recorder,
 }
 
@@ -188,9 +191,20 @@ impl World {
             next_operation: 0,
             next_request: 0,
             next_write: 0,
+            history: None,
         };
         world.schedule_first_operations(schedule);
         world
+    }
+
+    /// Reports every operation's invocation and completion to `sink` from now on.
+    pub fn keep_history(&mut self, sink: Box<dyn HistorySink>) {
+        self.history = Some(sink);
+    }
+
+    /// The history sink, back from the world at the end of a run.
+    pub fn take_history(&mut self) -> Option<Box<dyn HistorySink>> {
+        self.history.take()
     }
 
     pub fn config(&self) -> &WorldConfig {

@@ -29,6 +29,8 @@ pub(super) enum Answer {
     Read {
         stale_by: Option<SimDuration>,
         session: SessionVerdict,
+        /// The operation whose write was read (none: the item does not exist), for the history.
+        value: Option<u64>,
     },
     ConditionFailed,
     /// The app tier shed the request: 503.
@@ -160,9 +162,10 @@ impl World {
                 let session = session_of(attempt);
                 let table = &mut self.tables[store.index()];
                 let returned = table.current_version(region, key);
+                let value = table.current_operation(region, key);
                 let stale_by = table.ledger().judge_read(now, returned, began, snapshot);
                 let session = table.ledger().session_read(now, session, key, returned);
-                Answer::Read { stale_by, session }
+                Answer::Read { stale_by, session, value }
             }
             OperationKind::Write
             | OperationKind::Delete
@@ -259,7 +262,7 @@ impl World {
                 table.ledger().acknowledge(now, attempt.key, write);
                 table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
                 self.recorder.write_acked(now, attempt.region, latency);
-                AttemptOutcome::Succeeded
+                AttemptOutcome::Succeeded { value: Some(attempt.operation) }
             }
             Answer::AlreadyApplied { write } => {
                 table.ledger().acknowledge_retry(now, attempt.key, write, attempt.region);
@@ -267,23 +270,19 @@ impl World {
                     table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
                 }
                 self.recorder.write_acked(now, attempt.region, latency);
-                AttemptOutcome::Succeeded
+                AttemptOutcome::Succeeded { value: Some(attempt.operation) }
             }
-            Answer::Read { stale_by, session } => {
+            Answer::Read { stale_by, session, value } => {
                 self.recorder.read_ok(now, attempt.region, latency, stale_by, session);
-                AttemptOutcome::Succeeded
+                AttemptOutcome::Succeeded { value }
             }
             Answer::ConditionFailed => {
                 self.recorder.condition_failed(now, attempt.region);
                 AttemptOutcome::Final
             }
-            Answer::Shed => {
+            Answer::Shed | Answer::Failed => {
                 self.recorder.request_failed(now, attempt.region);
-                AttemptOutcome::Retryable
-            }
-            Answer::Failed => {
-                self.recorder.request_failed(now, attempt.region);
-                AttemptOutcome::Retryable
+                AttemptOutcome::Retryable { definite: true }
             }
         };
         self.attempt_ended(now, attempt.operation, attempt.region, outcome, out);
@@ -301,7 +300,7 @@ impl World {
             self.forget_attempt(now, request);
         }
         self.recorder.request_failed(now, region);
-        self.attempt_ended(now, operation, region, AttemptOutcome::Retryable, out);
+        self.attempt_ended(now, operation, region, AttemptOutcome::Retryable { definite: false }, out);
     }
 
     /// The tier of `region` went out: what it held is lost. A dark Region answers nothing; an app
