@@ -29,6 +29,10 @@ pub enum LossCause {
     LastWriterWins,
     /// Held only by a Region that never came back (a permanent outage).
     RegionNeverReturned,
+    /// Acknowledged by an Aurora writer and not yet shipped to the secondary promoted by a failover
+    /// with allow-data-loss (or taken by the old writer after the failover began, before it was
+    /// fenced): the new writer never had it.
+    Failover,
 }
 
 /// A lost write, as the report lists it.
@@ -55,6 +59,8 @@ struct Version {
     /// The Region that took the write; `None` for a genesis version.
     region: Option<RegionId>,
     acked_at: Option<SimTime>,
+    /// A failover discarded a hold on it (see [`VersionTree::release_as`]).
+    failed_over: bool,
 }
 
 /// The live version trees of one store.
@@ -108,6 +114,7 @@ impl VersionTree {
             holds: self.replicas,
             region: None,
             acked_at: None,
+            failed_over: false,
         };
         self.versions.insert(fresh, v);
         self.roots.insert(key, fresh);
@@ -135,6 +142,7 @@ impl VersionTree {
             holds,
             region: Some(region),
             acked_at: None,
+            failed_over: false,
         };
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
@@ -163,10 +171,15 @@ impl VersionTree {
     }
 
     /// As [`VersionTree::release`], naming the cause of any loss it decides.
+    ///
+    /// A hold dropped with [`LossCause::Failover`] also marks the version: a failover is why it is
+    /// gone, even when its last hold goes later for another reason (the newest-acknowledged hold
+    /// goes at the end of the run, after the promotion that discarded the write).
     pub fn release_as(&mut self, id: WriteId, now: SimTime, cause: LossCause) {
         let v = self.get_mut(id);
         assert!(v.holds > 0, "released a hold on {id:?} that had none");
         v.holds -= 1;
+        v.failed_over |= cause == LossCause::Failover;
         let key = v.key;
         self.collect(id, now, cause);
         self.prune_root(key);
@@ -241,6 +254,7 @@ impl VersionTree {
             // A dead version has no live child: it was a leaf.
             self.leaf_count_add(v.key, -1);
             if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
+                let cause = if v.failed_over { LossCause::Failover } else { cause };
                 self.lost.push(LostWrite {
                     write: id,
                     store: self.store,
@@ -373,6 +387,22 @@ mod tests {
         assert!(tree.lost().is_empty());
         assert_eq!(tree.survived(), 2, "genesis and w1 are settled");
         assert_eq!(tree.live(), 1);
+    }
+
+    /// A write a failover discarded from the writer is lost to the failover even though its last
+    /// hold (the newest acknowledged write of its item) goes later, without a cause.
+    #[test]
+    fn a_version_discarded_by_a_failover_is_lost_to_it_whenever_it_dies() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 2); // the writer, and the answer
+        tree.release(g, t(0));
+        tree.acknowledge(WriteId(1), t(1)); // the answer's hold is now the newest-acknowledged hold
+        tree.release_as(WriteId(1), t(60_000), LossCause::Failover); // the promotion drops the writer
+        assert!(tree.lost().is_empty());
+        tree.release(WriteId(1), t(70_000)); // the end of the run
+        assert_eq!(tree.lost().len(), 1);
+        assert_eq!(tree.lost()[0].cause, LossCause::Failover);
     }
 
     #[test]

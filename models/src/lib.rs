@@ -4,6 +4,7 @@
 //! function of its configuration and seed.
 
 pub mod apptier;
+pub mod aurora;
 pub mod channel;
 pub mod checker;
 pub mod config;

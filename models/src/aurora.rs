@@ -1,0 +1,1785 @@
+//! An Aurora Global Database as a replication channel: one writer cluster, up to ten secondary
+//! clusters in other Regions, storage-level replication, write forwarding, switchover, failover with
+//! allow-data-loss, `rds.global_db_rpo`, headless secondaries and the global writer endpoint.
+//!
+//! The channel owns every cluster's state (the current version of each item, the log position it
+//! has applied, the records it holds out of order), the writer's log of records not yet applied
+//! everywhere, the transition in progress and the checker's [`Ledger`]. It guarantees that every
+//! version it creates is held (see [`crate::checker`]) exactly while something can still make it
+//! the final one: the answer on its way (1), each cluster holding it as current (1 each), each
+//! replication record in flight or buffered (1 each); and that writes a failover discards are
+//! released with [`LossCause::Failover`]. Sans-IO: the world carries out the [`Effect`]s.
+//!
+//! Modelling choices, where the service leaves room:
+//!
+//! - **Commit.** A write accepted by the writer commits after `commit_latency` (a timer); only then
+//!   does it get its log sequence number (LSN) and its version, whose parent is the writer's
+//!   current version of the item, and is it answered `Written`.
+//! - **Replication.** Each committed record is shipped to each secondary after its own sample of
+//!   `replication_lag` (a timer per record and secondary, then a reliable `Replicate` message; the
+//!   world adds the network on top). The lag Dist is the storage pipeline's own delay, sampled
+//!   independently per record, so records can arrive out of order; a secondary applies them in LSN
+//!   order and buffers the rest, so the lag a secondary shows includes head-of-line waiting. A
+//!   record whose pipeline is due while the writer's Region is down waits and ships when it is back.
+//! - **What a failover keeps.** Storage replication makes a record durable in the secondary's
+//!   volume when it arrives; at promotion the secondary applies everything that reached it, in LSN
+//!   order, skipping records that never came. So exactly the records not shipped when the failover
+//!   began (plus writes the old writer took afterwards) are lost, as DESIGN.md and oracle 3 define
+//!   RPO. Real Aurora recovers its volume to a consistent point, which would also drop the records
+//!   after the first hole; that would lose more and is not modelled.
+//! - **Switchover.** The writer stops taking writes (new and uncommitted ones are rejected
+//!   `WriterUnavailable`), the target applies everything committed, then after the fixed
+//!   `switchover_promotion` it is the writer. RPO 0; the outage is sync time + promotion delay. The
+//!   log positions carry on, so records still in flight from the old writer apply everywhere.
+//! - **Failover.** At its start the global database is detached: the old writer ships nothing more
+//!   (records due later are lost), and is fenced at once (`fence_gap: None`) or after `fence_gap`,
+//!   during which, if its Region is up, it keeps committing locally (split brain; those writes are
+//!   lost too). Records already shipped keep applying until the promotion, `failover_promotion`
+//!   later (after `instance_creation` first if the target is headless). Then every other cluster
+//!   adopts the new writer's state (Aurora re-syncs them): what they held beyond it is released as
+//!   lost to the failover, and the old writer does the same when its fence gap ends. Messages of
+//!   the old topology arriving later are dropped. The LSN count continues from the new writer's.
+//! - **Reachability.** The channel knows Region outages (`region_down`/`region_up`); partitions are
+//!   the world's, seen only as messages that do not arrive.
+//! - **Write forwarding.** A `Forward` message (unreliable: a lost one times the client out) is
+//!   committed by whoever the secondary believes is the writer, and answered with a reliable
+//!   `ForwardAck` carrying the answer's hold. Reads follow `consistency` on secondaries only:
+//!   SESSION waits for the session's last forwarded LSN, GLOBAL asks the writer its commit LSN (an
+//!   unreliable round trip) and waits for it. Waiting reads are answered when the condition holds;
+//!   the world's timeout makes them moot and [`AuroraChannel::abandon_attempt`] forgets them.
+//! - **rds.global_db_rpo.** A commit due while no secondary's RPO lag (time since the oldest record
+//!   committed and not applied there) is within the bound waits in a FIFO queue, and so does every
+//!   later one; the queue commits when a secondary applies enough. The lag only falls when a record
+//!   applies, so that is the only moment to look.
+//! - **Headless secondaries** receive storage replication but cannot serve reads or writes and
+//!   cannot be promoted until `add_instance` (a control-plane call) completes.
+//! - **Writer endpoint** follows the writer `endpoint_update_delay` after a promotion.
+//! - **RPO and RTO.** Each transition gets a [`TransitionReport`]: the writes lost (committed and
+//!   never received by the new writer, counted per write whether or not a later write of the same
+//!   item survived, so it can exceed the checker's lost count), the oldest one's commit time, the
+//!   promotion, and the first write the new writer accepted.
+//!
+//! Limits: a statement writes one item (no multi-statement transactions); the writer's log keeps
+//! every record until all secondaries have applied it, so a secondary down for long costs memory
+//! in proportion to the writes meanwhile; a failover during a switchover, or a second one before
+//! the first promotes, is refused rather than modelled.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use sim_core::{Dist, Histogram, Seed, SimDuration, SimTime, Stream};
+
+use crate::channel::{AttemptRef, Effect, Rejection, StoreAnswer};
+use crate::checker::LossCause;
+use crate::ids::{Key, RegionId, StoreId, WriteId};
+use crate::ledger::Ledger;
+
+/// At most 10 secondary Regions (grade D; 5 before May 2025).
+pub const MAX_SECONDARIES: usize = 10;
+/// `rds.global_db_rpo` range, 20 .. 2 147 483 647 s (grade D-old), PostgreSQL only.
+pub const RPO_BOUND_MIN: SimDuration = SimDuration::from_secs(20);
+pub const RPO_BOUND_MAX: SimDuration = SimDuration::from_secs(2_147_483_647);
+/// Local commit latency, median (grade U: a parameter; a few ms for a storage quorum write).
+pub const DEFAULT_COMMIT_LATENCY_MEDIAN: SimDuration = SimDuration::from_millis(2);
+/// Storage replication lag, median (grade D for "typically under a second"; the shape, a
+/// log-normal with sigma 0.5, is U).
+pub const DEFAULT_REPLICATION_LAG_MEDIAN: SimDuration = SimDuration::from_millis(100);
+/// Switchover promotion after sync (grade U).
+pub const DEFAULT_SWITCHOVER_PROMOTION: SimDuration = SimDuration::from_secs(30);
+/// Failover promotion, uniform between these (grade D for "in the order of minutes"; shape U).
+pub const DEFAULT_FAILOVER_PROMOTION: (SimDuration, SimDuration) =
+    (SimDuration::from_mins(1), SimDuration::from_mins(5));
+/// Global writer endpoint repointing after a promotion (grade U).
+pub const DEFAULT_ENDPOINT_UPDATE_DELAY: SimDuration = SimDuration::from_secs(30);
+/// Adding an instance to a headless secondary, uniform between these (grade U).
+pub const DEFAULT_INSTANCE_CREATION: (SimDuration, SimDuration) =
+    (SimDuration::from_mins(5), SimDuration::from_mins(15));
+
+/// How reads on a secondary with write forwarding see forwarded writes (MySQL
+/// aurora_replica_read_consistency, PostgreSQL apg_write_forward.consistency_mode; grade D).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReadConsistency {
+    /// Read the local state at once.
+    Eventual,
+    /// Wait until the session's own forwarded writes have been applied here.
+    Session,
+    /// Wait until everything the writer had committed when the read started has been applied here.
+    Global,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Secondary {
+    pub region: RegionId,
+    /// No DB instance: storage only.
+    pub headless: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuroraConfig {
+    pub writer: RegionId,
+    pub secondaries: Vec<Secondary>,
+    pub commit_latency: Dist,
+    pub replication_lag: Dist,
+    /// Write forwarding on secondaries, with its read consistency; None: off (the default).
+    pub write_forwarding: Option<ReadConsistency>,
+    pub switchover_promotion: SimDuration,
+    pub failover_promotion: Dist,
+    /// None: fencing works, the old writer stops taking writes when a failover starts. Some(gap):
+    /// best-effort fencing fails for `gap`, during which a reachable old writer keeps committing.
+    pub fence_gap: Option<SimDuration>,
+    /// `rds.global_db_rpo`; None: unset (the default).
+    pub rpo_bound: Option<SimDuration>,
+    pub endpoint_update_delay: SimDuration,
+    pub instance_creation: Dist,
+}
+
+fn uniform(range: (SimDuration, SimDuration)) -> Dist {
+    Dist::uniform(range.0.as_nanos() as f64, range.1.as_nanos() as f64).expect("a valid default range")
+}
+
+impl AuroraConfig {
+    /// The documented defaults (see the constants) for a writer and its secondaries.
+    pub fn new(writer: RegionId, secondaries: Vec<Secondary>) -> Self {
+        let lognormal = |median: SimDuration| {
+            Dist::lognormal_median(median.as_nanos() as f64, 0.5).expect("a valid default median")
+        };
+        AuroraConfig {
+            writer,
+            secondaries,
+            commit_latency: lognormal(DEFAULT_COMMIT_LATENCY_MEDIAN),
+            replication_lag: lognormal(DEFAULT_REPLICATION_LAG_MEDIAN),
+            write_forwarding: None,
+            switchover_promotion: DEFAULT_SWITCHOVER_PROMOTION,
+            failover_promotion: uniform(DEFAULT_FAILOVER_PROMOTION),
+            fence_gap: None,
+            rpo_bound: None,
+            endpoint_update_delay: DEFAULT_ENDPOINT_UPDATE_DELAY,
+            instance_creation: uniform(DEFAULT_INSTANCE_CREATION),
+        }
+    }
+
+    /// Every problem, each naming what was found and what was expected; `names` are the run's
+    /// Region names by index.
+    pub fn validate(&self, names: &[String]) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let name = |r: RegionId| names.get(r.index()).cloned().unwrap_or_else(|| format!("{r}"));
+        for r in std::iter::once(self.writer).chain(self.secondaries.iter().map(|s| s.region)) {
+            if r.index() >= names.len() {
+                problems.push(format!("{r} is not a Region of the run ({} Regions)", names.len()));
+            }
+        }
+        if self.secondaries.len() > MAX_SECONDARIES {
+            problems.push(format!(
+                "found {} secondary Regions; expected at most {MAX_SECONDARIES} (Aurora Global Database)",
+                self.secondaries.len()
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for s in &self.secondaries {
+            if s.region == self.writer {
+                problems.push(format!("writer Region {} is also listed as a secondary", name(s.region)));
+            } else if !seen.insert(s.region) {
+                problems.push(format!("secondary Region {} is listed more than once", name(s.region)));
+            }
+        }
+        if let Some(bound) = self.rpo_bound
+            && !(RPO_BOUND_MIN..=RPO_BOUND_MAX).contains(&bound)
+        {
+            problems.push(format!(
+                "rds.global_db_rpo = {bound}; expected {RPO_BOUND_MIN} .. {} s",
+                RPO_BOUND_MAX.as_nanos() / 1_000_000_000
+            ));
+        }
+        let dists = [
+            ("commit_latency", &self.commit_latency),
+            ("replication_lag", &self.replication_lag),
+            ("failover_promotion", &self.failover_promotion),
+            ("instance_creation", &self.instance_creation),
+        ];
+        for (field, dist) in dists {
+            if let Err(e) = dist.validate() {
+                problems.push(format!("{field}: {e}"));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+}
+
+/// One committed write in the writer's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Record {
+    pub lsn: u64,
+    pub write: WriteId,
+    pub key: Key,
+    pub committed_at: SimTime,
+    /// The Region of the cluster that committed it (whose storage pipeline ships it).
+    pub region: RegionId,
+}
+
+/// A client write on its way to a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PendingWrite {
+    pub attempt: AttemptRef,
+    pub key: Key,
+    pub write: WriteId,
+    pub session: u64,
+    /// The secondary that forwarded it; None: the client wrote to the writer directly.
+    pub origin: Option<RegionId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AuroraMessage {
+    /// Storage replication of one record; `epoch` names the replication topology it belongs to.
+    Replicate {
+        record: Record,
+        epoch: u64,
+    },
+    /// A forwarded write statement, secondary to writer.
+    Forward {
+        write: PendingWrite,
+    },
+    /// The writer committed a forwarded write (`lsn` 0: outside the replicated log); carries the
+    /// answer's hold.
+    ForwardAck {
+        attempt: AttemptRef,
+        write: WriteId,
+        lsn: u64,
+        session: u64,
+        epoch: u64,
+    },
+    /// The writer refused a forwarded write.
+    ForwardReject {
+        attempt: AttemptRef,
+        rejection: Rejection,
+    },
+    /// A GLOBAL read asks the writer its commit LSN.
+    LsnRequest {
+        attempt: AttemptRef,
+    },
+    LsnReply {
+        attempt: AttemptRef,
+        lsn: u64,
+        epoch: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AuroraTimer {
+    Commit {
+        region: RegionId,
+        write: PendingWrite,
+    },
+    /// The storage pipeline of `record.region` is due to ship `record` to `to`.
+    Ship {
+        record: Record,
+        to: RegionId,
+        epoch: u64,
+    },
+    Promote {
+        serial: u64,
+    },
+    /// The old writer's fence gap ended after the promotion: it re-syncs as a secondary.
+    FenceEnd {
+        serial: u64,
+    },
+    EndpointUpdate {
+        target: RegionId,
+    },
+    InstanceReady {
+        region: RegionId,
+    },
+}
+
+pub type AuroraEffect = Effect<AuroraMessage, AuroraTimer>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransitionKind {
+    Switchover,
+    Failover,
+}
+
+/// RPO and RTO of one switchover or failover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransitionReport {
+    pub kind: TransitionKind,
+    pub from: RegionId,
+    pub to: RegionId,
+    pub started_at: SimTime,
+    /// When the new writer started taking writes.
+    pub promoted_at: Option<SimTime>,
+    /// The first write the new writer accepted.
+    pub first_write_at: Option<SimTime>,
+    /// RPO in writes: committed writes the new writer never received (unshipped at detachment, or
+    /// taken by the old writer during its fence gap).
+    pub lost_writes: u64,
+    pub oldest_lost_committed_at: Option<SimTime>,
+}
+
+impl TransitionReport {
+    /// Write unavailability: from the start to the first write the new writer accepted.
+    pub fn rto(&self) -> Option<SimDuration> {
+        self.first_write_at.map(|t| t.saturating_since(self.started_at))
+    }
+    /// The write outage: from the start to the promotion.
+    pub fn outage(&self) -> Option<SimDuration> {
+        self.promoted_at.map(|t| t.saturating_since(self.started_at))
+    }
+    /// RPO in time: the age of the oldest lost write at the promotion (zero if none was lost).
+    pub fn rpo_time(&self) -> Option<SimDuration> {
+        let promoted = self.promoted_at?;
+        Some(self.oldest_lost_committed_at.map_or(SimDuration::ZERO, |c| promoted.saturating_since(c)))
+    }
+}
+
+/// One secondary's lag now, as the CloudWatch metrics define it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondaryLag {
+    pub region: RegionId,
+    /// AuroraGlobalDBReplicationLag: commit to apply of the last record applied here.
+    pub replication_lag: SimDuration,
+    /// AuroraGlobalDBRPOLag: how long ago the oldest record not yet applied here was committed.
+    pub rpo_lag: SimDuration,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct WaitingRead {
+    attempt: AttemptRef,
+    key: Key,
+    /// The LSN to wait for; None: a GLOBAL read still waiting for the writer's answer.
+    lsn: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+struct Cluster {
+    region: RegionId,
+    headless: bool,
+    creating_instance: bool,
+    up: bool,
+    /// The current version of every item it has a version of other than genesis (each a hold).
+    items: BTreeMap<Key, WriteId>,
+    /// Every record up to this LSN is applied (for the writer: committed).
+    applied_lsn: u64,
+    /// Records arrived ahead of a missing one (each a hold).
+    buffer: BTreeMap<u64, Record>,
+    /// Per session: the LSN of its last forwarded write.
+    sessions: BTreeMap<u64, u64>,
+    waiting: Vec<WaitingRead>,
+    last_apply_lag: SimDuration,
+    apply_lags: Histogram,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Transition {
+    Switchover { serial: u64, target: usize, sync_lsn: u64, promoting: bool },
+    Failover { serial: u64, target: usize, awaiting_instance: bool },
+}
+
+/// The old writer after a failover began: it takes writes until `until` if its Region is up.
+#[derive(Clone, Copy, Debug)]
+struct Fenced {
+    cluster: usize,
+    until: SimTime,
+    serial: u64,
+}
+
+enum Gate {
+    Commit,
+    Forward,
+    Reject(Rejection),
+    Down,
+}
+
+pub struct AuroraChannel {
+    config: AuroraConfig,
+    clusters: Vec<Cluster>,
+    writer: usize,
+    endpoint: RegionId,
+    /// The replication topology: bumped when a failover detaches the secondaries. Ships of an older
+    /// epoch do not leave; messages older than `min_epoch` are dropped.
+    epoch: u64,
+    min_epoch: u64,
+    commit_lsn: u64,
+    /// Records not yet applied by every secondary (for lags and failover losses).
+    log: BTreeMap<u64, Record>,
+    /// Ships that came due while their Region was down, with their destination.
+    parked: Vec<(Record, RegionId)>,
+    /// Commits held by rds.global_db_rpo, in arrival order.
+    blocked: VecDeque<(usize, PendingWrite)>,
+    transition: Option<Transition>,
+    serial: u64,
+    fenced: Option<Fenced>,
+    reports: Vec<TransitionReport>,
+    ledger: Ledger,
+    commit_stream: Stream,
+    lag_stream: Stream,
+    control_stream: Stream,
+}
+
+fn reply(attempt: AttemptRef, answer: StoreAnswer) -> AuroraEffect {
+    Effect::Reply { attempt, answer, delay: SimDuration::ZERO }
+}
+
+impl AuroraChannel {
+    /// A global database as `config` (validated) describes it, its draws from streams of `seed`
+    /// named after the store.
+    pub fn new(id: StoreId, config: AuroraConfig, seed: Seed) -> Self {
+        let cluster = |region, headless| Cluster {
+            region,
+            headless,
+            creating_instance: false,
+            up: true,
+            items: BTreeMap::new(),
+            applied_lsn: 0,
+            buffer: BTreeMap::new(),
+            sessions: BTreeMap::new(),
+            waiting: Vec::new(),
+            last_apply_lag: SimDuration::ZERO,
+            apply_lags: Histogram::new(),
+        };
+        let mut clusters = vec![cluster(config.writer, false)];
+        clusters.extend(config.secondaries.iter().map(|s| cluster(s.region, s.headless)));
+        let stream = |purpose: &str| seed.stream(&format!("aurora/{}/{purpose}", id.index()));
+        AuroraChannel {
+            endpoint: config.writer,
+            ledger: Ledger::new(id, clusters.len() as u32),
+            clusters,
+            writer: 0,
+            epoch: 0,
+            min_epoch: 0,
+            commit_lsn: 0,
+            log: BTreeMap::new(),
+            parked: Vec::new(),
+            blocked: VecDeque::new(),
+            transition: None,
+            serial: 0,
+            fenced: None,
+            reports: Vec::new(),
+            commit_stream: stream("commit"),
+            lag_stream: stream("lag"),
+            control_stream: stream("control"),
+            config,
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn ledger_mut(&mut self) -> &mut Ledger {
+        &mut self.ledger
+    }
+    /// The Region of the writer cluster (the old one until a promotion completes).
+    pub fn writer(&self) -> RegionId {
+        self.clusters[self.writer].region
+    }
+    /// Where the global writer endpoint name leads now.
+    pub fn writer_endpoint_target(&self) -> RegionId {
+        self.endpoint
+    }
+    pub fn transitions(&self) -> &[TransitionReport] {
+        &self.reports
+    }
+    /// The applied version of `key` in `region`'s cluster, if it has a cluster (for tests and the
+    /// end-of-run report).
+    pub fn version_at(&mut self, region: RegionId, key: Key) -> Option<WriteId> {
+        let c = self.cluster(region)?;
+        Some(self.current(c, key))
+    }
+
+    /// Every secondary's lag at `now`, for the time series.
+    pub fn lags(&self, now: SimTime) -> Vec<SecondaryLag> {
+        (0..self.clusters.len())
+            .filter(|&c| c != self.writer)
+            .map(|c| SecondaryLag {
+                region: self.clusters[c].region,
+                replication_lag: self.clusters[c].last_apply_lag,
+                rpo_lag: self.rpo_lag(c, now),
+            })
+            .collect()
+    }
+
+    /// Commit-to-apply delay of every record applied in `region`, in nanoseconds, for percentiles.
+    pub fn apply_lags(&self, region: RegionId) -> Option<&Histogram> {
+        self.cluster(region).map(|c| &self.clusters[c].apply_lags)
+    }
+
+    fn cluster(&self, region: RegionId) -> Option<usize> {
+        self.clusters.iter().position(|c| c.region == region)
+    }
+
+    /// `c`'s current version of `key`: genesis until it has another.
+    fn current(&mut self, c: usize, key: Key) -> WriteId {
+        match self.clusters[c].items.get(&key) {
+            Some(&w) => w,
+            None => self.ledger.genesis(key),
+        }
+    }
+
+    fn rpo_lag(&self, c: usize, now: SimTime) -> SimDuration {
+        match self.log.get(&(self.clusters[c].applied_lsn + 1)) {
+            Some(r) => now.saturating_since(r.committed_at),
+            None => SimDuration::ZERO,
+        }
+    }
+
+    /// rds.global_db_rpo: no secondary is within the bound.
+    fn rpo_blocked(&self, now: SimTime) -> bool {
+        let Some(bound) = self.config.rpo_bound else { return false };
+        let mut secondaries = (0..self.clusters.len()).filter(|&c| c != self.writer).peekable();
+        secondaries.peek().is_some() && secondaries.all(|c| self.rpo_lag(c, now) > bound)
+    }
+
+    fn gate(&self, now: SimTime, c: usize) -> Gate {
+        let cl = &self.clusters[c];
+        if !cl.up {
+            return Gate::Down;
+        }
+        if let Some(f) = self.fenced
+            && f.cluster == c
+        {
+            return if now < f.until {
+                Gate::Commit
+            } else if c == self.writer {
+                Gate::Reject(Rejection::WriterUnavailable)
+            } else {
+                Gate::Reject(Rejection::ReadOnly)
+            };
+        }
+        if c == self.writer {
+            return if self.transition.is_some() { Gate::Reject(Rejection::WriterUnavailable) } else { Gate::Commit };
+        }
+        if cl.headless {
+            Gate::Reject(Rejection::Unavailable)
+        } else if self.config.write_forwarding.is_some() {
+            Gate::Forward
+        } else {
+            Gate::Reject(Rejection::ReadOnly)
+        }
+    }
+
+    /// A client write at `region`'s cluster (directly, or through the writer endpoint).
+    pub fn write(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        key: Key,
+        write: WriteId,
+        session: u64,
+        attempt: AttemptRef,
+    ) -> Vec<AuroraEffect> {
+        let Some(c) = self.cluster(region) else {
+            return vec![reply(attempt, StoreAnswer::Rejected(Rejection::Unavailable))];
+        };
+        self.accept(now, c, PendingWrite { attempt, key, write, session, origin: None })
+    }
+
+    fn accept(&mut self, now: SimTime, c: usize, p: PendingWrite) -> Vec<AuroraEffect> {
+        let region = self.clusters[c].region;
+        match self.gate(now, c) {
+            Gate::Commit => {
+                if let Some(last) = self.reports.last_mut()
+                    && c == self.writer
+                    && last.promoted_at.is_some()
+                    && last.first_write_at.is_none()
+                {
+                    last.first_write_at = Some(now);
+                }
+                let delay = self.config.commit_latency.sample_duration(&mut self.commit_stream);
+                vec![Effect::Timer { delay, timer: AuroraTimer::Commit { region, write: p } }]
+            }
+            Gate::Forward if p.origin.is_none() => {
+                let write = PendingWrite { origin: Some(region), ..p };
+                let to = self.clusters[self.writer].region;
+                vec![Effect::Send { from: region, to, message: AuroraMessage::Forward { write }, reliable: false }]
+            }
+            // A forwarded statement reached a cluster that is no longer the writer.
+            Gate::Forward => self.refuse(c, p, Rejection::WriterUnavailable),
+            Gate::Reject(r) => self.refuse(c, p, r),
+            Gate::Down if p.origin.is_none() => vec![reply(p.attempt, StoreAnswer::Rejected(Rejection::Unavailable))],
+            Gate::Down => Vec::new(),
+        }
+    }
+
+    fn refuse(&self, c: usize, p: PendingWrite, rejection: Rejection) -> Vec<AuroraEffect> {
+        match p.origin {
+            None => vec![reply(p.attempt, StoreAnswer::Rejected(rejection))],
+            Some(origin) => vec![Effect::Send {
+                from: self.clusters[c].region,
+                to: origin,
+                message: AuroraMessage::ForwardReject { attempt: p.attempt, rejection },
+                reliable: false,
+            }],
+        }
+    }
+
+    fn answer_written(&self, c: usize, p: PendingWrite, lsn: u64) -> AuroraEffect {
+        match p.origin {
+            None => reply(p.attempt, StoreAnswer::Written { write: p.write }),
+            Some(origin) => Effect::Send {
+                from: self.clusters[c].region,
+                to: origin,
+                message: AuroraMessage::ForwardAck {
+                    attempt: p.attempt,
+                    write: p.write,
+                    lsn,
+                    session: p.session,
+                    epoch: self.epoch,
+                },
+                // The answer's hold rides on it, so the world delivers it or abandons it.
+                reliable: true,
+            },
+        }
+    }
+
+    /// A commit on the writer: a version, a log record, a ship per secondary, the answer.
+    fn commit(&mut self, now: SimTime, c: usize, p: PendingWrite) -> Vec<AuroraEffect> {
+        self.commit_lsn += 1;
+        let lsn = self.commit_lsn;
+        let region = self.clusters[c].region;
+        let parent = self.current(c, p.key);
+        let others: Vec<usize> = (0..self.clusters.len()).filter(|&o| o != c).collect();
+        // Holds: the answer, this cluster, one ship per other cluster.
+        self.ledger.tree_mut().create(p.write, parent, region, 2 + others.len() as u32);
+        self.ledger.release(parent, now);
+        self.clusters[c].items.insert(p.key, p.write);
+        self.clusters[c].applied_lsn = lsn;
+        let record = Record { lsn, write: p.write, key: p.key, committed_at: now, region };
+        self.log.insert(lsn, record);
+        let mut effects: Vec<AuroraEffect> = others
+            .iter()
+            .map(|&o| Effect::Timer {
+                delay: self.config.replication_lag.sample_duration(&mut self.lag_stream),
+                timer: AuroraTimer::Ship { record, to: self.clusters[o].region, epoch: self.epoch },
+            })
+            .collect();
+        effects.push(self.answer_written(c, p, lsn));
+        effects
+    }
+
+    /// A commit by a fenced-too-late old writer: kept locally, never shipped, lost at re-sync.
+    fn commit_fenced(&mut self, now: SimTime, c: usize, p: PendingWrite) -> Vec<AuroraEffect> {
+        let parent = self.current(c, p.key);
+        self.ledger.tree_mut().create(p.write, parent, self.clusters[c].region, 2);
+        self.ledger.release(parent, now);
+        self.clusters[c].items.insert(p.key, p.write);
+        if let Some(report) = self.reports.last_mut() {
+            report.lost_writes += 1;
+            report.oldest_lost_committed_at = Some(report.oldest_lost_committed_at.map_or(now, |o| o.min(now)));
+        }
+        vec![self.answer_written(c, p, 0)]
+    }
+
+    /// A client read at `region`'s cluster.
+    pub fn read(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        key: Key,
+        session: u64,
+        attempt: AttemptRef,
+    ) -> Vec<AuroraEffect> {
+        let _ = now;
+        let Some(c) = self.cluster(region) else {
+            return vec![reply(attempt, StoreAnswer::Rejected(Rejection::Unavailable))];
+        };
+        if !self.clusters[c].up || self.clusters[c].headless {
+            return vec![reply(attempt, StoreAnswer::Rejected(Rejection::Unavailable))];
+        }
+        let is_secondary = c != self.writer && self.fenced.is_none_or(|f| f.cluster != c);
+        match self.config.write_forwarding {
+            Some(ReadConsistency::Session) if is_secondary => {
+                let need = self.clusters[c].sessions.get(&session).copied().unwrap_or(0);
+                if need > self.clusters[c].applied_lsn {
+                    self.clusters[c].waiting.push(WaitingRead { attempt, key, lsn: Some(need) });
+                    return Vec::new();
+                }
+            }
+            Some(ReadConsistency::Global) if is_secondary => {
+                self.clusters[c].waiting.push(WaitingRead { attempt, key, lsn: None });
+                let to = self.clusters[self.writer].region;
+                let message = AuroraMessage::LsnRequest { attempt };
+                return vec![Effect::Send { from: region, to, message, reliable: false }];
+            }
+            _ => {}
+        }
+        vec![reply(attempt, StoreAnswer::Read { version: self.current(c, key) })]
+    }
+
+    pub fn on_message(&mut self, now: SimTime, from: RegionId, to: RegionId, msg: AuroraMessage) -> Vec<AuroraEffect> {
+        let Some(t) = self.cluster(to) else { return Vec::new() };
+        match msg {
+            AuroraMessage::Replicate { record, epoch } => self.on_replicate(now, t, record, epoch),
+            AuroraMessage::Forward { write } => self.accept(now, t, write),
+            AuroraMessage::ForwardAck { attempt, write, lsn, session, epoch } => {
+                if epoch == self.epoch && lsn > 0 {
+                    let last = self.clusters[t].sessions.entry(session).or_insert(0);
+                    *last = (*last).max(lsn);
+                }
+                vec![reply(attempt, StoreAnswer::Written { write })]
+            }
+            AuroraMessage::ForwardReject { attempt, rejection } => {
+                vec![reply(attempt, StoreAnswer::Rejected(rejection))]
+            }
+            AuroraMessage::LsnRequest { attempt } => {
+                if !self.clusters[t].up {
+                    return Vec::new();
+                }
+                let message = AuroraMessage::LsnReply { attempt, lsn: self.commit_lsn, epoch: self.epoch };
+                vec![Effect::Send { from: to, to: from, message, reliable: false }]
+            }
+            AuroraMessage::LsnReply { attempt, lsn, epoch } => {
+                // An answer from before a failover counts positions the new writer does not have:
+                // the read waits for nothing more than what is applied.
+                let lsn = if epoch == self.epoch { lsn } else { 0 };
+                if let Some(w) = self.clusters[t].waiting.iter_mut().find(|w| w.attempt == attempt && w.lsn.is_none()) {
+                    w.lsn = Some(lsn);
+                }
+                self.wake(t)
+            }
+        }
+    }
+
+    fn on_replicate(&mut self, now: SimTime, t: usize, record: Record, epoch: u64) -> Vec<AuroraEffect> {
+        if epoch < self.min_epoch {
+            // Shipped by a writer a failover replaced: the new writer's state decides.
+            self.ledger.release_as(record.write, now, LossCause::Failover);
+            return Vec::new();
+        }
+        let cl = &self.clusters[t];
+        let fenced = self.fenced.is_some_and(|f| f.cluster == t);
+        if fenced || t == self.writer || record.lsn <= cl.applied_lsn || cl.buffer.contains_key(&record.lsn) {
+            // Already there (a switchover's new writer), or a cluster about to re-sync.
+            self.ledger.release(record.write, now);
+            return Vec::new();
+        }
+        self.clusters[t].buffer.insert(record.lsn, record);
+        let mut applied = false;
+        loop {
+            let next = self.clusters[t].applied_lsn + 1;
+            let Some(r) = self.clusters[t].buffer.remove(&next) else { break };
+            self.apply(now, t, r, LossCause::LastWriterWins);
+            applied = true;
+        }
+        if applied { self.after_apply(now, t) } else { Vec::new() }
+    }
+
+    /// `c` applies `r`: the record's hold becomes the cluster's; the version it replaces (an
+    /// ancestor, since records apply in order) loses the cluster's hold.
+    fn apply(&mut self, now: SimTime, c: usize, r: Record, cause: LossCause) {
+        let old = self.current(c, r.key);
+        self.clusters[c].items.insert(r.key, r.write);
+        self.ledger.release_as(old, now, cause);
+        let cl = &mut self.clusters[c];
+        cl.applied_lsn = cl.applied_lsn.max(r.lsn);
+        cl.last_apply_lag = now.saturating_since(r.committed_at);
+        cl.apply_lags.record(cl.last_apply_lag.as_nanos());
+    }
+
+    fn after_apply(&mut self, now: SimTime, t: usize) -> Vec<AuroraEffect> {
+        let mut effects = self.wake(t);
+        if let Some(Transition::Switchover { serial, target, sync_lsn, promoting }) = &mut self.transition
+            && *target == t
+            && !*promoting
+            && self.clusters[t].applied_lsn >= *sync_lsn
+        {
+            *promoting = true;
+            effects.push(Effect::Timer {
+                delay: self.config.switchover_promotion,
+                timer: AuroraTimer::Promote { serial: *serial },
+            });
+        }
+        if !self.blocked.is_empty() && !self.rpo_blocked(now) {
+            for (c, p) in std::mem::take(&mut self.blocked) {
+                effects.extend(self.commit(now, c, p));
+            }
+        }
+        self.prune_log();
+        effects
+    }
+
+    fn prune_log(&mut self) {
+        let floor = (0..self.clusters.len())
+            .filter(|&c| c != self.writer)
+            .map(|c| self.clusters[c].applied_lsn)
+            .min()
+            .unwrap_or(self.commit_lsn);
+        while let Some((&lsn, _)) = self.log.first_key_value() {
+            if lsn > floor {
+                break;
+            }
+            self.log.remove(&lsn);
+        }
+    }
+
+    /// Answers the reads waiting at `c` whose condition holds.
+    fn wake(&mut self, c: usize) -> Vec<AuroraEffect> {
+        let applied = self.clusters[c].applied_lsn;
+        let (ready, waiting): (Vec<WaitingRead>, Vec<WaitingRead>) = std::mem::take(&mut self.clusters[c].waiting)
+            .into_iter()
+            .partition(|w| w.lsn.is_some_and(|l| l <= applied));
+        self.clusters[c].waiting = waiting;
+        ready.into_iter().map(|w| reply(w.attempt, StoreAnswer::Read { version: self.current(c, w.key) })).collect()
+    }
+
+    pub fn on_timer(&mut self, now: SimTime, timer: AuroraTimer) -> Vec<AuroraEffect> {
+        match timer {
+            AuroraTimer::Commit { region, write } => {
+                let Some(c) = self.cluster(region) else { return Vec::new() };
+                match self.gate(now, c) {
+                    Gate::Commit => {}
+                    // The writer went down mid-commit: no answer, the client times out.
+                    Gate::Down => return Vec::new(),
+                    Gate::Reject(r) => return self.refuse(c, write, r),
+                    Gate::Forward => return self.refuse(c, write, Rejection::WriterUnavailable),
+                }
+                if self.fenced.is_some_and(|f| f.cluster == c) {
+                    self.commit_fenced(now, c, write)
+                } else if !self.blocked.is_empty() || self.rpo_blocked(now) {
+                    self.blocked.push_back((c, write));
+                    Vec::new()
+                } else {
+                    self.commit(now, c, write)
+                }
+            }
+            AuroraTimer::Ship { record, to, epoch } => {
+                if epoch != self.epoch {
+                    // The failover detached the secondaries before this record left.
+                    self.ledger.release_as(record.write, now, LossCause::Failover);
+                    return Vec::new();
+                }
+                match self.cluster(record.region) {
+                    Some(src) if !self.clusters[src].up => {
+                        self.parked.push((record, to));
+                        Vec::new()
+                    }
+                    _ => vec![self.ship(record, to)],
+                }
+            }
+            AuroraTimer::Promote { serial } => self.promote(now, serial),
+            AuroraTimer::FenceEnd { serial } => {
+                if let Some(f) = self.fenced
+                    && f.serial == serial
+                {
+                    self.fenced = None;
+                    self.resync(now, f.cluster);
+                }
+                Vec::new()
+            }
+            AuroraTimer::EndpointUpdate { target } => {
+                if target == self.writer() {
+                    self.endpoint = target;
+                }
+                Vec::new()
+            }
+            AuroraTimer::InstanceReady { region } => {
+                let Some(c) = self.cluster(region) else { return Vec::new() };
+                self.clusters[c].headless = false;
+                self.clusters[c].creating_instance = false;
+                if let Some(Transition::Failover { serial, target, awaiting_instance }) = &mut self.transition
+                    && *target == c
+                    && *awaiting_instance
+                {
+                    *awaiting_instance = false;
+                    let serial = *serial;
+                    return vec![self.promotion_timer(serial)];
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn ship(&self, record: Record, to: RegionId) -> AuroraEffect {
+        let message = AuroraMessage::Replicate { record, epoch: self.epoch };
+        Effect::Send { from: record.region, to, message, reliable: true }
+    }
+
+    fn promotion_timer(&mut self, serial: u64) -> AuroraEffect {
+        let delay = self.config.failover_promotion.sample_duration(&mut self.control_stream);
+        Effect::Timer { delay, timer: AuroraTimer::Promote { serial } }
+    }
+
+    fn reject_blocked(&mut self) -> Vec<AuroraEffect> {
+        let blocked = std::mem::take(&mut self.blocked);
+        blocked.into_iter().flat_map(|(c, p)| self.refuse(c, p, Rejection::WriterUnavailable)).collect()
+    }
+
+    fn target_of(&self, new_writer: RegionId, what: &str) -> Result<usize, String> {
+        if let Some(t) = &self.transition {
+            let serial = match t {
+                Transition::Switchover { serial, .. } | Transition::Failover { serial, .. } => serial,
+            };
+            return Err(format!("{what}: transition {serial} is still in progress"));
+        }
+        let Some(t) = self.cluster(new_writer) else {
+            return Err(format!("{what}: {new_writer} has no cluster in this global database"));
+        };
+        if t == self.writer {
+            return Err(format!("{what}: {new_writer} is already the writer"));
+        }
+        if !self.clusters[t].up {
+            return Err(format!("{what}: the cluster in {new_writer} is down"));
+        }
+        Ok(t)
+    }
+
+    /// A planned switchover to `new_writer` (SwitchoverGlobalCluster): healthy clusters only.
+    pub fn switchover(&mut self, now: SimTime, new_writer: RegionId) -> Result<Vec<AuroraEffect>, String> {
+        let t = self.target_of(new_writer, "switchover")?;
+        if self.clusters[t].headless {
+            return Err(format!("switchover: the cluster in {new_writer} has no instance"));
+        }
+        if !self.clusters[self.writer].up || self.fenced.is_some() {
+            return Err("switchover: the writer cluster is not healthy".to_string());
+        }
+        self.serial += 1;
+        let sync_lsn = self.commit_lsn;
+        self.transition = Some(Transition::Switchover { serial: self.serial, target: t, sync_lsn, promoting: false });
+        self.reports.push(TransitionReport {
+            kind: TransitionKind::Switchover,
+            from: self.writer(),
+            to: new_writer,
+            started_at: now,
+            promoted_at: None,
+            first_write_at: None,
+            lost_writes: 0,
+            oldest_lost_committed_at: None,
+        });
+        let mut effects = self.reject_blocked();
+        effects.extend(self.after_apply(now, t));
+        Ok(effects)
+    }
+
+    /// An unplanned failover with allow-data-loss to `new_writer` (FailoverGlobalCluster). A
+    /// headless target first gets an instance, which needs the control plane.
+    pub fn failover(
+        &mut self,
+        now: SimTime,
+        new_writer: RegionId,
+        control_plane_up: bool,
+    ) -> Result<Vec<AuroraEffect>, String> {
+        let t = self.target_of(new_writer, "failover")?;
+        let mut effects = Vec::new();
+        let awaiting_instance = self.clusters[t].headless;
+        if awaiting_instance && !self.clusters[t].creating_instance {
+            effects.extend(self.add_instance(now, new_writer, control_plane_up).map_err(|e| format!("failover: {e}"))?);
+        }
+        self.serial += 1;
+        let old = self.writer;
+        // Detach: nothing more ships from the old topology.
+        self.epoch += 1;
+        for (record, _) in std::mem::take(&mut self.parked) {
+            self.ledger.release_as(record.write, now, LossCause::Failover);
+        }
+        effects.extend(self.reject_blocked());
+        let until = now.saturating_add(self.config.fence_gap.unwrap_or(SimDuration::ZERO));
+        self.fenced = Some(Fenced { cluster: old, until, serial: self.serial });
+        self.transition = Some(Transition::Failover { serial: self.serial, target: t, awaiting_instance });
+        self.reports.push(TransitionReport {
+            kind: TransitionKind::Failover,
+            from: self.clusters[old].region,
+            to: new_writer,
+            started_at: now,
+            promoted_at: None,
+            first_write_at: None,
+            lost_writes: 0,
+            oldest_lost_committed_at: None,
+        });
+        if !awaiting_instance {
+            effects.push(self.promotion_timer(self.serial));
+        }
+        Ok(effects)
+    }
+
+    fn promote(&mut self, now: SimTime, serial: u64) -> Vec<AuroraEffect> {
+        let Some(transition) = self.transition else { return Vec::new() };
+        let mut effects = Vec::new();
+        match transition {
+            Transition::Switchover { serial: s, target, .. } if s == serial => {
+                // The old writer has everything: it is a secondary at the same position.
+                self.writer = target;
+                self.transition = None;
+            }
+            Transition::Failover { serial: s, target, .. } if s == serial => {
+                let before = self.clusters[target].applied_lsn;
+                let arrived = std::mem::take(&mut self.clusters[target].buffer);
+                let mut lost = 0;
+                let mut oldest: Option<SimTime> = None;
+                for (&lsn, r) in self.log.range(before + 1..) {
+                    if !arrived.contains_key(&lsn) {
+                        lost += 1;
+                        oldest = Some(oldest.map_or(r.committed_at, |o| o.min(r.committed_at)));
+                    }
+                }
+                // Everything that reached the target's volume is durable there: recover it.
+                for r in arrived.into_values() {
+                    self.apply(now, target, r, LossCause::Failover);
+                }
+                if let Some(report) = self.reports.last_mut() {
+                    report.lost_writes += lost;
+                    report.oldest_lost_committed_at = match (report.oldest_lost_committed_at, oldest) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                self.log.clear();
+                self.writer = target;
+                self.commit_lsn = self.clusters[target].applied_lsn;
+                self.min_epoch = self.epoch;
+                self.transition = None;
+                let fenced = self.fenced.expect("a failover fences the old writer");
+                for c in 0..self.clusters.len() {
+                    if c != target && c != fenced.cluster {
+                        self.resync(now, c);
+                    }
+                }
+                if now >= fenced.until {
+                    self.fenced = None;
+                    self.resync(now, fenced.cluster);
+                } else {
+                    let delay = fenced.until.saturating_since(now);
+                    effects.push(Effect::Timer { delay, timer: AuroraTimer::FenceEnd { serial: fenced.serial } });
+                    // It re-syncs later; until then its position counts from the new writer's.
+                    self.clusters[fenced.cluster].applied_lsn = self.commit_lsn;
+                }
+                // Positions from before count nothing the new writer has beyond its own.
+                let base = self.commit_lsn;
+                for c in 0..self.clusters.len() {
+                    let cl = &mut self.clusters[c];
+                    cl.sessions.values_mut().for_each(|l| *l = (*l).min(base));
+                    cl.waiting.iter_mut().filter_map(|w| w.lsn.as_mut()).for_each(|l| *l = (*l).min(base));
+                    effects.extend(self.wake(c));
+                }
+            }
+            _ => return Vec::new(),
+        }
+        if let Some(report) = self.reports.last_mut() {
+            report.promoted_at = Some(now);
+        }
+        let target = self.writer();
+        effects.push(Effect::Timer {
+            delay: self.config.endpoint_update_delay,
+            timer: AuroraTimer::EndpointUpdate { target },
+        });
+        effects
+    }
+
+    /// `c` adopts the writer's state (Aurora re-creates a secondary from the new writer): whatever
+    /// it held that the writer does not is released as lost to the failover.
+    fn resync(&mut self, now: SimTime, c: usize) {
+        let w = self.writer;
+        let keys: BTreeSet<Key> = self.clusters[c].items.keys().chain(self.clusters[w].items.keys()).copied().collect();
+        for key in keys {
+            let (new, old) = (self.current(w, key), self.current(c, key));
+            if new == old {
+                continue;
+            }
+            self.ledger.tree_mut().acquire(new);
+            match self.clusters[w].items.contains_key(&key) {
+                true => self.clusters[c].items.insert(key, new),
+                false => self.clusters[c].items.remove(&key),
+            };
+            self.ledger.release_as(old, now, LossCause::Failover);
+        }
+        for r in std::mem::take(&mut self.clusters[c].buffer).into_values() {
+            self.ledger.release_as(r.write, now, LossCause::Failover);
+        }
+        self.clusters[c].applied_lsn = self.commit_lsn;
+    }
+
+    /// Adds an instance to the headless secondary in `region` (CreateDBInstance: the control plane).
+    pub fn add_instance(
+        &mut self,
+        now: SimTime,
+        region: RegionId,
+        control_plane_up: bool,
+    ) -> Result<Vec<AuroraEffect>, String> {
+        let _ = now;
+        let Some(c) = self.cluster(region) else {
+            return Err(format!("{region} has no cluster in this global database"));
+        };
+        if !self.clusters[c].headless {
+            return Err(format!("the cluster in {region} already has an instance"));
+        }
+        if self.clusters[c].creating_instance {
+            return Err(format!("an instance is already being added in {region}"));
+        }
+        if !control_plane_up {
+            return Err(format!("cannot add an instance in {region}: its control plane is down"));
+        }
+        self.clusters[c].creating_instance = true;
+        let delay = self.config.instance_creation.sample_duration(&mut self.control_stream);
+        Ok(vec![Effect::Timer { delay, timer: AuroraTimer::InstanceReady { region } }])
+    }
+
+    /// `region` goes down: its waiting reads and held commits are dropped (their clients time out);
+    /// its storage keeps what it has.
+    pub fn region_down(&mut self, now: SimTime, region: RegionId) -> Vec<AuroraEffect> {
+        let _ = now;
+        if let Some(c) = self.cluster(region) {
+            self.clusters[c].up = false;
+            self.clusters[c].waiting.clear();
+            self.blocked.retain(|&(b, _)| b != c);
+        }
+        Vec::new()
+    }
+
+    /// `region` is back: its storage pipeline ships what came due meanwhile.
+    pub fn region_up(&mut self, now: SimTime, region: RegionId) -> Vec<AuroraEffect> {
+        let _ = now;
+        let Some(c) = self.cluster(region) else { return Vec::new() };
+        self.clusters[c].up = true;
+        let (due, keep): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.parked).into_iter().partition(|(r, _)| r.region == region);
+        self.parked = keep;
+        due.into_iter().map(|(record, to)| self.ship(record, to)).collect()
+    }
+
+    /// The world gave up on `attempt` (the client's timeout): forget its waiting read or held commit.
+    pub fn abandon_attempt(&mut self, attempt: AttemptRef) {
+        for cl in &mut self.clusters {
+            cl.waiting.retain(|w| w.attempt != attempt);
+        }
+        self.blocked.retain(|(_, p)| p.attempt != attempt);
+    }
+
+    /// The world can never deliver `message` (its Region never came back): its hold goes.
+    pub fn abandon(&mut self, now: SimTime, message: &AuroraMessage) {
+        match message {
+            AuroraMessage::Replicate { record, .. } => {
+                self.ledger.release_as(record.write, now, LossCause::RegionNeverReturned);
+            }
+            AuroraMessage::ForwardAck { write, .. } => self.ledger.release(*write, now),
+            _ => {}
+        }
+    }
+
+    /// The end of the drain phase. `never_returned[r]` marks Regions that never came back: their
+    /// clusters' storage is gone with them.
+    pub fn finish(&mut self, now: SimTime, never_returned: &[bool]) {
+        self.ledger.release_acknowledged(now);
+        let gone = LossCause::RegionNeverReturned;
+        for (record, _) in std::mem::take(&mut self.parked) {
+            self.ledger.release_as(record.write, now, gone);
+        }
+        for c in 0..self.clusters.len() {
+            if !never_returned.get(self.clusters[c].region.index()).copied().unwrap_or(false) {
+                continue;
+            }
+            let cl = &mut self.clusters[c];
+            let held: Vec<WriteId> = std::mem::take(&mut cl.items)
+                .into_values()
+                .chain(std::mem::take(&mut cl.buffer).into_values().map(|r| r.write))
+                .collect();
+            for w in held {
+                self.ledger.release_as(w, now, gone);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::LostWrite;
+
+    const EAST: RegionId = RegionId::from_raw(0);
+    const WEST: RegionId = RegionId::from_raw(1);
+    const EU: RegionId = RegionId::from_raw(2);
+
+    fn ms(n: u64) -> SimTime {
+        SimTime::from_nanos(n * 1_000_000)
+    }
+    fn dur_ms(n: u64) -> SimDuration {
+        SimDuration::from_millis(n)
+    }
+    fn constant_ms(n: f64) -> Dist {
+        Dist::Constant(n * 1e6)
+    }
+
+    /// East writes, West (and optionally EU) are secondaries; every delay constant.
+    fn config(secondaries: &[RegionId]) -> AuroraConfig {
+        let mut c =
+            AuroraConfig::new(EAST, secondaries.iter().map(|&region| Secondary { region, headless: false }).collect());
+        c.commit_latency = constant_ms(5.0);
+        c.replication_lag = constant_ms(100.0);
+        c.switchover_promotion = SimDuration::from_secs(1);
+        c.failover_promotion = constant_ms(60_000.0);
+        c.endpoint_update_delay = SimDuration::from_secs(2);
+        c.instance_creation = constant_ms(600_000.0);
+        c
+    }
+
+    enum Ev {
+        Msg { from: RegionId, to: RegionId, msg: AuroraMessage, reliable: bool },
+        Timer(AuroraTimer),
+        Reply { attempt: AttemptRef, answer: StoreAnswer },
+    }
+
+    /// A tiny world: constant one-way latency, Regions that go down (reliable messages wait for
+    /// them, others are lost), links cut the same way, answers recorded and acknowledged at once.
+    struct Driver {
+        ch: AuroraChannel,
+        now: SimTime,
+        queue: BTreeMap<(SimTime, u64), Ev>,
+        seq: u64,
+        one_way: SimDuration,
+        down: Vec<bool>,
+        cut: Vec<bool>,
+        held: Vec<(RegionId, RegionId, AuroraMessage)>,
+        keys: BTreeMap<AttemptRef, Key>,
+        answers: BTreeMap<AttemptRef, (SimTime, StoreAnswer)>,
+        next: u64,
+    }
+
+    impl Driver {
+        fn new(config: AuroraConfig, one_way: SimDuration, seed: u64) -> Self {
+            Driver {
+                ch: AuroraChannel::new(StoreId::new(0), config, Seed(seed)),
+                now: SimTime::ZERO,
+                queue: BTreeMap::new(),
+                seq: 0,
+                one_way,
+                down: vec![false; 3],
+                cut: vec![false; 3],
+                held: Vec::new(),
+                keys: BTreeMap::new(),
+                answers: BTreeMap::new(),
+                next: 1,
+            }
+        }
+
+        fn push(&mut self, at: SimTime, ev: Ev) {
+            self.seq += 1;
+            self.queue.insert((at, self.seq), ev);
+        }
+
+        fn send(&mut self, from: RegionId, to: RegionId, msg: AuroraMessage, reliable: bool) {
+            let at = self.now + self.one_way;
+            self.push(at, Ev::Msg { from, to, msg, reliable });
+        }
+
+        fn apply(&mut self, effects: Vec<AuroraEffect>) {
+            for e in effects {
+                match e {
+                    Effect::Send { from, to, message, reliable } => self.send(from, to, message, reliable),
+                    Effect::Timer { delay, timer } => self.push(self.now + delay, Ev::Timer(timer)),
+                    Effect::Reply { attempt, answer, delay } => {
+                        self.push(self.now + delay, Ev::Reply { attempt, answer })
+                    }
+                }
+            }
+        }
+
+        fn run_until(&mut self, until: SimTime) {
+            while let Some((&(at, seq), _)) = self.queue.first_key_value() {
+                if at > until {
+                    break;
+                }
+                let ev = self.queue.remove(&(at, seq)).expect("just seen");
+                self.now = at;
+                match ev {
+                    Ev::Msg { from, to, msg, reliable } => {
+                        if self.down[to.index()] || self.cut[to.index()] {
+                            if reliable {
+                                self.held.push((from, to, msg));
+                            }
+                        } else {
+                            let fx = self.ch.on_message(at, from, to, msg);
+                            self.apply(fx);
+                        }
+                    }
+                    Ev::Timer(t) => {
+                        let fx = self.ch.on_timer(at, t);
+                        self.apply(fx);
+                    }
+                    Ev::Reply { attempt, answer } => {
+                        if let StoreAnswer::Written { write } = answer {
+                            let key = self.keys[&attempt];
+                            self.ch.ledger_mut().acknowledge(at, key, write);
+                        }
+                        self.answers.insert(attempt, (at, answer));
+                    }
+                }
+            }
+            self.now = until;
+        }
+
+        /// A write at `region` now; its attempt and write ids are the same number.
+        fn write(&mut self, region: RegionId, key: Key, session: u64) -> AttemptRef {
+            let n = self.next;
+            self.next += 1;
+            let attempt = AttemptRef(n);
+            self.keys.insert(attempt, key);
+            let fx = self.ch.write(self.now, region, key, WriteId(n), session, attempt);
+            self.apply(fx);
+            attempt
+        }
+
+        fn read(&mut self, region: RegionId, key: Key, session: u64) -> AttemptRef {
+            let attempt = AttemptRef(self.next);
+            self.next += 1;
+            let fx = self.ch.read(self.now, region, key, session, attempt);
+            self.apply(fx);
+            attempt
+        }
+
+        fn answer(&self, attempt: AttemptRef) -> Option<(SimTime, StoreAnswer)> {
+            self.answers.get(&attempt).copied()
+        }
+
+        fn kill(&mut self, region: RegionId) {
+            self.down[region.index()] = true;
+            let fx = self.ch.region_down(self.now, region);
+            self.apply(fx);
+        }
+
+        fn revive(&mut self, region: RegionId) {
+            self.down[region.index()] = false;
+            let fx = self.ch.region_up(self.now, region);
+            self.apply(fx);
+            self.release_held(region);
+        }
+
+        fn heal(&mut self, region: RegionId) {
+            self.cut[region.index()] = false;
+            self.release_held(region);
+        }
+
+        fn release_held(&mut self, region: RegionId) {
+            let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held).into_iter().partition(|h| h.1 == region);
+            self.held = keep;
+            for (from, to, msg) in due {
+                self.send(from, to, msg, true);
+            }
+        }
+
+        fn finish(&mut self, never_returned: &[bool]) -> Vec<LostWrite> {
+            self.run_until(self.now + SimDuration::from_hours(1));
+            // What waits for a Region that never came back can never be delivered.
+            for (_, to, msg) in std::mem::take(&mut self.held) {
+                assert!(never_returned[to.index()], "the drain delivered everything to live Regions");
+                self.ch.abandon(self.now, &msg);
+            }
+            assert!(self.queue.is_empty(), "the drain fired everything");
+            self.ch.finish(self.now, never_returned);
+            self.ch.ledger().tree().lost().to_vec()
+        }
+    }
+
+    fn written(a: Option<(SimTime, StoreAnswer)>) -> SimTime {
+        match a {
+            Some((t, StoreAnswer::Written { .. })) => t,
+            other => panic!("expected Written, got {other:?}"),
+        }
+    }
+
+    fn rejected(a: Option<(SimTime, StoreAnswer)>) -> Rejection {
+        match a {
+            Some((_, StoreAnswer::Rejected(r))) => r,
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    fn read_version(a: Option<(SimTime, StoreAnswer)>) -> (SimTime, WriteId) {
+        match a {
+            Some((t, StoreAnswer::Read { version })) => (t, version),
+            other => panic!("expected a read, got {other:?}"),
+        }
+    }
+
+    /// Hand-traced: one-way 10 ms, commit 5 ms, lag 100 ms, promotion 1 s. w1 at 0 and w2 at 20 ms
+    /// (committed 25 ms) on one key; switchover to West at 30 ms. w2 ships at 125 ms and applies in
+    /// West at 135 ms: sync takes 105 ms, promotion at 1 135 ms, so the write outage is 1 105 ms.
+    /// Writes during it are rejected; the first write West accepts, at 1 200 ms, makes RTO 1 170 ms.
+    /// The endpoint follows 2 s after the promotion. Nothing is lost.
+    #[test]
+    fn switchover_loses_nothing_and_the_outage_is_sync_plus_promotion() {
+        let mut d = Driver::new(config(&[WEST]), dur_ms(10), 1);
+        let k = Key(1);
+        let w1 = d.write(EAST, k, 1);
+        d.run_until(ms(20));
+        let w2 = d.write(EAST, k, 1);
+        d.run_until(ms(30));
+        let fx = d.ch.switchover(d.now, WEST).expect("healthy");
+        d.apply(fx);
+        d.run_until(ms(40));
+        let during = d.write(EAST, k, 1);
+        d.run_until(ms(1100));
+        let late = d.write(EAST, k, 1);
+        let at_west = d.write(WEST, k, 1);
+        d.run_until(ms(1134));
+        assert_eq!(d.ch.writer(), EAST);
+        d.run_until(ms(1135));
+        assert_eq!(d.ch.writer(), WEST);
+        d.run_until(ms(1200));
+        let w3 = d.write(WEST, k, 1);
+        d.run_until(ms(1300));
+        let old = d.write(EAST, k, 1);
+        assert_eq!(d.ch.writer_endpoint_target(), EAST, "the endpoint lags the promotion");
+        d.run_until(ms(3135));
+        assert_eq!(d.ch.writer_endpoint_target(), WEST);
+        d.run_until(ms(4000));
+
+        assert_eq!(written(d.answer(w1)), ms(5));
+        assert_eq!(written(d.answer(w2)), ms(25));
+        assert_eq!(rejected(d.answer(during)), Rejection::WriterUnavailable);
+        assert_eq!(rejected(d.answer(late)), Rejection::WriterUnavailable);
+        assert_eq!(rejected(d.answer(at_west)), Rejection::ReadOnly);
+        assert_eq!(written(d.answer(w3)), ms(1205));
+        assert_eq!(rejected(d.answer(old)), Rejection::ReadOnly, "the old writer is a secondary");
+        let r = d.ch.transitions()[0];
+        assert_eq!(r.kind, TransitionKind::Switchover);
+        assert_eq!(r.outage(), Some(dur_ms(105 + 1000)));
+        assert_eq!(r.rto(), Some(dur_ms(1170)));
+        assert_eq!((r.lost_writes, r.rpo_time()), (0, Some(SimDuration::ZERO)));
+        // w3 replicated to the old writer, which now reads it (committed 1 205, applied 1 315 ms).
+        assert_eq!(d.ch.version_at(EAST, k), Some(WriteId(w3.0)));
+        assert!(d.finish(&[false, false]).is_empty());
+    }
+
+    /// Hand-traced: one-way 10 ms, commit 0, lag 100 ms. w1..w5 (five items) commit at 0, 10, .., 40
+    /// ms and ship at 100, 110, .., 140 ms. East dies at 125 ms: w1, w2 have arrived (110, 120 ms),
+    /// w3 is in flight (arrives 130 ms), w4 and w5 never ship. Failover to West at 125 ms, promoted
+    /// 60 s later. Lost: {w4, w5}, cause Failover; RPO 2 writes and 60.125 - 0.030 = 60.095 s.
+    #[test]
+    fn failover_loses_exactly_the_unshipped_acknowledged_writes() {
+        let mut c = config(&[WEST]);
+        c.commit_latency = constant_ms(0.0);
+        let mut d = Driver::new(c, dur_ms(10), 2);
+        let mut ws = Vec::new();
+        for i in 0..5 {
+            d.run_until(ms(10 * i));
+            ws.push(d.write(EAST, Key(i + 1), 1));
+        }
+        d.run_until(ms(125));
+        d.kill(EAST);
+        let fx = d.ch.failover(d.now, WEST, true).expect("West is healthy");
+        d.apply(fx);
+        d.run_until(ms(60_124));
+        assert_eq!(
+            rejected({
+                let a = d.write(WEST, Key(9), 1);
+                d.run_until(ms(60_124));
+                d.answer(a)
+            }),
+            Rejection::ReadOnly
+        );
+        d.run_until(ms(60_125));
+        assert_eq!(d.ch.writer(), WEST);
+        let after = d.write(WEST, Key(1), 1);
+        d.run_until(ms(70_000));
+        d.revive(EAST);
+        d.run_until(ms(80_000));
+        assert_eq!(written(d.answer(after)), ms(60_125));
+        for w in &ws {
+            written(d.answer(*w));
+        }
+        let r = d.ch.transitions()[0];
+        assert_eq!((r.kind, r.lost_writes), (TransitionKind::Failover, 2));
+        assert_eq!(r.rpo_time(), Some(dur_ms(60_095)));
+        assert_eq!(r.rto(), Some(dur_ms(60_000)));
+        // The old writer came back as a secondary with the new writer's state.
+        assert_eq!(d.ch.version_at(EAST, Key(4)), Some(d.ch.ledger_mut().genesis(Key(4))));
+        assert_eq!(d.ch.version_at(EAST, Key(1)), Some(WriteId(after.0)));
+        let lost = d.finish(&[false, false]);
+        let mut lost: Vec<(WriteId, LossCause)> = lost.iter().map(|l| (l.write, l.cause)).collect();
+        lost.sort();
+        assert_eq!(lost, vec![(WriteId(4), LossCause::Failover), (WriteId(5), LossCause::Failover)]);
+    }
+
+    /// With `fence_gap` 90 s and promotion after 60 s, the reachable old writer keeps committing
+    /// until 90 s after the start: writes at 10 s (before the promotion) and 70 s (split brain) are
+    /// acknowledged and lost to the failover; at 100 s it is a secondary (read-only). With no gap it
+    /// rejects at once.
+    #[test]
+    fn a_fence_gap_lets_the_old_writer_take_writes_that_are_lost() {
+        let mut c = config(&[WEST]);
+        c.fence_gap = Some(SimDuration::from_secs(90));
+        let mut d = Driver::new(c.clone(), dur_ms(10), 3);
+        let before = d.write(EAST, Key(1), 1);
+        d.run_until(ms(1000));
+        let fx = d.ch.failover(d.now, WEST, true).expect("ok");
+        d.apply(fx);
+        d.run_until(ms(11_000));
+        let gap1 = d.write(EAST, Key(1), 1);
+        d.run_until(ms(71_000));
+        assert_eq!(d.ch.writer(), WEST);
+        let gap2 = d.write(EAST, Key(2), 1);
+        let new = d.write(WEST, Key(3), 1);
+        d.run_until(ms(101_000));
+        let after = d.write(EAST, Key(1), 1);
+        d.run_until(ms(102_000));
+        written(d.answer(before));
+        written(d.answer(gap1));
+        written(d.answer(gap2));
+        written(d.answer(new));
+        assert_eq!(rejected(d.answer(after)), Rejection::ReadOnly);
+        assert_eq!(d.ch.version_at(EAST, Key(1)), Some(WriteId(before.0)), "re-synced to the new writer");
+        let r = d.ch.transitions()[0];
+        assert_eq!(r.lost_writes, 2);
+        assert_eq!(r.rpo_time(), Some(dur_ms(49_995)), "gap1 committed at 11.005 s, promotion at 61 s: 49.995 s");
+        let mut lost: Vec<(WriteId, LossCause)> =
+            d.finish(&[false, false]).iter().map(|l| (l.write, l.cause)).collect();
+        lost.sort();
+        assert_eq!(lost, vec![(WriteId(gap1.0), LossCause::Failover), (WriteId(gap2.0), LossCause::Failover)]);
+
+        c.fence_gap = None;
+        let mut d = Driver::new(c, dur_ms(10), 3);
+        let fx = d.ch.failover(d.now, WEST, true).expect("ok");
+        d.apply(fx);
+        let w = d.write(EAST, Key(1), 1);
+        d.run_until(ms(1));
+        assert_eq!(rejected(d.answer(w)), Rejection::WriterUnavailable);
+    }
+
+    /// Oracle 3 (shared/reference/oracles.md): writes Poisson(100/s), each shipped after an
+    /// independent exponential lag of mean 50 ms (network 0), the writer dies at a random time and
+    /// a failover follows: the writes lost are Poisson with mean lambda E[D] = 5, and
+    /// P(none lost) = exp(-5) = 0.00674. Each replication writes from 0 until the death, uniform in
+    /// [0.5 s, 1 s]: only the last few hundred ms matter (a write 0.5 s old is unshipped with
+    /// probability e^-10), so short runs measure the same thing as long ones and 4 000 of them fit
+    /// the time budget. Checked within 4 standard errors; the checker must agree write for write.
+    #[test]
+    fn failover_losses_match_the_poisson_oracle() {
+        const REPS: u64 = 4000;
+        let (lambda, mean_lag) = (100.0, 0.050);
+        let expected = lambda * mean_lag;
+        let (mut sum, mut sum_sq, mut zero) = (0.0, 0.0, 0u64);
+        for rep in 0..REPS {
+            let mut c = config(&[WEST]);
+            c.commit_latency = Dist::Constant(0.0);
+            c.replication_lag = Dist::exponential(mean_lag * 1e9).expect("valid");
+            let mut d = Driver::new(c, SimDuration::ZERO, rep);
+            let mut arrivals = Seed(rep).stream("oracle arrivals");
+            let death = SimTime::from_nanos(500_000_000 + arrivals.below(500_000_000));
+            let gap = Dist::exponential(1e9 / lambda).expect("valid");
+            let mut t = SimTime::ZERO;
+            loop {
+                t += gap.sample_duration(&mut arrivals);
+                if t >= death {
+                    break;
+                }
+                d.run_until(t);
+                let key = Key(d.next);
+                d.write(EAST, key, 1);
+            }
+            d.run_until(death);
+            d.kill(EAST);
+            let fx = d.ch.failover(death, WEST, true).expect("ok");
+            d.apply(fx);
+            let lost = d.finish(&[true, false]);
+            let report = d.ch.transitions()[0];
+            let by_failover = lost.iter().filter(|l| l.cause == LossCause::Failover).count() as u64;
+            assert_eq!((by_failover, lost.len() as u64), (report.lost_writes, report.lost_writes), "rep {rep}");
+            let n = report.lost_writes as f64;
+            sum += n;
+            sum_sq += n * n;
+            zero += u64::from(report.lost_writes == 0);
+        }
+        let reps = REPS as f64;
+        let mean = sum / reps;
+        let sd = libm::sqrt(sum_sq / reps - mean * mean);
+        let p0 = libm::exp(-expected);
+        let share = zero as f64 / reps;
+        println!("oracle: mean lost {mean:.4} (sd {sd:.3}), none lost {share:.5} (exact {p0:.5}), {REPS} reps");
+        assert!((mean - expected).abs() <= 4.0 * sd / libm::sqrt(reps), "mean {mean}, expected {expected}");
+        let se0 = libm::sqrt(p0 * (1.0 - p0) / reps);
+        assert!((share - p0).abs() <= 4.0 * se0, "P(none lost) {share}, expected {p0}");
+    }
+
+    fn forwarding(consistency: ReadConsistency) -> Driver {
+        let mut c = config(&[WEST]);
+        c.write_forwarding = Some(consistency);
+        c.replication_lag = constant_ms(200.0);
+        Driver::new(c, dur_ms(30), 4)
+    }
+
+    /// One-way 30 ms (RTT 60), commit 5 ms, lag 200 ms. Session 7 writes at West at 0: forwarded,
+    /// committed at 35 ms, acknowledged at West at 65 ms = RTT + commit; its record reaches West at
+    /// 35 + 200 + 30 = 265 ms. A read at 70 ms: EVENTUAL answers at once with the old version;
+    /// SESSION waits until 265 ms and sees the write (another session's read does not wait).
+    #[test]
+    fn write_forwarding_eventual_is_stale_and_session_waits_for_its_own_write() {
+        let k = Key(1);
+        let mut d = forwarding(ReadConsistency::Eventual);
+        let w = d.write(WEST, k, 7);
+        d.run_until(ms(70));
+        assert_eq!(written(d.answer(w)), ms(65));
+        let r = d.read(WEST, k, 7);
+        // Genesis is the root of the item's tree while West still holds it.
+        let genesis = d.ch.ledger_mut().genesis(k);
+        d.run_until(ms(300));
+        assert_eq!(read_version(d.answer(r)), (ms(70), genesis), "stale: the own write is not here yet");
+
+        let mut d = forwarding(ReadConsistency::Session);
+        let w = d.write(WEST, k, 7);
+        d.run_until(ms(70));
+        let own = d.read(WEST, k, 7);
+        let other = d.read(WEST, k, 8);
+        let genesis = d.ch.ledger_mut().genesis(k);
+        d.run_until(ms(264));
+        assert_eq!(d.answer(own), None, "waiting for the session's write");
+        d.run_until(ms(300));
+        assert_eq!(written(d.answer(w)), ms(65));
+        assert_eq!(read_version(d.answer(own)), (ms(265), WriteId(w.0)));
+        assert_eq!(read_version(d.answer(other)), (ms(70), genesis));
+        assert!(d.finish(&[false, false]).is_empty());
+    }
+
+    /// GLOBAL: a write at East at 0 commits at 5 ms and reaches West at 235 ms. A West read at
+    /// 100 ms asks East its LSN (reply at 160 ms: LSN 1) and answers at 235 ms with the write. A
+    /// read at 300 ms, with nothing outstanding, still pays the round trip: answered at 360 ms.
+    #[test]
+    fn write_forwarding_global_reads_wait_for_the_writers_lsn() {
+        let k = Key(1);
+        let mut d = forwarding(ReadConsistency::Global);
+        let w = d.write(EAST, k, 1);
+        d.run_until(ms(100));
+        let r1 = d.read(WEST, k, 2);
+        d.run_until(ms(234));
+        assert_eq!(d.answer(r1), None);
+        d.run_until(ms(300));
+        assert_eq!(read_version(d.answer(r1)), (ms(235), WriteId(w.0)));
+        let r2 = d.read(WEST, k, 2);
+        d.run_until(ms(400));
+        assert_eq!(read_version(d.answer(r2)), (ms(360), WriteId(w.0)));
+        // At the writer, reads are local.
+        let r3 = d.read(EAST, k, 2);
+        d.run_until(ms(400));
+        assert_eq!(read_version(d.answer(r3)), (ms(400), WriteId(w.0)));
+        // Without write forwarding a secondary refuses writes.
+        let mut d = Driver::new(config(&[WEST]), dur_ms(30), 4);
+        let w = d.write(WEST, k, 1);
+        d.run_until(ms(1));
+        assert_eq!(rejected(d.answer(w)), Rejection::ReadOnly);
+    }
+
+    /// rds.global_db_rpo = 20 s; West is cut off from 0. w1 commits at 5 ms (its record waits),
+    /// w2 at 10.005 s (West's RPO lag 10 s, within the bound). w3 is due at 25.005 s when the lag is
+    /// 25 s > 20 s: it blocks. The link heals at 30 s, the held records apply at 30.010 s, the lag
+    /// falls to 0 and w3 commits then.
+    #[test]
+    fn rds_global_db_rpo_blocks_commits_until_a_secondary_catches_up() {
+        let mut c = config(&[WEST]);
+        c.rpo_bound = Some(SimDuration::from_secs(20));
+        let mut d = Driver::new(c, dur_ms(10), 5);
+        d.cut[WEST.index()] = true;
+        let w1 = d.write(EAST, Key(1), 1);
+        d.run_until(ms(10_000));
+        let w2 = d.write(EAST, Key(2), 1);
+        d.run_until(ms(24_000));
+        let lag = d.ch.lags(d.now);
+        assert_eq!((lag[0].region, lag[0].rpo_lag), (WEST, dur_ms(23_995)));
+        d.run_until(ms(25_000));
+        let w3 = d.write(EAST, Key(3), 1);
+        d.run_until(ms(29_999));
+        assert_eq!(d.answer(w3), None, "blocked by the RPO bound");
+        d.run_until(ms(30_000));
+        assert_eq!(d.answer(w3), None, "still blocked");
+        d.heal(WEST);
+        d.run_until(ms(31_000));
+        assert_eq!(written(d.answer(w1)), ms(5));
+        assert_eq!(written(d.answer(w2)), ms(10_005));
+        assert_eq!(written(d.answer(w3)), ms(30_010));
+        let lag = d.ch.lags(d.now);
+        assert_eq!(lag[0].rpo_lag, SimDuration::ZERO, "w3 applied at 30.120 s");
+        assert_eq!(lag[0].replication_lag, dur_ms(110));
+        let hist = d.ch.apply_lags(WEST).expect("a cluster");
+        assert_eq!(hist.count(), 3);
+        assert!(d.finish(&[false, false]).is_empty());
+    }
+
+    /// A headless West serves no reads and cannot be promoted while its control plane is down;
+    /// with it up, the failover first adds an instance (10 min) and then promotes (1 min): RTO is
+    /// at least 11 min.
+    #[test]
+    fn a_headless_secondary_needs_an_instance_before_it_can_take_over() {
+        let mut c = config(&[WEST]);
+        c.secondaries[0].headless = true;
+        let mut d = Driver::new(c, dur_ms(10), 6);
+        let w = d.write(EAST, Key(1), 1);
+        d.run_until(ms(1000));
+        let r = d.read(WEST, Key(1), 1);
+        d.run_until(ms(1000));
+        assert_eq!(rejected(d.answer(r)), Rejection::Unavailable);
+        d.kill(EAST);
+        assert!(d.ch.failover(d.now, WEST, false).is_err());
+        assert!(d.ch.add_instance(d.now, WEST, false).is_err());
+        assert!(d.ch.add_instance(d.now, EAST, true).is_err(), "the writer has an instance");
+        let fx = d.ch.failover(d.now, WEST, true).expect("the control plane is up");
+        d.apply(fx);
+        d.run_until(ms(1000 + 660_000 - 1));
+        assert_eq!(d.ch.writer(), EAST);
+        d.run_until(ms(1000 + 660_000));
+        assert_eq!(d.ch.writer(), WEST);
+        let after = d.write(WEST, Key(1), 1);
+        let r = d.read(WEST, Key(1), 1);
+        d.run_until(ms(700_000));
+        written(d.answer(w));
+        written(d.answer(after));
+        assert_eq!(read_version(d.answer(r)).1, WriteId(w.0), "the replicated write survived");
+        let report = d.ch.transitions()[0];
+        assert_eq!(report.rto(), Some(dur_ms(660_000)));
+        assert_eq!(report.lost_writes, 0);
+        assert!(d.finish(&[true, false]).is_empty());
+    }
+
+    #[test]
+    fn validation_names_what_was_found_and_what_was_expected() {
+        let names: Vec<String> = (0..12).map(|i| format!("region-{i}")).collect();
+        let region = RegionId::new;
+        let eleven = (1..12).map(|i| Secondary { region: region(i), headless: false }).collect();
+        assert_eq!(
+            AuroraConfig::new(region(0), eleven).validate(&names),
+            Err(vec!["found 11 secondary Regions; expected at most 10 (Aurora Global Database)".to_string()])
+        );
+        let s = |i| Secondary { region: region(i), headless: false };
+        assert_eq!(
+            AuroraConfig::new(region(0), vec![s(1), s(2), s(1)]).validate(&names),
+            Err(vec!["secondary Region region-1 is listed more than once".to_string()])
+        );
+        assert_eq!(
+            AuroraConfig::new(region(0), vec![s(1), s(0)]).validate(&names),
+            Err(vec!["writer Region region-0 is also listed as a secondary".to_string()])
+        );
+        let mut c = AuroraConfig::new(region(0), vec![s(1)]);
+        c.rpo_bound = Some(SimDuration::from_secs(10));
+        let problems = c.validate(&names).expect_err("below 20 s");
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("rds.global_db_rpo = 10s; expected 20s .. 2147483647 s"), "{}", problems[0]);
+        c.rpo_bound = Some(SimDuration::from_secs(20));
+        assert_eq!(c.validate(&names), Ok(()));
+        assert!(AuroraConfig::new(region(0), vec![s(20)]).validate(&names).is_err(), "not a Region of the run");
+    }
+
+    /// Three clusters: West is cut off, so w1 and w2 (one item) reach EU but not West. East dies at
+    /// 1 s, failover to West; West's link heals only after the promotion, so the records held for
+    /// it arrive from the replaced topology and are dropped. EU re-syncs to West's state: its copy
+    /// of w2 is released and w1, w2 are lost to the failover; EU then follows West's writes.
+    #[test]
+    fn failover_resyncs_the_other_secondaries_to_the_new_writer() {
+        let mut d = Driver::new(config(&[WEST, EU]), dur_ms(10), 7);
+        d.cut[WEST.index()] = true;
+        let k = Key(1);
+        let w1 = d.write(EAST, k, 1);
+        let w2 = d.write(EAST, k, 1);
+        d.run_until(ms(1000));
+        assert_eq!(d.ch.version_at(EU, k), Some(WriteId(w2.0)));
+        d.kill(EAST);
+        let fx = d.ch.failover(d.now, WEST, true).expect("ok");
+        d.apply(fx);
+        d.run_until(ms(61_000));
+        assert_eq!(d.ch.writer(), WEST);
+        let genesis = d.ch.ledger_mut().genesis(k);
+        assert_eq!(d.ch.version_at(EU, k), Some(genesis), "EU adopted West's state");
+        d.heal(WEST);
+        let w3 = d.write(WEST, k, 1);
+        d.run_until(ms(62_000));
+        assert_eq!(d.ch.version_at(EU, k), Some(WriteId(w3.0)));
+        written(d.answer(w1));
+        written(d.answer(w2));
+        assert_eq!(d.ch.transitions()[0].lost_writes, 2);
+        let mut lost: Vec<(WriteId, LossCause)> =
+            d.finish(&[true, false, false]).iter().map(|l| (l.write, l.cause)).collect();
+        lost.sort();
+        assert_eq!(lost, vec![(WriteId(w1.0), LossCause::Failover), (WriteId(w2.0), LossCause::Failover)]);
+    }
+}
