@@ -16,6 +16,7 @@ pub mod mrec;
 pub mod report;
 pub mod routing;
 pub mod run;
+pub mod s3;
 pub mod topology;
 pub mod workload;
 pub mod world;
