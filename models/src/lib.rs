@@ -11,6 +11,7 @@ pub mod faults;
 pub mod ids;
 pub mod ledger;
 pub mod mrec;
+pub mod quorum;
 pub mod report;
 pub mod routing;
 pub mod run;
