@@ -13,6 +13,7 @@ pub mod history;
 pub mod ids;
 pub mod ledger;
 pub mod mrec;
+pub mod quorum;
 pub mod report;
 pub mod routing;
 pub mod run;

@@ -1,0 +1,1593 @@
+//! A general quorum replication channel over N members in N Regions, and DynamoDB multi-Region
+//! strong consistency (MRSC) as one configuration of it.
+//!
+//! The channel owns, per member, the committed version of every item it has seen, its vote for at
+//! most one undecided write per item, and (with `Apply::OnCommit`) how many commits of each
+//! coordinator it has applied; it owns the writes and strongly consistent reads it coordinates, and
+//! the checker's [`Ledger`] for the store. It is sans-IO: the world hands it client operations,
+//! messages and timers with `now` and carries out the [`Effect`]s it returns (messages get the
+//! link's latency and the faults in force; a lost unreliable message must be handed back through
+//! [`QuorumChannel::message_lost`] so the versions it carried are released).
+//!
+//! **Versions.** A write at a member (its coordinator) takes the member's committed version of the
+//! item as its parent and the stamp `(parent's seq + 1, coordinator Region)`. Stamps are the total
+//! order of versions: by sequence, then by Region. With `OnCommit` and a majority write quorum at
+//! most one write per (item, seq) ever commits, so committed versions of an item form one chain.
+//!
+//! **Writes.** The coordinator sends `Replicate` to every other member (unreliable) and answers
+//! `Written` once W members, itself and witnesses included, have it; if the `timeout` passes first
+//! it answers `NoQuorum`. What a failed write leaves behind is the `apply` switch:
+//! - `OnReceipt` (Dynamo/Cassandra-style leaderless quorums): each member applies a version on
+//!   receipt if its stamp is newer than its own (last stamp wins). A write that timed out stays
+//!   applied wherever it landed: unacknowledged but visible, as in those stores.
+//! - `OnCommit` (MRSC): a member receiving `Replicate` only *votes* for it (holds it pending). The
+//!   coordinator, on W votes, applies it, answers `Written` and sends `Commit` (reliable: the
+//!   world retransmits until delivered, as a replication log would); members apply on `Commit`.
+//!   A write that cannot reach W is aborted: the coordinator sends `Abort` (reliable) and the
+//!   votes are withdrawn, so a rejected write is never applied anywhere, is never returned by a
+//!   read, and ends with no holds (the checker settles it as never acknowledged, not lost). A
+//!   member refuses a `Replicate` that reaches it at or after its coordinator's deadline: the
+//!   coordinator has given up on it (and an `Abort` sent then can only arrive later), so a vote
+//!   can never outlive its write's `Abort`. The simulator's global time stands in for the epoch a
+//!   real coordinator would carry.
+//!
+//! **Conflicts (`OnCommit`).** A member votes for at most one write per item: a `Replicate` for an
+//! item it already holds a different vote for is answered `Conflict`, one whose seq is not above
+//! its committed version is answered `Stale`. A coordinator aborts with
+//! `Rejected(ReplicatedWriteConflict)` as soon as W votes have become impossible (not on the first
+//! `Conflict`: with two concurrent writers the third member's vote decides, and aborting on the
+//! first `Conflict` would fail both whenever the rival's answer came back first), and also when a
+//! commit of the item at its write's seq or above reaches it. A write to an item for which the
+//! coordinator itself holds a vote is rejected at once. Safety: since 2W > N any two write quorums
+//! share a member, which votes for one write per item at a time and never for a seq at or below its
+//! committed one, so two writes of one item never both commit. Both can fail: three members each
+//! coordinating a write to one item at once (each votes for its own), or when the deciding vote is
+//! lost or late, or when one coordinator was behind (`Stale`).
+//!
+//! **Reads.** An eventually consistent read returns the member's committed current version (a
+//! witness serves no reads). A strongly consistent read asks *every* other member (so it succeeds
+//! whenever any R members answer in time) and answers the newest reply once R replies (its own
+//! included) are in, or `NoQuorum` at the timeout. With `OnCommit` a reply may show a vote for a
+//! newer write whose fate the replier does not know: the read then also waits for that write's
+//! coordinator, which applies a write the moment it commits; if the coordinator still shows it
+//! undecided, the write cannot have been acknowledged before the read began and is ignored. With
+//! R + W > N this makes a strong read return the newest write acknowledged before it began, or a
+//! descendant. With `read_repair` the answer is pushed to stale repliers (and applied locally).
+//!
+//! **Availability and catching up (`OnCommit`).** A member that cannot reach W members rejects
+//! writes and strongly consistent reads with `NoQuorum` (by timeout) and keeps serving eventually
+//! consistent reads. Each coordinator numbers its commits; every message carries the sender's own
+//! count. A member that learns from any message that the sender has committed more than it has
+//! applied is *catching up*: it sends `SyncRequest` (its applied counts) to that sender, which
+//! answers `SyncReply` with every committed item version the requester has not applied and its own
+//! counts; the member applies them, takes the counts, and stops catching up when its applied count
+//! of every coordinator reaches the highest it has heard of (it retries every `timeout` while
+//! behind). While catching up it rejects writes and strongly consistent reads with `CatchingUp`.
+//! Correctness never rests on it (a behind member's write meets `Stale` votes, its strong reads
+//! ask a quorum); it is the availability rule MRSC documents. Links are not FIFO, so a message
+//! that overtakes a `Commit` from the same coordinator also makes its receiver catch up for about
+//! a round trip, as a log replica that sees a gap would.
+//!
+//! **Checker.** Holds on a version: the coordinator's answer (1, passed to the world in
+//! `Written`), each member whose current version it is (1), each member's vote for it (1), and each
+//! message that could make it current or be returned (`Replicate`, `Commit`, `Repair`, `ReadReply`,
+//! each version in a `SyncReply`: 1). A `Read` answer also carries one hold, which the world
+//! releases with `ledger_mut().release` after judging the read. New items start from
+//! [`Ledger::genesis`], held by every member.
+//!
+//! **Witnesses.** A witness stores committed versions (so it can vote, take part in a read quorum
+//! and serve a catch-up) but coordinates nothing: client writes and reads there get `Unavailable`.
+//! **Down members** (`region_down`) lose nothing durable; the operations they coordinate are
+//! aborted (`Unavailable`), and the world does not deliver to them until `region_up`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sim_core::{SimDuration, SimTime};
+
+use crate::channel::{AttemptRef, Effect, Rejection, StoreAnswer};
+use crate::ids::{Key, RegionId, StoreId, WriteId};
+use crate::ledger::Ledger;
+
+/// When a member applies a replicated write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Apply {
+    /// Only when its coordinator has reached the write quorum and says so (MRSC).
+    OnCommit,
+    /// As soon as it receives it, if it is newer (leaderless partial quorums).
+    OnReceipt,
+}
+
+/// One member of the channel: a Region, holding a readable replica or only a witness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Member {
+    pub region: RegionId,
+    pub witness: bool,
+}
+
+/// A quorum channel's configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumConfig {
+    pub members: Vec<Member>,
+    /// W: members (coordinator and witnesses included) that must have a write before it succeeds.
+    pub write_quorum: u32,
+    /// R: members (the reading one included) whose replies a strongly consistent read waits for.
+    pub read_quorum: u32,
+    /// How long a coordinator waits for a quorum before answering `NoQuorum`.
+    pub timeout: SimDuration,
+    pub read_repair: bool,
+    pub apply: Apply,
+}
+
+/// The MRSC Region sets: a table's three Regions must all be in one of them.
+pub const MRSC_REGION_SETS: &[(&str, &[&str])] = &[
+    ("US", &["us-east-1", "us-east-2", "us-west-2"]),
+    ("EU", &["eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"]),
+    ("AP", &["ap-northeast-1", "ap-northeast-2", "ap-northeast-3"]),
+];
+
+/// How long an MRSC coordinator waits for the other Regions. AWS does not document it; one second
+/// is an assumption (far above any in-set round trip), to be overridden by a scenario.
+pub const MRSC_TIMEOUT: SimDuration = SimDuration::from_secs(1);
+
+fn region_name(names: &[String], r: RegionId) -> Result<&str, String> {
+    names
+        .get(r.index())
+        .map(String::as_str)
+        .ok_or_else(|| format!("member Region {} is not one of the {} declared Regions", r.index(), names.len()))
+}
+
+impl QuorumConfig {
+    /// Checks the configuration against the run's Region names (indexed by `RegionId`).
+    pub fn validate(&self, region_names: &[String]) -> Result<(), String> {
+        let n = self.members.len();
+        if n == 0 {
+            return Err("a quorum channel needs at least one member; found none".into());
+        }
+        let mut seen = BTreeSet::new();
+        for m in &self.members {
+            let name = region_name(region_names, m.region)?;
+            if !seen.insert(m.region) {
+                return Err(format!("{name} appears more than once among the members; expected each Region once"));
+            }
+        }
+        let witnesses = self.members.iter().filter(|m| m.witness).count();
+        if witnesses > n - 1 {
+            return Err(format!("all {n} members are witnesses; expected at least one replica"));
+        }
+        for (what, q) in [("write_quorum", self.write_quorum), ("read_quorum", self.read_quorum)] {
+            if q < 1 || q as usize > n {
+                return Err(format!("{what} is {q}; expected 1 to {n} (the number of members)"));
+            }
+        }
+        if self.apply == Apply::OnCommit && 2 * self.write_quorum as usize <= n {
+            return Err(format!(
+                "apply on_commit needs a majority write quorum so two writes of one item cannot both commit; \
+                 found write_quorum {} of {n} members, expected more than {}",
+                self.write_quorum,
+                n / 2
+            ));
+        }
+        if self.timeout.is_zero() {
+            return Err("timeout is 0; expected a positive duration".into());
+        }
+        Ok(())
+    }
+}
+
+/// DynamoDB MRSC over `replicas` (three, or two with a `witness`): W = 2, R = 2, votes applied on
+/// commit, no read repair, [`MRSC_TIMEOUT`]. Enforces DynamoDB's rules on the Regions.
+pub fn mrsc(replicas: &[RegionId], witness: Option<RegionId>, names: &[String]) -> Result<QuorumConfig, String> {
+    let shape_ok = matches!((replicas.len(), witness), (3, None) | (2, Some(_)));
+    if !shape_ok {
+        let w = if witness.is_some() { "a witness" } else { "no witness" };
+        return Err(format!(
+            "MRSC needs exactly three Regions, or two plus a witness; found {} Regions and {w}",
+            replicas.len()
+        ));
+    }
+    let all: Vec<RegionId> = replicas.iter().copied().chain(witness).collect();
+    let sets_listed: Vec<String> =
+        MRSC_REGION_SETS.iter().map(|(set, regions)| format!("{set} {}", regions.join(", "))).collect();
+    let sets_listed = sets_listed.join("; ");
+    let mut first: Option<(&str, &str)> = None;
+    for &r in &all {
+        let name = region_name(names, r)?;
+        let Some((set, _)) = MRSC_REGION_SETS.iter().find(|(_, regions)| regions.contains(&name)) else {
+            return Err(format!("{name} is not in any MRSC Region set; expected one of: {sets_listed}"));
+        };
+        match first {
+            None => first = Some((name, set)),
+            Some((a, a_set)) if a_set != *set => {
+                return Err(format!(
+                    "{a} and {name} are in different MRSC Region sets ({a_set}, {set}); \
+                     expected all three in one set: {sets_listed}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let members = replicas
+        .iter()
+        .map(|&region| Member { region, witness: false })
+        .chain(witness.map(|region| Member { region, witness: true }))
+        .collect();
+    let config = QuorumConfig {
+        members,
+        write_quorum: 2,
+        read_quorum: 2,
+        timeout: MRSC_TIMEOUT,
+        read_repair: false,
+        apply: Apply::OnCommit,
+    };
+    config.validate(names)?;
+    Ok(config)
+}
+
+/// The total order of versions of an item: sequence (parent's + 1), then the coordinator Region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    pub seq: u64,
+    pub region: RegionId,
+}
+
+impl Stamp {
+    /// The item before its first write.
+    pub const GENESIS: Stamp = Stamp { seq: 0, region: RegionId::from_raw(0) };
+}
+
+/// A commit's identity: its coordinator and that coordinator's commit count (from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CommitId {
+    pub origin: RegionId,
+    pub seq: u64,
+}
+
+/// A version of an item as members hold and messages carry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Versioned {
+    pub write: WriteId,
+    pub key: Key,
+    pub stamp: Stamp,
+    /// The commit that produced it (`OnCommit` only, once committed).
+    pub commit: Option<CommitId>,
+}
+
+/// A message between members. `known` is the sender's own commit count (0 with `OnReceipt`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QuorumMessage {
+    pub known: u64,
+    pub body: QuorumBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QuorumBody {
+    /// A write, to vote for (`OnCommit`) or apply (`OnReceipt`); refused at or after `deadline`.
+    Replicate {
+        version: Versioned,
+        deadline: SimTime,
+    },
+    Ack {
+        write: WriteId,
+    },
+    /// The member holds a vote for another write of the item.
+    Conflict {
+        write: WriteId,
+    },
+    /// The member's committed version is at the write's seq or beyond.
+    Stale {
+        write: WriteId,
+    },
+    Commit {
+        version: Versioned,
+    },
+    Abort {
+        write: WriteId,
+        key: Key,
+    },
+    ReadRequest {
+        read: u64,
+        key: Key,
+    },
+    /// The member's committed version, and the stamp of the write it votes for, if any.
+    ReadReply {
+        read: u64,
+        current: Versioned,
+        pending: Option<Stamp>,
+    },
+    Repair {
+        version: Versioned,
+    },
+    /// The requester's applied commit count per member (by member index).
+    SyncRequest {
+        applied: Vec<u64>,
+    },
+    SyncReply {
+        applied: Vec<u64>,
+        versions: Vec<Versioned>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum QuorumTimer {
+    WriteTimeout { write: WriteId },
+    ReadTimeout { read: u64 },
+    SyncRetry { region: RegionId },
+}
+
+pub type QuorumEffect = Effect<QuorumMessage, QuorumTimer>;
+
+/// A member's vote for an undecided write.
+#[derive(Clone, Copy, Debug)]
+struct Vote {
+    write: WriteId,
+    stamp: Stamp,
+}
+
+#[derive(Clone, Debug)]
+struct MemberState {
+    region: RegionId,
+    witness: bool,
+    down: bool,
+    /// Committed (or, with `OnReceipt`, received) current versions; absent = genesis.
+    items: BTreeMap<Key, Versioned>,
+    votes: BTreeMap<Key, Vote>,
+    /// Per member index: commits of that coordinator applied here, contiguously from 1.
+    applied: Vec<u64>,
+    /// Per member index: commits applied here beyond a gap.
+    ahead: Vec<BTreeSet<u64>>,
+    /// Per member index: the highest commit count of that coordinator heard of.
+    target: Vec<u64>,
+    sync_armed: bool,
+}
+
+#[derive(Clone, Debug)]
+struct WriteOp {
+    member: usize,
+    attempt: AttemptRef,
+    version: Versioned,
+    acks: u32,
+    refusals: u32,
+}
+
+#[derive(Clone, Debug)]
+struct ReadOp {
+    member: usize,
+    attempt: AttemptRef,
+    /// The newest version replied so far; the read holds it.
+    best: Versioned,
+    replies: u32,
+    /// Per member index: the stamp it replied, if it has.
+    reported: Vec<Option<Stamp>>,
+    /// Votes for undecided writes seen in replies.
+    pendings: Vec<Stamp>,
+}
+
+/// The channel: its members, the operations they coordinate, and the store's checker state.
+#[derive(Clone, Debug)]
+pub struct QuorumChannel {
+    config: QuorumConfig,
+    members: Vec<MemberState>,
+    writes: BTreeMap<WriteId, WriteOp>,
+    reads: BTreeMap<u64, ReadOp>,
+    next_read: u64,
+    ledger: Ledger,
+    divergent_keys: u64,
+}
+
+type Fx = Vec<QuorumEffect>;
+
+impl QuorumChannel {
+    /// A channel for `store`; `config` must have passed [`QuorumConfig::validate`].
+    pub fn new(store: StoreId, config: QuorumConfig) -> Self {
+        let n = config.members.len();
+        let members = config
+            .members
+            .iter()
+            .map(|m| MemberState {
+                region: m.region,
+                witness: m.witness,
+                down: false,
+                items: BTreeMap::new(),
+                votes: BTreeMap::new(),
+                applied: vec![0; n],
+                ahead: vec![BTreeSet::new(); n],
+                target: vec![0; n],
+                sync_armed: false,
+            })
+            .collect();
+        QuorumChannel {
+            ledger: Ledger::new(store, n as u32),
+            config,
+            members,
+            writes: BTreeMap::new(),
+            reads: BTreeMap::new(),
+            next_read: 0,
+            divergent_keys: 0,
+        }
+    }
+
+    pub fn config(&self) -> &QuorumConfig {
+        &self.config
+    }
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn ledger_mut(&mut self) -> &mut Ledger {
+        &mut self.ledger
+    }
+    /// Keys whose replicas (witnesses aside) had not converged at [`QuorumChannel::finish`].
+    pub fn divergent_keys(&self) -> u64 {
+        self.divergent_keys
+    }
+    /// Whether `region`'s member is catching up (it rejects writes and strong reads).
+    pub fn is_catching_up(&self, region: RegionId) -> bool {
+        self.member(region).is_some_and(|m| self.behind(m))
+    }
+    /// The version `region`'s member holds as current for `key` (`None`: not written there).
+    pub fn current_version(&self, region: RegionId, key: Key) -> Option<WriteId> {
+        self.members[self.member(region)?].items.get(&key).map(|v| v.write)
+    }
+
+    fn n(&self) -> usize {
+        self.members.len()
+    }
+    fn member(&self, region: RegionId) -> Option<usize> {
+        self.members.iter().position(|m| m.region == region)
+    }
+    fn on_commit(&self) -> bool {
+        self.config.apply == Apply::OnCommit
+    }
+    fn behind(&self, m: usize) -> bool {
+        let s = &self.members[m];
+        s.applied.iter().zip(&s.target).any(|(a, t)| a < t)
+    }
+
+    /// `m`'s current version of `key`, creating the item's genesis on first touch.
+    fn current(&mut self, m: usize, key: Key) -> Versioned {
+        if let Some(v) = self.members[m].items.get(&key) {
+            return *v;
+        }
+        let write = self.ledger.genesis(key);
+        Versioned { write, key, stamp: Stamp::GENESIS, commit: None }
+    }
+
+    fn send(&self, fx: &mut Fx, from: usize, to: usize, body: QuorumBody, reliable: bool) {
+        let known = if self.on_commit() { self.members[from].applied[from] } else { 0 };
+        let message = QuorumMessage { known, body };
+        fx.push(Effect::Send { from: self.members[from].region, to: self.members[to].region, message, reliable });
+    }
+
+    fn reply(fx: &mut Fx, attempt: AttemptRef, answer: StoreAnswer) {
+        fx.push(Effect::Reply { attempt, answer, delay: SimDuration::ZERO });
+    }
+
+    /// A client write of `key` taken by `region` as `write`.
+    pub fn write(&mut self, now: SimTime, region: RegionId, key: Key, write: WriteId, attempt: AttemptRef) -> Fx {
+        let mut fx = Vec::new();
+        let Some(m) = self.member(region).filter(|&m| !self.members[m].witness && !self.members[m].down) else {
+            Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::Unavailable));
+            return fx;
+        };
+        if self.on_commit() {
+            if self.behind(m) {
+                Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::CatchingUp));
+                return fx;
+            }
+            if self.members[m].votes.contains_key(&key) {
+                // The item is being modified (by this Region or one it voted for).
+                Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::ReplicatedWriteConflict));
+                return fx;
+            }
+        }
+        let n = self.n();
+        let parent = self.current(m, key);
+        let stamp = Stamp { seq: parent.stamp.seq + 1, region };
+        let version = Versioned { write, key, stamp, commit: None };
+        // Holds: the answer, the coordinator's vote (OnCommit) or current (OnReceipt), one per
+        // Replicate.
+        self.ledger.tree_mut().create(write, parent.write, region, 2 + (n as u32 - 1));
+        if self.on_commit() {
+            self.members[m].votes.insert(key, Vote { write, stamp });
+        } else {
+            self.members[m].items.insert(key, version);
+            self.ledger.release(parent.write, now);
+        }
+        let deadline = now.saturating_add(self.config.timeout);
+        for to in (0..n).filter(|&to| to != m) {
+            self.send(&mut fx, m, to, QuorumBody::Replicate { version, deadline }, false);
+        }
+        self.writes.insert(write, WriteOp { member: m, attempt, version, acks: 1, refusals: 0 });
+        if self.config.write_quorum <= 1 {
+            self.decide_write(now, write, &mut fx);
+        } else {
+            fx.push(Effect::Timer { delay: self.config.timeout, timer: QuorumTimer::WriteTimeout { write } });
+        }
+        fx
+    }
+
+    /// A client read of `key` at `region`, strongly consistent or not. A `Read` answer carries one
+    /// hold on the version, for the world to release after judging the read.
+    pub fn read(&mut self, now: SimTime, region: RegionId, key: Key, strong: bool, attempt: AttemptRef) -> Fx {
+        let mut fx = Vec::new();
+        let Some(m) = self.member(region).filter(|&m| !self.members[m].witness && !self.members[m].down) else {
+            Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::Unavailable));
+            return fx;
+        };
+        let current = self.current(m, key);
+        if !strong {
+            self.ledger.tree_mut().acquire(current.write);
+            Self::reply(&mut fx, attempt, StoreAnswer::Read { version: current.write });
+            return fx;
+        }
+        if self.on_commit() && self.behind(m) {
+            Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::CatchingUp));
+            return fx;
+        }
+        self.ledger.tree_mut().acquire(current.write);
+        let n = self.n();
+        let mut reported = vec![None; n];
+        reported[m] = Some(current.stamp);
+        // The reader's own vote counts like any replier's: the write may have committed at its
+        // coordinator (and been acknowledged) with the commit still on its way here. A vote for a
+        // write the reader coordinates is settled at once: it is undecided as the read begins.
+        let pendings = self.members[m].votes.get(&key).map(|v| v.stamp).into_iter().collect();
+        let op = ReadOp { member: m, attempt, best: current, replies: 1, reported, pendings };
+        let read = self.next_read;
+        self.next_read += 1;
+        self.reads.insert(read, op);
+        if self.config.read_quorum > 1 {
+            for to in (0..n).filter(|&to| to != m) {
+                self.send(&mut fx, m, to, QuorumBody::ReadRequest { read, key }, false);
+            }
+            fx.push(Effect::Timer { delay: self.config.timeout, timer: QuorumTimer::ReadTimeout { read } });
+        }
+        self.try_finish_read(now, read, &mut fx);
+        fx
+    }
+
+    /// A message from `from` reaches `to`.
+    pub fn on_message(&mut self, now: SimTime, from: RegionId, to: RegionId, msg: QuorumMessage) -> Fx {
+        let mut fx = Vec::new();
+        let (Some(f), Some(t)) = (self.member(from), self.member(to)) else {
+            self.release_carried(now, &msg.body);
+            return fx;
+        };
+        if self.members[t].down {
+            // The world should not deliver to a down member; if it does, the message is lost.
+            self.release_carried(now, &msg.body);
+            return fx;
+        }
+        if self.on_commit() {
+            // What the message itself brings counts before judging whether `t` is behind, or a
+            // Commit or SyncReply would report its own sender ahead of the receiver.
+            match &msg.body {
+                QuorumBody::Commit { version: Versioned { commit: Some(c), .. } } => {
+                    let origin = self.member(c.origin).expect("commits come from members");
+                    self.record_commit(t, origin, c.seq);
+                }
+                QuorumBody::SyncReply { applied, .. } => self.merge_applied(t, applied),
+                _ => {}
+            }
+            self.learn(t, f, msg.known, &mut fx);
+        }
+        match msg.body {
+            QuorumBody::Replicate { version, deadline } => self.on_replicate(now, f, t, version, deadline, &mut fx),
+            QuorumBody::Ack { write } => {
+                if let Some(op) = self.writes.get_mut(&write).filter(|op| op.member == t) {
+                    op.acks += 1;
+                    if op.acks >= self.config.write_quorum {
+                        self.decide_write(now, write, &mut fx);
+                    }
+                }
+            }
+            QuorumBody::Conflict { write } | QuorumBody::Stale { write } => {
+                let n = self.n() as u32;
+                if let Some(op) = self.writes.get_mut(&write).filter(|op| op.member == t) {
+                    op.refusals += 1;
+                    if n - op.refusals < self.config.write_quorum {
+                        let why =
+                            if self.behind(t) { Rejection::CatchingUp } else { Rejection::ReplicatedWriteConflict };
+                        self.abort_write(now, write, why, &mut fx);
+                    }
+                }
+            }
+            QuorumBody::Commit { version } => self.apply_committed(now, t, version, &mut fx),
+            QuorumBody::Abort { write, key } => {
+                if self.members[t].votes.get(&key).is_some_and(|v| v.write == write) {
+                    self.members[t].votes.remove(&key);
+                    self.ledger.release(write, now);
+                }
+            }
+            QuorumBody::ReadRequest { read, key } => {
+                let current = self.current(t, key);
+                self.ledger.tree_mut().acquire(current.write);
+                let pending = self.members[t].votes.get(&key).map(|v| v.stamp);
+                self.send(&mut fx, t, f, QuorumBody::ReadReply { read, current, pending }, false);
+            }
+            QuorumBody::ReadReply { read, current, pending } => {
+                let Some(op) = self.reads.get_mut(&read).filter(|op| op.member == t && op.reported[f].is_none()) else {
+                    self.ledger.release(current.write, now);
+                    return fx;
+                };
+                op.reported[f] = Some(current.stamp);
+                op.replies += 1;
+                op.pendings.extend(pending);
+                if current.stamp > op.best.stamp {
+                    let old = std::mem::replace(&mut op.best, current);
+                    self.ledger.release(old.write, now);
+                } else {
+                    self.ledger.release(current.write, now);
+                }
+                self.try_finish_read(now, read, &mut fx);
+            }
+            QuorumBody::Repair { version } => self.apply_any(now, t, version, &mut fx),
+            QuorumBody::SyncRequest { applied } => {
+                let versions: Vec<Versioned> = self.members[t]
+                    .items
+                    .values()
+                    .filter(|v| {
+                        v.commit.is_some_and(|c| {
+                            self.member(c.origin).is_some_and(|o| applied.get(o).is_none_or(|&a| c.seq > a))
+                        })
+                    })
+                    .copied()
+                    .collect();
+                for v in &versions {
+                    self.ledger.tree_mut().acquire(v.write);
+                }
+                let applied = self.members[t].applied.clone();
+                self.send(&mut fx, t, f, QuorumBody::SyncReply { applied, versions }, false);
+            }
+            QuorumBody::SyncReply { versions, .. } => {
+                for v in versions {
+                    self.apply_committed(now, t, v, &mut fx);
+                }
+            }
+        }
+        fx
+    }
+
+    /// A timer set by this channel fires.
+    pub fn on_timer(&mut self, now: SimTime, timer: QuorumTimer) -> Fx {
+        let mut fx = Vec::new();
+        match timer {
+            QuorumTimer::WriteTimeout { write } => {
+                if self.writes.contains_key(&write) {
+                    self.abort_write(now, write, Rejection::NoQuorum, &mut fx);
+                }
+            }
+            QuorumTimer::ReadTimeout { read } => {
+                if let Some(op) = self.reads.remove(&read) {
+                    self.ledger.release(op.best.write, now);
+                    Self::reply(&mut fx, op.attempt, StoreAnswer::Rejected(Rejection::NoQuorum));
+                }
+            }
+            QuorumTimer::SyncRetry { region } => {
+                if let Some(m) = self.member(region) {
+                    self.members[m].sync_armed = false;
+                    if !self.members[m].down {
+                        self.request_sync(m, None, &mut fx);
+                    }
+                }
+            }
+        }
+        fx
+    }
+
+    /// A message the world could not deliver (dropped, lost, or cut by a partition): the versions
+    /// it carried are released.
+    pub fn message_lost(&mut self, now: SimTime, msg: &QuorumMessage) {
+        self.release_carried(now, &msg.body);
+    }
+
+    /// `region` goes down: it keeps what it stored, but the writes and reads it coordinates are
+    /// aborted (`Unavailable`; a write's votes are withdrawn by reliable `Abort`s).
+    pub fn region_down(&mut self, now: SimTime, region: RegionId) -> Fx {
+        let mut fx = Vec::new();
+        let Some(m) = self.member(region) else { return fx };
+        self.members[m].down = true;
+        let writes: Vec<WriteId> = self.writes.iter().filter(|(_, op)| op.member == m).map(|(&w, _)| w).collect();
+        for write in writes {
+            self.abort_write(now, write, Rejection::Unavailable, &mut fx);
+        }
+        let reads: Vec<u64> = self.reads.iter().filter(|(_, op)| op.member == m).map(|(&r, _)| r).collect();
+        for read in reads {
+            let op = self.reads.remove(&read).expect("listed above");
+            self.ledger.release(op.best.write, now);
+            Self::reply(&mut fx, op.attempt, StoreAnswer::Rejected(Rejection::Unavailable));
+        }
+        fx
+    }
+
+    /// `region` is back; if it knows it is behind, it asks to catch up.
+    pub fn region_up(&mut self, _now: SimTime, region: RegionId) -> Fx {
+        let mut fx = Vec::new();
+        if let Some(m) = self.member(region) {
+            self.members[m].down = false;
+            self.request_sync(m, None, &mut fx);
+        }
+        fx
+    }
+
+    /// The end of the run: the newest-acknowledged holds go, operations still open and votes still
+    /// cast let go of their versions, and divergent keys are counted.
+    pub fn finish(&mut self, now: SimTime) {
+        self.ledger.release_acknowledged(now);
+        for (write, _) in std::mem::take(&mut self.writes) {
+            self.ledger.release(write, now);
+        }
+        for (_, op) in std::mem::take(&mut self.reads) {
+            self.ledger.release(op.best.write, now);
+        }
+        for m in 0..self.n() {
+            for (_, vote) in std::mem::take(&mut self.members[m].votes) {
+                self.ledger.release(vote.write, now);
+            }
+        }
+        let replicas: Vec<&MemberState> = self.members.iter().filter(|m| !m.witness).collect();
+        let mut keys: Vec<Key> = replicas.iter().flat_map(|m| m.items.keys().copied()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let held = |m: &MemberState, k: &Key| m.items.get(k).map(|v| v.write);
+        self.divergent_keys =
+            keys.iter().filter(|k| replicas.windows(2).any(|w| held(w[0], k) != held(w[1], k))).count() as u64;
+    }
+
+    fn release_carried(&mut self, now: SimTime, body: &QuorumBody) {
+        match body {
+            QuorumBody::Replicate { version, .. } | QuorumBody::Commit { version } | QuorumBody::Repair { version } => {
+                self.ledger.release(version.write, now)
+            }
+            QuorumBody::ReadReply { current, .. } => self.ledger.release(current.write, now),
+            QuorumBody::SyncReply { versions, .. } => {
+                for v in versions {
+                    self.ledger.release(v.write, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_replicate(&mut self, now: SimTime, f: usize, t: usize, version: Versioned, deadline: SimTime, fx: &mut Fx) {
+        let write = version.write;
+        if !self.on_commit() {
+            self.apply_version(now, t, version);
+            self.send(fx, t, f, QuorumBody::Ack { write }, false);
+            return;
+        }
+        if now >= deadline {
+            // Its coordinator has given up: a vote now could outlive the Abort.
+            self.ledger.release(write, now);
+            return;
+        }
+        let current = self.current(t, version.key);
+        let voting = self.members[t].votes.contains_key(&version.key);
+        let answer = if voting {
+            QuorumBody::Conflict { write }
+        } else if current.stamp.seq >= version.stamp.seq {
+            QuorumBody::Stale { write }
+        } else {
+            // The message's hold becomes the vote's.
+            self.members[t].votes.insert(version.key, Vote { write, stamp: version.stamp });
+            self.send(fx, t, f, QuorumBody::Ack { write }, false);
+            return;
+        };
+        self.ledger.release(write, now);
+        self.send(fx, t, f, answer, false);
+    }
+
+    /// The write reached its quorum: it is applied at its coordinator and answered `Written`.
+    fn decide_write(&mut self, now: SimTime, write: WriteId, fx: &mut Fx) {
+        let op = self.writes.remove(&write).expect("an open write");
+        let m = op.member;
+        Self::reply(fx, op.attempt, StoreAnswer::Written { write });
+        if !self.on_commit() {
+            return;
+        }
+        let key = op.version.key;
+        let vote = self.members[m].votes.remove(&key);
+        debug_assert!(vote.is_some_and(|v| v.write == write), "a coordinator votes for its open write");
+        let old = self.current(m, key);
+        debug_assert!(old.stamp < op.version.stamp, "a newer commit would have aborted the write");
+        let s = &mut self.members[m];
+        s.applied[m] += 1;
+        s.target[m] = s.applied[m];
+        let commit = Some(CommitId { origin: s.region, seq: s.applied[m] });
+        let version = Versioned { commit, ..op.version };
+        // The vote's hold becomes the current version's.
+        s.items.insert(key, version);
+        self.ledger.release(old.write, now);
+        for to in (0..self.n()).filter(|&to| to != m) {
+            self.ledger.tree_mut().acquire(write);
+            self.send(fx, m, to, QuorumBody::Commit { version }, true);
+        }
+    }
+
+    /// The write cannot reach its quorum (or its coordinator went down): rejected with `why`.
+    fn abort_write(&mut self, now: SimTime, write: WriteId, why: Rejection, fx: &mut Fx) {
+        let Some(op) = self.writes.remove(&write) else { return };
+        let (m, key) = (op.member, op.version.key);
+        self.ledger.release(write, now); // the answer's hold: a rejection carries none
+        Self::reply(fx, op.attempt, StoreAnswer::Rejected(why));
+        if !self.on_commit() {
+            // Leaderless: the write stays applied wherever it landed.
+            return;
+        }
+        if self.members[m].votes.get(&key).is_some_and(|v| v.write == write) {
+            self.members[m].votes.remove(&key);
+            self.ledger.release(write, now);
+        }
+        for to in (0..self.n()).filter(|&to| to != m) {
+            self.send(fx, m, to, QuorumBody::Abort { write, key }, true);
+        }
+    }
+
+    /// `version` (carrying one hold) reaches `m`: current if its stamp is newer.
+    fn apply_version(&mut self, now: SimTime, m: usize, version: Versioned) {
+        let current = self.current(m, version.key);
+        if version.stamp > current.stamp {
+            self.members[m].items.insert(version.key, version);
+            self.ledger.release(current.write, now);
+        } else {
+            self.ledger.release(version.write, now);
+        }
+    }
+
+    /// A committed `version` (carrying one hold) reaches `m`. A vote for a write at its seq or below
+    /// is settled: that write either is this one, or can no longer commit (so if `m` coordinates
+    /// it, it is aborted).
+    fn apply_committed(&mut self, now: SimTime, m: usize, version: Versioned, fx: &mut Fx) {
+        if let Some(vote) = self.members[m].votes.get(&version.key).copied()
+            && vote.stamp.seq <= version.stamp.seq
+        {
+            let own = self.writes.get(&vote.write).is_some_and(|op| op.member == m);
+            if own && vote.write != version.write {
+                self.abort_write(now, vote.write, Rejection::ReplicatedWriteConflict, fx);
+            } else {
+                self.members[m].votes.remove(&version.key);
+                self.ledger.release(vote.write, now);
+            }
+        }
+        self.apply_version(now, m, version);
+    }
+
+    fn apply_any(&mut self, now: SimTime, m: usize, version: Versioned, fx: &mut Fx) {
+        if self.on_commit() {
+            self.apply_committed(now, m, version, fx);
+        } else {
+            self.apply_version(now, m, version);
+        }
+    }
+
+    fn record_commit(&mut self, m: usize, origin: usize, seq: u64) {
+        let s = &mut self.members[m];
+        if seq <= s.applied[origin] {
+            return;
+        }
+        if seq == s.applied[origin] + 1 {
+            s.applied[origin] = seq;
+            while s.ahead[origin].remove(&(s.applied[origin] + 1)) {
+                s.applied[origin] += 1;
+            }
+        } else {
+            s.ahead[origin].insert(seq);
+        }
+    }
+
+    /// A `SyncReply`'s sender had applied `applied` commits of each coordinator; the reply brings
+    /// every version those commits left, so the receiver has applied them too.
+    fn merge_applied(&mut self, m: usize, applied: &[u64]) {
+        let s = &mut self.members[m];
+        for (o, &count) in applied.iter().enumerate().take(s.applied.len()) {
+            if count > s.applied[o] {
+                s.applied[o] = count;
+                s.ahead[o].retain(|&seq| seq > count);
+                while s.ahead[o].remove(&(s.applied[o] + 1)) {
+                    s.applied[o] += 1;
+                }
+            }
+        }
+    }
+
+    /// `t` hears that `f` has made `known` commits; if it has applied fewer, it is catching up.
+    fn learn(&mut self, t: usize, f: usize, known: u64, fx: &mut Fx) {
+        let s = &mut self.members[t];
+        if known <= s.target[f] {
+            return;
+        }
+        s.target[f] = known;
+        if s.applied[f] < known {
+            self.request_sync(t, Some(f), fx);
+        }
+    }
+
+    /// Asks `from` (or, on a retry, every coordinator `m` is behind on) for the commits `m` missed,
+    /// and keeps a retry armed while `m` is behind.
+    fn request_sync(&mut self, m: usize, from: Option<usize>, fx: &mut Fx) {
+        if !self.behind(m) {
+            return;
+        }
+        let s = &self.members[m];
+        let peers: Vec<usize> = match from {
+            Some(f) => vec![f],
+            None => (0..self.n()).filter(|&o| o != m && s.applied[o] < s.target[o]).collect(),
+        };
+        let applied = s.applied.clone();
+        for to in peers {
+            self.send(fx, m, to, QuorumBody::SyncRequest { applied: applied.clone() }, false);
+        }
+        if !self.members[m].sync_armed {
+            self.members[m].sync_armed = true;
+            let timer = QuorumTimer::SyncRetry { region: self.members[m].region };
+            fx.push(Effect::Timer { delay: self.config.timeout, timer });
+        }
+    }
+
+    /// Answers the read if it has R replies and every vote it saw for a write newer than its best
+    /// answer has been settled by that write's coordinator replying.
+    fn try_finish_read(&mut self, now: SimTime, read: u64, fx: &mut Fx) {
+        let op = &self.reads[&read];
+        if op.replies < self.config.read_quorum {
+            return;
+        }
+        let unsettled = op
+            .pendings
+            .iter()
+            .any(|p| p.seq > op.best.stamp.seq && self.member(p.region).is_some_and(|c| op.reported[c].is_none()));
+        if unsettled {
+            return;
+        }
+        let op = self.reads.remove(&read).expect("checked above");
+        let best = op.best;
+        // The read's hold on its answer goes with the answer.
+        Self::reply(fx, op.attempt, StoreAnswer::Read { version: best.write });
+        if !self.config.read_repair {
+            return;
+        }
+        for (f, reported) in op.reported.iter().enumerate() {
+            let Some(stamp) = reported else { continue };
+            if *stamp >= best.stamp {
+                continue;
+            }
+            self.ledger.tree_mut().acquire(best.write);
+            if f == op.member {
+                self.apply_any(now, f, best, fx);
+            } else {
+                self.send(fx, op.member, f, QuorumBody::Repair { version: best }, false);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sim_core::{Seed, Stream};
+
+    use super::*;
+
+    const E1: RegionId = RegionId::from_raw(0); // us-east-1
+    const E2: RegionId = RegionId::from_raw(1); // us-east-2
+    const W2: RegionId = RegionId::from_raw(2); // us-west-2
+    const EU: RegionId = RegionId::from_raw(3); // eu-west-1
+    const K: Key = Key(1);
+    /// One-way latencies (ms) between the three US Regions: us-east-1 is nearest us-east-2.
+    const LAT: [[u64; 3]; 3] = [[0, 6, 30], [6, 0, 25], [30, 25, 0]];
+
+    fn names() -> Vec<String> {
+        ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"].map(String::from).to_vec()
+    }
+    fn ms(n: u64) -> SimTime {
+        SimTime::from_nanos(n * 1_000_000)
+    }
+    fn dur(n: u64) -> SimDuration {
+        SimDuration::from_millis(n)
+    }
+    fn rejected(r: Rejection) -> StoreAnswer {
+        StoreAnswer::Rejected(r)
+    }
+
+    enum Ev {
+        Msg { from: RegionId, to: RegionId, msg: QuorumMessage, reliable: bool },
+        Timer(QuorumTimer),
+    }
+
+    struct Op {
+        key: Key,
+        began: SimTime,
+        /// The newest acknowledged write when the read began (held until judged).
+        snapshot: Option<WriteId>,
+        strong: bool,
+        write: bool,
+        answer: Option<(SimTime, StoreAnswer)>,
+        stale: Option<SimDuration>,
+    }
+
+    /// A tiny world: constant latencies (plus seeded jitter and drops in chaos mode), partitions
+    /// that drop unreliable messages and hold reliable ones until they heal, and the checker calls
+    /// the world makes on each answer.
+    struct Sim {
+        ch: QuorumChannel,
+        now: SimTime,
+        queue: BTreeMap<(SimTime, u64), Ev>,
+        seq: u64,
+        cut: BTreeSet<(RegionId, RegionId)>,
+        /// Regions down: nothing is delivered to them, as across a cut.
+        down: BTreeSet<RegionId>,
+        held: Vec<(RegionId, RegionId, QuorumMessage)>,
+        ops: BTreeMap<AttemptRef, Op>,
+        next_id: u64,
+        chaos: Option<Stream>,
+    }
+
+    impl Sim {
+        fn new(config: QuorumConfig) -> Sim {
+            config.validate(&names()).expect("a valid configuration");
+            Sim {
+                ch: QuorumChannel::new(StoreId::new(0), config),
+                now: SimTime::ZERO,
+                queue: BTreeMap::new(),
+                seq: 0,
+                cut: BTreeSet::new(),
+                down: BTreeSet::new(),
+                held: Vec::new(),
+                ops: BTreeMap::new(),
+                next_id: 1,
+                chaos: None,
+            }
+        }
+
+        fn push(&mut self, at: SimTime, ev: Ev) {
+            self.queue.insert((at, self.seq), ev);
+            self.seq += 1;
+        }
+
+        fn effects(&mut self, fx: Fx) {
+            for e in fx {
+                match e {
+                    Effect::Send { from, to, message, reliable } => {
+                        let jitter = self.chaos.as_mut().map_or(0, |s| s.below(10));
+                        let at = self.now + dur(LAT[from.index()][to.index()] + jitter);
+                        self.push(at, Ev::Msg { from, to, msg: message, reliable });
+                    }
+                    Effect::Timer { delay, timer } => self.push(self.now + delay, Ev::Timer(timer)),
+                    Effect::Reply { attempt, answer, delay } => {
+                        assert_eq!(delay, SimDuration::ZERO);
+                        self.answer(attempt, answer);
+                    }
+                }
+            }
+        }
+
+        fn answer(&mut self, attempt: AttemptRef, answer: StoreAnswer) {
+            let now = self.now;
+            let op = self.ops.get_mut(&attempt).expect("a known attempt");
+            assert!(op.answer.is_none(), "answered twice");
+            op.answer = Some((now, answer));
+            let ledger = self.ch.ledger_mut();
+            match answer {
+                StoreAnswer::Written { write } => ledger.acknowledge(now, op.key, write),
+                StoreAnswer::Read { version } => {
+                    op.stale = ledger.judge_read(now, version, op.began, op.snapshot);
+                    ledger.release(version, now);
+                }
+                StoreAnswer::Rejected(_) => {
+                    if let Some(s) = op.snapshot {
+                        ledger.release(s, now);
+                    }
+                }
+            }
+        }
+
+        fn run_until(&mut self, t: SimTime) {
+            while let Some(entry) = self.queue.first_entry() {
+                if entry.key().0 > t {
+                    break;
+                }
+                let ((at, _), ev) = entry.remove_entry();
+                self.now = at;
+                match ev {
+                    Ev::Timer(timer) => {
+                        let fx = self.ch.on_timer(at, timer);
+                        self.effects(fx);
+                    }
+                    Ev::Msg { from, to, msg, reliable } => {
+                        let dropped = self.cut.contains(&(from, to))
+                            || self.down.contains(&to)
+                            || (!reliable && self.chaos.as_mut().is_some_and(|s| s.chance(0.1)));
+                        if dropped && reliable {
+                            self.held.push((from, to, msg));
+                        } else if dropped {
+                            self.ch.message_lost(at, &msg);
+                        } else {
+                            let fx = self.ch.on_message(at, from, to, msg);
+                            self.effects(fx);
+                        }
+                    }
+                }
+            }
+            self.now = t;
+        }
+
+        fn write(&mut self, t: SimTime, region: RegionId, key: Key) -> (AttemptRef, WriteId) {
+            self.run_until(t);
+            let (attempt, write) = (AttemptRef(self.next_id), WriteId(self.next_id));
+            self.next_id += 1;
+            let op = Op { key, began: t, snapshot: None, strong: false, write: true, answer: None, stale: None };
+            self.ops.insert(attempt, op);
+            let fx = self.ch.write(t, region, key, write, attempt);
+            self.effects(fx);
+            (attempt, write)
+        }
+
+        fn read(&mut self, t: SimTime, region: RegionId, key: Key, strong: bool) -> AttemptRef {
+            self.run_until(t);
+            let attempt = AttemptRef(self.next_id);
+            self.next_id += 1;
+            let snapshot = self.ch.ledger_mut().snapshot_newest_acked(key);
+            let op = Op { key, began: t, snapshot, strong, write: false, answer: None, stale: None };
+            self.ops.insert(attempt, op);
+            let fx = self.ch.read(t, region, key, strong, attempt);
+            self.effects(fx);
+            attempt
+        }
+
+        fn isolate(&mut self, region: RegionId) {
+            for other in [E1, E2, W2].into_iter().filter(|&o| o != region) {
+                self.cut.insert((region, other));
+                self.cut.insert((other, region));
+            }
+        }
+
+        /// Heals every cut; the world retransmits held reliable messages `retry` later.
+        fn heal(&mut self, retry: SimDuration) {
+            self.cut.clear();
+            for region in std::mem::take(&mut self.down) {
+                let fx = self.ch.region_up(self.now, region);
+                self.effects(fx);
+            }
+            for (from, to, msg) in std::mem::take(&mut self.held) {
+                let at = self.now + retry + dur(LAT[from.index()][to.index()]);
+                self.push(at, Ev::Msg { from, to, msg, reliable: true });
+            }
+        }
+
+        fn answer_of(&self, attempt: AttemptRef) -> Option<(SimTime, StoreAnswer)> {
+            self.ops[&attempt].answer
+        }
+        fn stale_of(&self, attempt: AttemptRef) -> Option<SimDuration> {
+            self.ops[&attempt].stale
+        }
+        fn read_version(&self, attempt: AttemptRef) -> WriteId {
+            match self.answer_of(attempt) {
+                Some((_, StoreAnswer::Read { version })) => version,
+                other => panic!("expected a read, got {other:?}"),
+            }
+        }
+
+        /// The drain: every cut heals, everything in flight lands, the checker settles.
+        fn finish(&mut self) {
+            self.heal(dur(100));
+            let end = self.now + SimDuration::from_secs(60);
+            self.run_until(end);
+            assert!(self.queue.is_empty(), "the channel went quiet");
+            self.ch.finish(end);
+        }
+
+        fn lost(&self) -> Vec<WriteId> {
+            self.ch.ledger().tree().lost().iter().map(|l| l.write).collect()
+        }
+    }
+
+    fn us_mrsc() -> QuorumConfig {
+        mrsc(&[E1, E2, W2], None, &names()).unwrap()
+    }
+
+    /// W = 2 of 3: the write is acknowledged when us-east-2 (6 ms away) votes, at one round trip
+    /// (12 ms). us-west-2 gets the vote request at 30 ms and the commit at 42 ms, so an eventual
+    /// read there at 13 ms returns the item's genesis (stale by 1 ms), while a strong read there at
+    /// 13 ms hears us-east-2 (committed since 18 ms) at 63 ms and returns the write.
+    #[test]
+    fn mrsc_write_acks_at_nearest_round_trip_and_strong_read_sees_it() {
+        let mut s = Sim::new(us_mrsc());
+        let (w, id) = s.write(ms(0), E1, K);
+        let er = s.read(ms(13), W2, K, false);
+        let sr = s.read(ms(13), W2, K, true);
+        s.run_until(ms(200));
+        assert_eq!(s.answer_of(w), Some((ms(12), StoreAnswer::Written { write: id })));
+        assert_ne!(s.read_version(er), id);
+        assert_eq!(s.answer_of(er).unwrap().0, ms(13));
+        assert_eq!(s.stale_of(er), Some(dur(1)));
+        assert_eq!(s.answer_of(sr), Some((ms(63), StoreAnswer::Read { version: id })));
+        assert_eq!(s.stale_of(sr), None);
+        let er2 = s.read(ms(200), W2, K, false);
+        assert_eq!(s.read_version(er2), id, "the commit reached us-west-2 at 42 ms");
+        assert!(!s.ch.is_catching_up(W2), "a commit that arrives in order is not a gap");
+        s.finish();
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
+    /// A strong read that sees only a vote for a newer write waits for that write's coordinator,
+    /// which knows whether it committed: the write was acknowledged before the read began, and
+    /// the one replier the quorum needs has not received its commit yet.
+    #[test]
+    fn a_strong_read_settles_a_vote_with_the_writes_coordinator() {
+        let mut s = Sim::new(us_mrsc());
+        // us-west-2 writes; us-east-2 votes at 25 ms; us-west-2 commits at 50 ms, acknowledges,
+        // and its commit reaches us-east-2 at 75 ms and us-east-1 at 80 ms.
+        let (w, id) = s.write(ms(0), W2, K);
+        // us-east-1 reads at 60 ms: its own state is genesis; us-east-2 (reply at 72 ms) shows
+        // genesis plus a vote for the write; the read waits for us-west-2 (reply at 120 ms).
+        let sr = s.read(ms(60), E1, K, true);
+        s.run_until(ms(300));
+        assert_eq!(s.answer_of(w), Some((ms(50), StoreAnswer::Written { write: id })));
+        assert_eq!(s.answer_of(sr), Some((ms(120), StoreAnswer::Read { version: id })));
+        assert_eq!(s.stale_of(sr), None);
+        s.finish();
+        assert!(s.lost().is_empty());
+    }
+
+    /// The reader itself may be the member whose vote made the quorum. us-west-2's write reaches
+    /// us-east-1 (vote at 30 ms, write acknowledged at 60 ms) but not us-east-2 (the link from
+    /// us-west-2 is cut one way). us-east-1 reads strongly at 61 ms, before the commit reaches it:
+    /// its own state is genesis plus its vote, us-east-2's reply (73 ms) is genesis; the read must
+    /// wait for us-west-2 (121 ms) rather than answer genesis.
+    #[test]
+    fn a_strong_read_settles_the_readers_own_vote() {
+        let mut s = Sim::new(us_mrsc());
+        s.cut.insert((W2, E2));
+        let (w, id) = s.write(ms(0), W2, K);
+        let sr = s.read(ms(61), E1, K, true);
+        s.run_until(ms(300));
+        assert_eq!(s.answer_of(w), Some((ms(60), StoreAnswer::Written { write: id })));
+        assert_eq!(s.answer_of(sr), Some((ms(121), StoreAnswer::Read { version: id })));
+        assert_eq!(s.stale_of(sr), None);
+        s.finish();
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
+    /// Two concurrent writes of one item from us-east-1 and us-west-2: us-east-2 votes for the
+    /// first to reach it (us-east-1's, at 6 ms), which commits at 12 ms; us-west-2's write is
+    /// aborted when that commit reaches it (42 ms), with ReplicatedWriteConflict. It was never
+    /// acknowledged, is never applied anywhere, and dies without being counted lost. A retry
+    /// afterwards succeeds on top of the winner.
+    #[test]
+    fn concurrent_writes_one_commits_the_other_conflicts() {
+        let mut s = Sim::new(us_mrsc());
+        let (a, a_id) = s.write(ms(0), E1, K);
+        let (b, b_id) = s.write(ms(0), W2, K);
+        s.run_until(ms(100));
+        assert_eq!(s.answer_of(a), Some((ms(12), StoreAnswer::Written { write: a_id })));
+        assert_eq!(s.answer_of(b), Some((ms(42), rejected(Rejection::ReplicatedWriteConflict))));
+        assert!(Rejection::ReplicatedWriteConflict.retryable());
+        let (retry, retry_id) = s.write(ms(100), W2, K);
+        s.run_until(ms(400));
+        assert_eq!(s.answer_of(retry), Some((ms(150), StoreAnswer::Written { write: retry_id })));
+        s.finish();
+        assert!(!s.ch.ledger().tree().is_live(b_id), "the rejected write settled with no holds");
+        assert!(s.lost().is_empty(), "rejected is not lost; acknowledged a_id survives as an ancestor");
+        assert_eq!(s.ch.current_version(E2, K), Some(retry_id));
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
+    /// The case where every concurrent write fails: three Regions write one item at once, each
+    /// votes for its own write, so each gets two Conflicts and can never reach W = 2.
+    #[test]
+    fn three_concurrent_writers_all_conflict() {
+        let mut s = Sim::new(us_mrsc());
+        let attempts: Vec<(AttemptRef, WriteId)> = [E1, E2, W2].map(|r| s.write(ms(0), r, K)).to_vec();
+        s.run_until(ms(200));
+        for (attempt, _) in &attempts {
+            assert_eq!(s.answer_of(*attempt).unwrap().1, rejected(Rejection::ReplicatedWriteConflict));
+        }
+        s.finish();
+        assert!(attempts.iter().all(|(_, w)| !s.ch.ledger().tree().is_live(*w)));
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.current_version(E1, K), None, "nothing was applied");
+    }
+
+    /// us-west-2 is cut off from both others from 0 to 5 s. It rejects a write and a strong read
+    /// with NoQuorum after the 1 s timeout and serves a stale eventual read; the majority keeps
+    /// writing. After the heal (reliable messages retransmitted 500 ms later), the first message
+    /// from us-east-1 tells us-west-2 it is behind: it is CatchingUp until us-east-1's SyncReply
+    /// (at 5100 ms), then it takes writes again.
+    #[test]
+    fn partitioned_member_rejects_then_catches_up() {
+        let mut s = Sim::new(us_mrsc());
+        s.isolate(W2);
+        let (a, a_id) = s.write(ms(100), E1, K);
+        let (b, _) = s.write(ms(200), W2, Key(2));
+        let sr = s.read(ms(300), W2, K, true);
+        let er = s.read(ms(300), W2, K, false);
+        let (c, c_id) = s.write(ms(400), E2, K);
+        s.run_until(ms(5000));
+        assert_eq!(s.answer_of(a), Some((ms(112), StoreAnswer::Written { write: a_id })));
+        assert_eq!(s.answer_of(b), Some((ms(1200), rejected(Rejection::NoQuorum))));
+        assert_eq!(s.answer_of(sr), Some((ms(1300), rejected(Rejection::NoQuorum))));
+        assert_ne!(s.read_version(er), a_id);
+        assert_eq!(s.stale_of(er), Some(dur(188)), "acknowledged at 112 ms, read at 300 ms");
+        assert_eq!(s.answer_of(c), Some((ms(412), StoreAnswer::Written { write: c_id })));
+        assert!(!s.ch.is_catching_up(W2), "it does not know yet");
+
+        s.heal(dur(500));
+        let (d, d_id) = s.write(ms(5010), E1, Key(3));
+        s.run_until(ms(5045));
+        assert_eq!(s.answer_of(d), Some((ms(5022), StoreAnswer::Written { write: d_id })));
+        assert!(s.ch.is_catching_up(W2), "us-east-1's Replicate at 5040 ms showed a commit it missed");
+        let (e, _) = s.write(ms(5045), W2, Key(4));
+        let f = s.read(ms(5045), W2, K, true);
+        assert_eq!(s.answer_of(e), Some((ms(5045), rejected(Rejection::CatchingUp))));
+        assert_eq!(s.answer_of(f), Some((ms(5045), rejected(Rejection::CatchingUp))));
+        let er2 = s.read(ms(5045), W2, K, false);
+        assert_eq!(s.read_version(er2), s.read_version(er), "eventual reads are still served");
+
+        s.run_until(ms(5150));
+        assert!(!s.ch.is_catching_up(W2));
+        assert_eq!(s.ch.current_version(W2, K), Some(c_id), "the sync brought what it missed");
+        let (g, g_id) = s.write(ms(5200), W2, Key(4));
+        s.run_until(ms(5400));
+        assert_eq!(s.answer_of(g), Some((ms(5250), StoreAnswer::Written { write: g_id })));
+        s.finish();
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
+    /// Two replicas (us-east-1, us-west-2) and a witness in us-east-2: the witness's vote makes
+    /// the write's quorum at 12 ms, even with us-west-2 cut off; the witness serves no reads and
+    /// takes no writes; strong reads are answered by a replica.
+    #[test]
+    fn witness_counts_for_writes_but_serves_no_reads() {
+        let mut s = Sim::new(mrsc(&[E1, W2], Some(E2), &names()).unwrap());
+        s.isolate(W2);
+        let (w, id) = s.write(ms(0), E1, K);
+        s.run_until(ms(100));
+        assert_eq!(s.answer_of(w), Some((ms(12), StoreAnswer::Written { write: id })));
+        let er = s.read(ms(100), E2, K, false);
+        let sr = s.read(ms(100), E2, K, true);
+        let (ww, _) = s.write(ms(100), E2, K);
+        for attempt in [er, sr, ww] {
+            assert_eq!(s.answer_of(attempt), Some((ms(100), rejected(Rejection::Unavailable))));
+        }
+        // us-east-1's strong read is a quorum of itself and the witness.
+        let sr1 = s.read(ms(100), E1, K, true);
+        s.run_until(ms(200));
+        assert_eq!(s.answer_of(sr1), Some((ms(112), StoreAnswer::Read { version: id })));
+        s.heal(dur(0));
+        let sr2 = s.read(ms(300), W2, K, true);
+        s.run_until(ms(500));
+        assert_eq!(s.read_version(sr2), id);
+        assert_eq!(s.stale_of(sr2), None);
+        s.finish();
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
+    /// RPO 0 and strong reads, under 200 seeds of random operations, message drops (10% of
+    /// unreliable messages), jitter (non-FIFO links) and partitions (a Region isolated, a link cut
+    /// both ways or one way, a Region down), for three replicas and for two
+    /// plus a witness: no acknowledged write is ever lost, no strong read returns a version older
+    /// than the newest write acknowledged before it began, every operation is answered, and the
+    /// replicas converge.
+    #[test]
+    fn rpo_zero_and_fresh_strong_reads_under_random_faults() {
+        let (mut written, mut rejected_writes, mut stale_eventual, mut strong_ok) = (0, 0, 0, 0);
+        for seed in 0..200u64 {
+            let mut rng = Seed(seed).stream("quorum-property");
+            let config = if seed % 2 == 0 { us_mrsc() } else { mrsc(&[E1, W2], Some(E2), &names()).unwrap() };
+            let mut config = config;
+            config.timeout = dur(300);
+            let mut s = Sim::new(config);
+            s.chaos = Some(Seed(seed).stream("quorum-property-network"));
+            // Actions: (time ms, kind): kind 0..=9 operations, 10 isolate a Region, 11 cut one
+            // link both ways, 12 one way, 13 a Region down, 14 heal. Partitions fall in disjoint 1.5 s windows.
+            let mut actions: Vec<(u64, u64, RegionId, RegionId, Key)> = Vec::new();
+            for _ in 0..40 {
+                let region = RegionId::new(rng.below(3) as usize);
+                actions.push((rng.below(3000), rng.below(10), region, region, Key(rng.below(2))));
+            }
+            for window in 0..2 {
+                let start = window * 1500 + rng.below(1000);
+                let end = start + 1 + rng.below(1500 - (start - window * 1500) - 1);
+                let (a, b) = (RegionId::new(rng.below(3) as usize), RegionId::new(rng.below(3) as usize));
+                actions.push((start, 10 + rng.below(4), a, b, K));
+                actions.push((end, 14, a, b, K));
+            }
+            actions.sort_by_key(|&(t, ..)| t);
+            let mut attempts = Vec::new();
+            for (t, kind, a, b, key) in actions {
+                let t = ms(t);
+                match kind {
+                    0..=4 => attempts.push(s.write(t, a, key).0),
+                    5..=7 => attempts.push(s.read(t, a, key, true)),
+                    8 | 9 => attempts.push(s.read(t, a, key, false)),
+                    10 => {
+                        s.run_until(t);
+                        s.isolate(a);
+                    }
+                    11 | 12 => {
+                        s.run_until(t);
+                        s.cut.insert((a, b));
+                        if kind == 11 {
+                            s.cut.insert((b, a));
+                        }
+                    }
+                    13 => {
+                        s.run_until(t);
+                        s.down.insert(a);
+                        let fx = s.ch.region_down(t, a);
+                        s.effects(fx);
+                    }
+                    _ => {
+                        s.run_until(t);
+                        s.heal(dur(200));
+                    }
+                }
+            }
+            s.finish();
+            for attempt in &attempts {
+                let op = &s.ops[attempt];
+                let (_, answer) = op.answer.unwrap_or_else(|| panic!("seed {seed}: {attempt:?} was never answered"));
+                match answer {
+                    StoreAnswer::Written { .. } => written += 1,
+                    StoreAnswer::Rejected(_) if op.write => rejected_writes += 1,
+                    StoreAnswer::Read { .. } if op.strong => {
+                        assert_eq!(op.stale, None, "seed {seed}: strong read {attempt:?} was stale");
+                        strong_ok += 1;
+                    }
+                    StoreAnswer::Read { .. } => stale_eventual += u32::from(op.stale.is_some()),
+                    StoreAnswer::Rejected(_) => {}
+                }
+            }
+            assert_eq!(s.lost(), Vec::<WriteId>::new(), "seed {seed}: acknowledged writes lost");
+            assert_eq!(s.ch.divergent_keys(), 0, "seed {seed}");
+        }
+        // The faults bite: some writes fail, some eventual reads are stale, and most work.
+        assert!(written > 1000 && rejected_writes > 100 && stale_eventual > 10 && strong_ok > 500);
+    }
+
+    fn leaderless(read_repair: bool, read_quorum: u32) -> QuorumConfig {
+        QuorumConfig {
+            members: [E1, E2, W2].map(|region| Member { region, witness: false }).to_vec(),
+            write_quorum: 1,
+            read_quorum,
+            timeout: SimDuration::from_secs(1),
+            read_repair,
+            apply: Apply::OnReceipt,
+        }
+    }
+
+    /// N = 3, R = W = 1, applied on receipt, no read repair, traced by hand. us-east-1 writes a
+    /// at 0 ms (acknowledged at once, W = 1); a strong read (R = 1) in us-west-2 at 1 ms, before
+    /// a arrives there at 30 ms, returns genesis: stale by 1 ms. us-west-2 then writes b at 2 ms on
+    /// top of genesis (acknowledged at once): b's stamp (1, us-west-2) beats a's (1, us-east-1),
+    /// so a loses everywhere (us-east-2 at 27 ms, us-west-2 at 30 ms, us-east-1 at 32 ms): an
+    /// acknowledged write is lost.
+    #[test]
+    fn leaderless_partial_quorum_reads_stale_and_loses_writes() {
+        let mut s = Sim::new(leaderless(false, 1));
+        let (wa, a) = s.write(ms(0), E1, K);
+        let r = s.read(ms(1), W2, K, true);
+        let (wb, b) = s.write(ms(2), W2, K);
+        assert_eq!(s.answer_of(wa), Some((ms(0), StoreAnswer::Written { write: a })));
+        assert_eq!(s.answer_of(wb), Some((ms(2), StoreAnswer::Written { write: b })));
+        assert_ne!(s.read_version(r), a);
+        assert_eq!(s.stale_of(r), Some(dur(1)));
+        s.run_until(ms(31));
+        assert!(s.lost().is_empty(), "us-east-1 still holds a");
+        s.run_until(ms(32));
+        assert_eq!(s.lost(), vec![a]);
+        s.finish();
+        assert_eq!(s.ch.divergent_keys(), 0);
+        assert_eq!(s.ch.current_version(E1, K), Some(b));
+    }
+
+    /// W = R = 2 with read repair; us-west-2 missed write a (cut off while it was sent). A strong
+    /// read in us-west-2 at 1 ms hears us-east-2 (which has had a since 6 ms) at 51 ms: the answer
+    /// is a, and us-west-2's own stale copy is repaired at once.
+    #[test]
+    fn leaderless_read_repair_pushes_the_newest_to_stale_repliers() {
+        let mut config = leaderless(true, 2);
+        config.write_quorum = 2;
+        let mut s = Sim::new(config);
+        s.isolate(W2);
+        let (_, a) = s.write(ms(0), E1, K);
+        s.heal(dur(0));
+        let r = s.read(ms(1), W2, K, true);
+        s.run_until(ms(51));
+        assert_eq!(s.answer_of(r), Some((ms(51), StoreAnswer::Read { version: a })));
+        assert_eq!(s.ch.current_version(W2, K), Some(a), "repaired when answered");
+        s.finish();
+        assert!(s.lost().is_empty());
+    }
+
+    #[test]
+    fn mrsc_rejects_what_dynamodb_rejects() {
+        let n = names();
+        assert_eq!(
+            mrsc(&[E1, EU, W2], None, &n).unwrap_err(),
+            "us-east-1 and eu-west-1 are in different MRSC Region sets (US, EU); expected all three in one set: \
+             US us-east-1, us-east-2, us-west-2; EU eu-west-1, eu-west-2, eu-west-3, eu-central-1; \
+             AP ap-northeast-1, ap-northeast-2, ap-northeast-3"
+        );
+        assert_eq!(
+            mrsc(&[E1, E2], None, &n).unwrap_err(),
+            "MRSC needs exactly three Regions, or two plus a witness; found 2 Regions and no witness"
+        );
+        assert_eq!(
+            mrsc(&[E1, E2, W2, EU], None, &n).unwrap_err(),
+            "MRSC needs exactly three Regions, or two plus a witness; found 4 Regions and no witness"
+        );
+        assert_eq!(
+            mrsc(&[E1, E2, W2], Some(EU), &n).unwrap_err(),
+            "MRSC needs exactly three Regions, or two plus a witness; found 3 Regions and a witness"
+        );
+        assert!(mrsc(&[E1, E2], Some(W2), &n).is_ok());
+        assert!(mrsc(&[E1, E1], Some(W2), &n).unwrap_err().contains("us-east-1 appears more than once"));
+        let eu = mrsc(&[EU, RegionId::new(4)], Some(E1), &n).unwrap_err();
+        assert!(eu.starts_with("eu-west-1 and us-east-1 are in different MRSC Region sets (EU, US)"), "{eu}");
+    }
+
+    #[test]
+    fn validate_rejects_impossible_quorums() {
+        let n = names();
+        let mut c = leaderless(false, 1);
+        c.write_quorum = 4;
+        assert_eq!(c.validate(&n).unwrap_err(), "write_quorum is 4; expected 1 to 3 (the number of members)");
+        let mut c = leaderless(false, 0);
+        assert_eq!(c.validate(&n).unwrap_err(), "read_quorum is 0; expected 1 to 3 (the number of members)");
+        c.read_quorum = 1;
+        c.members.iter_mut().for_each(|m| m.witness = true);
+        assert_eq!(c.validate(&n).unwrap_err(), "all 3 members are witnesses; expected at least one replica");
+        let mut c = leaderless(false, 1);
+        c.apply = Apply::OnCommit;
+        assert!(c.validate(&n).unwrap_err().contains("found write_quorum 1 of 3 members, expected more than 1"));
+        let mut c = leaderless(false, 1);
+        c.members[0].region = RegionId::new(9);
+        assert_eq!(c.validate(&n).unwrap_err(), "member Region 9 is not one of the 5 declared Regions");
+    }
+
+    /// A vote request that reaches a member after its coordinator's deadline is refused: the
+    /// coordinator has already aborted (and its Abort may have arrived first), so a vote now would
+    /// block the item forever. Driven by hand to deliver the message late.
+    #[test]
+    fn a_vote_request_after_the_deadline_is_refused() {
+        let mut ch = QuorumChannel::new(StoreId::new(0), us_mrsc());
+        let mut to_e2 = None;
+        for e in ch.write(ms(0), E1, K, WriteId(1), AttemptRef(1)) {
+            match e {
+                Effect::Send { to, message, .. } if to == E2 => to_e2 = Some(message),
+                Effect::Send { message, .. } => ch.message_lost(ms(30), &message),
+                _ => {}
+            }
+        }
+        let fx = ch.on_timer(ms(1000), QuorumTimer::WriteTimeout { write: WriteId(1) });
+        assert!(fx.contains(&Effect::Reply {
+            attempt: AttemptRef(1),
+            answer: rejected(Rejection::NoQuorum),
+            delay: SimDuration::ZERO
+        }));
+        let abort = fx.iter().find_map(|e| match e {
+            Effect::Send { to, message, reliable: true, .. } if *to == E2 => Some(message.clone()),
+            _ => None,
+        });
+        // The Abort overtakes the vote request, which arrives at the deadline.
+        assert!(ch.on_message(ms(1006), E1, E2, abort.unwrap()).is_empty());
+        assert!(ch.on_message(ms(1000), E1, E2, to_e2.unwrap()).is_empty(), "no vote, no answer");
+        for e in ch.write(ms(1000), E1, K, WriteId(2), AttemptRef(2)) {
+            if let Effect::Send { message, .. } = e {
+                ch.message_lost(ms(1000), &message);
+            }
+        }
+        let fx = ch.write(ms(1000), E2, Key(1), WriteId(3), AttemptRef(3));
+        assert!(fx.iter().all(|e| !matches!(e, Effect::Reply { .. })), "us-east-2 holds no vote for the item");
+        for e in fx {
+            if let Effect::Send { message, .. } = e {
+                ch.message_lost(ms(1000), &message);
+            }
+        }
+        ch.finish(ms(2000));
+        assert!(ch.ledger().tree().lost().is_empty());
+        assert!(!ch.ledger().tree().is_live(WriteId(1)));
+    }
+}
