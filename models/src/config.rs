@@ -7,7 +7,10 @@
 use sim_core::{Dist, SimDuration, SimTime};
 
 pub use crate::apptier::AppTierConfig;
+pub use crate::aurora::AuroraConfig;
 use crate::ids::{Key, RegionId, StoreId};
+pub use crate::quorum::QuorumConfig;
+pub use crate::s3::S3Config;
 use crate::topology::{LinkLatency, Topology};
 pub use crate::workload::arrivals::RateProfile;
 pub use crate::workload::keys::KeyChoice;
@@ -42,6 +45,10 @@ pub struct WorldConfig {
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
     pub name: String,
+    /// How it replicates. The fields below it apply to DynamoDB MREC (the replication delay,
+    /// idempotency) or to every kind (`regions`, the retry interval of reliable messages).
+    pub kind: StoreKind,
+    /// The Regions where the store has a replica (cluster, bucket, member).
     pub regions: Vec<RegionId>,
     /// Time from a write's commit until its Region's replication pipeline ships it, on top of
     /// the network delay to each replica.
@@ -52,6 +59,17 @@ pub struct StoreConfig {
     /// Writes carry an idempotency key and the store refuses a key it has already applied (a
     /// conditional put on the key); without it, a retried write may apply twice.
     pub idempotency: bool,
+}
+
+/// The kind of a store: its replication channel.
+#[derive(Clone, Debug)]
+pub enum StoreKind {
+    /// DynamoDB global table, multi-Region eventual consistency (last writer wins).
+    DynamoDbMrec,
+    /// DynamoDB global table, multi-Region strong consistency, or any quorum configuration.
+    Quorum(QuorumConfig),
+    AuroraGlobal(Box<AuroraConfig>),
+    S3Replication(S3Config),
 }
 
 /// What an operation does to its item.
@@ -92,6 +110,10 @@ pub struct OperationMixEntry {
     pub store: StoreId,
     pub kind: OperationKind,
     pub keys: KeyChoice,
+    /// For reads: DynamoDB's ConsistentRead. In MREC a strongly consistent read is current only for
+    /// items last written in the reading Region, which is what a local read already returns here;
+    /// in MRSC (a quorum store) it reads a quorum.
+    pub consistent_read: bool,
 }
 
 /// One operation of a recorded trace.

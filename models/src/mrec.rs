@@ -269,7 +269,7 @@ mod tests {
     use sim_core::Seed;
 
     use super::*;
-    use crate::config::WorldConfig;
+    use crate::config::{StoreKind, WorldConfig};
     use crate::topology::{LinkLatency, Topology};
 
     const EAST: RegionId = RegionId::from_raw(0);
@@ -282,6 +282,7 @@ mod tests {
 
     fn table() -> (Table, Recorder) {
         let config = StoreConfig {
+            kind: StoreKind::DynamoDbMrec,
             name: "t".into(),
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),

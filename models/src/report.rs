@@ -8,11 +8,13 @@
 use sim_core::{CounterSeries, GaugeSeries, Histogram, MeanSeries, SimDuration, SimTime};
 
 use crate::apptier::AppTier;
+use crate::aurora::TransitionReport;
+use crate::channel::Rejection;
+use crate::checker::VersionTree;
 use crate::checker::{LossCause, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
 use crate::ids::{RegionId, RequestId};
 use crate::ledger::SessionVerdict;
-use crate::mrec::Table;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
 /// request was sent to, in the interval they completed; replication lag to the Region that applied
@@ -72,6 +74,16 @@ pub struct AppTierSeries {
     pub abandoned_total: u64,
 }
 
+/// What the report needs of a store once the run is over.
+pub struct StoreSettled<'a> {
+    pub tree: &'a VersionTree,
+    pub divergent_keys: u64,
+    /// S3: versions hidden behind a concurrent version (recoverable, not lost).
+    pub shadowed: u64,
+    /// Aurora: switchovers and failovers, with their RTO and RPO.
+    pub transitions: Vec<TransitionReport>,
+}
+
 /// A runbook action as it happened: when, which, and what came of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionRecord {
@@ -127,6 +139,12 @@ pub struct Recorder {
     /// Settled by `finish`.
     pub lost: Vec<LostWrite>,
     pub divergent_keys: u64,
+    /// S3 versions hidden behind concurrent versions: recoverable, not lost.
+    pub shadowed: u64,
+    /// Attempts refused by a store, by the service's name for the refusal.
+    pub rejections: std::collections::BTreeMap<&'static str, u64>,
+    /// Aurora switchovers and failovers, by store index.
+    pub transitions: Vec<(usize, TransitionReport)>,
     /// The most versions the checker held at once, summed over stores: its memory high-water mark.
     pub live_versions_max: usize,
     pub end: SimTime,
@@ -163,6 +181,9 @@ impl Recorder {
             faults: Vec::new(),
             lost: Vec::new(),
             divergent_keys: 0,
+            shadowed: 0,
+            rejections: Default::default(),
+            transitions: Vec::new(),
             live_versions_max: 0,
             end: SimTime::ZERO,
         }
@@ -261,6 +282,20 @@ impl Recorder {
         self.region(to).replication_lag.add(committed_at, lag.as_nanos());
     }
 
+    /// A replication whose lag the channel measured itself (S3: pipeline, network and resends).
+    pub fn replication_lag_observed(&mut self, now: SimTime, to: RegionId, lag: SimDuration) {
+        self.replication_lag.record(lag.as_nanos());
+        let committed = SimTime::from_nanos(now.as_nanos().saturating_sub(lag.as_nanos()));
+        self.region(to).replication_lag.add(committed, lag.as_nanos());
+    }
+
+    /// A store refused an attempt, as the service names it.
+    pub fn request_rejected(&mut self, now: SimTime, region: RegionId, rejection: Rejection) {
+        self.failed += 1;
+        self.region(region).failed.add(now, 1);
+        *self.rejections.entry(rejection.name()).or_insert(0) += 1;
+    }
+
     pub fn replication_message_lost(&mut self, now: SimTime, from: RegionId) {
         self.replication_messages_lost += 1;
         self.region(from).replication_messages_lost.add(now, 1);
@@ -284,7 +319,7 @@ impl Recorder {
     }
 
     /// Takes the checker's verdicts and closes every series at `end`.
-    pub fn finish(&mut self, end: SimTime, tables: &[Table], tiers: &[Option<AppTier<RequestId>>]) {
+    pub fn finish(&mut self, end: SimTime, stores: &[StoreSettled<'_>], tiers: &[Option<AppTier<RequestId>>]) {
         self.end = end;
         self.app_tiers = tiers
             .iter()
@@ -300,13 +335,15 @@ impl Recorder {
                 })
             })
             .collect();
-        for table in tables {
-            self.divergent_keys += table.divergent_keys();
-            self.conflicts += table.tree().conflicts();
-            self.live_versions_max += table.tree().live_max();
-            for lost in table.tree().lost() {
+        for (i, store) in stores.iter().enumerate() {
+            self.divergent_keys += store.divergent_keys;
+            self.conflicts += store.tree.conflicts();
+            self.shadowed += store.shadowed;
+            self.live_versions_max += store.tree.live_max();
+            for lost in store.tree.lost() {
                 self.lost.push(*lost);
             }
+            self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
         }
         self.lost.sort_by_key(|l| (l.acked_at, l.write));
         for i in 0..self.lost.len() {

@@ -2,7 +2,7 @@
 
 use models::config::{
     Arrivals, FaultConfig, FaultKind, KeyChoice, OperationKind, OperationMixEntry, OutageScope, PopulationConfig,
-    RateProfile, RetryPolicy, StoreConfig, WorldConfig,
+    RateProfile, RetryPolicy, StoreConfig, StoreKind, WorldConfig,
 };
 use models::ids::{RegionId, StoreId};
 use models::run::{RunOutput, run};
@@ -25,7 +25,13 @@ fn two_regions(link: Dist) -> Topology {
 /// retries, so every attempt is an operation.
 fn population(name: &str, region: RegionId, rate: f64, read_fraction: f64, access: Dist) -> PopulationConfig {
     let keys = KeyChoice::Uniform { keys: 1 };
-    let entry = |weight, kind| OperationMixEntry { weight, store: StoreId::new(0), kind, keys: keys.clone() };
+    let entry = |weight, kind| OperationMixEntry {
+        weight,
+        store: StoreId::new(0),
+        kind,
+        keys: keys.clone(),
+        consistent_read: false,
+    };
     let operations = [(read_fraction, OperationKind::Read), (1.0 - read_fraction, OperationKind::Write)]
         .into_iter()
         .filter(|(w, _)| *w > 0.0)
@@ -54,6 +60,7 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
         max_events: 100_000_000,
         metrics_interval: SimDuration::from_secs(1),
         stores: vec![StoreConfig {
+            kind: StoreKind::DynamoDbMrec,
             name: "t".into(),
             regions: vec![EAST, WEST],
             replication_delay,

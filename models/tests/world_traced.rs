@@ -16,7 +16,7 @@ use models::apptier::AppTierConfig;
 use models::checker::{LossCause, LostWrite};
 use models::config::{
     ActionConfig, ActionKind, Arrivals, FaultConfig, FaultKind, OperationKind, OutageScope, PartitionMode,
-    PopulationConfig, RetryPolicy, StoreConfig, TraceEntry, WorldConfig,
+    PopulationConfig, RetryPolicy, StoreConfig, StoreKind, TraceEntry, WorldConfig,
 };
 use models::ids::{Key, RegionId, StoreId, WriteId};
 use models::report::{ActionRecord, FaultWindow};
@@ -73,6 +73,7 @@ fn world(link_ms: u64, replication_ms: u64, populations: Vec<PopulationConfig>) 
 
 fn store(name: &str, replication_ms: u64) -> StoreConfig {
     StoreConfig {
+        kind: StoreKind::DynamoDbMrec,
         name: name.into(),
         regions: vec![EAST, WEST],
         replication_delay: Dist::Constant(ns(replication_ms) as f64),

@@ -280,6 +280,9 @@ pub struct RawOperation {
     #[serde(rename = "type")]
     pub kind: RawOperationKind,
     pub keys: Spanned<RawKeys>,
+    /// For reads: DynamoDB's ConsistentRead (strongly consistent); default false.
+    #[serde(default)]
+    pub consistent_read: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
-use models::config::{StoreConfig, WorldConfig};
+use models::config::{StoreConfig, StoreKind, WorldConfig};
 use models::ids::{RegionId, StoreId};
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
 use sim_core::{Dist, Seed, SimDuration};
@@ -193,6 +193,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
             p.at(span, format!("{path}.replication_retry_interval"), "found 0s; expected a positive duration");
         }
         stores.push(StoreConfig {
+            kind: StoreKind::DynamoDbMrec,
             name: s.name.get_ref().clone(),
             regions,
             replication_delay,

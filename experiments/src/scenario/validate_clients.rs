@@ -184,7 +184,18 @@ fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<Op
         let store = ctx.store(&o.store, &format!("{opath}.store"), p);
         let keys = keys(&o.keys, &format!("{opath}.keys"), p);
         if let (Some(store), Some(keys)) = (store, keys) {
-            entries.push(OperationMixEntry { weight, store, kind: operation_kind(o.kind), keys });
+            let consistent_read = o.consistent_read.as_ref().is_some_and(|c| *c.get_ref());
+            if let Some(c) = &o.consistent_read
+                && *c.get_ref()
+                && o.kind != RawOperationKind::Read
+            {
+                p.at(
+                    c.span(),
+                    format!("{opath}.consistent_read"),
+                    "consistent_read applies to reads only; expected it on a type = \"read\" line",
+                );
+            }
+            entries.push(OperationMixEntry { weight, store, kind: operation_kind(o.kind), keys, consistent_read });
         }
     }
     let shorthand = c.store.is_some() || c.read_fraction.is_some() || c.keys.is_some();
@@ -210,7 +221,7 @@ fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<Op
         if let (Some(store), Some(keys)) = (store, keys) {
             for (weight, kind) in [(f, OperationKind::Read), (1.0 - f, OperationKind::Write)] {
                 if weight > 0.0 {
-                    entries.push(OperationMixEntry { weight, store, kind, keys: keys.clone() });
+                    entries.push(OperationMixEntry { weight, store, kind, keys: keys.clone(), consistent_read: false });
                 }
             }
         }

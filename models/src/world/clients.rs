@@ -76,6 +76,7 @@ pub(super) struct Operation {
     pub(super) population: PopulationId,
     pub(super) user: u64,
     pub(super) kind: OperationKind,
+    pub(super) consistent_read: bool,
     pub(super) store: StoreId,
     pub(super) key: Key,
     pub(super) first_sent_at: SimTime,
@@ -184,11 +185,11 @@ impl World {
         {
             out.schedule_at(next.time, Event::TraceOperationDue { population, index: index + 1 });
         }
-        self.start_operation(now, population, entry.user, entry.kind, entry.store, entry.key, None, out);
+        self.start_operation(now, population, entry.user, (entry.kind, false), entry.store, entry.key, None, out);
     }
 
     /// Draws an entry of the population's operation mix, then its key.
-    fn draw_operation(&mut self, population: PopulationId) -> (OperationKind, StoreId, Key) {
+    fn draw_operation(&mut self, population: PopulationId) -> ((OperationKind, bool), StoreId, Key) {
         let i = population.index();
         let p = &mut self.populations[i];
         let total = *p.mix_cumulative.last().expect("a population has at least one operation");
@@ -196,7 +197,7 @@ impl World {
         let entry = p.mix_cumulative.iter().position(|&c| u < c).unwrap_or(p.mix_cumulative.len() - 1);
         let key = p.key_samplers[entry].sample(&mut p.operations);
         let e = &self.config.populations[i].operations[entry];
-        (e.kind, e.store, key)
+        ((e.kind, e.consistent_read), e.store, key)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -205,7 +206,7 @@ impl World {
         now: SimTime,
         population: PopulationId,
         user: u64,
-        kind: OperationKind,
+        (kind, consistent_read): (OperationKind, bool),
         store: StoreId,
         key: Key,
         session: Option<u32>,
@@ -213,7 +214,8 @@ impl World {
     ) {
         self.next_operation += 1;
         let operation = self.next_operation;
-        let op = Operation { population, user, kind, store, key, first_sent_at: now, attempts: 0, session };
+        let op =
+            Operation { population, user, kind, consistent_read, store, key, first_sent_at: now, attempts: 0, session };
         let written = (!kind.is_read()).then_some(operation);
         self.record_history(HistoryType::Invoke, operation, &op, written, None, now);
         self.operations.insert(operation, op);
@@ -272,7 +274,7 @@ impl World {
         let timeout = out.schedule_in(cfg.timeout, Event::RequestTimedOut { request });
         out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
         let newest_acked = match op.kind {
-            OperationKind::Read => self.tables[op.store.index()].ledger().snapshot_newest_acked(op.key),
+            OperationKind::Read => self.stores[op.store.index()].ledger().snapshot_newest_acked(op.key),
             _ => None,
         };
         self.operations.get_mut(&operation).expect("a live operation").attempts += 1;

@@ -12,6 +12,7 @@ mod actions;
 mod clients;
 mod replication;
 mod requests;
+mod stores;
 
 use std::collections::BTreeMap;
 
@@ -22,12 +23,15 @@ use crate::config::WorldConfig;
 use crate::faults::{FaultKind, FaultState, OutageScope};
 use crate::history::HistorySink;
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
-use crate::mrec::{Shipment, Table};
+use crate::mrec::Shipment;
 use crate::report::Recorder;
 use crate::routing::{Router, StaticRouter};
 use clients::{Operation, Population, Users};
 use replication::Waiting;
+pub use requests::Answer;
 use requests::Attempt;
+use stores::StoreState;
+pub use stores::{ChannelMessage, ChannelTimer};
 
 /// Everything that can happen in the world.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -90,6 +94,31 @@ pub enum Event {
     FaultHealed {
         fault: usize,
     },
+    /// A channel's message reaches `to`.
+    ChannelMessageArrived {
+        store: StoreId,
+        from: RegionId,
+        to: RegionId,
+        message: ChannelMessage,
+        reliable: bool,
+    },
+    /// The sender of a lost reliable channel message sends it again.
+    ChannelMessageResent {
+        store: StoreId,
+        from: RegionId,
+        to: RegionId,
+        message: ChannelMessage,
+    },
+    ChannelTimerFired {
+        store: StoreId,
+        timer: ChannelTimer,
+    },
+    /// A channel store's answer to an attempt leaves the Region (already judged, for a read).
+    StoreAnswered {
+        store: StoreId,
+        request: RequestId,
+        answer: Answer,
+    },
     /// A runbook action is due.
     ActionDue {
         action: usize,
@@ -110,7 +139,7 @@ pub struct World {
     populations: Vec<Population>,
     /// `links[from][to]`: the stream of that link's delays and losses.
     links: Vec<Vec<Stream>>,
-    tables: Vec<Table>,
+    stores: Vec<StoreState>,
     /// The app tier of each Region, where the scenario models one.
     tiers: Vec<Option<AppTier<RequestId>>>,
     /// Service-time streams, by Region.
@@ -145,14 +174,11 @@ impl World {
                     .collect()
             })
             .collect();
-        let tables = config
+        let stores = config
             .stores
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                let stream = seed.stream(&format!("store/{}/replication", s.name));
-                Table::new(StoreId::new(i), s, topology.len(), stream)
-            })
+            .map(|(i, s)| stores::build(StoreId::new(i), s, topology.len(), seed))
             .collect();
         let faults = FaultState::new(config.faults.clone(), topology.len(), config.stores.len());
         let fault_phase_end = SimTime::at(config.duration);
@@ -180,7 +206,7 @@ impl World {
             home_of: config.topology.regions().collect(),
             config,
             links,
-            tables,
+            stores,
             tiers,
             service,
             faults,
@@ -216,18 +242,22 @@ impl World {
     pub fn finish(&mut self, now: SimTime) {
         self.abandon_waiting(now);
         let down: Vec<bool> = self.config.topology.regions().map(|r| self.faults.region_down(r)).collect();
-        for table in &mut self.tables {
-            table.finish(now, &down);
+        for store in &mut self.stores {
+            store.finish(now, &down);
         }
         for tier in self.tiers.iter_mut().flatten() {
             tier.finish(now);
         }
-        self.recorder.finish(now, &self.tables, &self.tiers);
+        let settled: Vec<_> = self.stores.iter().map(|s| s.settled()).collect();
+        self.recorder.finish(now, &settled, &self.tiers);
     }
 
     fn fault_started(&mut self, now: SimTime, fault: usize, out: &mut Outbox<'_, Event>) {
         self.faults.start(fault, now);
         self.recorder.fault_started(now, fault);
+        if let FaultKind::RegionOutage { region, scope: OutageScope::Region } = self.faults.fault(fault).kind {
+            self.stores_region_changed(now, region, false, out);
+        }
         if let FaultKind::RegionOutage { region, scope: OutageScope::Region | OutageScope::AppTier } =
             self.faults.fault(fault).kind
         {
@@ -241,6 +271,11 @@ impl World {
         }
         self.faults.heal(fault);
         self.recorder.fault_healed(now, fault);
+        if let FaultKind::RegionOutage { region, scope: OutageScope::Region } = self.faults.fault(fault).kind
+            && !self.faults.region_down(region)
+        {
+            self.stores_region_changed(now, region, true, out);
+        }
         for r in self.config.topology.regions() {
             let serving = !self.faults.region_down(r) && !self.faults.app_tier_down(r);
             if let Some(tier) = self.tiers[r.index()].as_mut()
@@ -290,6 +325,14 @@ impl Model for World {
             }
             Event::FaultStarted { fault } => self.fault_started(now, fault, out),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
+            Event::ChannelMessageArrived { store, from, to, message, reliable } => {
+                self.channel_message_arrived(now, store, from, to, message, reliable, out)
+            }
+            Event::ChannelMessageResent { store, from, to, message } => {
+                self.send_channel_message(store, from, to, message, true, out)
+            }
+            Event::ChannelTimerFired { store, timer } => self.channel_timer_fired(now, store, timer, out),
+            Event::StoreAnswered { store, request, answer } => self.store_answered(now, store, request, answer, out),
             Event::ActionDue { action } => self.action_due(now, action, out),
             Event::ScaleOutReady { region, servers } => self.scale_out_ready(now, region, servers, out),
             Event::MetricsSampled => self.metrics_sampled(now, out),

@@ -12,13 +12,13 @@
 
 use sim_core::{Outbox, SimDuration, SimTime};
 
-use super::{Event, World};
+use super::{ChannelMessage, Event, World};
 use crate::faults::{LinkVerdict, PartitionMode};
 use crate::ids::{RegionId, StoreId};
 use crate::mrec::Shipment;
 
 /// A replication message waiting for a fault to heal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Waiting {
     /// Not shipped yet by `from`.
     Unshipped { store: StoreId, shipment: Shipment, from: RegionId },
@@ -26,6 +26,8 @@ pub(super) enum Waiting {
     Resend { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
     /// A copy for `to`, held in the network or by the destination.
     Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
+    /// A reliable channel message for `to`, held in the network or by the destination.
+    ChannelCopy { store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage },
 }
 
 impl World {
@@ -56,7 +58,7 @@ impl World {
             self.waiting.push(Waiting::Unshipped { store, shipment, from });
             return;
         }
-        let targets = self.tables[store.index()].ship(now, &shipment, from);
+        let targets = self.stores[store.index()].mrec().ship(now, &shipment, from);
         for to in targets {
             self.send_copy(store, shipment, from, to, out);
         }
@@ -126,7 +128,7 @@ impl World {
                 self.waiting.push(Waiting::Copy { store, shipment, from, to });
             }
             LinkVerdict::Deliver { .. } => {
-                self.tables[store.index()].apply_remote(now, to, &shipment, &mut self.recorder);
+                self.stores[store.index()].mrec().apply_remote(now, to, &shipment, &mut self.recorder);
             }
         }
     }
@@ -144,6 +146,10 @@ impl World {
                 Waiting::Copy { store, shipment, from, to } => {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationArrived { store, shipment, from, to });
                 }
+                Waiting::ChannelCopy { store, from, to, message } => {
+                    let event = Event::ChannelMessageArrived { store, from, to, message, reliable: true };
+                    out.schedule_in(SimDuration::ZERO, event);
+                }
             }
         }
     }
@@ -151,12 +157,14 @@ impl World {
     /// At the end of the drain: what still waits belongs to a Region that never came back.
     pub(super) fn abandon_waiting(&mut self, now: SimTime) {
         for w in std::mem::take(&mut self.waiting) {
-            let (store, shipment) = match w {
+            match w {
                 Waiting::Unshipped { store, shipment, .. }
                 | Waiting::Resend { store, shipment, .. }
-                | Waiting::Copy { store, shipment, .. } => (store, shipment),
-            };
-            self.tables[store.index()].abandon(now, shipment.write);
+                | Waiting::Copy { store, shipment, .. } => {
+                    self.stores[store.index()].mrec().abandon(now, shipment.write)
+                }
+                Waiting::ChannelCopy { store, message, .. } => self.abandon_channel_message(now, store, &message),
+            }
         }
     }
 }

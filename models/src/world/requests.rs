@@ -11,14 +11,16 @@
 use sim_core::{EventId, Outbox, SimDuration, SimTime};
 
 use super::clients::{AttemptOutcome, Operation};
-use super::{Event, World};
+use super::stores::{StoreState, wrap};
+use super::{ChannelMessage, ChannelTimer, Event, World};
+use crate::channel::{AttemptRef, Rejection};
 use crate::config::OperationKind;
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
 use crate::ledger::{SessionId, SessionVerdict};
 
 /// What the Region answered, carried back to the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Answer {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Answer {
     Written {
         write: WriteId,
     },
@@ -37,28 +39,32 @@ pub(super) enum Answer {
     Shed,
     /// An error answer: the app tier or the store replica is out.
     Failed,
+    /// A store refused the operation, as the service names it.
+    Rejected(Rejection),
 }
 
 /// One attempt of an operation. It carries what the Region needs, because it can outlive its
 /// operation (a late answer after the client has moved on).
 #[derive(Clone, Debug)]
 pub(super) struct Attempt {
-    operation: u64,
-    population: PopulationId,
-    user: u64,
-    store: StoreId,
-    key: Key,
-    kind: OperationKind,
-    region: RegionId,
-    sent_at: SimTime,
-    timeout: EventId,
+    pub(super) operation: u64,
+    pub(super) population: PopulationId,
+    pub(super) user: u64,
+    pub(super) store: StoreId,
+    pub(super) key: Key,
+    pub(super) kind: OperationKind,
+    /// A strongly consistent read (DynamoDB's ConsistentRead).
+    pub(super) consistent_read: bool,
+    pub(super) region: RegionId,
+    pub(super) sent_at: SimTime,
+    pub(super) timeout: EventId,
     /// For a read: the newest write acknowledged when the read began, held until it is compared.
-    newest_acked: Option<WriteId>,
-    answer: Option<Answer>,
+    pub(super) newest_acked: Option<WriteId>,
+    pub(super) answer: Option<Answer>,
     /// The client has given up on it (timeout).
-    client_done: bool,
+    pub(super) client_done: bool,
     /// The Region dropped it without an answer.
-    dropped: bool,
+    pub(super) dropped: bool,
 }
 
 impl Attempt {
@@ -77,6 +83,7 @@ impl Attempt {
             store: op.store,
             key: op.key,
             kind: op.kind,
+            consistent_read: op.consistent_read,
             region,
             sent_at,
             timeout,
@@ -89,7 +96,7 @@ impl Attempt {
 }
 
 /// The checker's session of an attempt: its population and user.
-fn session_of(attempt: &Attempt) -> SessionId {
+pub(super) fn session_of(attempt: &Attempt) -> SessionId {
     (attempt.population.index() as u16, attempt.user)
 }
 
@@ -155,12 +162,15 @@ impl World {
         if !self.faults.store_up(store, region) {
             return self.respond(now, request, Answer::Failed, out);
         }
+        if !self.stores[store.index()].is_mrec() {
+            return self.serve_by_channel(now, request, out);
+        }
         let answer = match kind {
             OperationKind::Read => {
                 let attempt = self.pending.get_mut(&request).expect("checked above");
                 let (snapshot, began) = (attempt.newest_acked.take(), attempt.sent_at);
                 let session = session_of(attempt);
-                let table = &mut self.tables[store.index()];
+                let table = &mut self.stores[store.index()].mrec();
                 let returned = table.current_version(region, key);
                 let value = table.current_operation(region, key);
                 let stale_by = table.ledger().judge_read(now, returned, began, snapshot);
@@ -172,7 +182,7 @@ impl World {
             | OperationKind::ConditionalWrite
             | OperationKind::ConditionalUpdate => {
                 let session = session_of(&self.pending[&request]);
-                let table = &mut self.tables[store.index()];
+                let table = &mut self.stores[store.index()].mrec();
                 // Optimistic concurrency: the update expects the version its session last read of the
                 // item (or no item, if it never read it).
                 let expected_seen = match kind {
@@ -183,7 +193,7 @@ impl World {
                     }
                     _ => true,
                 };
-                let table = &self.tables[store.index()];
+                let table = &self.stores[store.index()].mrec();
                 // The idempotency record first: a retry of a conditional write that was applied
                 // finds its own write there, and is answered as done rather than failing the
                 // condition that write made false.
@@ -201,8 +211,9 @@ impl World {
                         let write = WriteId(self.next_write);
                         let clock = self.faults.clock_nanos(region, now).max(0) as u64;
                         let deleted = kind == OperationKind::Delete;
-                        let (sampled, shipment) =
-                            self.tables[store.index()].write_local(now, clock, region, key, write, deleted, operation);
+                        let (sampled, shipment) = self.stores[store.index()]
+                            .mrec()
+                            .write_local(now, clock, region, key, write, deleted, operation);
                         let delay = self.pipeline_delay(store, region, sampled);
                         out.schedule_in(delay, Event::ReplicationShipped { store, shipment, from: region });
                         Answer::Written { write }
@@ -213,7 +224,46 @@ impl World {
         self.respond(now, request, answer, out);
     }
 
-    fn respond(&mut self, _now: SimTime, request: RequestId, answer: Answer, out: &mut Outbox<'_, Event>) {
+    /// A channel store takes the attempt; it answers through its effects. Conditions (conditional
+    /// writes and updates) are modelled for DynamoDB MREC only: a channel takes them as writes.
+    fn serve_by_channel(&mut self, now: SimTime, request: RequestId, out: &mut Outbox<'_, Event>) {
+        let attempt = &self.pending[&request];
+        let (region, store, key, kind, consistent) =
+            (attempt.region, attempt.store, attempt.key, attempt.kind, attempt.consistent_read);
+        let session = session_of(attempt);
+        let session_number = (u64::from(session.0) << 48) | session.1;
+        let handle = AttemptRef(request.0);
+        self.next_write += 1;
+        let write = WriteId(self.next_write);
+        let effects = match &mut self.stores[store.index()] {
+            StoreState::Mrec(_) => unreachable!("MREC is served by serve"),
+            StoreState::Quorum(q) => {
+                let fx = match kind {
+                    OperationKind::Read => q.read(now, region, key, consistent, handle),
+                    _ => q.write(now, region, key, write, handle),
+                };
+                wrap(fx, ChannelMessage::Quorum, ChannelTimer::Quorum)
+            }
+            StoreState::Aurora(a) => {
+                let fx = match kind {
+                    OperationKind::Read => a.read(now, region, key, session_number, handle),
+                    _ => a.write(now, region, key, write, session_number, handle),
+                };
+                wrap(fx, ChannelMessage::Aurora, ChannelTimer::Aurora)
+            }
+            StoreState::S3(c) => {
+                let fx = match kind {
+                    OperationKind::Read => c.get(now, region, key, handle),
+                    OperationKind::Delete => c.delete(now, region, key, write, handle),
+                    _ => c.put(now, region, key, write, handle),
+                };
+                wrap(fx, ChannelMessage::S3, ChannelTimer::S3)
+            }
+        };
+        self.apply_effects(now, store, effects, out);
+    }
+
+    pub(super) fn respond(&mut self, _now: SimTime, request: RequestId, answer: Answer, out: &mut Outbox<'_, Event>) {
         let Some(attempt) = self.pending.get_mut(&request) else { return };
         attempt.answer = Some(answer);
         let population = attempt.population;
@@ -234,7 +284,7 @@ impl World {
     /// Removes an attempt both sides are done with, releasing whatever it held.
     fn forget_attempt(&mut self, now: SimTime, request: RequestId) {
         let Some(attempt) = self.pending.remove(&request) else { return };
-        let table = &mut self.tables[attempt.store.index()];
+        let table = &mut self.stores[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
             table.ledger().release(snapshot, now);
         }
@@ -252,7 +302,7 @@ impl World {
         }
         let attempt = self.pending.remove(&request).expect("checked above");
         out.cancel(attempt.timeout);
-        let table = &mut self.tables[attempt.store.index()];
+        let table = &mut self.stores[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
             table.ledger().release(snapshot, now);
         }
@@ -284,6 +334,10 @@ impl World {
                 self.recorder.request_failed(now, attempt.region);
                 AttemptOutcome::Retryable { definite: true }
             }
+            Answer::Rejected(rejection) => {
+                self.recorder.request_rejected(now, attempt.region, rejection);
+                if rejection.retryable() { AttemptOutcome::Retryable { definite: true } } else { AttemptOutcome::Final }
+            }
         };
         self.attempt_ended(now, attempt.operation, attempt.region, outcome, out);
     }
@@ -292,9 +346,14 @@ impl World {
         let Some(attempt) = self.pending.get_mut(&request) else { return };
         attempt.client_done = true;
         let (operation, region, dropped, store) = (attempt.operation, attempt.region, attempt.dropped, attempt.store);
+        if let StoreState::Aurora(a) = &mut self.stores[store.index()] {
+            // Reads waiting for a consistency point and commits held by rds.global_db_rpo: the
+            // client is gone.
+            a.abandon_attempt(AttemptRef(request.0));
+        }
         let snapshot = attempt.newest_acked.take();
         if let Some(snapshot) = snapshot {
-            self.tables[store.index()].ledger().release(snapshot, now);
+            self.stores[store.index()].mrec().ledger().release(snapshot, now);
         }
         if dropped {
             self.forget_attempt(now, request);
