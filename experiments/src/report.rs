@@ -33,6 +33,10 @@ pub struct Summary {
     pub replication_messages_lost: u64,
     pub divergent_keys: u64,
     pub checker_live_versions_max: u64,
+    /// Attempts a store refused, by the service's name for the refusal.
+    pub rejections: std::collections::BTreeMap<String, u64>,
+    /// Aurora switchovers and failovers: write unavailability (RTO) and data lost (RPO).
+    pub transitions: Vec<TransitionRow>,
     pub app_tiers: Vec<AppTierRow>,
     pub faults: Vec<FaultRow>,
     pub actions: Vec<ActionRow>,
@@ -50,6 +54,21 @@ pub struct Operations {
     pub conditional_check_failed: u64,
     /// From the first attempt to the successful answer, retries included.
     pub latency_ms: Percentiles,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct TransitionRow {
+    pub store: String,
+    #[serde(rename = "type")]
+    pub transition_type: String,
+    pub from: String,
+    pub to: String,
+    pub started_s: f64,
+    /// From the start to the first write the new writer accepted.
+    pub rto_s: Option<f64>,
+    /// Committed writes the new writer never received, and the age of the oldest at promotion.
+    pub rpo_writes: u64,
+    pub rpo_s: Option<f64>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -92,6 +111,10 @@ pub struct Requests {
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Writes {
     pub acknowledged: u64,
+    /// Acknowledged writes an Aurora failover threw away (unshipped, or taken in the fence gap).
+    pub lost_failover: u64,
+    /// S3 versions hidden behind a concurrent version: recoverable, not lost.
+    pub shadowed: u64,
     /// Writes made while a concurrent write of the same item, which neither observed, was live.
     pub conflicts: u64,
     pub lost_last_writer_wins: u64,
@@ -224,6 +247,8 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         attempts: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
         writes: Writes {
             acknowledged: r.writes_acked,
+            lost_failover: r.lost_by(LossCause::Failover),
+            shadowed: r.shadowed,
             conflicts: r.conflicts,
             lost_last_writer_wins: r.lost_by(LossCause::LastWriterWins),
             lost_region_never_returned: r.lost_by(LossCause::RegionNeverReturned),
@@ -241,16 +266,28 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         replication_messages_lost: r.replication_messages_lost,
         divergent_keys: r.divergent_keys,
         checker_live_versions_max: r.live_versions_max as u64,
+        rejections: r.rejections.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        transitions: r
+            .transitions
+            .iter()
+            .map(|(store, t)| TransitionRow {
+                store: scenario.world.stores[*store].name.clone(),
+                transition_type: format!("{:?}", t.kind).to_lowercase(),
+                from: scenario.world.topology.name(t.from).to_string(),
+                to: scenario.world.topology.name(t.to).to_string(),
+                started_s: t.started_at.as_secs_f64(),
+                rto_s: t.rto().map(|d| d.as_secs_f64()),
+                rpo_writes: t.lost_writes,
+                rpo_s: t.rpo_time().map(|d| d.as_secs_f64()),
+            })
+            .collect(),
         app_tiers: app_tier_rows(scenario, r),
         faults,
         actions: r
             .actions
             .iter()
             .map(|a| ActionRow {
-                action_type: match scenario.world.actions[a.action].kind {
-                    models::config::ActionKind::ScaleOut { .. } => "scale_out".into(),
-                    models::config::ActionKind::Repin { .. } => "repin".into(),
-                },
+                action_type: scenario.world.actions[a.action].kind.type_name().into(),
                 at_s: a.at.as_secs_f64(),
                 succeeded: a.outcome.is_ok(),
                 detail: a.outcome.clone().unwrap_or_else(|e| e),
@@ -489,9 +526,32 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         s.operations.conditional_check_failed
     ));
     t.push_str(&format!(
-        "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost with a Region that never returned; {} conflicts\n",
-        s.writes.acknowledged, s.writes.lost_last_writer_wins, s.writes.lost_region_never_returned, s.writes.conflicts
+        "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {} conflicts, {} shadowed\n",
+        s.writes.acknowledged,
+        s.writes.lost_last_writer_wins,
+        s.writes.lost_failover,
+        s.writes.lost_region_never_returned,
+        s.writes.conflicts,
+        s.writes.shadowed
     ));
+    if !s.rejections.is_empty() {
+        let list: Vec<String> = s.rejections.iter().map(|(k, v)| format!("{v} {k}")).collect();
+        t.push_str(&format!("  rejections      {}\n", list.join(", ")));
+    }
+    for tr in &s.transitions {
+        let secs = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}s"));
+        t.push_str(&format!(
+            "  {:<15} {} {} -> {} at {}s: write unavailability (RTO) {}, RPO {} writes / {}\n",
+            tr.transition_type,
+            tr.store,
+            tr.from,
+            tr.to,
+            tr.started_s,
+            secs(tr.rto_s),
+            tr.rpo_writes,
+            secs(tr.rpo_s)
+        ));
+    }
     t.push_str(&format!(
         "  reads           {} succeeded, {} stale ({}), staleness p50 {} p99 {}\n",
         s.reads.succeeded,

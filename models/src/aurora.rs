@@ -471,6 +471,11 @@ impl AuroraChannel {
         self.clusters[self.writer].region
     }
     /// Where the global writer endpoint name leads now.
+    /// Whether secondaries forward writes to the writer (write forwarding is on).
+    pub fn forwards_writes(&self) -> bool {
+        self.config.write_forwarding.is_some()
+    }
+
     pub fn writer_endpoint_target(&self) -> RegionId {
         self.endpoint
     }

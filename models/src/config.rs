@@ -186,6 +186,29 @@ pub enum ActionKind {
     ScaleOut { region: RegionId, servers: u32, provisioning_delay: SimDuration },
     /// Users whose home is `from` get `to` as their home: their writes go there from now on.
     Repin { from: RegionId, to: RegionId },
+    /// Aurora: planned switchover to the secondary in `target` (RPO 0).
+    AuroraSwitchover { store: StoreId, target: RegionId },
+    /// Aurora: FailoverGlobalCluster --allow-data-loss to `target`; a headless target needs the
+    /// control plane.
+    AuroraFailover { store: StoreId, target: RegionId },
+    /// Aurora: add an instance to the headless secondary in `region` (a control-plane call).
+    AuroraAddInstance { store: StoreId, region: RegionId },
+    /// S3 Batch Replication of the objects that predate the rules (a control-plane call).
+    S3BatchReplication { store: StoreId },
+}
+
+impl ActionKind {
+    /// The name used in scenario files and reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ActionKind::ScaleOut { .. } => "scale_out",
+            ActionKind::Repin { .. } => "repin",
+            ActionKind::AuroraSwitchover { .. } => "aurora_switchover",
+            ActionKind::AuroraFailover { .. } => "aurora_failover",
+            ActionKind::AuroraAddInstance { .. } => "aurora_add_instance",
+            ActionKind::S3BatchReplication { .. } => "s3_batch_replication",
+        }
+    }
 }
 
 pub use crate::faults::{FaultConfig, FaultGenerator, FaultKind, OutageScope, PartitionMode};

@@ -9,6 +9,7 @@ pub mod raw;
 mod validate;
 mod validate_clients;
 mod validate_faults;
+mod validate_stores;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -204,9 +204,32 @@ pub struct RawRegion {
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
 pub enum StoreType {
     #[serde(rename = "dynamodb_global_table")]
     DynamoDbGlobalTable,
+    AuroraGlobalDatabase,
+    S3Replication,
+    /// A general quorum store (leaderless partial quorums and the like).
+    Quorum,
+}
+
+/// Aurora's read consistency for write forwarding, as aurora_replica_read_consistency spells it.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawReadConsistency {
+    #[serde(rename = "EVENTUAL")]
+    Eventual,
+    #[serde(rename = "SESSION")]
+    Session,
+    #[serde(rename = "GLOBAL")]
+    Global,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawApply {
+    OnCommit,
+    OnReceipt,
 }
 
 /// DynamoDB's MultiRegionConsistency, spelled as the API spells it.
@@ -226,10 +249,69 @@ pub struct RawStore {
     pub store_type: StoreType,
     #[serde(default)]
     pub multi_region_consistency: Option<Spanned<MultiRegionConsistency>>,
-    pub regions: Spanned<Vec<Spanned<String>>>,
+    /// dynamodb_global_table and quorum: the replica Regions.
+    #[serde(default)]
+    pub regions: Option<Spanned<Vec<Spanned<String>>>>,
     /// Time from commit until the writing Region ships the write (before the network delay).
     #[serde(default)]
     pub replication_delay: Option<DurationDist>,
+    /// dynamodb_global_table with STRONG: the witness Region of a two-replica table.
+    #[serde(default)]
+    pub witness: Option<Spanned<String>>,
+    /// quorum: members that vote but hold no readable data; the quorums; per-operation timeout.
+    #[serde(default)]
+    pub witnesses: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub write_quorum: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub read_quorum: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub read_repair: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub apply: Option<Spanned<RawApply>>,
+    /// aurora_global_database: the writer Region, the secondaries, those without an instance.
+    #[serde(default)]
+    pub writer: Option<Spanned<String>>,
+    #[serde(default)]
+    pub secondaries: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub headless_secondaries: Option<Spanned<Vec<Spanned<String>>>>,
+    /// aurora: enables write forwarding with this aurora_replica_read_consistency.
+    #[serde(default)]
+    pub write_forwarding: Option<Spanned<RawReadConsistency>>,
+    /// aurora: storage replication lag; s3: the replication lag (default by rtc).
+    #[serde(default)]
+    pub replication_lag: Option<Spanned<DurationDist>>,
+    /// aurora and s3: the local commit (or request) latency.
+    #[serde(default)]
+    pub commit_latency: Option<Spanned<DurationDist>>,
+    #[serde(default)]
+    pub switchover_promotion: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub failover_promotion: Option<Spanned<DurationDist>>,
+    /// aurora: how long the old writer keeps taking writes after a failover starts (split brain).
+    #[serde(default)]
+    pub fence_gap: Option<Spanned<DurationText>>,
+    /// aurora (PostgreSQL): rds.global_db_rpo.
+    #[serde(default)]
+    pub rds_global_db_rpo: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub endpoint_update_delay: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub instance_creation: Option<Spanned<DurationDist>>,
+    /// s3_replication: the bucket Regions, the rules [from, to], replication time control.
+    #[serde(default)]
+    pub buckets: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub rules: Option<Spanned<Vec<(Spanned<String>, Spanned<String>)>>>,
+    #[serde(default)]
+    pub rtc: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub delete_marker_replication: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub existing_objects: Option<Spanned<i64>>,
     /// How long a replica waits before resending a replication message that was lost.
     #[serde(default)]
     pub replication_retry_interval: Option<Spanned<DurationText>>,
@@ -397,6 +479,10 @@ pub struct RawAppTier {
 pub enum ActionType {
     ScaleOut,
     Repin,
+    AuroraSwitchover,
+    AuroraFailover,
+    AuroraAddInstance,
+    S3BatchReplication,
 }
 
 /// A runbook action at a time.
@@ -418,6 +504,15 @@ pub struct RawAction {
     pub from: Option<Spanned<String>>,
     #[serde(default)]
     pub to: Option<Spanned<String>>,
+    /// aurora_* and s3_batch_replication: the store.
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    /// aurora_switchover / aurora_failover: the secondary Region to promote.
+    #[serde(default)]
+    pub target: Option<Spanned<String>>,
+    /// aurora_failover: must be true (FailoverGlobalCluster --allow-data-loss).
+    #[serde(default)]
+    pub allow_data_loss: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

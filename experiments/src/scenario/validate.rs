@@ -18,14 +18,14 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
-use models::config::{StoreConfig, StoreKind, WorldConfig};
+use models::config::{StoreConfig, WorldConfig};
 use models::ids::{RegionId, StoreId};
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
 use sim_core::{Dist, Seed, SimDuration};
 use toml::Spanned;
 
-use super::raw::{MultiRegionConsistency, RawScenario};
-use super::{Diagnostic, Scenario, line_column, validate_clients, validate_faults};
+use super::raw::RawScenario;
+use super::{Diagnostic, Scenario, line_column, validate_clients, validate_faults, validate_stores};
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
 const DEFAULT_METRICS_INTERVAL: SimDuration = SimDuration::from_secs(1);
@@ -140,44 +140,12 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
 
     let names = regions(raw, &mut p);
     let topology = topology(raw, &names, &mut p);
-    let region_id = |name: &Spanned<String>, path: &str, p: &mut Problems| declared_region(&names, name, path, p);
 
     let mut stores = Vec::new();
     let mut store_ids: BTreeMap<String, StoreId> = BTreeMap::new();
     for (i, s) in raw.stores.iter().enumerate() {
         let path = format!("store[{i}]");
-        if let Some(mode) = &s.multi_region_consistency
-            && *mode.get_ref() == MultiRegionConsistency::Strong
-        {
-            p.at(
-                mode.span(),
-                format!("{path}.multi_region_consistency"),
-                "found \"STRONG\" (MRSC), which this version of mrsim does not model yet; expected \"EVENTUAL\" (MREC)",
-            );
-        }
-        let mut regions = Vec::new();
-        for (j, r) in s.regions.get_ref().iter().enumerate() {
-            if let Some(id) = region_id(r, &format!("{path}.regions[{j}]"), &mut p) {
-                if regions.contains(&id) {
-                    p.at(
-                        r.span(),
-                        format!("{path}.regions[{j}]"),
-                        format!("Region {:?} is listed twice; expected each replica Region once", r.get_ref()),
-                    );
-                }
-                regions.push(id);
-            }
-        }
-        if s.regions.get_ref().len() < 2 {
-            p.at(
-                s.regions.span(),
-                format!("{path}.regions"),
-                format!(
-                    "found {} Region(s); expected at least 2 replica Regions for a global table",
-                    s.regions.get_ref().len()
-                ),
-            );
-        }
+        let kind = validate_stores::kind(s, i, &names, &mut p);
         if store_ids.insert(s.name.get_ref().clone(), StoreId::new(i)).is_some() {
             p.at(
                 s.name.span(),
@@ -192,8 +160,9 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
             let span = s.replication_retry_interval.as_ref().map(Spanned::span).unwrap_or(0..0);
             p.at(span, format!("{path}.replication_retry_interval"), "found 0s; expected a positive duration");
         }
+        let Some((kind, regions)) = kind else { continue };
         stores.push(StoreConfig {
-            kind: StoreKind::DynamoDbMrec,
+            kind,
             name: s.name.get_ref().clone(),
             regions,
             replication_delay,

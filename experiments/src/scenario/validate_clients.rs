@@ -415,6 +415,29 @@ pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Pro
     })
 }
 
+/// The store an action names, which must be of `kind` (a scenario `type` name).
+fn store_of_kind(a: &RawAction, ctx: &Context, kind: &str, path: &str, p: &mut Problems) -> Option<StoreId> {
+    let Some(name) = &a.store else {
+        p.at(a.action_type.span(), path, "this action needs `store`");
+        return None;
+    };
+    let id = ctx.store(name, &format!("{path}.store"), p)?;
+    let matches = match &ctx.stores[id.index()].kind {
+        models::config::StoreKind::AuroraGlobal(_) => kind == "aurora_global_database",
+        models::config::StoreKind::S3Replication(_) => kind == "s3_replication",
+        _ => false,
+    };
+    if !matches {
+        p.at(
+            name.span(),
+            format!("{path}.store"),
+            format!("store {:?} is not an {kind} store; expected one", name.get_ref()),
+        );
+        return None;
+    }
+    Some(id)
+}
+
 /// Validates one runbook action.
 pub(super) fn action(
     a: &RawAction,
@@ -462,6 +485,28 @@ pub(super) fn action(
         ActionType::Repin => {
             let (from, to) = (need(&a.from, "from", p), need(&a.to, "to", p));
             ActionKind::Repin { from: from?, to: to? }
+        }
+        ActionType::AuroraSwitchover | ActionType::AuroraFailover | ActionType::AuroraAddInstance => {
+            let store = store_of_kind(a, ctx, "aurora_global_database", &path, p);
+            let region_field =
+                if *a.action_type.get_ref() == ActionType::AuroraAddInstance { &a.region } else { &a.target };
+            let field_name =
+                if *a.action_type.get_ref() == ActionType::AuroraAddInstance { "region" } else { "target" };
+            let region = need(region_field, field_name, p);
+            if *a.action_type.get_ref() == ActionType::AuroraFailover
+                && !a.allow_data_loss.as_ref().is_some_and(|b| *b.get_ref())
+            {
+                p.at(a.action_type.span(), path.clone(), "an Aurora failover loses unreplicated writes; expected allow_data_loss = true (as FailoverGlobalCluster --allow-data-loss), or use aurora_switchover");
+            }
+            let (store, region) = (store?, region?);
+            match a.action_type.get_ref() {
+                ActionType::AuroraSwitchover => ActionKind::AuroraSwitchover { store, target: region },
+                ActionType::AuroraFailover => ActionKind::AuroraFailover { store, target: region },
+                _ => ActionKind::AuroraAddInstance { store, region },
+            }
+        }
+        ActionType::S3BatchReplication => {
+            ActionKind::S3BatchReplication { store: store_of_kind(a, ctx, "s3_replication", &path, p)? }
         }
     };
     Some(ActionConfig { at, kind })

@@ -251,6 +251,14 @@ impl World {
     /// to the Region of the user's last write, everything else where the router says.
     fn choose_region(&mut self, now: SimTime, op: &Operation) -> RegionId {
         let cfg = &self.config.populations[op.population.index()];
+        // Aurora without write forwarding: writes go through the global writer endpoint, which
+        // follows the writer after a delay.
+        if !op.kind.is_read()
+            && let super::stores::StoreState::Aurora(a) = &self.stores[op.store.index()]
+            && !a.forwards_writes()
+        {
+            return a.writer_endpoint_target();
+        }
         if !op.kind.is_read() && cfg.pinning {
             return self.home_of[cfg.region.index()];
         }

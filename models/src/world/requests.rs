@@ -353,7 +353,7 @@ impl World {
         }
         let snapshot = attempt.newest_acked.take();
         if let Some(snapshot) = snapshot {
-            self.stores[store.index()].mrec().ledger().release(snapshot, now);
+            self.stores[store.index()].ledger().release(snapshot, now);
         }
         if dropped {
             self.forget_attempt(now, request);

@@ -1,0 +1,342 @@
+//! Validation of `[[store]]` tables: DynamoDB global tables (MREC and MRSC), Aurora Global
+//! Database, S3 Cross-Region Replication and general quorum stores.
+//!
+//! A store table is flat: `type` says which fields apply, and a field given to a type that does not
+//! use it is an error. The channel's own rules (MRSC Region sets, at most ten Aurora secondaries, a
+//! quorum no larger than its members, S3 rules between buckets) are checked by the models' own
+//! validators and reported at the store's `type`.
+//!
+//! Defaults that are assumptions rather than documented numbers: DynamoDB MREC's pipeline delay
+//! (see `validate.rs`); S3 request latency `lognormal(median=20ms, sigma=0.5)`; the quorum store's
+//! timeout 1 s; the MRSC timeout 1 s. Aurora's defaults are the channel's (`models::aurora`).
+
+use models::aurora::{AuroraConfig, ReadConsistency, Secondary};
+use models::config::StoreKind;
+use models::ids::RegionId;
+use models::quorum::{self, Apply, Member, QuorumConfig};
+use models::s3::{Rule, S3Config};
+use sim_core::{Dist, SimDuration};
+use toml::Spanned;
+
+use super::raw::{MultiRegionConsistency, RawApply, RawReadConsistency, RawStore, StoreType};
+use super::validate::{Problems, declared_region};
+
+const DEFAULT_S3_REQUEST_LATENCY: &str = "lognormal(median=20ms, sigma=0.5)";
+const DEFAULT_QUORUM_TIMEOUT: SimDuration = SimDuration::from_secs(1);
+
+fn type_name(t: StoreType) -> &'static str {
+    match t {
+        StoreType::DynamoDbGlobalTable => "dynamodb_global_table",
+        StoreType::AuroraGlobalDatabase => "aurora_global_database",
+        StoreType::S3Replication => "s3_replication",
+        StoreType::Quorum => "quorum",
+    }
+}
+
+/// Reports fields given that the store's type does not use.
+fn reject_unused(s: &RawStore, path: &str, p: &mut Problems) {
+    let t = s.store_type;
+    let used: &[&str] = match t {
+        StoreType::DynamoDbGlobalTable => {
+            &["regions", "multi_region_consistency", "replication_delay", "idempotency", "witness"]
+        }
+        StoreType::Quorum => {
+            &["regions", "witnesses", "write_quorum", "read_quorum", "timeout", "read_repair", "apply"]
+        }
+        StoreType::AuroraGlobalDatabase => &[
+            "writer",
+            "secondaries",
+            "headless_secondaries",
+            "write_forwarding",
+            "replication_lag",
+            "commit_latency",
+            "switchover_promotion",
+            "failover_promotion",
+            "fence_gap",
+            "rds_global_db_rpo",
+            "endpoint_update_delay",
+            "instance_creation",
+        ],
+        StoreType::S3Replication => &[
+            "buckets",
+            "rules",
+            "rtc",
+            "replication_lag",
+            "commit_latency",
+            "delete_marker_replication",
+            "existing_objects",
+        ],
+    };
+    let span = |o: Option<std::ops::Range<usize>>| o;
+    let given = [
+        ("regions", span(s.regions.as_ref().map(Spanned::span))),
+        ("multi_region_consistency", s.multi_region_consistency.as_ref().map(Spanned::span)),
+        ("idempotency", None),
+        ("witness", s.witness.as_ref().map(Spanned::span)),
+        ("witnesses", s.witnesses.as_ref().map(Spanned::span)),
+        ("write_quorum", s.write_quorum.as_ref().map(Spanned::span)),
+        ("read_quorum", s.read_quorum.as_ref().map(Spanned::span)),
+        ("timeout", s.timeout.as_ref().map(Spanned::span)),
+        ("read_repair", s.read_repair.as_ref().map(Spanned::span)),
+        ("apply", s.apply.as_ref().map(Spanned::span)),
+        ("writer", s.writer.as_ref().map(Spanned::span)),
+        ("secondaries", s.secondaries.as_ref().map(Spanned::span)),
+        ("headless_secondaries", s.headless_secondaries.as_ref().map(Spanned::span)),
+        ("write_forwarding", s.write_forwarding.as_ref().map(Spanned::span)),
+        ("replication_lag", s.replication_lag.as_ref().map(Spanned::span)),
+        ("commit_latency", s.commit_latency.as_ref().map(Spanned::span)),
+        ("switchover_promotion", s.switchover_promotion.as_ref().map(Spanned::span)),
+        ("failover_promotion", s.failover_promotion.as_ref().map(Spanned::span)),
+        ("fence_gap", s.fence_gap.as_ref().map(Spanned::span)),
+        ("rds_global_db_rpo", s.rds_global_db_rpo.as_ref().map(Spanned::span)),
+        ("endpoint_update_delay", s.endpoint_update_delay.as_ref().map(Spanned::span)),
+        ("instance_creation", s.instance_creation.as_ref().map(Spanned::span)),
+        ("buckets", s.buckets.as_ref().map(Spanned::span)),
+        ("rules", s.rules.as_ref().map(Spanned::span)),
+        ("rtc", s.rtc.as_ref().map(Spanned::span)),
+        ("delete_marker_replication", s.delete_marker_replication.as_ref().map(Spanned::span)),
+        ("existing_objects", s.existing_objects.as_ref().map(Spanned::span)),
+    ];
+    for (name, span) in given {
+        if let Some(span) = span
+            && !used.contains(&name)
+        {
+            let message =
+                format!("`{name}` does not apply to a {} store; expected only: {}", type_name(t), used.join(", "));
+            p.at(span, format!("{path}.{name}"), message);
+        }
+    }
+    if s.idempotency.is_some() && t != StoreType::DynamoDbGlobalTable {
+        p.at(
+            s.name.span(),
+            format!("{path}.idempotency"),
+            "idempotency keys are modelled for dynamodb_global_table only",
+        );
+    }
+}
+
+fn region_list(list: &Spanned<Vec<Spanned<String>>>, path: &str, names: &[String], p: &mut Problems) -> Vec<RegionId> {
+    let mut out: Vec<RegionId> = Vec::new();
+    for (j, r) in list.get_ref().iter().enumerate() {
+        if let Some(id) = declared_region(names, r, &format!("{path}[{j}]"), p) {
+            if out.contains(&id) {
+                let message = format!("Region {:?} is listed twice; expected each Region once", r.get_ref());
+                p.at(r.span(), format!("{path}[{j}]"), message);
+            }
+            out.push(id);
+        }
+    }
+    out
+}
+
+fn required<'a, T>(
+    field: &'a Option<Spanned<T>>,
+    name: &str,
+    s: &RawStore,
+    path: &str,
+    p: &mut Problems,
+) -> Option<&'a Spanned<T>> {
+    if field.is_none() {
+        let message = format!("a {} store needs `{name}`", type_name(s.store_type));
+        p.at(s.name.span(), path, message);
+    }
+    field.as_ref()
+}
+
+fn dist_or(field: &Option<Spanned<super::raw::DurationDist>>, default: &str) -> Dist {
+    field.as_ref().map_or_else(
+        || Dist::parse_duration(default).expect("a default distribution parses"),
+        |d| d.get_ref().0.clone(),
+    )
+}
+
+/// Reports a model validator's problems at the store's `type`.
+fn model_problems(s: &RawStore, path: &str, problems: Vec<String>, p: &mut Problems) {
+    for message in problems {
+        p.at(s.name.span(), path, message);
+    }
+}
+
+/// The kind and replica Regions of a store, or `None` after reporting why not.
+pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -> Option<(StoreKind, Vec<RegionId>)> {
+    let path = format!("store[{i}]");
+    reject_unused(s, &path, p);
+    match s.store_type {
+        StoreType::DynamoDbGlobalTable => {
+            let regions =
+                region_list(required(&s.regions, "regions", s, &path, p)?, &format!("{path}.regions"), names, p);
+            let strong =
+                s.multi_region_consistency.as_ref().is_some_and(|m| *m.get_ref() == MultiRegionConsistency::Strong);
+            if !strong {
+                if let Some(w) = &s.witness {
+                    p.at(
+                        w.span(),
+                        format!("{path}.witness"),
+                        "a witness applies to multi_region_consistency = \"STRONG\" only",
+                    );
+                }
+                if regions.len() < 2 {
+                    let message = format!(
+                        "found {} Region(s); expected at least 2 replica Regions for a global table",
+                        regions.len()
+                    );
+                    p.at(s.name.span(), format!("{path}.regions"), message);
+                }
+                return Some((StoreKind::DynamoDbMrec, regions));
+            }
+            let witness = match &s.witness {
+                Some(w) => Some(declared_region(names, w, &format!("{path}.witness"), p)?),
+                None => None,
+            };
+            match quorum::mrsc(&regions, witness, names) {
+                Ok(config) => {
+                    let all = config.members.iter().map(|m| m.region).collect();
+                    Some((StoreKind::Quorum(config), all))
+                }
+                Err(e) => {
+                    p.at(s.name.span(), path, e);
+                    None
+                }
+            }
+        }
+        StoreType::Quorum => {
+            let regions =
+                region_list(required(&s.regions, "regions", s, &path, p)?, &format!("{path}.regions"), names, p);
+            let witnesses = s
+                .witnesses
+                .as_ref()
+                .map(|w| region_list(w, &format!("{path}.witnesses"), names, p))
+                .unwrap_or_default();
+            let members: Vec<Member> = regions
+                .iter()
+                .map(|&region| Member { region, witness: false })
+                .chain(witnesses.iter().map(|&region| Member { region, witness: true }))
+                .collect();
+            let quorum = |f: &Option<Spanned<i64>>, name: &str, p: &mut Problems| -> u32 {
+                match f {
+                    Some(v) if (1..=100).contains(v.get_ref()) => *v.get_ref() as u32,
+                    Some(v) => {
+                        p.at(
+                            v.span(),
+                            format!("{path}.{name}"),
+                            format!("found {}; expected a quorum of at least 1", v.get_ref()),
+                        );
+                        1
+                    }
+                    None => (members.len() / 2 + 1) as u32,
+                }
+            };
+            let config = QuorumConfig {
+                write_quorum: quorum(&s.write_quorum, "write_quorum", p),
+                read_quorum: quorum(&s.read_quorum, "read_quorum", p),
+                members,
+                timeout: s.timeout.as_ref().map_or(DEFAULT_QUORUM_TIMEOUT, |t| t.get_ref().0),
+                read_repair: s.read_repair.as_ref().is_some_and(|r| *r.get_ref()),
+                apply: match s.apply.as_ref().map(|a| *a.get_ref()) {
+                    Some(RawApply::OnReceipt) => Apply::OnReceipt,
+                    _ => Apply::OnCommit,
+                },
+            };
+            if let Err(e) = config.validate(names) {
+                p.at(s.name.span(), path, e);
+                return None;
+            }
+            let all = config.members.iter().map(|m| m.region).collect();
+            Some((StoreKind::Quorum(config), all))
+        }
+        StoreType::AuroraGlobalDatabase => {
+            let writer =
+                declared_region(names, required(&s.writer, "writer", s, &path, p)?, &format!("{path}.writer"), p)?;
+            let secondaries = s
+                .secondaries
+                .as_ref()
+                .map(|l| region_list(l, &format!("{path}.secondaries"), names, p))
+                .unwrap_or_default();
+            let headless = s
+                .headless_secondaries
+                .as_ref()
+                .map(|l| region_list(l, &format!("{path}.headless_secondaries"), names, p))
+                .unwrap_or_default();
+            let mut config = AuroraConfig::new(
+                writer,
+                secondaries
+                    .iter()
+                    .map(|&region| Secondary { region, headless: false })
+                    .chain(headless.iter().map(|&region| Secondary { region, headless: true }))
+                    .collect(),
+            );
+            if let Some(d) = &s.commit_latency {
+                config.commit_latency = d.get_ref().0.clone();
+            }
+            if let Some(d) = &s.replication_lag {
+                config.replication_lag = d.get_ref().0.clone();
+            }
+            config.write_forwarding = s.write_forwarding.as_ref().map(|w| match w.get_ref() {
+                RawReadConsistency::Eventual => ReadConsistency::Eventual,
+                RawReadConsistency::Session => ReadConsistency::Session,
+                RawReadConsistency::Global => ReadConsistency::Global,
+            });
+            if let Some(d) = &s.switchover_promotion {
+                config.switchover_promotion = d.get_ref().0;
+            }
+            if let Some(d) = &s.failover_promotion {
+                config.failover_promotion = d.get_ref().0.clone();
+            }
+            config.fence_gap = s.fence_gap.as_ref().map(|d| d.get_ref().0);
+            config.rpo_bound = s.rds_global_db_rpo.as_ref().map(|d| d.get_ref().0);
+            if let Some(d) = &s.endpoint_update_delay {
+                config.endpoint_update_delay = d.get_ref().0;
+            }
+            if let Some(d) = &s.instance_creation {
+                config.instance_creation = d.get_ref().0.clone();
+            }
+            if let Err(problems) = config.validate(names) {
+                model_problems(s, &path, problems, p);
+                return None;
+            }
+            let all = std::iter::once(writer).chain(config.secondaries.iter().map(|c| c.region)).collect();
+            Some((StoreKind::AuroraGlobal(Box::new(config)), all))
+        }
+        StoreType::S3Replication => {
+            let buckets =
+                region_list(required(&s.buckets, "buckets", s, &path, p)?, &format!("{path}.buckets"), names, p);
+            let mut rules = Vec::new();
+            for (j, (from, to)) in required(&s.rules, "rules", s, &path, p)?.get_ref().iter().enumerate() {
+                let (from, to) = (
+                    declared_region(names, from, &format!("{path}.rules[{j}][0]"), p),
+                    declared_region(names, to, &format!("{path}.rules[{j}][1]"), p),
+                );
+                if let (Some(from), Some(to)) = (from, to) {
+                    rules.push(Rule { from, to });
+                }
+            }
+            let rtc = s.rtc.as_ref().is_some_and(|r| *r.get_ref());
+            let existing_objects = match &s.existing_objects {
+                None => 0,
+                Some(n) if *n.get_ref() >= 0 => *n.get_ref() as u64,
+                Some(n) => {
+                    p.at(
+                        n.span(),
+                        format!("{path}.existing_objects"),
+                        format!("found {}; expected a count of objects >= 0", n.get_ref()),
+                    );
+                    0
+                }
+            };
+            let config = S3Config {
+                buckets: buckets.clone(),
+                rules,
+                rtc,
+                replication_lag: s.replication_lag.as_ref().map(|d| d.get_ref().0.clone()),
+                commit_latency: dist_or(&s.commit_latency, DEFAULT_S3_REQUEST_LATENCY),
+                delete_marker_replication: s.delete_marker_replication.as_ref().is_some_and(|d| *d.get_ref()),
+                existing_objects,
+            };
+            if let Err(problems) = config.validate(names) {
+                model_problems(s, &path, problems, p);
+                return None;
+            }
+            Some((StoreKind::S3Replication(config), buckets))
+        }
+    }
+}
