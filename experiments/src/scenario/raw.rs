@@ -214,6 +214,9 @@ pub enum StoreType {
     Quorum,
 }
 
+/// An S3 replication rule, written `["from-region", "to-region"]`.
+pub type RawRule = (Spanned<String>, Spanned<String>);
+
 /// Aurora's read consistency for write forwarding, as aurora_replica_read_consistency spells it.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawReadConsistency {
@@ -305,7 +308,7 @@ pub struct RawStore {
     #[serde(default)]
     pub buckets: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    pub rules: Option<Spanned<Vec<(Spanned<String>, Spanned<String>)>>>,
+    pub rules: Option<Spanned<Vec<RawRule>>>,
     #[serde(default)]
     pub rtc: Option<Spanned<bool>>,
     #[serde(default)]
