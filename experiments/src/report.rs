@@ -35,6 +35,8 @@ pub struct Summary {
     pub checker_live_versions_max: u64,
     /// Attempts a store refused, by the service's name for the refusal.
     pub rejections: std::collections::BTreeMap<String, u64>,
+    /// Each store's own numbers.
+    pub stores: Vec<StoreRow>,
     /// Aurora switchovers and failovers: write unavailability (RTO) and data lost (RPO).
     pub transitions: Vec<TransitionRow>,
     pub app_tiers: Vec<AppTierRow>,
@@ -54,6 +56,24 @@ pub struct Operations {
     pub conditional_check_failed: u64,
     /// From the first attempt to the successful answer, retries included.
     pub latency_ms: Percentiles,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct StoreRow {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub store_type: String,
+    pub writes_acknowledged: u64,
+    pub lost_last_writer_wins: u64,
+    pub lost_failover: u64,
+    pub lost_region_never_returned: u64,
+    pub reads: u64,
+    pub stale_reads: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub conflicts: u64,
+    pub shadowed: u64,
+    pub divergent_keys: u64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -267,6 +287,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         divergent_keys: r.divergent_keys,
         checker_live_versions_max: r.live_versions_max as u64,
         rejections: r.rejections.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        stores: store_rows(scenario, r),
         transitions: r
             .transitions
             .iter()
@@ -294,6 +315,39 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
             })
             .collect(),
     }
+}
+
+fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow> {
+    scenario
+        .world
+        .stores
+        .iter()
+        .zip(&r.stores)
+        .enumerate()
+        .map(|(i, (config, stats))| {
+            let lost = |cause| r.lost.iter().filter(|l| l.store.index() == i && l.cause == cause).count() as u64;
+            StoreRow {
+                name: config.name.clone(),
+                store_type: match &config.kind {
+                    models::config::StoreKind::DynamoDbMrec => "dynamodb_global_table (MREC)".into(),
+                    models::config::StoreKind::Quorum(_) => "quorum (MRSC)".into(),
+                    models::config::StoreKind::AuroraGlobal(_) => "aurora_global_database".into(),
+                    models::config::StoreKind::S3Replication(_) => "s3_replication".into(),
+                },
+                writes_acknowledged: stats.writes_acked,
+                lost_last_writer_wins: lost(LossCause::LastWriterWins),
+                lost_failover: lost(LossCause::Failover),
+                lost_region_never_returned: lost(LossCause::RegionNeverReturned),
+                reads: stats.reads_ok,
+                stale_reads: stats.stale_reads,
+                rejected: stats.rejected,
+                failed: stats.failed,
+                conflicts: stats.conflicts,
+                shadowed: stats.shadowed,
+                divergent_keys: stats.divergent_keys,
+            }
+        })
+        .collect()
 }
 
 fn app_tier_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<AppTierRow> {
@@ -534,6 +588,23 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         s.writes.conflicts,
         s.writes.shadowed
     ));
+    if s.stores.len() > 1 {
+        for st in &s.stores {
+            t.push_str(&format!(
+                "  store           {} ({}): {} writes acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {} reads, {} stale; {} rejected\n",
+                st.name,
+                st.store_type,
+                st.writes_acknowledged,
+                st.lost_last_writer_wins + st.lost_failover + st.lost_region_never_returned,
+                st.lost_last_writer_wins,
+                st.lost_failover,
+                st.lost_region_never_returned,
+                st.reads,
+                st.stale_reads,
+                st.rejected
+            ));
+        }
+    }
     if !s.rejections.is_empty() {
         let list: Vec<String> = s.rejections.iter().map(|(k, v)| format!("{v} {k}")).collect();
         t.push_str(&format!("  rejections      {}\n", list.join(", ")));

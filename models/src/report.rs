@@ -13,7 +13,7 @@ use crate::channel::Rejection;
 use crate::checker::VersionTree;
 use crate::checker::{LossCause, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
-use crate::ids::{RegionId, RequestId};
+use crate::ids::{RegionId, RequestId, StoreId};
 use crate::ledger::SessionVerdict;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
@@ -72,6 +72,29 @@ pub struct AppTierSeries {
     pub abandoned: CounterSeries,
     pub shed_total: u64,
     pub abandoned_total: u64,
+}
+
+/// How one answer counts in its store's tally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreTally {
+    WriteAcked,
+    Read { stale: bool },
+    Rejected(Rejection),
+    Failed,
+}
+
+/// One store's own numbers (answers that reached their clients).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub writes_acked: u64,
+    pub reads_ok: u64,
+    pub stale_reads: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    /// Settled by `finish`.
+    pub conflicts: u64,
+    pub divergent_keys: u64,
+    pub shadowed: u64,
 }
 
 /// What the report needs of a store once the run is over.
@@ -145,6 +168,8 @@ pub struct Recorder {
     pub rejections: std::collections::BTreeMap<&'static str, u64>,
     /// Aurora switchovers and failovers, by store index.
     pub transitions: Vec<(usize, TransitionReport)>,
+    /// Per store (index by store).
+    pub stores: Vec<StoreStats>,
     /// The most versions the checker held at once, summed over stores: its memory high-water mark.
     pub live_versions_max: usize,
     pub end: SimTime,
@@ -184,6 +209,7 @@ impl Recorder {
             shadowed: 0,
             rejections: Default::default(),
             transitions: Vec::new(),
+            stores: vec![StoreStats::default(); config.stores.len()],
             live_versions_max: 0,
             end: SimTime::ZERO,
         }
@@ -289,6 +315,20 @@ impl Recorder {
         self.region(to).replication_lag.add(committed, lag.as_nanos());
     }
 
+    /// An answer from `store` reached its client (`None`: an attempt without an answer).
+    pub fn store_answered(&mut self, store: StoreId, tally: Option<StoreTally>) {
+        let s = &mut self.stores[store.index()];
+        match tally {
+            Some(StoreTally::WriteAcked) => s.writes_acked += 1,
+            Some(StoreTally::Read { stale }) => {
+                s.reads_ok += 1;
+                s.stale_reads += u64::from(stale);
+            }
+            Some(StoreTally::Rejected(_)) => s.rejected += 1,
+            Some(StoreTally::Failed) | None => s.failed += 1,
+        }
+    }
+
     /// A store refused an attempt, as the service names it.
     pub fn request_rejected(&mut self, now: SimTime, region: RegionId, rejection: Rejection) {
         self.failed += 1;
@@ -344,6 +384,10 @@ impl Recorder {
                 self.lost.push(*lost);
             }
             self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
+            let stats = &mut self.stores[i];
+            stats.conflicts = store.tree.conflicts();
+            stats.divergent_keys = store.divergent_keys;
+            stats.shadowed = store.shadowed;
         }
         self.lost.sort_by_key(|l| (l.acked_at, l.write));
         for i in 0..self.lost.len() {

@@ -17,6 +17,7 @@ use crate::channel::{AttemptRef, Rejection};
 use crate::config::OperationKind;
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
 use crate::ledger::{SessionId, SessionVerdict};
+use crate::report::StoreTally;
 
 /// What the Region answered, carried back to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,6 +93,16 @@ impl Attempt {
             client_done: false,
             dropped: false,
         }
+    }
+}
+
+/// How an answer counts in a store's own tally.
+fn answer_class(answer: &Answer) -> StoreTally {
+    match answer {
+        Answer::Written { .. } | Answer::AlreadyApplied { .. } => StoreTally::WriteAcked,
+        Answer::Read { stale_by, .. } => StoreTally::Read { stale: stale_by.is_some() },
+        Answer::Rejected(r) => StoreTally::Rejected(*r),
+        Answer::ConditionFailed | Answer::Shed | Answer::Failed => StoreTally::Failed,
     }
 }
 
@@ -307,6 +318,7 @@ impl World {
             table.ledger().release(snapshot, now);
         }
         let latency = now - attempt.sent_at;
+        self.recorder.store_answered(attempt.store, attempt.answer.as_ref().map(answer_class));
         let outcome = match attempt.answer.expect("a response carries an answer") {
             Answer::Written { write } => {
                 table.ledger().acknowledge(now, attempt.key, write);
