@@ -323,3 +323,83 @@ fn history_records_every_operation_in_both_formats() {
     let left: Vec<_> = std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().file_name()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "a failed run leaves {left:?}");
 }
+
+fn scenario_text(name: &str) -> String {
+    std::fs::read_to_string(repo_root().join(format!("experiments/scenarios/{name}.toml"))).unwrap()
+}
+
+/// The data tier's bad configurations, each named with its place and what was expected.
+#[test]
+fn data_tier_bad_input_is_named_with_its_place() {
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "mrsc-across-region-sets",
+            scenario_text("mrsc").replace("name = \"us-east-2\"", "name = \"eu-west-1\"").replace(
+                "regions = [\"us-east-1\", \"us-east-2\", \"us-west-2\"]\n\n[[store]]\nname = \"ledger-mrec\"",
+                "regions = [\"us-east-1\", \"eu-west-1\", \"us-west-2\"]\n\n[[store]]\nname = \"ledger-mrec\"",
+            ),
+            vec!["store[0]", "different MRSC Region sets"],
+        ),
+        (
+            "mrsc-two-regions-without-witness",
+            scenario_text("mrsc").replacen(
+                "regions = [\"us-east-1\", \"us-east-2\", \"us-west-2\"]",
+                "regions = [\"us-east-1\", \"us-west-2\"]",
+                1,
+            ),
+            vec!["store[0]", "MRSC needs exactly three Regions, or two plus a witness"],
+        ),
+        (
+            "eleven-aurora-secondaries",
+            {
+                let regions = [
+                    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1",
+                    "eu-west-2", "eu-central-1", "ap-northeast-1", "ap-southeast-1", "ap-southeast-2",
+                ];
+                let mut t = String::from("[scenario]\nname = \"x\"\nduration = \"1m\"\n");
+                for r in regions {
+                    t.push_str(&format!("[[region]]\nname = \"{r}\"\n"));
+                }
+                let secondaries: Vec<String> = regions[1..].iter().map(|r| format!("\"{r}\"")).collect();
+                t.push_str(&format!(
+                    "[network]\njitter = \"1ms\"\n[[network.link]]\nfrom = \"us-east-1\"\nto = \"us-east-2\"\nlatency = \"5ms\"\n[[store]]\nname = \"db\"\ntype = \"aurora_global_database\"\nwriter = \"us-east-1\"\nsecondaries = [{}]\n",
+                    secondaries.join(", ")
+                ));
+                t
+            },
+            vec!["store[0]", "found 11 secondary Regions; expected at most 10"],
+        ),
+        (
+            "quorum-larger-than-n",
+            scenario_text("mrsc").replacen(
+                "type = \"dynamodb_global_table\"\nmulti_region_consistency = \"STRONG\"\nregions = [\"us-east-1\", \"us-east-2\", \"us-west-2\"]",
+                "type = \"quorum\"\nregions = [\"us-east-1\", \"us-east-2\", \"us-west-2\"]\nwrite_quorum = 4",
+                1,
+            ),
+            vec!["store[0]", "write_quorum is 4; expected 1 to 3"],
+        ),
+        (
+            "channel-with-unknown-region",
+            scenario_text("aurora").replace("secondaries = [\"us-west-2\", \"eu-west-1\"]", "secondaries = [\"us-west-2\", \"eu-west-9\"]"),
+            vec!["store[0].secondaries[1]", "\"eu-west-9\" is not declared"],
+        ),
+        (
+            "failover-without-allow-data-loss",
+            scenario_text("aurora").replace("allow_data_loss = true\n", ""),
+            vec!["action[1]", "expected allow_data_loss = true"],
+        ),
+        (
+            "field-of-another-store-type",
+            scenario_text("aurora").replace("write_forwarding = \"SESSION\"", "write_forwarding = \"SESSION\"\nrtc = true"),
+            vec!["store[0].rtc", "does not apply to a aurora_global_database store"],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        let (code, stderr, out) = run_text(name, &text);
+        assert_eq!(code, 2, "{name}: exit code; stderr:\n{stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{name}: stderr lacks {needle:?}:\n{stderr}");
+        }
+        assert!(!out.exists(), "{name}: a failed run must write nothing");
+    }
+}

@@ -471,6 +471,11 @@ impl AuroraChannel {
         self.clusters[self.writer].region
     }
     /// Where the global writer endpoint name leads now.
+    /// How many Regions the world has (Region ids run below it).
+    pub fn regions(&self) -> usize {
+        self.clusters.iter().map(|c| c.region.index() + 1).max().unwrap_or(0)
+    }
+
     /// Whether secondaries forward writes to the writer (write forwarding is on).
     pub fn forwards_writes(&self) -> bool {
         self.config.write_forwarding.is_some()

@@ -105,6 +105,8 @@ pub struct StoreSettled<'a> {
     pub shadowed: u64,
     /// Aurora: switchovers and failovers, with their RTO and RPO.
     pub transitions: Vec<TransitionReport>,
+    /// Replication lag the channel measured itself, to merge into the run's (Aurora).
+    pub replication_lag: Option<Histogram>,
 }
 
 /// A runbook action as it happened: when, which, and what came of it.
@@ -384,6 +386,9 @@ impl Recorder {
                 self.lost.push(*lost);
             }
             self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
+            if let Some(lag) = &store.replication_lag {
+                self.replication_lag.merge(lag);
+            }
             let stats = &mut self.stores[i];
             stats.conflicts = store.tree.conflicts();
             stats.divergent_keys = store.divergent_keys;

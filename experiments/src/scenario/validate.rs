@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
-use models::config::{StoreConfig, WorldConfig};
+use models::config::{StoreConfig, StoreKind, WorldConfig};
 use models::ids::{RegionId, StoreId};
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
 use sim_core::{Dist, Seed, SimDuration};
@@ -160,7 +160,9 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
             let span = s.replication_retry_interval.as_ref().map(Spanned::span).unwrap_or(0..0);
             p.at(span, format!("{path}.replication_retry_interval"), "found 0s; expected a positive duration");
         }
-        let Some((kind, regions)) = kind else { continue };
+        // An invalid store was reported; a placeholder keeps the others' indices and spares the
+        // populations that name it a second, misleading "not declared".
+        let (kind, regions) = kind.unwrap_or((StoreKind::DynamoDbMrec, Vec::new()));
         stores.push(StoreConfig {
             kind,
             name: s.name.get_ref().clone(),

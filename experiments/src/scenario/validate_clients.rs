@@ -373,9 +373,16 @@ pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Pro
             "no operations; expected [[population.operation]] entries or the store/read_fraction/keys shorthand",
         );
     }
+    let mut stores_checked: Vec<StoreId> = Vec::new();
     for e in &operations {
+        let store = &ctx.stores[e.store.index()];
+        // A store that failed its own validation has no Regions: it was reported already.
+        if stores_checked.contains(&e.store) || store.regions.is_empty() {
+            continue;
+        }
+        stores_checked.push(e.store);
         if let Some(r) = region
-            && !ctx.stores[e.store.index()].regions.contains(&r)
+            && !store.regions.contains(&r)
         {
             let msg = format!(
                 "clients are routed to {} but store {:?} has no replica there; expected one of its Regions",

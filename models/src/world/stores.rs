@@ -101,7 +101,19 @@ impl StoreState {
             StoreState::Aurora(a) => a.transitions().to_vec(),
             _ => Vec::new(),
         };
-        StoreSettled { tree: self.tree(), divergent_keys, shadowed, transitions }
+        let replication_lag = match self {
+            StoreState::Aurora(a) => {
+                let mut all = sim_core::Histogram::new();
+                for r in 0..a.regions() {
+                    if let Some(h) = a.apply_lags(RegionId::new(r)) {
+                        all.merge(h);
+                    }
+                }
+                Some(all)
+            }
+            _ => None,
+        };
+        StoreSettled { tree: self.tree(), divergent_keys, shadowed, transitions, replication_lag }
     }
     /// Region hooks: a channel's member in `region` went down or came back.
     pub(super) fn region_changed(&mut self, now: SimTime, region: RegionId, up: bool) -> Vec<ChannelEffect> {
