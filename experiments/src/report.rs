@@ -131,6 +131,10 @@ pub struct Requests {
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Writes {
     pub acknowledged: u64,
+    /// Acknowledged writes some replica discarded for a concurrent last-writer-wins winner that
+    /// never received them (the classic lost update); a lost write is one of these that no
+    /// surviving write observed either.
+    pub discarded_by_last_writer_wins: u64,
     /// Acknowledged writes an Aurora failover threw away (unshipped, or taken in the fence gap).
     pub lost_failover: u64,
     /// S3 versions hidden behind a concurrent version: recoverable, not lost.
@@ -267,6 +271,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         attempts: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
         writes: Writes {
             acknowledged: r.writes_acked,
+            discarded_by_last_writer_wins: r.discarded_by_last_writer_wins,
             lost_failover: r.lost_by(LossCause::Failover),
             shadowed: r.shadowed,
             conflicts: r.conflicts,
@@ -580,8 +585,9 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         s.operations.conditional_check_failed
     ));
     t.push_str(&format!(
-        "  writes          {} acknowledged, {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {} conflicts, {} shadowed\n",
+        "  writes          {} acknowledged ({} discarded somewhere by last-writer-wins), {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {} conflicts, {} shadowed\n",
         s.writes.acknowledged,
+        s.writes.discarded_by_last_writer_wins,
         s.writes.lost_last_writer_wins,
         s.writes.lost_failover,
         s.writes.lost_region_never_returned,

@@ -58,6 +58,8 @@ struct Version {
     holds: u32,
     /// The Region that took the write; `None` for a genesis version.
     region: Option<RegionId>,
+    /// Some replica dropped it for a concurrent version that won last-writer-wins.
+    discarded: bool,
     acked_at: Option<SimTime>,
     /// A failover discarded a hold on it (see [`VersionTree::release_as`]).
     failed_over: bool,
@@ -78,6 +80,8 @@ pub struct VersionTree {
     /// not descend from and that does not descend from it: concurrent writes that did not observe
     /// each other, each counted once (by the later of a pair).
     conflicts: u64,
+    /// Acknowledged versions that were discarded somewhere, counted as they settle.
+    discarded_acked: u64,
     /// Live versions without a live child, per item: more than one means concurrent branches.
     leaves: BTreeMap<Key, u64>,
     /// The largest number of live versions held at once, for the memory report.
@@ -95,6 +99,7 @@ impl VersionTree {
             lost: Vec::new(),
             survived: 0,
             conflicts: 0,
+            discarded_acked: 0,
             leaves: BTreeMap::new(),
             live_max: 0,
         }
@@ -113,6 +118,7 @@ impl VersionTree {
             children: Vec::new(),
             holds: self.replicas,
             region: None,
+            discarded: false,
             acked_at: None,
             failed_over: false,
         };
@@ -141,12 +147,25 @@ impl VersionTree {
             children: Vec::new(),
             holds,
             region: Some(region),
+            discarded: false,
             acked_at: None,
             failed_over: false,
         };
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.versions.len());
+    }
+
+    /// A replica dropped `id` (live) for a concurrent version that won last-writer-wins: the classic
+    /// lost update. Unlike a lost write, it may still survive, as the ancestor of a later write in
+    /// its own Region that wins.
+    pub fn mark_discarded(&mut self, id: WriteId) {
+        self.get_mut(id).discarded = true;
+    }
+
+    /// Acknowledged writes some replica discarded for a concurrent winner, counted when settled.
+    pub fn discarded_acked(&self) -> u64 {
+        self.discarded_acked
     }
 
     pub fn is_live(&self, id: WriteId) -> bool {
@@ -251,6 +270,9 @@ impl VersionTree {
                 return;
             }
             let v = self.versions.remove(&id).expect("checked live above");
+            if v.discarded && v.acked_at.is_some() {
+                self.discarded_acked += 1;
+            }
             // A dead version has no live child: it was a leaf.
             self.leaf_count_add(v.key, -1);
             if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
@@ -295,6 +317,9 @@ impl VersionTree {
                 return;
             }
             let child = v.children[0];
+            if v.discarded && v.acked_at.is_some() {
+                self.discarded_acked += 1;
+            }
             self.versions.remove(&root);
             self.survived += 1;
             self.get_mut(child).parent = None;

@@ -59,6 +59,11 @@ pub struct StoreConfig {
     /// Writes carry an idempotency key and the store refuses a key it has already applied (a
     /// conditional put on the key); without it, a retried write may apply twice.
     pub idempotency: bool,
+    /// DynamoDB MREC: an item's changes replicate in the order they were made (as DynamoDB Streams
+    /// records do, per item), so a later write never overtakes an earlier one of the same item on
+    /// its way to a replica. Off: every write's delay is independent (a generic asynchronous
+    /// replica; later writes may arrive first, and last-writer-wins sorts them out).
+    pub per_item_order: bool,
 }
 
 /// The kind of a store: its replication channel.

@@ -76,6 +76,13 @@ pub struct Table {
     applied: Vec<BTreeMap<u64, (SimTime, WriteId)>>,
     replication_delay: Dist,
     replication: Stream,
+    per_item_order: bool,
+    /// With per-item order: the latest time an item's next change may ship from a Region (`None`)
+    /// or reach a replica (`Some(to)`). An entry lives while a change of the item is on that path.
+    order: BTreeMap<(Key, RegionId, Option<RegionId>), SimTime>,
+    /// Writes committed and not yet applied at a replica, by (item, destination): a write made at
+    /// the destination meanwhile, later than such a write, discards it (it did not receive it).
+    in_flight: BTreeMap<(Key, RegionId), Vec<(WriteId, Stamp)>>,
     divergent_keys: u64,
 }
 
@@ -93,6 +100,9 @@ impl Table {
             applied: vec![BTreeMap::new(); regions],
             replication_delay: config.replication_delay.clone(),
             replication,
+            per_item_order: config.per_item_order,
+            order: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
             divergent_keys: 0,
         }
     }
@@ -144,7 +154,22 @@ impl Table {
         self.ledger.tree_mut().create(write, parent, region, 3);
         self.ledger.tree_mut().release(parent, now);
         self.items[region.index()].insert(key, Item { write, stamp, deleted, operation });
+        // Copies of earlier writes from elsewhere still on their way here are overwritten by a write
+        // that never received them: they will lose here, whatever arrives in between.
+        if let Some(coming) = self.in_flight.get(&(key, region)) {
+            for &(w, s) in coming {
+                if s < stamp {
+                    self.ledger.tree_mut().mark_discarded(w);
+                }
+            }
+        }
         self.remember(now, region, operation, write);
+        // From its commit, the write is on its way to every other replica (pipeline, then network).
+        let others: Vec<RegionId> =
+            (0..self.replica_of.len()).map(RegionId::new).filter(|&r| r != region && self.is_replica(r)).collect();
+        for to in others {
+            self.in_flight.entry((key, to)).or_default().push((write, stamp));
+        }
         let delay = self.replication_delay.sample_duration(&mut self.replication);
         (delay, Shipment { write, key, stamp, committed_at: now, deleted, operation })
     }
@@ -211,9 +236,23 @@ impl Table {
     /// A shipped version reaches the replica in `to`: last writer wins.
     pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
         recorder.replication_applied(now, to, shipment.committed_at);
+        if let Some(coming) = self.in_flight.get_mut(&(shipment.key, to)) {
+            coming.retain(|&(w, _)| w != shipment.write);
+            if coming.is_empty() {
+                self.in_flight.remove(&(shipment.key, to));
+            }
+        }
         self.remember(now, to, shipment.operation, shipment.write);
         let (current, current_stamp) = self.current(to, shipment.key);
         let wins = current_stamp.is_none_or(|s| shipment.stamp > s);
+        // Whichever of the two loses here is discarded for a concurrent winner, unless the winner
+        // observed it.
+        let tree = self.ledger.tree_mut();
+        if wins && current_stamp.is_some() && !tree.descends_from(shipment.write, current) {
+            tree.mark_discarded(current);
+        } else if !wins && !tree.descends_from(current, shipment.write) {
+            tree.mark_discarded(shipment.write);
+        }
         if wins {
             let item = Item {
                 write: shipment.write,
@@ -226,6 +265,24 @@ impl Table {
             self.ledger.tree_mut().release(current, now);
         } else {
             self.ledger.tree_mut().release(shipment.write, now);
+        }
+    }
+
+    /// When a change of `key` on the path from `from` (to `to`, or through `from`'s pipeline) that is
+    /// due at `at` may happen: no earlier than the previous change of the item on that path.
+    pub fn in_order(&mut self, key: Key, from: RegionId, to: Option<RegionId>, at: SimTime) -> SimTime {
+        if !self.per_item_order {
+            return at;
+        }
+        let latest = self.order.entry((key, from, to)).or_insert(at);
+        *latest = (*latest).max(at);
+        *latest
+    }
+
+    /// A change of `key` on that path happened at `now`: forget the path if it was the last one.
+    pub fn passed(&mut self, key: Key, from: RegionId, to: Option<RegionId>, now: SimTime) {
+        if self.order.get(&(key, from, to)) == Some(&now) {
+            self.order.remove(&(key, from, to));
         }
     }
 
@@ -288,6 +345,7 @@ mod tests {
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: SimDuration::from_secs(1),
             idempotency: false,
+            per_item_order: true,
         };
         let link = LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) };
         let world = WorldConfig {

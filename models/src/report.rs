@@ -155,6 +155,9 @@ pub struct Recorder {
     pub monotonic_read_violations: u64,
     /// Writes made while a concurrent write of the same item (that neither observed) was live.
     pub conflicts: u64,
+    /// Acknowledged writes some replica discarded for a concurrent last-writer-wins winner (the
+    /// classic lost update; some survive as ancestors of a later write and are not lost writes).
+    pub discarded_by_last_writer_wins: u64,
     pub read_latency: Histogram,
     pub write_latency: Histogram,
     pub staleness: Histogram,
@@ -200,6 +203,7 @@ impl Recorder {
             read_your_writes_violations: 0,
             monotonic_read_violations: 0,
             conflicts: 0,
+            discarded_by_last_writer_wins: 0,
             read_latency: Histogram::new(),
             write_latency: Histogram::new(),
             staleness: Histogram::new(),
@@ -380,6 +384,7 @@ impl Recorder {
         for (i, store) in stores.iter().enumerate() {
             self.divergent_keys += store.divergent_keys;
             self.conflicts += store.tree.conflicts();
+            self.discarded_by_last_writer_wins += store.tree.discarded_acked();
             self.shadowed += store.shadowed;
             self.live_versions_max += store.tree.live_max();
             for lost in store.tree.lost() {

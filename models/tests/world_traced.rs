@@ -79,6 +79,7 @@ fn store(name: &str, replication_ms: u64) -> StoreConfig {
         replication_delay: Dist::Constant(ns(replication_ms) as f64),
         replication_retry_interval: d(100),
         idempotency: false,
+        per_item_order: true,
     }
 }
 

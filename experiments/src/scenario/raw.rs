@@ -321,6 +321,10 @@ pub struct RawStore {
     /// Writes carry an idempotency key the store enforces (a conditional put on the key).
     #[serde(default)]
     pub idempotency: Option<bool>,
+    /// dynamodb_global_table (MREC): an item's changes replicate in order (default true, as
+    /// DynamoDB Streams orders them per item); false makes every write's delay independent.
+    #[serde(default)]
+    pub per_item_order: Option<bool>,
 }
 
 /// How an operation picks its key: exactly one of `uniform`, `zipf` (with `exponent`) or `hot_set`

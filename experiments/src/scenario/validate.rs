@@ -170,6 +170,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
             replication_delay,
             replication_retry_interval,
             idempotency: s.idempotency.unwrap_or(false),
+            per_item_order: s.per_item_order.unwrap_or(true),
         });
     }
 

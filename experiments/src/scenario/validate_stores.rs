@@ -38,7 +38,7 @@ fn reject_unused(s: &RawStore, path: &str, p: &mut Problems) {
     let t = s.store_type;
     let used: &[&str] = match t {
         StoreType::DynamoDbGlobalTable => {
-            &["regions", "multi_region_consistency", "replication_delay", "idempotency", "witness"]
+            &["regions", "multi_region_consistency", "replication_delay", "idempotency", "witness", "per_item_order"]
         }
         StoreType::Quorum => {
             &["regions", "witnesses", "write_quorum", "read_quorum", "timeout", "read_repair", "apply"]

@@ -54,6 +54,7 @@ impl World {
         from: RegionId,
         out: &mut Outbox<'_, Event>,
     ) {
+        self.stores[store.index()].mrec().passed(shipment.key, from, None, now);
         if !self.can_send(store, from) {
             self.waiting.push(Waiting::Unshipped { store, shipment, from });
             return;
@@ -86,7 +87,9 @@ impl World {
                 return;
             }
         }
-        out.schedule_in(delay, Event::ReplicationArrived { store, shipment, from, to });
+        let at =
+            self.stores[store.index()].mrec().in_order(shipment.key, from, Some(to), out.now().saturating_add(delay));
+        out.schedule_at(at, Event::ReplicationArrived { store, shipment, from, to });
     }
 
     /// The sender's timer for a lost copy expired: it sends the copy again, or, if it cannot send now
@@ -115,6 +118,7 @@ impl World {
         to: RegionId,
         out: &mut Outbox<'_, Event>,
     ) {
+        self.stores[store.index()].mrec().passed(shipment.key, from, Some(to), now);
         match self.faults.link(from, to) {
             LinkVerdict::Cut(PartitionMode::Hold) => {
                 self.waiting.push(Waiting::Copy { store, shipment, from, to });

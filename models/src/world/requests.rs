@@ -226,7 +226,9 @@ impl World {
                             .mrec()
                             .write_local(now, clock, region, key, write, deleted, operation);
                         let delay = self.pipeline_delay(store, region, sampled);
-                        out.schedule_in(delay, Event::ReplicationShipped { store, shipment, from: region });
+                        let table = self.stores[store.index()].mrec();
+                        let at = table.in_order(key, region, None, now.saturating_add(delay));
+                        out.schedule_at(at, Event::ReplicationShipped { store, shipment, from: region });
                         Answer::Written { write }
                     }
                 }
