@@ -37,6 +37,8 @@ pub struct Summary {
     pub rejections: std::collections::BTreeMap<String, u64>,
     /// Each store's own numbers.
     pub stores: Vec<StoreRow>,
+    /// Requests that write several stores, not atomically.
+    pub cross_store: CrossStoreRow,
     /// Aurora switchovers and failovers: write unavailability (RTO) and data lost (RPO).
     pub transitions: Vec<TransitionRow>,
     pub app_tiers: Vec<AppTierRow>,
@@ -56,6 +58,18 @@ pub struct Operations {
     pub conditional_check_failed: u64,
     /// From the first attempt to the successful answer, retries included.
     pub latency_ms: Percentiles,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct CrossStoreRow {
+    pub requests: u64,
+    pub completed: u64,
+    /// A step failed for good after earlier steps had written.
+    pub partial_updates: u64,
+    pub repaired: u64,
+    pub unrepaired: u64,
+    /// Completed requests one of whose writes was lost later (LWW, failover, a Region gone).
+    pub partial_by_loss: u64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -293,6 +307,14 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         checker_live_versions_max: r.live_versions_max as u64,
         rejections: r.rejections.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         stores: store_rows(scenario, r),
+        cross_store: CrossStoreRow {
+            requests: r.cross_store.operations,
+            completed: r.cross_store.completed,
+            partial_updates: r.cross_store.partial_updates,
+            repaired: r.cross_store.repaired,
+            unrepaired: r.cross_store.unrepaired,
+            partial_by_loss: r.cross_store.partial_by_loss,
+        },
         transitions: r
             .transitions
             .iter()
@@ -610,6 +632,13 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
                 st.rejected
             ));
         }
+    }
+    if s.cross_store.requests > 0 {
+        let c = &s.cross_store;
+        t.push_str(&format!(
+            "  cross-store     {} requests, {} completed; {} partial updates ({} repaired, {} left partial); {} partial by a later loss\n",
+            c.requests, c.completed, c.partial_updates, c.repaired, c.unrepaired, c.partial_by_loss
+        ));
     }
     if !s.rejections.is_empty() {
         let list: Vec<String> = s.rejections.iter().map(|(k, v)| format!("{v} {k}")).collect();

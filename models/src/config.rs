@@ -119,6 +119,31 @@ pub struct OperationMixEntry {
     /// items last written in the reading Region, which is what a local read already returns here;
     /// in MRSC (a quorum store) it reads a quorum.
     pub consistent_read: bool,
+    /// A write that spans several stores, step by step (the first step's store is `store`).
+    pub multi: Option<MultiStep>,
+}
+
+/// A request that writes several stores one after another, not atomically: each step is its own
+/// write, with the population's retries. A step that fails for good after earlier steps succeeded
+/// leaves a partial cross-store update, which `on_partial` repairs or leaves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiStep {
+    /// The stores in the order they are written; put the authoritative store last, so it is the
+    /// commit point.
+    pub steps: Vec<StoreId>,
+    pub on_partial: PartialRepair,
+}
+
+/// What the application does about a partial cross-store update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartialRepair {
+    /// Nothing: the partial update stays.
+    Leave,
+    /// An idempotent retry of the failed step after `after` (a saga's forward recovery, or a
+    /// Streams-driven repair), again after every failure, until the fault phase ends.
+    Retry { after: SimDuration },
+    /// Compensating deletes of what the earlier steps wrote (a saga's backward recovery).
+    Compensate,
 }
 
 /// One operation of a recorded trace.

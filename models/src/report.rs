@@ -5,6 +5,8 @@
 //! them into files is the `experiments` crate's job. Time series have one bucket per
 //! `metrics_interval` of simulated time; latencies and lags are recorded in nanoseconds.
 
+use std::collections::BTreeMap;
+
 use sim_core::{CounterSeries, GaugeSeries, Histogram, MeanSeries, SimDuration, SimTime};
 
 use crate::apptier::AppTier;
@@ -109,6 +111,27 @@ pub struct StoreSettled<'a> {
     pub replication_lag: Option<Histogram>,
 }
 
+/// Requests that write several stores, not atomically, and what became of their partial updates.
+#[derive(Clone, Debug, Default)]
+pub struct CrossStore {
+    pub operations: u64,
+    pub completed: u64,
+    /// A step failed for good after earlier steps had written.
+    pub partial_updates: u64,
+    /// Partial updates whose repair (a retried step, or every compensating delete) succeeded.
+    pub repaired: u64,
+    /// Partial updates left as they were (no repair configured, or the repair gave up).
+    pub unrepaired: u64,
+    /// Completed requests whose steps' writes did not all survive (one was lost later, to
+    /// last-writer-wins, a failover or a Region that never came back): partial after all.
+    pub partial_by_loss: u64,
+    /// Repairs still to succeed, and the strategy, by the request they repair.
+    outstanding: BTreeMap<u64, (u32, crate::config::PartialRepair)>,
+    /// Completed requests' writes, to check at the end whether all survived. Grows with the
+    /// multi-store requests of the run.
+    completed_writes: Vec<Vec<(StoreId, crate::ids::WriteId)>>,
+}
+
 /// A runbook action as it happened: when, which, and what came of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionRecord {
@@ -175,6 +198,7 @@ pub struct Recorder {
     pub transitions: Vec<(usize, TransitionReport)>,
     /// Per store (index by store).
     pub stores: Vec<StoreStats>,
+    pub cross_store: CrossStore,
     /// The most versions the checker held at once, summed over stores: its memory high-water mark.
     pub live_versions_max: usize,
     pub end: SimTime,
@@ -216,6 +240,7 @@ impl Recorder {
             rejections: Default::default(),
             transitions: Vec::new(),
             stores: vec![StoreStats::default(); config.stores.len()],
+            cross_store: CrossStore::default(),
             live_versions_max: 0,
             end: SimTime::ZERO,
         }
@@ -321,6 +346,45 @@ impl Recorder {
         self.region(to).replication_lag.add(committed, lag.as_nanos());
     }
 
+    pub fn multi_step_started(&mut self) {
+        self.cross_store.operations += 1;
+    }
+
+    pub fn multi_step_completed(&mut self, writes: Vec<(StoreId, crate::ids::WriteId)>) {
+        self.cross_store.completed += 1;
+        self.cross_store.completed_writes.push(writes);
+    }
+
+    /// A partial update of request `operation`, with `repairs` repairs under way by `strategy`.
+    pub fn partial_update(&mut self, operation: u64, strategy: crate::config::PartialRepair, repairs: u32) {
+        self.cross_store.partial_updates += 1;
+        if repairs == 0 {
+            self.cross_store.unrepaired += 1;
+        } else {
+            self.cross_store.outstanding.insert(operation, (repairs, strategy));
+        }
+    }
+
+    pub fn repair_strategy(&self, origin: u64) -> Option<crate::config::PartialRepair> {
+        self.cross_store.outstanding.get(&origin).map(|&(_, s)| s)
+    }
+
+    pub fn repair_succeeded(&mut self, origin: u64) {
+        if let Some((left, _)) = self.cross_store.outstanding.get_mut(&origin) {
+            *left -= 1;
+            if *left == 0 {
+                self.cross_store.outstanding.remove(&origin);
+                self.cross_store.repaired += 1;
+            }
+        }
+    }
+
+    pub fn repair_gave_up(&mut self, origin: u64) {
+        if self.cross_store.outstanding.remove(&origin).is_some() {
+            self.cross_store.unrepaired += 1;
+        }
+    }
+
     /// An answer from `store` reached its client (`None`: an attempt without an answer).
     pub fn store_answered(&mut self, store: StoreId, tally: Option<StoreTally>) {
         let s = &mut self.stores[store.index()];
@@ -400,6 +464,17 @@ impl Recorder {
             stats.shadowed = store.shadowed;
         }
         self.lost.sort_by_key(|l| (l.acked_at, l.write));
+        // Repairs still under way when the run ended did not repair anything.
+        self.cross_store.unrepaired += self.cross_store.outstanding.len() as u64;
+        self.cross_store.outstanding.clear();
+        let lost: std::collections::BTreeSet<(StoreId, crate::ids::WriteId)> =
+            self.lost.iter().map(|l| (l.store, l.write)).collect();
+        for writes in std::mem::take(&mut self.cross_store.completed_writes) {
+            let gone = writes.iter().filter(|w| lost.contains(w)).count();
+            if gone > 0 && gone < writes.len() {
+                self.cross_store.partial_by_loss += 1;
+            }
+        }
         for i in 0..self.lost.len() {
             let l = self.lost[i];
             self.region(l.region).lost_writes.add(l.acked_at, 1);

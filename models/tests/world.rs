@@ -1,8 +1,8 @@
 //! Whole-world tests: closed-form oracles and invariants that hold for every seed.
 
 use models::config::{
-    Arrivals, FaultConfig, FaultKind, KeyChoice, OperationKind, OperationMixEntry, OutageScope, PopulationConfig,
-    RateProfile, RetryPolicy, StoreConfig, StoreKind, WorldConfig,
+    Arrivals, FaultConfig, FaultKind, KeyChoice, MultiStep, OperationKind, OperationMixEntry, OutageScope,
+    PartialRepair, PopulationConfig, RateProfile, RetryPolicy, StoreConfig, StoreKind, WorldConfig,
 };
 use models::ids::{RegionId, StoreId};
 use models::run::{RunOutput, run};
@@ -31,6 +31,7 @@ fn population(name: &str, region: RegionId, rate: f64, read_fraction: f64, acces
         kind,
         keys: keys.clone(),
         consistent_read: false,
+        multi: None,
     };
     let operations = [(read_fraction, OperationKind::Read), (1.0 - read_fraction, OperationKind::Write)]
         .into_iter()
@@ -257,4 +258,45 @@ fn oracle_lww_lost_updates_exponential_delay() {
     // lambda 1/s: exponential mean 1 s gives 0.5, mean 0.25 s gives 0.2.
     discard_fraction_matches(1.0, Dist::exponential(1e9).unwrap(), 0.5);
     discard_fraction_matches(1.0, Dist::exponential(0.25e9).unwrap(), 0.2);
+}
+
+/// Requests that write two stores, the second of which is down in the clients' Region for the
+/// whole fault phase: every request writes the first store and fails the second, so every one is a
+/// partial update. Leave keeps them all; compensating deletes repair them all (the first store is
+/// up); a retry after the outage (which heals with the fault phase) repairs them too.
+#[test]
+fn cross_store_partial_updates_and_their_repairs() {
+    for (repair, expect_repaired) in [
+        (PartialRepair::Leave, false),
+        (PartialRepair::Compensate, true),
+        (PartialRepair::Retry { after: SimDuration::from_secs(5) }, true),
+    ] {
+        let mut config =
+            world(SimDuration::from_secs(60), instant(), vec![population("east", EAST, 5.0, 0.0, instant())]);
+        let second = StoreConfig { name: "second".into(), ..config.stores[0].clone() };
+        config.stores.push(second);
+        let keys = KeyChoice::Uniform { keys: 1000 };
+        config.populations[0].operations = vec![OperationMixEntry {
+            weight: 1.0,
+            store: StoreId::new(0),
+            kind: OperationKind::Write,
+            keys,
+            consistent_read: false,
+            multi: Some(MultiStep { steps: vec![StoreId::new(0), StoreId::new(1)], on_partial: repair }),
+        }];
+        let down = FaultKind::RegionOutage { region: EAST, scope: OutageScope::Store(StoreId::new(1)) };
+        let at = |s| SimTime::at(SimDuration::from_secs(s));
+        config.faults.push(FaultConfig { kind: down, start: at(0), end: Some(at(60)) });
+        let r = run(&config, Seed(4), TraceMode::Off).expect("runs").recorder;
+        let c = &r.cross_store;
+        assert!(c.operations > 200, "{repair:?}: about 300 requests in a minute");
+        assert_eq!(c.completed, 0, "{repair:?}: the second store never takes a write during the fault phase");
+        assert_eq!(c.partial_updates, c.operations, "{repair:?}: every request wrote the first store only");
+        if expect_repaired {
+            assert_eq!((c.repaired, c.unrepaired), (c.partial_updates, 0), "{repair:?}");
+        } else {
+            assert_eq!((c.repaired, c.unrepaired), (0, c.partial_updates), "{repair:?}");
+        }
+        assert_eq!(r.operations_failed, r.operations, "{repair:?}: users see every request fail");
+    }
 }

@@ -365,13 +365,32 @@ pub enum RawOperationKind {
 pub struct RawOperation {
     #[serde(default)]
     pub weight: Option<Spanned<f64>>,
-    pub store: Spanned<String>,
+    /// The store; for a multi-store write, the first step (or give `steps`).
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    /// A write across several stores, in this order (not atomic).
+    #[serde(default)]
+    pub steps: Option<Spanned<Vec<Spanned<String>>>>,
+    /// What the application does when a step fails after earlier steps wrote: "leave" (default),
+    /// "retry" (the failed step again after `repair_after`) or "compensate" (delete what was written).
+    #[serde(default)]
+    pub on_partial: Option<Spanned<RawPartialRepair>>,
+    #[serde(default)]
+    pub repair_after: Option<Spanned<DurationText>>,
     #[serde(rename = "type")]
     pub kind: RawOperationKind,
     pub keys: Spanned<RawKeys>,
     /// For reads: DynamoDB's ConsistentRead (strongly consistent); default false.
     #[serde(default)]
     pub consistent_read: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPartialRepair {
+    Leave,
+    Retry,
+    Compensate,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use std::path::Path;
 
 use models::apptier::AppTierConfig;
 use models::config::{
-    ActionConfig, ActionKind, Arrivals, KeyChoice, OperationKind, OperationMixEntry, PopulationConfig, RateProfile,
-    RetryPolicy, StoreConfig, TraceEntry,
+    ActionConfig, ActionKind, Arrivals, KeyChoice, MultiStep, OperationKind, OperationMixEntry, PartialRepair,
+    PopulationConfig, RateProfile, RetryPolicy, StoreConfig, TraceEntry,
 };
 use models::ids::{Key, RegionId, StoreId};
 use models::topology::{LinkLatency, Topology};
@@ -23,7 +23,8 @@ use sim_core::{Dist, SimDuration, SimTime};
 use toml::Spanned;
 
 use super::raw::{
-    ActionType, RateProfileType, RawAction, RawAppTier, RawKeys, RawOperationKind, RawPopulation, RawRateProfile,
+    ActionType, RateProfileType, RawAction, RawAppTier, RawKeys, RawOperation, RawOperationKind, RawPartialRepair,
+    RawPopulation, RawRateProfile,
 };
 use super::validate::{Problems, declared_region, declared_store};
 
@@ -172,6 +173,75 @@ fn operation_kind(k: RawOperationKind) -> OperationKind {
     }
 }
 
+/// An operation line's store, or its steps for a write across several stores.
+fn operation_stores(
+    o: &RawOperation,
+    opath: &str,
+    ctx: &Context,
+    p: &mut Problems,
+) -> (Option<StoreId>, Option<MultiStep>) {
+    match (&o.store, &o.steps) {
+        (Some(store), None) => {
+            for (field, given) in [("on_partial", o.on_partial.is_some()), ("repair_after", o.repair_after.is_some())] {
+                if given {
+                    p.at(
+                        store.span(),
+                        format!("{opath}.{field}"),
+                        format!("`{field}` applies to a line with `steps` only"),
+                    );
+                }
+            }
+            (ctx.store(store, &format!("{opath}.store"), p), None)
+        }
+        (None, Some(steps)) => {
+            if o.kind != RawOperationKind::Write {
+                p.at(steps.span(), format!("{opath}.steps"), "steps apply to type = \"write\" only");
+            }
+            if steps.get_ref().len() < 2 {
+                p.at(
+                    steps.span(),
+                    format!("{opath}.steps"),
+                    format!("found {} step(s); expected at least 2 stores", steps.get_ref().len()),
+                );
+            }
+            let ids: Vec<Option<StoreId>> = steps
+                .get_ref()
+                .iter()
+                .enumerate()
+                .map(|(j, s)| ctx.store(s, &format!("{opath}.steps[{j}]"), p))
+                .collect();
+            let on_partial = match o.on_partial.as_ref().map(|r| *r.get_ref()) {
+                None | Some(RawPartialRepair::Leave) => PartialRepair::Leave,
+                Some(RawPartialRepair::Compensate) => PartialRepair::Compensate,
+                Some(RawPartialRepair::Retry) => match &o.repair_after {
+                    Some(after) if !after.get_ref().0.is_zero() => PartialRepair::Retry { after: after.get_ref().0 },
+                    _ => {
+                        p.at(
+                            steps.span(),
+                            format!("{opath}.repair_after"),
+                            "on_partial = \"retry\" needs a positive repair_after, for example \"30s\"",
+                        );
+                        PartialRepair::Leave
+                    }
+                },
+            };
+            let ids: Option<Vec<StoreId>> = ids.into_iter().collect();
+            match ids {
+                Some(steps) if steps.len() >= 2 => (Some(steps[0]), Some(MultiStep { steps, on_partial })),
+                _ => (None, None),
+            }
+        }
+        (Some(store), Some(_)) => {
+            p.at(store.span(), opath, "found both store and steps; expected one of them");
+            (None, None)
+        }
+        (None, None) => {
+            p.at(o.keys.span(), opath, "an operation needs `store` (or `steps` for a write across stores)");
+            (None, None)
+        }
+    }
+}
+
 fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<OperationMixEntry> {
     let mut entries = Vec::new();
     for (i, o) in c.operations.iter().enumerate() {
@@ -181,7 +251,7 @@ fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<Op
             let span = o.weight.as_ref().map(Spanned::span).unwrap_or(0..0);
             p.at(span, format!("{opath}.weight"), format!("found {weight}; expected a positive weight"));
         }
-        let store = ctx.store(&o.store, &format!("{opath}.store"), p);
+        let (store, multi) = operation_stores(o, &opath, ctx, p);
         let keys = keys(&o.keys, &format!("{opath}.keys"), p);
         if let (Some(store), Some(keys)) = (store, keys) {
             let consistent_read = o.consistent_read.as_ref().is_some_and(|c| *c.get_ref());
@@ -195,7 +265,14 @@ fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<Op
                     "consistent_read applies to reads only; expected it on a type = \"read\" line",
                 );
             }
-            entries.push(OperationMixEntry { weight, store, kind: operation_kind(o.kind), keys, consistent_read });
+            entries.push(OperationMixEntry {
+                weight,
+                store,
+                kind: operation_kind(o.kind),
+                keys,
+                consistent_read,
+                multi,
+            });
         }
     }
     let shorthand = c.store.is_some() || c.read_fraction.is_some() || c.keys.is_some();
@@ -221,7 +298,14 @@ fn mix(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> Vec<Op
         if let (Some(store), Some(keys)) = (store, keys) {
             for (weight, kind) in [(f, OperationKind::Read), (1.0 - f, OperationKind::Write)] {
                 if weight > 0.0 {
-                    entries.push(OperationMixEntry { weight, store, kind, keys: keys.clone(), consistent_read: false });
+                    entries.push(OperationMixEntry {
+                        weight,
+                        store,
+                        kind,
+                        keys: keys.clone(),
+                        consistent_read: false,
+                        multi: None,
+                    });
                 }
             }
         }

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
 
 use super::{Event, World};
-use crate::config::{Arrivals, OperationKind, WorldConfig};
+use crate::config::{Arrivals, OperationKind, PartialRepair, WorldConfig};
 use crate::history::{HistoryEntry, HistoryType};
-use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId};
+use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
 use crate::workload::arrivals::PoissonArrivals;
 use crate::workload::keys::KeySampler;
 
@@ -83,6 +83,14 @@ pub(super) struct Operation {
     pub(super) attempts: u32,
     /// Closed loop: the session to wake when the operation ends.
     session: Option<u32>,
+    /// A multi-store write: its line in the population's mix, the step under way, and the writes
+    /// of the steps done.
+    multi: Option<usize>,
+    step: usize,
+    step_writes: Vec<(StoreId, WriteId)>,
+    /// A repair (retry of a failed step, or a compensating delete) of a partial update: the
+    /// operation it repairs. Repairs are the application's, not a user's: not in user counts.
+    repair_of: Option<u64>,
 }
 
 /// What a user's session remembers.
@@ -96,7 +104,7 @@ pub(super) struct UserState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum AttemptOutcome {
     /// `value`: for the history, what the operation wrote or read.
-    Succeeded { value: Option<u64> },
+    Succeeded { value: Option<u64>, write: Option<WriteId> },
     /// Timeout, 503 or an error answer: worth another attempt. `definite`: the store certainly did
     /// not apply it (an error answer), as opposed to a timeout, after which nobody knows.
     Retryable { definite: bool },
@@ -151,8 +159,8 @@ impl World {
             out.schedule_at(next, Event::OperationArrived { population });
         }
         let user = self.populations[i].users.below(self.config.populations[i].users.max(1));
-        let (kind, store, key) = self.draw_operation(population);
-        self.start_operation(now, population, user, kind, store, key, None, out);
+        let (kind, store, key, entry) = self.draw_operation(population);
+        self.start_operation(now, population, user, kind, store, key, (None, Some(entry)), out);
     }
 
     pub(super) fn session_ready(
@@ -165,8 +173,8 @@ impl World {
         if self.fault_phase_over(now) {
             return;
         }
-        let (kind, store, key) = self.draw_operation(population);
-        self.start_operation(now, population, u64::from(session), kind, store, key, Some(session), out);
+        let (kind, store, key, entry) = self.draw_operation(population);
+        self.start_operation(now, population, u64::from(session), kind, store, key, (Some(session), Some(entry)), out);
     }
 
     pub(super) fn trace_operation_due(
@@ -185,11 +193,20 @@ impl World {
         {
             out.schedule_at(next.time, Event::TraceOperationDue { population, index: index + 1 });
         }
-        self.start_operation(now, population, entry.user, (entry.kind, false), entry.store, entry.key, None, out);
+        self.start_operation(
+            now,
+            population,
+            entry.user,
+            (entry.kind, false),
+            entry.store,
+            entry.key,
+            (None, None),
+            out,
+        );
     }
 
     /// Draws an entry of the population's operation mix, then its key.
-    fn draw_operation(&mut self, population: PopulationId) -> ((OperationKind, bool), StoreId, Key) {
+    fn draw_operation(&mut self, population: PopulationId) -> ((OperationKind, bool), StoreId, Key, usize) {
         let i = population.index();
         let p = &mut self.populations[i];
         let total = *p.mix_cumulative.last().expect("a population has at least one operation");
@@ -197,7 +214,7 @@ impl World {
         let entry = p.mix_cumulative.iter().position(|&c| u < c).unwrap_or(p.mix_cumulative.len() - 1);
         let key = p.key_samplers[entry].sample(&mut p.operations);
         let e = &self.config.populations[i].operations[entry];
-        ((e.kind, e.consistent_read), e.store, key)
+        ((e.kind, e.consistent_read), e.store, key, entry)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -209,13 +226,30 @@ impl World {
         (kind, consistent_read): (OperationKind, bool),
         store: StoreId,
         key: Key,
-        session: Option<u32>,
+        (session, entry): (Option<u32>, Option<usize>),
         out: &mut Outbox<'_, Event>,
     ) {
         self.next_operation += 1;
         let operation = self.next_operation;
-        let op =
-            Operation { population, user, kind, consistent_read, store, key, first_sent_at: now, attempts: 0, session };
+        let multi = entry.filter(|&e| self.config.populations[population.index()].operations[e].multi.is_some());
+        if multi.is_some() {
+            self.recorder.multi_step_started();
+        }
+        let op = Operation {
+            population,
+            user,
+            kind,
+            consistent_read,
+            store,
+            key,
+            first_sent_at: now,
+            attempts: 0,
+            session,
+            multi,
+            step: 0,
+            step_writes: Vec::new(),
+            repair_of: None,
+        };
         let written = (!kind.is_read()).then_some(operation);
         self.record_history(HistoryType::Invoke, operation, &op, written, None, now);
         self.operations.insert(operation, op);
@@ -303,10 +337,31 @@ impl World {
         let op = self.operations.get(&operation).expect("a live operation").clone();
         let cfg = &self.config.populations[op.population.index()];
         match outcome {
-            AttemptOutcome::Succeeded { value } => {
+            AttemptOutcome::Succeeded { value, write } => {
                 if !op.kind.is_read() {
                     self.users
                         .insert((op.population, op.user), UserState { last_write_at: now, last_write_region: region });
+                }
+                if let Some(origin) = op.repair_of {
+                    self.operations.remove(&operation);
+                    self.recorder.repair_succeeded(origin);
+                    return;
+                }
+                if let Some(entry) = op.multi {
+                    let steps = &cfg.operations[entry].multi.as_ref().expect("a multi-step line").steps;
+                    let next = op.step + 1;
+                    let next_store = steps.get(next).copied();
+                    let o = self.operations.get_mut(&operation).expect("a live operation");
+                    o.step_writes.extend(write.map(|w| (op.store, w)));
+                    if let Some(store) = next_store {
+                        // The next step: a new write on the next store, with fresh attempts.
+                        o.step = next;
+                        o.store = store;
+                        o.attempts = 0;
+                        return self.send_attempt(now, operation, out);
+                    }
+                    let writes = o.step_writes.clone();
+                    self.recorder.multi_step_completed(writes);
                 }
                 self.finish_operation(now, operation, (HistoryType::Ok, value), region, out);
             }
@@ -319,11 +374,86 @@ impl World {
                 self.recorder.retry_scheduled(now);
                 out.schedule_in(delay, Event::RetryDue { operation });
             }
-            AttemptOutcome::Retryable { definite: false } => {
-                self.finish_operation(now, operation, (HistoryType::Info, None), region, out)
+            _ if op.repair_of.is_some() => self.repair_failed(now, operation, out),
+            AttemptOutcome::Retryable { definite } => {
+                self.partial_update(now, operation, out);
+                let how = if definite { HistoryType::Fail } else { HistoryType::Info };
+                self.finish_operation(now, operation, (how, None), region, out)
             }
-            AttemptOutcome::Retryable { definite: true } | AttemptOutcome::Final => {
+            AttemptOutcome::Final => {
+                self.partial_update(now, operation, out);
                 self.finish_operation(now, operation, (HistoryType::Fail, None), region, out)
+            }
+        }
+    }
+
+    /// A multi-store write failed for good at a step after earlier steps succeeded: a partial
+    /// cross-store update, repaired as the scenario says.
+    fn partial_update(&mut self, now: SimTime, operation: u64, out: &mut Outbox<'_, Event>) {
+        let op = self.operations[&operation].clone();
+        let Some(entry) = op.multi else { return };
+        if op.step_writes.is_empty() {
+            return; // Nothing was written: not partial.
+        }
+        let repair = self.config.populations[op.population.index()].operations[entry]
+            .multi
+            .as_ref()
+            .expect("a multi-step line")
+            .on_partial;
+        let repairs = match repair {
+            PartialRepair::Leave => 0,
+            PartialRepair::Retry { .. } => 1,
+            PartialRepair::Compensate => op.step_writes.len() as u32,
+        };
+        self.recorder.partial_update(operation, repair, repairs);
+        match repair {
+            PartialRepair::Leave => {}
+            PartialRepair::Retry { after } => {
+                let repair = self.spawn_repair(now, &op, operation, op.store, OperationKind::Write);
+                out.schedule_in(after, Event::RetryDue { operation: repair });
+            }
+            PartialRepair::Compensate => {
+                for &(store, _) in &op.step_writes {
+                    let repair = self.spawn_repair(now, &op, operation, store, OperationKind::Delete);
+                    self.send_attempt(now, repair, out);
+                }
+            }
+        }
+    }
+
+    /// An application-side operation repairing `origin`.
+    fn spawn_repair(&mut self, now: SimTime, op: &Operation, origin: u64, store: StoreId, kind: OperationKind) -> u64 {
+        self.next_operation += 1;
+        let repair = Operation {
+            kind,
+            store,
+            first_sent_at: now,
+            attempts: 0,
+            session: None,
+            multi: None,
+            step: 0,
+            step_writes: Vec::new(),
+            repair_of: Some(origin),
+            ..op.clone()
+        };
+        self.operations.insert(self.next_operation, repair);
+        self.next_operation
+    }
+
+    /// A repair gave up its attempts: a retry repair tries again later while the fault phase lasts;
+    /// a compensation that fails leaves the update partial.
+    fn repair_failed(&mut self, now: SimTime, operation: u64, out: &mut Outbox<'_, Event>) {
+        let op = self.operations[&operation].clone();
+        let origin = op.repair_of.expect("a repair");
+        let entry_repair = self.recorder.repair_strategy(origin);
+        match entry_repair {
+            Some(PartialRepair::Retry { after }) if now < SimTime::at(self.config.duration) => {
+                self.operations.get_mut(&operation).expect("a live repair").attempts = 0;
+                out.schedule_in(after, Event::RetryDue { operation });
+            }
+            _ => {
+                self.operations.remove(&operation);
+                self.recorder.repair_gave_up(origin);
             }
         }
     }

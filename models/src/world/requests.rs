@@ -326,7 +326,7 @@ impl World {
                 table.ledger().acknowledge(now, attempt.key, write);
                 table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
                 self.recorder.write_acked(now, attempt.region, latency);
-                AttemptOutcome::Succeeded { value: Some(attempt.operation) }
+                AttemptOutcome::Succeeded { value: Some(attempt.operation), write: Some(write) }
             }
             Answer::AlreadyApplied { write } => {
                 table.ledger().acknowledge_retry(now, attempt.key, write, attempt.region);
@@ -334,11 +334,11 @@ impl World {
                     table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
                 }
                 self.recorder.write_acked(now, attempt.region, latency);
-                AttemptOutcome::Succeeded { value: Some(attempt.operation) }
+                AttemptOutcome::Succeeded { value: Some(attempt.operation), write: Some(write) }
             }
             Answer::Read { stale_by, session, value } => {
                 self.recorder.read_ok(now, attempt.region, latency, stale_by, session);
-                AttemptOutcome::Succeeded { value }
+                AttemptOutcome::Succeeded { value, write: None }
             }
             Answer::ConditionFailed => {
                 self.recorder.condition_failed(now, attempt.region);
