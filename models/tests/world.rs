@@ -300,3 +300,46 @@ fn cross_store_partial_updates_and_their_repairs() {
         assert_eq!(r.operations_failed, r.operations, "{repair:?}: users see every request fail");
     }
 }
+
+/// An outage of one MRSC member's store (not its whole Region): the channel is told, aborts what
+/// that member coordinated, and the table still loses no acknowledged write and converges.
+#[test]
+fn a_store_outage_of_one_mrsc_member_loses_nothing() {
+    let names: Vec<String> = ["us-east-1", "us-east-2", "us-west-2"].iter().map(|s| s.to_string()).collect();
+    let link = LinkLatency { base: SimDuration::from_millis(10), extra: Dist::exponential(1e6).unwrap() };
+    let topology = Topology::new(names.clone(), vec![vec![link.clone(); 3]; 3]);
+    let regions = [RegionId::from_raw(0), RegionId::from_raw(1), RegionId::from_raw(2)];
+    let mrsc = models::quorum::mrsc(&regions, None, &names).expect("a valid MRSC table");
+    let mut config = world(
+        SimDuration::from_secs(120),
+        instant(),
+        regions.iter().map(|&r| population(&format!("p{}", r.index()), r, 30.0, 0.5, Dist::Constant(2e6))).collect(),
+    );
+    config.topology = topology;
+    config.app_tiers = vec![None, None, None];
+    config.stores[0].kind = StoreKind::Quorum(mrsc);
+    config.stores[0].regions = regions.to_vec();
+    for p in &mut config.populations {
+        p.latency = vec![LinkLatency { base: SimDuration::from_millis(2), extra: instant() }; 3];
+        p.retry = RetryPolicy {
+            max_attempts: 3,
+            base_delay: SimDuration::from_millis(20),
+            max_delay: SimDuration::from_secs(1),
+        };
+        for e in &mut p.operations {
+            e.keys = KeyChoice::Uniform { keys: 20 };
+            e.consistent_read = e.kind == OperationKind::Read;
+        }
+    }
+    let at = |s| SimTime::at(SimDuration::from_secs(s));
+    let down = FaultKind::RegionOutage { region: regions[2], scope: OutageScope::Store(StoreId::new(0)) };
+    config.faults.push(FaultConfig { kind: down, start: at(40), end: Some(at(80)) });
+    for seed in 0..4 {
+        let r = run(&config, Seed(seed), TraceMode::Hash).expect("runs").recorder;
+        assert!(r.lost.is_empty(), "seed {seed}: MRSC loses no acknowledged write: {:?}", r.lost.first());
+        assert_eq!(r.stale_reads, 0, "seed {seed}: strong reads are never stale");
+        assert_eq!(r.divergent_keys, 0, "seed {seed}");
+        assert!(r.failed > 0, "seed {seed}: the member's clients fail while its store is out");
+        assert!(r.writes_acked > 1000, "seed {seed}: the others keep writing");
+    }
+}

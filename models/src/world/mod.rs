@@ -255,8 +255,14 @@ impl World {
     fn fault_started(&mut self, now: SimTime, fault: usize, out: &mut Outbox<'_, Event>) {
         self.faults.start(fault, now);
         self.recorder.fault_started(now, fault);
-        if let FaultKind::RegionOutage { region, scope: OutageScope::Region } = self.faults.fault(fault).kind {
-            self.stores_region_changed(now, region, false, out);
+        match self.faults.fault(fault).kind {
+            FaultKind::RegionOutage { region, scope: OutageScope::Region } => {
+                self.stores_region_changed(now, region, false, None, out);
+            }
+            FaultKind::RegionOutage { region, scope: OutageScope::Store(store) } => {
+                self.stores_region_changed(now, region, false, Some(store), out);
+            }
+            _ => {}
         }
         if let FaultKind::RegionOutage { region, scope: OutageScope::Region | OutageScope::AppTier } =
             self.faults.fault(fault).kind
@@ -271,10 +277,22 @@ impl World {
         }
         self.faults.heal(fault);
         self.recorder.fault_healed(now, fault);
-        if let FaultKind::RegionOutage { region, scope: OutageScope::Region } = self.faults.fault(fault).kind
-            && !self.faults.region_down(region)
-        {
-            self.stores_region_changed(now, region, true, out);
+        match self.faults.fault(fault).kind {
+            FaultKind::RegionOutage { region, scope: OutageScope::Region } if !self.faults.region_down(region) => {
+                // Stores that another outage still keeps down stay down.
+                for i in 0..self.stores.len() {
+                    let store = crate::ids::StoreId::new(i);
+                    if self.faults.store_up(store, region) {
+                        self.stores_region_changed(now, region, true, Some(store), out);
+                    }
+                }
+            }
+            FaultKind::RegionOutage { region, scope: OutageScope::Store(store) }
+                if self.faults.store_up(store, region) =>
+            {
+                self.stores_region_changed(now, region, true, Some(store), out);
+            }
+            _ => {}
         }
         for r in self.config.topology.regions() {
             let serving = !self.faults.region_down(r) && !self.faults.app_tier_down(r);

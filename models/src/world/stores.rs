@@ -365,15 +365,20 @@ impl World {
         }
     }
 
-    /// Every channel store hears that a Region went down or came back.
+    /// Channel stores hear that their member in `region` went down or came back: every store's for a
+    /// whole-Region outage (`only` none), one store's for an outage of that store.
     pub(super) fn stores_region_changed(
         &mut self,
         now: SimTime,
         region: RegionId,
         up: bool,
+        only: Option<StoreId>,
         out: &mut Outbox<'_, Event>,
     ) {
         for i in 0..self.stores.len() {
+            if only.is_some_and(|s| s.index() != i) {
+                continue;
+            }
             let effects = self.stores[i].region_changed(now, region, up);
             self.apply_effects(now, StoreId::new(i), effects, out);
         }
