@@ -28,6 +28,8 @@ pub(super) enum Waiting {
     Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
     /// A reliable channel message for `to`, held in the network or by the destination.
     ChannelCopy { store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage },
+    /// A reliable channel message `from` cannot send yet (its replication is stalled).
+    ChannelUnsent { store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage },
 }
 
 impl World {
@@ -154,6 +156,9 @@ impl World {
                     let event = Event::ChannelMessageArrived { store, from, to, message, reliable: true };
                     out.schedule_in(SimDuration::ZERO, event);
                 }
+                Waiting::ChannelUnsent { store, from, to, message } => {
+                    out.schedule_in(SimDuration::ZERO, Event::ChannelMessageResent { store, from, to, message });
+                }
             }
         }
     }
@@ -167,7 +172,9 @@ impl World {
                 | Waiting::Copy { store, shipment, .. } => {
                     self.stores[store.index()].mrec().abandon(now, shipment.write)
                 }
-                Waiting::ChannelCopy { store, message, .. } => self.abandon_channel_message(now, store, &message),
+                Waiting::ChannelCopy { store, message, .. } | Waiting::ChannelUnsent { store, message, .. } => {
+                    self.abandon_channel_message(now, store, &message)
+                }
             }
         }
     }

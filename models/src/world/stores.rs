@@ -231,6 +231,17 @@ impl World {
         reliable: bool,
         out: &mut Outbox<'_, Event>,
     ) {
+        // Replication impairment of the store out of `from`: stalled messages wait for the stall to
+        // heal (or are lost, if the channel does not retransmit), slowed ones take longer.
+        let impairment = self.faults.replication_impairment(store, from);
+        if from != to && impairment == Some(None) {
+            if reliable {
+                self.waiting.push(Waiting::ChannelUnsent { store, from, to, message });
+            } else {
+                self.channel_message_lost(out.now(), store, from, to, message, false, out);
+            }
+            return;
+        }
         let mut delay = sim_core::SimDuration::ZERO;
         if from != to {
             let link = &mut self.links[from.index()][to.index()];
@@ -243,6 +254,9 @@ impl World {
                     return self.channel_message_lost(out.now(), store, from, to, message, reliable, out);
                 }
             }
+        }
+        if let Some(Some(factor)) = impairment {
+            delay = sim_core::SimDuration::from_nanos_f64(delay.as_nanos() as f64 * factor);
         }
         out.schedule_in(delay, Event::ChannelMessageArrived { store, from, to, message, reliable });
     }
