@@ -312,6 +312,10 @@ pub struct TransitionReport {
     /// taken by the old writer during its fence gap).
     pub lost_writes: u64,
     pub oldest_lost_committed_at: Option<SimTime>,
+    /// The newest write the transition threw away (committed by the old writer).
+    pub newest_lost_committed_at: Option<SimTime>,
+    /// The newest write the new writer kept: the recovered state reaches back to it.
+    pub last_kept_committed_at: Option<SimTime>,
 }
 
 impl TransitionReport {
@@ -324,9 +328,14 @@ impl TransitionReport {
         self.promoted_at.map(|t| t.saturating_since(self.started_at))
     }
     /// RPO in time: the age of the oldest lost write at the promotion (zero if none was lost).
+    /// RPO in time: how far back the recovered state reaches, from the newest write thrown away to
+    /// the newest write kept (the unreplicated window at the failure; zero when nothing was lost).
+    /// Without a kept write it runs from the oldest lost write.
     pub fn rpo_time(&self) -> Option<SimDuration> {
-        let promoted = self.promoted_at?;
-        Some(self.oldest_lost_committed_at.map_or(SimDuration::ZERO, |c| promoted.saturating_since(c)))
+        self.promoted_at?;
+        let Some(newest) = self.newest_lost_committed_at else { return Some(SimDuration::ZERO) };
+        let from = self.last_kept_committed_at.or(self.oldest_lost_committed_at).unwrap_or(newest);
+        Some(newest.saturating_since(from))
     }
 }
 
@@ -358,6 +367,8 @@ struct Cluster {
     items: BTreeMap<Key, WriteId>,
     /// Every record up to this LSN is applied (for the writer: committed).
     applied_lsn: u64,
+    /// When the newest record it applied (or committed) was committed.
+    applied_committed_at: Option<SimTime>,
     /// Records arrived ahead of a missing one (each a hold).
     buffer: BTreeMap<u64, Record>,
     /// Per session: the LSN of its last forwarded write.
@@ -429,6 +440,7 @@ impl AuroraChannel {
             up: true,
             items: BTreeMap::new(),
             applied_lsn: 0,
+            applied_committed_at: None,
             buffer: BTreeMap::new(),
             sessions: BTreeMap::new(),
             waiting: Vec::new(),
@@ -651,6 +663,7 @@ impl AuroraChannel {
         self.ledger.release(parent, now);
         self.clusters[c].items.insert(p.key, p.write);
         self.clusters[c].applied_lsn = lsn;
+        self.clusters[c].applied_committed_at = Some(now);
         let record = Record { lsn, write: p.write, key: p.key, committed_at: now, region };
         self.log.insert(lsn, record);
         let mut effects: Vec<AuroraEffect> = others
@@ -673,6 +686,7 @@ impl AuroraChannel {
         if let Some(report) = self.reports.last_mut() {
             report.lost_writes += 1;
             report.oldest_lost_committed_at = Some(report.oldest_lost_committed_at.map_or(now, |o| o.min(now)));
+            report.newest_lost_committed_at = Some(report.newest_lost_committed_at.map_or(now, |o| o.max(now)));
         }
         vec![self.answer_written(c, p, 0)]
     }
@@ -779,6 +793,7 @@ impl AuroraChannel {
         self.ledger.release_as(old, now, cause);
         let cl = &mut self.clusters[c];
         cl.applied_lsn = cl.applied_lsn.max(r.lsn);
+        cl.applied_committed_at = Some(cl.applied_committed_at.map_or(r.committed_at, |a| a.max(r.committed_at)));
         cl.last_apply_lag = now.saturating_since(r.committed_at);
         cl.apply_lags.record(cl.last_apply_lag.as_nanos());
     }
@@ -951,6 +966,8 @@ impl AuroraChannel {
             first_write_at: None,
             lost_writes: 0,
             oldest_lost_committed_at: None,
+            newest_lost_committed_at: None,
+            last_kept_committed_at: None,
         });
         let mut effects = self.reject_blocked();
         effects.extend(self.after_apply(now, t));
@@ -991,6 +1008,8 @@ impl AuroraChannel {
             first_write_at: None,
             lost_writes: 0,
             oldest_lost_committed_at: None,
+            newest_lost_committed_at: None,
+            last_kept_committed_at: None,
         });
         if !awaiting_instance {
             effects.push(self.promotion_timer(self.serial));
@@ -1012,10 +1031,15 @@ impl AuroraChannel {
                 let arrived = std::mem::take(&mut self.clusters[target].buffer);
                 let mut lost = 0;
                 let mut oldest: Option<SimTime> = None;
+                let mut newest: Option<SimTime> = None;
+                let mut kept: Option<SimTime> = self.clusters[target].applied_committed_at;
                 for (&lsn, r) in self.log.range(before + 1..) {
-                    if !arrived.contains_key(&lsn) {
+                    if arrived.contains_key(&lsn) {
+                        kept = Some(kept.map_or(r.committed_at, |k| k.max(r.committed_at)));
+                    } else {
                         lost += 1;
                         oldest = Some(oldest.map_or(r.committed_at, |o| o.min(r.committed_at)));
+                        newest = Some(newest.map_or(r.committed_at, |o| o.max(r.committed_at)));
                     }
                 }
                 // Everything that reached the target's volume is durable there: recover it.
@@ -1028,6 +1052,11 @@ impl AuroraChannel {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
+                    report.newest_lost_committed_at = match (report.newest_lost_committed_at, newest) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    report.last_kept_committed_at = kept;
                 }
                 self.log.clear();
                 self.writer = target;
@@ -1484,7 +1513,8 @@ mod tests {
         }
         let r = d.ch.transitions()[0];
         assert_eq!((r.kind, r.lost_writes), (TransitionKind::Failover, 2));
-        assert_eq!(r.rpo_time(), Some(dur_ms(60_095)));
+        // w3 (committed at 25 ms) is the newest write kept, w5 (45 ms) the newest thrown away.
+        assert_eq!(r.rpo_time(), Some(dur_ms(20)));
         assert_eq!(r.rto(), Some(dur_ms(60_000)));
         // The old writer came back as a secondary with the new writer's state.
         assert_eq!(d.ch.version_at(EAST, Key(4)), Some(d.ch.ledger_mut().genesis(Key(4))));
@@ -1525,7 +1555,9 @@ mod tests {
         assert_eq!(d.ch.version_at(EAST, Key(1)), Some(WriteId(before.0)), "re-synced to the new writer");
         let r = d.ch.transitions()[0];
         assert_eq!(r.lost_writes, 2);
-        assert_eq!(r.rpo_time(), Some(dur_ms(49_995)), "gap1 committed at 11.005 s, promotion at 61 s: 49.995 s");
+        // `before` (committed at 5 ms) is the newest write kept; gap2, committed by the old writer at
+        // 71.005 s during its fence gap, the newest thrown away.
+        assert_eq!(r.rpo_time(), Some(dur_ms(71_000)), "from 5 ms to 71.005 s");
         let mut lost: Vec<(WriteId, LossCause)> =
             d.finish(&[false, false]).iter().map(|l| (l.write, l.cause)).collect();
         lost.sort();
