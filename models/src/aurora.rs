@@ -328,13 +328,17 @@ impl TransitionReport {
         self.promoted_at.map(|t| t.saturating_since(self.started_at))
     }
     /// RPO in time: the age of the oldest lost write at the promotion (zero if none was lost).
-    /// RPO in time: how far back the recovered state reaches, from the newest write thrown away to
-    /// the newest write kept (the unreplicated window at the failure; zero when nothing was lost).
-    /// Without a kept write it runs from the oldest lost write.
+    /// RPO in time: the window of writes the transition threw away, from the newest write thrown
+    /// away back to the newest write kept, or to the oldest write thrown away if that is earlier
+    /// (records arrive out of order, so a lost write can predate a kept one). Zero when nothing
+    /// was lost.
     pub fn rpo_time(&self) -> Option<SimDuration> {
         self.promoted_at?;
         let Some(newest) = self.newest_lost_committed_at else { return Some(SimDuration::ZERO) };
-        let from = self.last_kept_committed_at.or(self.oldest_lost_committed_at).unwrap_or(newest);
+        let from = match (self.last_kept_committed_at, self.oldest_lost_committed_at) {
+            (Some(kept), Some(oldest)) => kept.min(oldest),
+            (kept, oldest) => kept.or(oldest).unwrap_or(newest),
+        };
         Some(newest.saturating_since(from))
     }
 }
