@@ -88,6 +88,15 @@ pub struct StoreRow {
     pub conflicts: u64,
     pub shadowed: u64,
     pub divergent_keys: u64,
+    /// Per population, windows from a failed write to its next acknowledged one (seconds).
+    pub write_unavailability_s: UnavailabilityRow,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct UnavailabilityRow {
+    pub windows: u64,
+    pub p50: Option<f64>,
+    pub max: Option<f64>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -372,6 +381,11 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
                 conflicts: stats.conflicts,
                 shadowed: stats.shadowed,
                 divergent_keys: stats.divergent_keys,
+                write_unavailability_s: {
+                    let h = &stats.write_unavailability;
+                    let secs = |v: Option<u64>| v.map(|n| (n / 1_000_000) as f64 / 1000.0);
+                    UnavailabilityRow { windows: h.count(), p50: secs(h.quantile(0.5)), max: secs(h.max()) }
+                },
             }
         })
         .collect()
@@ -616,10 +630,10 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         s.writes.conflicts,
         s.writes.shadowed
     ));
-    if s.stores.len() > 1 {
+    {
         for st in &s.stores {
             t.push_str(&format!(
-                "  store           {} ({}): {} writes acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {} reads, {} stale; {} rejected\n",
+                "  store           {} ({}): {} writes acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {} reads, {} stale; {} rejected; writes unavailable up to {}\n",
                 st.name,
                 st.store_type,
                 st.writes_acknowledged,
@@ -629,7 +643,8 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
                 st.lost_region_never_returned,
                 st.reads,
                 st.stale_reads,
-                st.rejected
+                st.rejected,
+                st.write_unavailability_s.max.map_or("-".to_string(), |m| format!("{m}s"))
             ));
         }
     }

@@ -15,7 +15,7 @@ use crate::channel::Rejection;
 use crate::checker::VersionTree;
 use crate::checker::{LossCause, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
-use crate::ids::{RegionId, RequestId, StoreId};
+use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::ledger::SessionVerdict;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
@@ -86,13 +86,18 @@ pub enum StoreTally {
 }
 
 /// One store's own numbers (answers that reached their clients).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct StoreStats {
     pub writes_acked: u64,
     pub reads_ok: u64,
     pub stale_reads: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Write unavailability (RTO as clients see it): per population, the windows from a failed
+    /// write attempt to the population's next acknowledged write to the store.
+    pub write_unavailability: Histogram,
+    /// Per population: when its writes started failing, while they still fail.
+    failing_since: BTreeMap<PopulationId, SimTime>,
     /// Settled by `finish`.
     pub conflicts: u64,
     pub divergent_keys: u64,
@@ -385,6 +390,21 @@ impl Recorder {
         }
     }
 
+    /// A write attempt of `population` on `store` ended: acknowledged (`ok`) or failed.
+    pub fn write_availability(&mut self, now: SimTime, store: StoreId, population: PopulationId, ok: bool) {
+        let s = &mut self.stores[store.index()];
+        match (ok, s.failing_since.get(&population).copied()) {
+            (false, None) => {
+                s.failing_since.insert(population, now);
+            }
+            (true, Some(since)) => {
+                s.failing_since.remove(&population);
+                s.write_unavailability.record((now - since).as_nanos());
+            }
+            _ => {}
+        }
+    }
+
     /// An answer from `store` reached its client (`None`: an attempt without an answer).
     pub fn store_answered(&mut self, store: StoreId, tally: Option<StoreTally>) {
         let s = &mut self.stores[store.index()];
@@ -464,6 +484,12 @@ impl Recorder {
             stats.shadowed = store.shadowed;
         }
         self.lost.sort_by_key(|l| (l.acked_at, l.write));
+        // Writes still failing at the end were unavailable until then.
+        for s in &mut self.stores {
+            for since in std::mem::take(&mut s.failing_since).into_values() {
+                s.write_unavailability.record(end.saturating_since(since).as_nanos());
+            }
+        }
         // Repairs still under way when the run ended did not repair anything.
         self.cross_store.unrepaired += self.cross_store.outstanding.len() as u64;
         self.cross_store.outstanding.clear();

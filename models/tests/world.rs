@@ -379,3 +379,16 @@ fn a_replication_stall_holds_an_s3_channel_too() {
         "a version written as the stall began waits about 10 s: {stalled} ns"
     );
 }
+
+/// Write unavailability as clients see it: the east clients' writes fail from the start of a
+/// 30-second outage of their Region until it heals (their router keeps sending them there), so
+/// their longest window is about 30 s; the west clients never see one.
+#[test]
+fn write_unavailability_spans_the_outage() {
+    let r = run(&busy_world(true), Seed(2), TraceMode::Off).expect("runs").recorder;
+    let h = &r.stores[0].write_unavailability;
+    let max = h.max().expect("the east clients saw their writes fail");
+    assert!((29_000_000_000..=31_500_000_000).contains(&max), "longest window {max} ns, outage 30 s");
+    let quiet = run(&busy_world(false), Seed(2), TraceMode::Off).expect("runs").recorder;
+    assert_eq!(quiet.stores[0].write_unavailability.count(), 0, "no fault, no window");
+}

@@ -321,6 +321,13 @@ impl World {
         }
         let latency = now - attempt.sent_at;
         self.recorder.store_answered(attempt.store, attempt.answer.as_ref().map(answer_class));
+        if !attempt.kind.is_read() {
+            let ok = matches!(attempt.answer, Some(Answer::Written { .. } | Answer::AlreadyApplied { .. }));
+            let refused = matches!(attempt.answer, Some(Answer::ConditionFailed));
+            if !refused {
+                self.recorder.write_availability(now, attempt.store, attempt.population, ok);
+            }
+        }
         let outcome = match attempt.answer.expect("a response carries an answer") {
             Answer::Written { write } => {
                 table.ledger().acknowledge(now, attempt.key, write);
@@ -360,6 +367,7 @@ impl World {
         let Some(attempt) = self.pending.get_mut(&request) else { return };
         attempt.client_done = true;
         let (operation, region, dropped, store) = (attempt.operation, attempt.region, attempt.dropped, attempt.store);
+        let (kind_is_write, population) = (!attempt.kind.is_read(), attempt.population);
         if let StoreState::Aurora(a) = &mut self.stores[store.index()] {
             // Reads waiting for a consistency point and commits held by rds.global_db_rpo: the
             // client is gone.
@@ -373,6 +381,9 @@ impl World {
             self.forget_attempt(now, request);
         }
         self.recorder.request_failed(now, region);
+        if kind_is_write {
+            self.recorder.write_availability(now, store, population, false);
+        }
         self.attempt_ended(now, operation, region, AttemptOutcome::Retryable { definite: false }, out);
     }
 
