@@ -158,6 +158,9 @@ pub struct World {
     next_write: u64,
     /// Where operation histories go, when the run keeps one.
     history: Option<Box<dyn HistorySink>>,
+    /// With a history: the operation behind each channel store's write, so a read's value can be
+    /// named. Grows with the writes of the run, which is why only histories pay for it.
+    history_writes: BTreeMap<(StoreId, crate::ids::WriteId), u64>,
     pub recorder: Recorder,
 }
 
@@ -218,6 +221,7 @@ impl World {
             next_request: 0,
             next_write: 0,
             history: None,
+            history_writes: BTreeMap::new(),
         };
         world.schedule_first_operations(schedule);
         world

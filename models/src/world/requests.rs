@@ -243,11 +243,15 @@ impl World {
         let attempt = &self.pending[&request];
         let (region, store, key, kind, consistent) =
             (attempt.region, attempt.store, attempt.key, attempt.kind, attempt.consistent_read);
+        let attempt_operation = attempt.operation;
         let session = session_of(attempt);
         let session_number = (u64::from(session.0) << 48) | session.1;
         let handle = AttemptRef(request.0);
         self.next_write += 1;
         let write = WriteId(self.next_write);
+        if self.history.is_some() && !kind.is_read() {
+            self.history_writes.insert((store, write), attempt_operation);
+        }
         let effects = match &mut self.stores[store.index()] {
             StoreState::Mrec(_) => unreachable!("MREC is served by serve"),
             StoreState::Quorum(q) => {

@@ -203,12 +203,13 @@ impl World {
                     let snapshot = attempt.newest_acked.take();
                     (snapshot, attempt.sent_at, super::requests::session_of(attempt), attempt.key)
                 });
-                let ledger = self.stores[store.index()].ledger();
                 let answer = match judged {
                     Some((snapshot, began, session, key)) => {
+                        let ledger = self.stores[store.index()].ledger();
                         let stale_by = ledger.judge_read(now, version, began, snapshot);
                         let session = ledger.session_read(now, session, key, version);
-                        Answer::Read { stale_by, session, value: None }
+                        let value = self.history_writes.get(&(store, version)).copied();
+                        Answer::Read { stale_by, session, value }
                     }
                     None => Answer::Read { stale_by: None, session: Default::default(), value: None },
                 };
