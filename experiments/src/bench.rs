@@ -88,3 +88,87 @@ pub fn format_engine(rows: &[EngineRow]) -> String {
     ));
     s
 }
+
+/// One row of the checker benchmark: the same workload for a run and a run ten times longer.
+#[derive(Clone, Debug)]
+pub struct CheckerRow {
+    pub workload: &'static str,
+    pub short_s: u64,
+    pub live_versions_short: usize,
+    pub live_versions_long: usize,
+    pub wall_short_s: f64,
+    pub wall_long_s: f64,
+    pub requests_long: u64,
+}
+
+const CHECKER_WORKLOADS: [(&str, &str); 2] = [
+    ("MREC, 1 000 uniform keys (a key space the run covers early; little contention)", "keys = { uniform = 1000 }"),
+    ("MREC, 8 hot keys (sustained two-Region contention)", "keys = { uniform = 8 }"),
+];
+
+fn checker_scenario(duration_s: u64, keys: &str) -> String {
+    format!(
+        "[scenario]\nname = \"checker-bench\"\nduration = \"{duration_s}s\"\n\
+         [[region]]\nname = \"us-east-1\"\n[[region]]\nname = \"us-west-2\"\n\
+         [[store]]\nname = \"t\"\ntype = \"dynamodb_global_table\"\nregions = [\"us-east-1\", \"us-west-2\"]\n\
+         [[population]]\nname = \"east\"\nregion = \"us-east-1\"\naccess_latency = \"10ms\"\nrate = 250.0\n\
+         store = \"t\"\nread_fraction = 0.5\n{keys}\n\
+         [[population]]\nname = \"west\"\nregion = \"us-west-2\"\naccess_latency = \"10ms\"\nrate = 250.0\n\
+         store = \"t\"\nread_fraction = 0.5\n{keys}\n"
+    )
+}
+
+/// The checker's memory (live versions at their peak) for a run and a run ten times longer, per
+/// workload: the streaming promise is that the longer run needs no more.
+pub fn checker(short_s: u64) -> Result<Vec<CheckerRow>, String> {
+    let mut rows = Vec::new();
+    for (workload, keys) in CHECKER_WORKLOADS {
+        let one = |duration_s: u64| -> Result<(usize, f64, u64), String> {
+            let text = checker_scenario(duration_s, keys);
+            let scenario =
+                crate::scenario::parse(std::path::Path::new("checker-bench.toml"), &text).map_err(|e| e.to_string())?;
+            let start = Instant::now();
+            let out = models::run::run(&scenario.world, Seed(0x2a), TraceMode::Off).map_err(|e| e.to_string())?;
+            Ok((out.recorder.live_versions_max, start.elapsed().as_secs_f64(), out.recorder.requests))
+        };
+        let (live_short, wall_short, _) = one(short_s)?;
+        let (live_long, wall_long, requests) = one(short_s * 10)?;
+        rows.push(CheckerRow {
+            workload,
+            short_s,
+            live_versions_short: live_short,
+            live_versions_long: live_long,
+            wall_short_s: wall_short,
+            wall_long_s: wall_long,
+            requests_long: requests,
+        });
+    }
+    Ok(rows)
+}
+
+pub fn format_checker(rows: &[CheckerRow]) -> String {
+    let mut s = String::from(
+        "checker memory: peak live versions, a run against a run ten times longer (500 requests/s, 2 Regions)\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{}\n  {} s: {} live versions ({:.2} s wall); {} s: {} live versions ({:.2} s wall, {} requests); ratio {:.2}\n",
+            r.workload,
+            r.short_s,
+            r.live_versions_short,
+            r.wall_short_s,
+            r.short_s * 10,
+            r.live_versions_long,
+            r.wall_long_s,
+            r.requests_long,
+            r.live_versions_long as f64 / r.live_versions_short.max(1) as f64
+        ));
+    }
+    s.push_str(
+        "(the checker keeps the current version of every item, as the store does, plus the versions in \
+         flight or undecided: memory follows the key space and the undecided writes, not the writes of the \
+         run; under sustained contention the loser of each concurrent pair stays undecided until writing \
+         stops, so both branches are kept)\n",
+    );
+    s
+}

@@ -55,6 +55,12 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// The consistency checker's memory: peak live versions for a run and a run ten times longer.
+    Checker {
+        /// Simulated seconds of the shorter run.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// The hold model on sim-core against a bare std BinaryHeap loop with the same random draws.
     Engine {
         /// Events per run.
@@ -78,6 +84,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { scenario, seed, out, check_determinism, history } => {
             experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history })
+        }
+        Command::Bench { which: BenchCommand::Checker { seconds } } => {
+            if seconds == 0 {
+                Err(CliError::input("error: --seconds must be positive"))
+            } else {
+                experiments::bench::checker(seconds)
+                    .map(|rows| experiments::bench::format_checker(&rows))
+                    .map_err(CliError::internal)
+            }
         }
         Command::Bench { which: BenchCommand::Engine { events, repetitions, entities } } => {
             if events == 0 || repetitions == 0 || entities.contains(&0) {
