@@ -90,6 +90,10 @@ pub struct StoreRow {
     pub divergent_keys: u64,
     /// Per population, windows from a failed write to its next acknowledged one (seconds).
     pub write_unavailability_s: UnavailabilityRow,
+    /// RPO: acknowledged writes a failure threw away (a failover, a Region that never returned),
+    /// and the time their acknowledgements span. Last-writer-wins losses are not RPO.
+    pub rpo_writes: u64,
+    pub rpo_s: f64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -381,6 +385,21 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
                 conflicts: stats.conflicts,
                 shadowed: stats.shadowed,
                 divergent_keys: stats.divergent_keys,
+                rpo_writes: lost(LossCause::Failover) + lost(LossCause::RegionNeverReturned),
+                rpo_s: {
+                    let acks = r
+                        .lost
+                        .iter()
+                        .filter(|l| l.store.index() == i && l.cause != LossCause::LastWriterWins)
+                        .map(|l| l.acked_at);
+                    let (min, max) = acks.fold((None, None), |(lo, hi): (Option<SimTime>, Option<SimTime>), a| {
+                        (Some(lo.map_or(a, |l| l.min(a))), Some(hi.map_or(a, |h| h.max(a))))
+                    });
+                    match (min, max) {
+                        (Some(lo), Some(hi)) => hi.saturating_since(lo).as_secs_f64(),
+                        _ => 0.0,
+                    }
+                },
                 write_unavailability_s: {
                     let h = &stats.write_unavailability;
                     let secs = |v: Option<u64>| v.map(|n| (n / 1_000_000) as f64 / 1000.0);
@@ -440,6 +459,8 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
         "utilisation",
         "queue_length_mean",
         "shed",
+        "sampled_replication_lag_ms",
+        "sampled_rpo_lag_ms",
     ];
     w.write_record(header).map_err(|e| e.to_string())?;
     let interval = r.interval;
@@ -489,6 +510,8 @@ pub fn timeseries_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, S
                 tier_cell(region, i, TierColumn::Utilisation),
                 tier_cell(region, i, TierColumn::QueueLength),
                 tier_cell(region, i, TierColumn::Shed),
+                mean_ms(s.sampled_replication_lag.get(i)),
+                mean_ms(s.sampled_rpo_lag.get(i)),
             ])
             .map_err(|e| e.to_string())?;
         }

@@ -38,6 +38,10 @@ pub struct RegionSeries {
     /// users saw them (after retries).
     pub operations_succeeded: CounterSeries,
     pub operations_failed: CounterSeries,
+    /// Channel stores' own lag metrics, sampled once per interval (Aurora: replication lag and RPO
+    /// lag of the secondary in this Region).
+    pub sampled_replication_lag: MeanSeries,
+    pub sampled_rpo_lag: MeanSeries,
     /// 1 when the health endpoint passed at the interval's sample, else 0 (fault phase only).
     pub health_endpoint_up: CounterSeries,
     /// 1 when the control plane was up at the interval's sample, else 0 (fault phase only).
@@ -58,6 +62,8 @@ impl RegionSeries {
             replication_messages_lost: CounterSeries::new(interval),
             operations_succeeded: CounterSeries::new(interval),
             operations_failed: CounterSeries::new(interval),
+            sampled_replication_lag: MeanSeries::new(interval),
+            sampled_rpo_lag: MeanSeries::new(interval),
             health_endpoint_up: CounterSeries::new(interval),
             control_plane_up: CounterSeries::new(interval),
         }
@@ -436,6 +442,13 @@ impl Recorder {
         let series = self.region(region);
         series.health_endpoint_up.add(now, u64::from(health_endpoint_up));
         series.control_plane_up.add(now, u64::from(control_plane_up));
+    }
+
+    /// A channel store's own lag metrics for its replica in `region`, sampled at `now`.
+    pub fn lag_sampled(&mut self, now: SimTime, region: RegionId, replication_lag: SimDuration, rpo_lag: SimDuration) {
+        let series = self.region(region);
+        series.sampled_replication_lag.add(now, replication_lag.as_nanos());
+        series.sampled_rpo_lag.add(now, rpo_lag.as_nanos());
     }
 
     pub fn fault_started(&mut self, now: SimTime, fault: usize) {

@@ -316,6 +316,15 @@ impl World {
             let control_plane = self.faults.control_plane_up(r);
             self.recorder.sampled(now, r, health, control_plane);
         }
+        // Channel stores that measure their replicas' lag themselves report it as CloudWatch does,
+        // sampled once per interval (Aurora's AuroraGlobalDBReplicationLag and RPO lag).
+        for store in &self.stores {
+            if let stores::StoreState::Aurora(a) = store {
+                for lag in a.lags(now) {
+                    self.recorder.lag_sampled(now, lag.region, lag.replication_lag, lag.rpo_lag);
+                }
+            }
+        }
         let next = now + self.config.metrics_interval;
         if next < SimTime::at(self.config.duration) {
             out.schedule_at(next, Event::MetricsSampled);
