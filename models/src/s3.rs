@@ -12,7 +12,7 @@
 //!   replicas keep the source's version id and creation time (grade D), so every bucket orders one
 //!   key's versions the same way, and the current version is the latest. For concurrent writes of
 //!   one key in two buckets AWS documents no rule; latest creation time wins is our assumption
-//!   (grade U). Clock skew is not modelled: creation times are simulated time.
+//!   (grade U). Creation times come from the bucket Region's clock, so clock skew moves them.
 //! - **Nothing is overwritten.** A bucket keeps every version it stores, its own and replicas, so
 //!   the checker keeps one hold per stored version per bucket: no version is ever lost to
 //!   last-writer-wins here, which is what versioning buys. A version hidden behind a concurrent one
@@ -268,7 +268,7 @@ impl S3Channel {
         write: WriteId,
         attempt: AttemptRef,
     ) -> Vec<S3Effect> {
-        self.write(now, region, key, write, attempt, false)
+        self.write_stamped(now, now.as_nanos(), region, key, write, attempt, false)
     }
 
     /// A DELETE of `key` without a version id: writes a delete marker as version `write`.
@@ -280,12 +280,16 @@ impl S3Channel {
         write: WriteId,
         attempt: AttemptRef,
     ) -> Vec<S3Effect> {
-        self.write(now, region, key, write, attempt, true)
+        self.write_stamped(now, now.as_nanos(), region, key, write, attempt, true)
     }
 
-    fn write(
+    /// A PUT (or a delete marker) whose creation time is the bucket Region's clock reading
+    /// `clock_nanos` (true time, unless the Region's clock is skewed).
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_stamped(
         &mut self,
         now: SimTime,
+        clock_nanos: u64,
         region: RegionId,
         key: Key,
         write: WriteId,
@@ -294,7 +298,7 @@ impl S3Channel {
     ) -> Vec<S3Effect> {
         let b = self.bucket(region);
         let (parent, parent_stamp) = self.current(b, key);
-        let mut stamp = VersionStamp { nanos: now.as_nanos(), region, write };
+        let mut stamp = VersionStamp { nanos: clock_nanos, region, write };
         if let Some(p) = parent_stamp.filter(|p| *p >= stamp) {
             stamp.nanos = p.nanos + 1;
         }

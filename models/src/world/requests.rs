@@ -269,10 +269,11 @@ impl World {
                 wrap(fx, ChannelMessage::Aurora, ChannelTimer::Aurora)
             }
             StoreState::S3(c) => {
+                let clock = self.faults.clock_nanos(region, now).max(0) as u64;
                 let fx = match kind {
                     OperationKind::Read => c.get(now, region, key, handle),
-                    OperationKind::Delete => c.delete(now, region, key, write, handle),
-                    _ => c.put(now, region, key, write, handle),
+                    OperationKind::Delete => c.write_stamped(now, clock, region, key, write, handle, true),
+                    _ => c.write_stamped(now, clock, region, key, write, handle, false),
                 };
                 wrap(fx, ChannelMessage::S3, ChannelTimer::S3)
             }
