@@ -94,6 +94,7 @@ pub struct StoreRow {
     /// and the time their acknowledgements span. Last-writer-wins losses are not RPO.
     pub rpo_writes: u64,
     pub rpo_s: f64,
+    pub replication_lag_ms: Percentiles,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -385,6 +386,7 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
                 conflicts: stats.conflicts,
                 shadowed: stats.shadowed,
                 divergent_keys: stats.divergent_keys,
+                replication_lag_ms: Percentiles::of(&stats.replication_lag),
                 rpo_writes: lost(LossCause::Failover) + lost(LossCause::RegionNeverReturned),
                 rpo_s: {
                     let acks = r
@@ -656,7 +658,7 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     {
         for st in &s.stores {
             t.push_str(&format!(
-                "  store           {} ({}): {} writes acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {} reads, {} stale; {} rejected; writes unavailable up to {}\n",
+                "  store           {} ({}): {} writes acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {} reads, {} stale; {} rejected; writes unavailable up to {}; replication lag p50 {} p99 {}\n",
                 st.name,
                 st.store_type,
                 st.writes_acknowledged,
@@ -667,7 +669,9 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
                 st.reads,
                 st.stale_reads,
                 st.rejected,
-                st.write_unavailability_s.max.map_or("-".to_string(), |m| format!("{m}s"))
+                st.write_unavailability_s.max.map_or("-".to_string(), |m| format!("{m}s")),
+                ms(st.replication_lag_ms.p50),
+                ms(st.replication_lag_ms.p99)
             ));
         }
     }

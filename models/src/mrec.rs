@@ -235,7 +235,7 @@ impl Table {
 
     /// A shipped version reaches the replica in `to`: last writer wins.
     pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
-        recorder.replication_applied(now, to, shipment.committed_at);
+        recorder.replication_applied(now, self.id, to, shipment.committed_at);
         if let Some(coming) = self.in_flight.get_mut(&(shipment.key, to)) {
             coming.retain(|&(w, _)| w != shipment.write);
             if coming.is_empty() {

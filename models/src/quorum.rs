@@ -82,7 +82,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::{SimDuration, SimTime};
+use sim_core::{Histogram, SimDuration, SimTime};
 
 use crate::channel::{AttemptRef, Effect, Rejection, StoreAnswer};
 use crate::ids::{Key, RegionId, StoreId, WriteId};
@@ -250,6 +250,8 @@ pub struct Versioned {
     pub stamp: Stamp,
     /// The commit that produced it (`OnCommit` only, once committed).
     pub commit: Option<CommitId>,
+    /// When its coordinator took it: replication lag runs from here to each member's apply.
+    pub written_at: SimTime,
 }
 
 /// A message between members. `known` is the sender's own commit count (0 with `OnReceipt`).
@@ -367,6 +369,8 @@ struct ReadOp {
 pub struct QuorumChannel {
     config: QuorumConfig,
     members: Vec<MemberState>,
+    /// Per member: from a write's coordinator taking it to this member making it current.
+    apply_lags: Vec<Histogram>,
     writes: BTreeMap<WriteId, WriteOp>,
     reads: BTreeMap<u64, ReadOp>,
     next_read: u64,
@@ -399,6 +403,7 @@ impl QuorumChannel {
             ledger: Ledger::new(store, n as u32),
             config,
             members,
+            apply_lags: vec![Histogram::new(); n],
             writes: BTreeMap::new(),
             reads: BTreeMap::new(),
             next_read: 0,
@@ -415,6 +420,12 @@ impl QuorumChannel {
     pub fn ledger_mut(&mut self) -> &mut Ledger {
         &mut self.ledger
     }
+    /// Replication lag at each member's Region: from a write's coordinator taking it to the member
+    /// making it current.
+    pub fn apply_lags(&self) -> impl Iterator<Item = (RegionId, &Histogram)> {
+        self.members.iter().zip(&self.apply_lags).map(|(m, h)| (m.region, h))
+    }
+
     /// Keys whose replicas (witnesses aside) had not converged at [`QuorumChannel::finish`].
     pub fn divergent_keys(&self) -> u64 {
         self.divergent_keys
@@ -448,7 +459,7 @@ impl QuorumChannel {
             return *v;
         }
         let write = self.ledger.genesis(key);
-        Versioned { write, key, stamp: Stamp::GENESIS, commit: None }
+        Versioned { write, key, stamp: Stamp::GENESIS, commit: None, written_at: SimTime::ZERO }
     }
 
     fn send(&self, fx: &mut Fx, from: usize, to: usize, body: QuorumBody, reliable: bool) {
@@ -482,7 +493,7 @@ impl QuorumChannel {
         let n = self.n();
         let parent = self.current(m, key);
         let stamp = Stamp { seq: parent.stamp.seq + 1, region };
-        let version = Versioned { write, key, stamp, commit: None };
+        let version = Versioned { write, key, stamp, commit: None, written_at: now };
         // Holds: the answer, the coordinator's vote (OnCommit) or current (OnReceipt), one per
         // Replicate.
         self.ledger.tree_mut().create(write, parent.write, region, 2 + (n as u32 - 1));
@@ -826,6 +837,7 @@ impl QuorumChannel {
     fn apply_version(&mut self, now: SimTime, m: usize, version: Versioned) {
         let current = self.current(m, version.key);
         if version.stamp > current.stamp {
+            self.apply_lags[m].record(now.saturating_since(version.written_at).as_nanos());
             self.members[m].items.insert(version.key, version);
             self.ledger.release(current.write, now);
         } else {

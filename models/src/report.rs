@@ -99,6 +99,8 @@ pub struct StoreStats {
     pub stale_reads: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Replication lag of this store's writes to its other replicas.
+    pub replication_lag: Histogram,
     /// Write unavailability (RTO as clients see it): per population, the windows from a failed
     /// write attempt to the population's next acknowledged write to the store.
     pub write_unavailability: Histogram,
@@ -344,15 +346,17 @@ impl Recorder {
     /// A write committed at `committed_at` was applied in `to` at `now`. The series files the lag
     /// under the commit's interval: "writes made then took this long to arrive here", which stays
     /// continuous through an outage, when nothing is applied at all.
-    pub fn replication_applied(&mut self, now: SimTime, to: RegionId, committed_at: SimTime) {
+    pub fn replication_applied(&mut self, now: SimTime, store: StoreId, to: RegionId, committed_at: SimTime) {
         let lag = now - committed_at;
         self.replication_lag.record(lag.as_nanos());
+        self.stores[store.index()].replication_lag.record(lag.as_nanos());
         self.region(to).replication_lag.add(committed_at, lag.as_nanos());
     }
 
     /// A replication whose lag the channel measured itself (S3: pipeline, network and resends).
-    pub fn replication_lag_observed(&mut self, now: SimTime, to: RegionId, lag: SimDuration) {
+    pub fn replication_lag_observed(&mut self, now: SimTime, store: StoreId, to: RegionId, lag: SimDuration) {
         self.replication_lag.record(lag.as_nanos());
+        self.stores[store.index()].replication_lag.record(lag.as_nanos());
         let committed = SimTime::from_nanos(now.as_nanos().saturating_sub(lag.as_nanos()));
         self.region(to).replication_lag.add(committed, lag.as_nanos());
     }
@@ -490,6 +494,7 @@ impl Recorder {
             self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
             if let Some(lag) = &store.replication_lag {
                 self.replication_lag.merge(lag);
+                self.stores[i].replication_lag.merge(lag);
             }
             let stats = &mut self.stores[i];
             stats.conflicts = store.tree.conflicts();

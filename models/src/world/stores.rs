@@ -111,6 +111,13 @@ impl StoreState {
                 }
                 Some(all)
             }
+            StoreState::Quorum(q) => {
+                let mut all = sim_core::Histogram::new();
+                for (_, h) in q.apply_lags() {
+                    all.merge(h);
+                }
+                Some(all)
+            }
             _ => None,
         };
         StoreSettled { tree: self.tree(), divergent_keys, shadowed, transitions, replication_lag }
@@ -321,7 +328,7 @@ impl World {
                     (StoreState::S3(c), ChannelMessage::S3(m)) => {
                         let applied = c.on_message(now, from, to, m);
                         if !applied.batch {
-                            self.recorder.replication_lag_observed(now, to, applied.lag);
+                            self.recorder.replication_lag_observed(now, store, to, applied.lag);
                         }
                         Vec::new()
                     }
