@@ -3,13 +3,16 @@
 //! on this one; this is the only crate that reads files, writes files, parses arguments or reads
 //! the wall clock.
 
+pub mod artifacts;
 pub mod bench;
+pub mod explain;
 pub mod history;
 pub mod output;
 pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 pub mod trace;
 
 use std::fmt;

@@ -24,9 +24,13 @@ struct Cli {
 enum Command {
     /// Run one scenario with one seed: a summary on the terminal, files in an output folder.
     ///
-    /// Writes OUT/summary.json (every metric), OUT/timeseries.csv (one row per metrics interval per
-    /// Region) and OUT/plots/timeline.svg. Exit codes: 0 success; 1 the run failed (a limit was
-    /// exceeded, determinism check failed, output not writable); 2 bad input.
+    /// Writes, in OUT: summary.json (every metric), summary.md (the same as markdown tables for a
+    /// design document), timeseries.csv (one row per metrics interval per Region), events.csv (the
+    /// timeline of faults and actions), plots/timeline.svg, scenario.toml (the scenario as given)
+    /// and manifest.json (mrsim version, seed, scenario hash, every file's hash). The files hold no
+    /// wall time and no path: the same scenario and seed give the same bytes on every machine.
+    /// Exit codes: 0 success; 1 the run failed (a limit was exceeded, determinism check failed,
+    /// output not writable); 2 bad input.
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -46,6 +50,27 @@ enum Command {
         #[arg(long)]
         history: bool,
     },
+    /// Check a scenario without running it: parse and validate, then print what it declares.
+    ///
+    /// Exit codes: 0 valid; 2 not valid (every problem is printed, with file, line and column).
+    Validate {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// Print the scenario as it will run, every default filled in and marked `# default`.
+    ///
+    /// Per Region its app tier and the one-way latency of every link; per store every parameter;
+    /// per population arrivals, operation mix, timeout, retries, pinning and latencies; faults,
+    /// fault generators and actions. Exit codes: 0; 2 the scenario is not valid.
+    Explain {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// Print the JSON Schema (draft-07) of the scenario format, for editor completion.
+    ///
+    /// Editors that read JSON Schema for TOML (Even Better TOML / taplo, for example) complete
+    /// and check keys with it: `mrsim schema > mrsim-scenario.schema.json`.
+    Schema,
     /// Measure performance (wall-clock numbers, printed, never asserted).
     Bench {
         #[command(subcommand)]
@@ -85,6 +110,9 @@ fn main() -> ExitCode {
         Command::Run { scenario, seed, out, check_determinism, history } => {
             experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history })
         }
+        Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
+        Command::Explain { scenario } => experiments::explain::explain_command(&scenario),
+        Command::Schema => Ok(experiments::schema::schema_text()),
         Command::Bench { which: BenchCommand::Checker { seconds } } => {
             if seconds == 0 {
                 Err(CliError::input("error: --seconds must be positive"))

@@ -4,6 +4,10 @@
 //! atomically, so a failed run leaves no partial output. With `--check-determinism` the run is
 //! executed twice (more on a divergence, to locate it): the event traces must agree event for event
 //! and every output file must agree byte for byte.
+//!
+//! The folder: summary.json, timeseries.csv, plots/timeline.svg, summary.md, events.csv,
+//! scenario.toml (the source as given) and manifest.json (version, seed, scenario hash, and every
+//! other file's hash); none of them holds a wall time or a path.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -16,7 +20,7 @@ use sim_core::{DeterminismError, Seed, TraceMode, TraceSummary, check_determinis
 use crate::history::HistoryFiles;
 use crate::report::{self, Summary};
 use crate::scenario::{self, Scenario};
-use crate::{CliError, output, plot};
+use crate::{CliError, artifacts, output, plot};
 use models::history::{HistoryEntry, HistorySink};
 
 /// What `mrsim run` was asked to do.
@@ -76,11 +80,20 @@ pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bun
     let csv = report::timeseries_csv(scenario, output).map_err(CliError::internal)?;
     let svg = plot::render_svg(&report::timeline_figure(scenario, output))
         .map_err(|e| CliError::internal(format!("drawing the timeline failed: {e}")))?;
-    let files = vec![
+    let events = artifacts::events_csv(scenario, output).map_err(CliError::internal)?;
+    let markdown = artifacts::summary_markdown(&summary);
+    // The first three keep their places: tests and tools address them by index.
+    let mut files = vec![
         ("summary.json".to_string(), json),
         ("timeseries.csv".to_string(), csv),
         ("plots/timeline.svg".to_string(), svg.into_bytes()),
+        ("summary.md".to_string(), markdown.into_bytes()),
+        ("events.csv".to_string(), events),
+        ("scenario.toml".to_string(), scenario.source.clone().into_bytes()),
     ];
+    // Last, since it lists every other file with its hash.
+    let manifest = artifacts::manifest_json(scenario, seed, &files);
+    files.push(("manifest.json".to_string(), manifest));
     Ok(Bundle { files, summary, trace: output.stats.trace.clone() })
 }
 

@@ -1,0 +1,317 @@
+//! The run's files for people and for provenance, beside `summary.json` and `timeseries.csv`:
+//! `summary.md` (markdown tables to paste into a design document), `events.csv` (the timeline of
+//! faults and actions) and `manifest.json` (what produced the folder).
+//!
+//! Like the rest of a run's output these are pure functions of (scenario, seed, run): no wall
+//! clock, no paths, no host names, so a results folder is byte-identical on every machine. The
+//! manifest names the scenario by the FNV-1a hash of its bytes, not by where the file was.
+
+use models::run::RunOutput;
+use serde_json::json;
+use sim_core::{Seed, SimTime};
+
+use crate::report::{Percentiles, Summary, describe_fault};
+use crate::scenario::Scenario;
+
+/// `manifest.json`: the mrsim version, the seed, the scenario's name and hash, and every other
+/// file of the folder with its size and hash. `files` are the folder's other files, in order.
+pub fn manifest_json(scenario: &Scenario, seed: Seed, files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let hash = |bytes: &[u8]| format!("{:#018x}", sim_core::rng::fnv1a64(bytes));
+    let listed: Vec<_> = files
+        .iter()
+        .map(|(name, bytes)| json!({ "name": name, "bytes": bytes.len(), "fnv1a64": hash(bytes) }))
+        .collect();
+    let manifest = json!({
+        "mrsim_version": env!("CARGO_PKG_VERSION"),
+        "command": "run",
+        "seed": seed.to_string(),
+        "scenario": {
+            "name": scenario.name,
+            "fnv1a64": hash(scenario.source.as_bytes()),
+            "file": "scenario.toml",
+        },
+        "files": listed,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&manifest).expect("a JSON value always serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+/// One row of `events.csv`.
+struct TimelineEvent {
+    at: SimTime,
+    kind: &'static str,
+    what: String,
+}
+
+/// `events.csv`: `time_s,kind,what`, one row per fault start, fault heal and action, ordered by
+/// time, then kind, then the order the run recorded them.
+pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, String> {
+    let r = &run.recorder;
+    let mut events = Vec::new();
+    for w in &r.faults {
+        let kind = &run.faults[w.fault].kind;
+        let what = format!("{} {}", kind.type_name(), describe_fault(kind, scenario));
+        events.push(TimelineEvent { at: w.started, kind: "fault_started", what: what.clone() });
+        if let Some(healed) = w.healed {
+            events.push(TimelineEvent { at: healed, kind: "fault_healed", what });
+        }
+    }
+    for a in &r.actions {
+        let name = scenario.world.actions[a.action].kind.type_name();
+        let what = match &a.outcome {
+            Ok(detail) => format!("{name} succeeded: {detail}"),
+            Err(why) => format!("{name} FAILED: {why}"),
+        };
+        events.push(TimelineEvent { at: a.at, kind: "action", what });
+    }
+    // A stable sort keeps the recorded order among equal (time, kind).
+    events.sort_by(|a, b| (a.at, a.kind).cmp(&(b.at, b.kind)));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["time_s", "kind", "what"]).map_err(|e| e.to_string())?;
+    for e in &events {
+        w.write_record([e.at.as_secs_f64().to_string().as_str(), e.kind, e.what.as_str()])
+            .map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// A markdown table: a header row, an alignment row, the rows; `|` inside a cell is escaped.
+fn table(header: &[&str], right_aligned: &[bool], rows: &[Vec<String>]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut t = format!("| {} |\n|", header.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "));
+    for i in 0..header.len() {
+        t.push_str(if right_aligned.get(i).copied().unwrap_or(false) { "---:|" } else { "---|" });
+    }
+    t.push('\n');
+    for row in rows {
+        t.push_str(&format!("| {} |\n", row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")));
+    }
+    t
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{v} ms"))
+}
+
+/// Seconds to the millisecond: a design document needs no nanoseconds.
+fn secs(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{v:.3} s"))
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    if whole == 0 { "-".to_string() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
+}
+
+fn percentiles(p: &Percentiles) -> String {
+    format!("{} / {} / {}", ms(p.p50), ms(p.p99), ms(p.max))
+}
+
+/// `summary.md`: the summary as markdown tables, ready to paste into a design document.
+pub fn summary_markdown(s: &Summary) -> String {
+    let mut t = format!("# mrsim run: {} (seed {})\n\n", s.scenario, s.seed);
+    t.push_str(&format!(
+        "{} s fault phase, simulation ended at {} after {} events; trace hash {}.\n\n",
+        s.simulated.fault_phase_s,
+        secs(Some(s.simulated.end_s)),
+        s.simulated.events,
+        s.simulated.trace_hash
+    ));
+    t.push_str("## Headline\n\n");
+    let o = &s.operations;
+    let w = &s.writes;
+    let r = &s.reads;
+    let rows = vec![
+        vec!["Operations started".into(), o.started.to_string()],
+        vec!["Operations succeeded".into(), o.succeeded.to_string()],
+        vec!["Operations failed".into(), format!("{} ({})", o.failed, pct(o.failed, o.succeeded + o.failed))],
+        vec!["Retries".into(), o.retries.to_string()],
+        vec!["Operation latency p50 / p99 / max".into(), percentiles(&o.latency_ms)],
+        vec!["Writes acknowledged".into(), w.acknowledged.to_string()],
+        vec!["Writes lost to last-writer-wins".into(), w.lost_last_writer_wins.to_string()],
+        vec!["Writes lost to failover".into(), w.lost_failover.to_string()],
+        vec!["Writes lost with a Region that never returned".into(), w.lost_region_never_returned.to_string()],
+        vec!["Writes discarded somewhere by last-writer-wins".into(), w.discarded_by_last_writer_wins.to_string()],
+        vec!["Conflicting writes".into(), w.conflicts.to_string()],
+        vec!["Shadowed S3 versions".into(), w.shadowed.to_string()],
+        vec!["Duplicate writes (retries applied twice)".into(), o.duplicate_writes.to_string()],
+        vec!["Reads succeeded".into(), r.succeeded.to_string()],
+        vec!["Stale reads".into(), format!("{} ({})", r.stale, pct(r.stale, r.succeeded))],
+        vec!["Staleness p50 / p99 / max".into(), percentiles(&r.staleness_ms)],
+        vec!["Read-your-writes violations".into(), r.read_your_writes_violations.to_string()],
+        vec!["Monotonic-read violations".into(), r.monotonic_read_violations.to_string()],
+        vec!["Read latency p50 / p99 / max".into(), percentiles(&s.latency_ms.read)],
+        vec!["Write latency p50 / p99 / max".into(), percentiles(&s.latency_ms.write)],
+        vec!["Replication lag p50 / p99 / max".into(), percentiles(&s.replication_lag_ms)],
+        vec!["Replication messages lost and resent".into(), s.replication_messages_lost.to_string()],
+        vec!["Divergent keys at the end".into(), s.divergent_keys.to_string()],
+    ];
+    t.push_str(&table(&["Metric", "Value"], &[false, true], &rows));
+    t.push_str(&stores_section(s));
+    if s.cross_store.requests > 0 {
+        let c = &s.cross_store;
+        t.push_str("\n## Cross-store requests\n\n");
+        let row = [c.requests, c.completed, c.partial_updates, c.repaired, c.unrepaired, c.partial_by_loss]
+            .iter()
+            .map(u64::to_string)
+            .collect();
+        t.push_str(&table(
+            &["Requests", "Completed", "Partial updates", "Repaired", "Left partial", "Partial by a later loss"],
+            &[true; 6],
+            &[row],
+        ));
+    }
+    if !s.rejections.is_empty() {
+        t.push_str("\n## Rejections\n\n");
+        let rows: Vec<_> = s.rejections.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect();
+        t.push_str(&table(&["Refusal", "Attempts"], &[false, true], &rows));
+    }
+    t.push_str(&timeline_sections(s));
+    t
+}
+
+fn stores_section(s: &Summary) -> String {
+    let mut t = "\n## Stores\n\n".to_string();
+    let rows: Vec<Vec<String>> = s
+        .stores
+        .iter()
+        .map(|st| {
+            vec![
+                st.name.clone(),
+                st.store_type.clone(),
+                st.writes_acknowledged.to_string(),
+                format!("{} / {} / {}", st.lost_last_writer_wins, st.lost_failover, st.lost_region_never_returned),
+                st.reads.to_string(),
+                format!("{} ({})", st.stale_reads, pct(st.stale_reads, st.reads)),
+                st.rejected.to_string(),
+                st.conflicts.to_string(),
+                st.shadowed.to_string(),
+                st.divergent_keys.to_string(),
+                secs(st.write_unavailability_s.max),
+                format!("{} writes / {}", st.rpo_writes, secs(Some(st.rpo_s))),
+                format!("{} / {}", ms(st.replication_lag_ms.p50), ms(st.replication_lag_ms.p99)),
+            ]
+        })
+        .collect();
+    t.push_str(&table(
+        &[
+            "Store",
+            "Type",
+            "Writes acknowledged",
+            "Lost (LWW / failover / Region gone)",
+            "Reads",
+            "Stale reads",
+            "Rejected",
+            "Conflicts",
+            "Shadowed",
+            "Divergent keys",
+            "Writes unavailable (max)",
+            "RPO",
+            "Replication lag p50 / p99",
+        ],
+        &[false, false, true, true, true, true, true, true, true, true, true, true, true],
+        &rows,
+    ));
+    t
+}
+
+fn timeline_sections(s: &Summary) -> String {
+    let mut t = "\n## Aurora transitions\n\n".to_string();
+    if s.transitions.is_empty() {
+        t.push_str("None.\n");
+    } else {
+        let rows: Vec<_> = s
+            .transitions
+            .iter()
+            .map(|tr| {
+                vec![
+                    tr.store.clone(),
+                    tr.transition_type.clone(),
+                    format!("{} -> {}", tr.from, tr.to),
+                    format!("{} s", tr.started_s),
+                    secs(tr.rto_s),
+                    tr.rpo_writes.to_string(),
+                    secs(tr.rpo_s),
+                ]
+            })
+            .collect();
+        t.push_str(&table(
+            &["Store", "Transition", "Writer", "Started", "RTO (no writes)", "RPO writes", "RPO time"],
+            &[false, false, false, true, true, true, true],
+            &rows,
+        ));
+    }
+    t.push_str("\n## App tiers\n\n");
+    if s.app_tiers.is_empty() {
+        t.push_str("Capacity not modelled in any Region.\n");
+    } else {
+        let rows: Vec<_> = s
+            .app_tiers
+            .iter()
+            .map(|a| {
+                vec![
+                    a.region.clone(),
+                    a.servers_end.to_string(),
+                    format!("{:.2}%", a.utilisation_mean * 100.0),
+                    format!("{:.2}%", a.utilisation_max_interval * 100.0),
+                    a.queue_length_max.to_string(),
+                    a.shed.to_string(),
+                    a.abandoned.to_string(),
+                ]
+            })
+            .collect();
+        t.push_str(&table(
+            &[
+                "Region",
+                "Servers at the end",
+                "Utilisation (mean)",
+                "Utilisation (max interval)",
+                "Queue (max)",
+                "Shed",
+                "Abandoned",
+            ],
+            &[false, true, true, true, true, true, true],
+            &rows,
+        ));
+    }
+    t.push_str("\n## Faults\n\n");
+    if s.faults.is_empty() {
+        t.push_str("None.\n");
+    } else {
+        let rows: Vec<_> = s
+            .faults
+            .iter()
+            .map(|f| {
+                let healed = f.healed_s.map_or("never".to_string(), |h| format!("{h} s"));
+                vec![f.fault_type.clone(), f.target.clone(), format!("{} s", f.started_s), healed]
+            })
+            .collect();
+        t.push_str(&table(&["Fault", "Target", "Started", "Healed"], &[false, false, true, true], &rows));
+    }
+    t.push_str("\n## Actions\n\n");
+    if s.actions.is_empty() {
+        t.push_str("None.\n");
+    } else {
+        let rows: Vec<_> = s
+            .actions
+            .iter()
+            .map(|a| {
+                let outcome = if a.succeeded { "succeeded" } else { "FAILED" };
+                vec![a.action_type.clone(), format!("{} s", a.at_s), outcome.to_string(), a.detail.clone()]
+            })
+            .collect();
+        t.push_str(&table(&["Action", "At", "Outcome", "Detail"], &[false, true, false, false], &rows));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_escape_pipes_and_align_numbers() {
+        let t = table(&["a", "b"], &[false, true], &[vec!["x|y".into(), "1".into()]]);
+        assert_eq!(t, "| a | b |\n|---|---:|\n| x\\|y | 1 |\n");
+    }
+}

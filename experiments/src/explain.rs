@@ -1,0 +1,571 @@
+//! `mrsim validate` and `mrsim explain`: a scenario looked at without running it.
+//!
+//! `validate` parses and validates, and says what the scenario declares. `explain` prints the
+//! scenario as the models will run it: every default filled in, written as TOML-like text an
+//! architect can read and compare with the file. A value the file did not give is marked
+//! `# default`; whether the file gave it is read from the file's own TOML table (a key absent
+//! there is a default), so the mark does not depend on how validation fills values in. The text is
+//! a pure function of the file: Regions, stores and populations in file order, no hash maps.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use models::config::{
+    ActionKind, Arrivals, FaultKind, KeyChoice, OperationMixEntry, OutageScope, PartialRepair, PopulationConfig,
+    RateProfile, StoreConfig, StoreKind,
+};
+use models::faults::GeneratedKind;
+use models::ids::RegionId;
+use models::topology::LinkLatency;
+use sim_core::{Dist, SimDuration, SimTime};
+
+use crate::CliError;
+use crate::report::describe_fault;
+use crate::scenario::{self, Scenario};
+
+/// `mrsim validate SCENARIO`.
+pub fn validate_command(path: &Path) -> Result<String, CliError> {
+    let s = scenario::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    let w = &s.world;
+    Ok(format!(
+        "{}: valid ({} Regions, {} stores, {} populations, {} faults, {} actions)\n",
+        path.display(),
+        w.topology.len(),
+        w.stores.len(),
+        w.populations.len(),
+        w.faults.len(),
+        w.actions.len()
+    ))
+}
+
+/// `mrsim explain SCENARIO`.
+pub fn explain_command(path: &Path) -> Result<String, CliError> {
+    let s = scenario::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    explain(&s).map_err(CliError::internal)
+}
+
+/// The resolved scenario as text. Fails only if the validated scenario's source no longer parses
+/// as TOML, which would be a bug.
+pub fn explain(s: &Scenario) -> Result<String, String> {
+    let file: toml::Value = toml::from_str(&s.source).map_err(|e| format!("re-reading the scenario: {e}"))?;
+    let mut x = Explainer { file, out: String::new(), scenario: s };
+    x.header();
+    x.regions();
+    for (i, store) in s.world.stores.iter().enumerate() {
+        x.store(i, store);
+    }
+    for (i, p) in s.world.populations.iter().enumerate() {
+        x.population(i, p);
+    }
+    x.faults();
+    x.actions();
+    Ok(x.out)
+}
+
+struct Explainer<'s> {
+    /// The file as a plain TOML table, to tell what it gave from what was defaulted.
+    file: toml::Value,
+    out: String,
+    scenario: &'s Scenario,
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn list(items: impl IntoIterator<Item = String>) -> String {
+    format!("[{}]", items.into_iter().map(|s| quote(&s)).collect::<Vec<_>>().join(", "))
+}
+
+fn dist(d: &Dist) -> String {
+    quote(&d.display_duration())
+}
+
+fn duration(d: SimDuration) -> String {
+    quote(&d.to_string())
+}
+
+fn time(t: SimTime) -> String {
+    duration(t.since_start())
+}
+
+fn link(l: &LinkLatency) -> String {
+    if l.base.is_zero() { dist(&l.extra) } else { quote(&format!("{} + {}", l.base, l.extra.display_duration())) }
+}
+
+fn keys(k: &KeyChoice) -> String {
+    match k {
+        KeyChoice::Uniform { keys } => format!("{{ uniform = {keys} }}"),
+        KeyChoice::Zipf { keys, exponent } => format!("{{ zipf = {keys}, exponent = {exponent} }}"),
+        KeyChoice::HotSet { keys, hot_key_fraction, hot_traffic_fraction } => format!(
+            "{{ hot_set = {keys}, hot_key_fraction = {hot_key_fraction}, hot_traffic_fraction = {hot_traffic_fraction} }}"
+        ),
+    }
+}
+
+impl Explainer<'_> {
+    /// Whether the file gives the key at `path` (dot-separated; numbers index arrays of tables).
+    fn given(&self, path: &str) -> bool {
+        let mut v = &self.file;
+        for segment in path.split('.') {
+            let next = match v {
+                toml::Value::Table(t) => t.get(segment),
+                toml::Value::Array(a) => segment.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            };
+            match next {
+                Some(n) => v = n,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// `key = value`, marked `# default` when the file does not give `path`.
+    fn line(&mut self, path: &str, key: &str, value: impl AsRef<str>) {
+        let mark = if self.given(path) { "" } else { "  # default" };
+        let _ = writeln!(self.out, "{key} = {}{mark}", value.as_ref());
+    }
+
+    /// `key = value` with a trailing note of where a default comes from.
+    fn line_noted(&mut self, given: bool, key: &str, value: impl AsRef<str>, note: &str) {
+        let mark = if given { String::new() } else { format!("  # default: {note}") };
+        let _ = writeln!(self.out, "{key} = {}{mark}", value.as_ref());
+    }
+
+    /// `key = value`, always given (a required field or a derived fact).
+    fn fact(&mut self, key: &str, value: impl AsRef<str>) {
+        let _ = writeln!(self.out, "{key} = {}", value.as_ref());
+    }
+
+    fn region(&self, r: RegionId) -> String {
+        self.scenario.world.topology.name(r).to_string()
+    }
+
+    fn regions_of(&self, rs: impl IntoIterator<Item = RegionId>) -> String {
+        list(rs.into_iter().map(|r| self.region(r)))
+    }
+
+    fn store_name(&self, i: usize) -> String {
+        self.scenario.world.stores[i].name.clone()
+    }
+
+    fn header(&mut self) {
+        let s = self.scenario;
+        let w = &s.world;
+        let _ = writeln!(self.out, "# mrsim explain: {}", s.name);
+        self.out.push_str(
+            "# The scenario as it runs: every value resolved; \"# default\" marks what the file left out.\n\n",
+        );
+        self.out.push_str("[scenario]\n");
+        self.fact("name", quote(&s.name));
+        if !s.description.is_empty() {
+            self.fact("description", quote(&s.description));
+        }
+        self.fact("duration", duration(w.duration));
+        self.line("scenario.drain_max", "drain_max", duration(w.drain_max));
+        self.line("scenario.metrics_interval", "metrics_interval", duration(w.metrics_interval));
+        self.line("scenario.max_events", "max_events", w.max_events.to_string());
+        let seed = s.seed.map_or("none (the command line's --seed, else 0x2a)".to_string(), |s| s.to_string());
+        self.line("scenario.seed", "seed", quote(&seed));
+    }
+
+    fn regions(&mut self) {
+        let w = &self.scenario.world;
+        for r in w.topology.regions() {
+            let i = r.index();
+            self.out.push_str("\n[[region]]\n");
+            self.fact("name", quote(&self.region(r)));
+            match &w.app_tiers[i] {
+                Some(t) => self.fact(
+                    "app_tier",
+                    format!(
+                        "{{ servers = {}, queue_limit = {}, service_time = {} }}",
+                        t.servers,
+                        t.queue_limit,
+                        dist(&t.service_time)
+                    ),
+                ),
+                None => {
+                    self.line_noted(false, "app_tier", quote("capacity not modelled"), "requests are served at once")
+                }
+            }
+            self.out.push_str("# one-way latency of each link out of this Region\n");
+            for to in w.topology.regions().filter(|&to| to != r) {
+                let overridden = self.link_overridden(r, to);
+                let value = link(w.topology.link(r, to));
+                let note = if self.given("network.jitter") {
+                    "half the measured round trip + network.jitter"
+                } else {
+                    "half the measured round trip + network.jitter (itself a default)"
+                };
+                self.line_noted(overridden, &format!("link.{}", self.region(to)), value, note);
+            }
+        }
+    }
+
+    /// Whether a `[[network.link]]` sets the latency of `from -> to`.
+    fn link_overridden(&self, from: RegionId, to: RegionId) -> bool {
+        let (from, to) = (self.region(from), self.region(to));
+        let Some(links) = self.file.get("network").and_then(|n| n.get("link")).and_then(|l| l.as_array()) else {
+            return false;
+        };
+        links.iter().any(|l| {
+            let get = |k: &str| l.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            let symmetric = l.get("symmetric").and_then(|v| v.as_bool()).unwrap_or(true);
+            (get("from") == from && get("to") == to) || (symmetric && get("from") == to && get("to") == from)
+        })
+    }
+
+    fn store(&mut self, i: usize, s: &StoreConfig) {
+        let at = |key: &str| format!("store.{i}.{key}");
+        self.out.push_str("\n[[store]]\n");
+        self.fact("name", quote(&s.name));
+        let written_type = self.file.get("store").and_then(|st| st.get(i)).and_then(|st| st.get("type"));
+        let written_type = written_type.and_then(|t| t.as_str()).unwrap_or("").to_string();
+        self.fact("type", quote(&written_type));
+        match &s.kind {
+            StoreKind::DynamoDbMrec => {
+                self.line(&at("multi_region_consistency"), "multi_region_consistency", quote("EVENTUAL"));
+                self.fact("regions", self.regions_of(s.regions.iter().copied()));
+                self.line(&at("replication_delay"), "replication_delay", dist(&s.replication_delay));
+                self.line(&at("per_item_order"), "per_item_order", s.per_item_order.to_string());
+            }
+            StoreKind::Quorum(q) => {
+                if written_type == "dynamodb_global_table" {
+                    self.fact("multi_region_consistency", quote("STRONG"));
+                }
+                let members = |witness: bool| q.members.iter().filter(move |m| m.witness == witness).map(|m| m.region);
+                self.fact("regions", self.regions_of(members(false)));
+                let witness_key = if written_type == "quorum" { "witnesses" } else { "witness" };
+                self.line(&at(witness_key), "witnesses", self.regions_of(members(true)));
+                self.line(&at("write_quorum"), "write_quorum", q.write_quorum.to_string());
+                self.line(&at("read_quorum"), "read_quorum", q.read_quorum.to_string());
+                self.line(&at("timeout"), "timeout", duration(q.timeout));
+                self.line(&at("read_repair"), "read_repair", q.read_repair.to_string());
+                let apply = match q.apply {
+                    models::quorum::Apply::OnCommit => "on_commit",
+                    models::quorum::Apply::OnReceipt => "on_receipt",
+                };
+                self.line(&at("apply"), "apply", quote(apply));
+            }
+            StoreKind::AuroraGlobal(a) => {
+                self.fact("writer", quote(&self.region(a.writer)));
+                let secondaries =
+                    |headless: bool| a.secondaries.iter().filter(move |s| s.headless == headless).map(|s| s.region);
+                self.line(&at("secondaries"), "secondaries", self.regions_of(secondaries(false)));
+                self.line(&at("headless_secondaries"), "headless_secondaries", self.regions_of(secondaries(true)));
+                self.line(&at("commit_latency"), "commit_latency", dist(&a.commit_latency));
+                self.line(&at("replication_lag"), "replication_lag", dist(&a.replication_lag));
+                let forwarding = a.write_forwarding.map_or("off".to_string(), |c| format!("{c:?}").to_uppercase());
+                self.line(&at("write_forwarding"), "write_forwarding", quote(&forwarding));
+                self.line(&at("switchover_promotion"), "switchover_promotion", duration(a.switchover_promotion));
+                self.line(&at("failover_promotion"), "failover_promotion", dist(&a.failover_promotion));
+                let fence = a.fence_gap.map_or(quote("none (fencing works)"), duration);
+                self.line(&at("fence_gap"), "fence_gap", fence);
+                let rpo = a.rpo_bound.map_or(quote("unset"), duration);
+                self.line(&at("rds_global_db_rpo"), "rds_global_db_rpo", rpo);
+                self.line(&at("endpoint_update_delay"), "endpoint_update_delay", duration(a.endpoint_update_delay));
+                self.line(&at("instance_creation"), "instance_creation", dist(&a.instance_creation));
+            }
+            StoreKind::S3Replication(c) => {
+                self.fact("buckets", self.regions_of(c.buckets.iter().copied()));
+                let rules: Vec<String> = c
+                    .rules
+                    .iter()
+                    .map(|r| format!("[{}, {}]", quote(&self.region(r.from)), quote(&self.region(r.to))))
+                    .collect();
+                self.fact("rules", format!("[{}]", rules.join(", ")));
+                self.line(&at("rtc"), "rtc", c.rtc.to_string());
+                self.line(&at("replication_lag"), "replication_lag", dist(&c.replication_lag()));
+                self.line(&at("commit_latency"), "commit_latency", dist(&c.commit_latency));
+                self.line(
+                    &at("delete_marker_replication"),
+                    "delete_marker_replication",
+                    c.delete_marker_replication.to_string(),
+                );
+                self.line(&at("existing_objects"), "existing_objects", c.existing_objects.to_string());
+            }
+        }
+        self.line(
+            &at("replication_retry_interval"),
+            "replication_retry_interval",
+            duration(s.replication_retry_interval),
+        );
+        self.line(&at("idempotency"), "idempotency", s.idempotency.to_string());
+    }
+
+    fn population(&mut self, i: usize, p: &PopulationConfig) {
+        let at = |key: &str| format!("population.{i}.{key}");
+        self.out.push_str("\n[[population]]\n");
+        self.fact("name", quote(&p.name));
+        self.fact("region", quote(&self.region(p.region)));
+        match &p.arrivals {
+            Arrivals::Open(profile) => self.fact(
+                if matches!(profile, RateProfile::Constant(_)) { "rate" } else { "rate_profile" },
+                rate_profile(profile),
+            ),
+            Arrivals::Closed { sessions, think_time } => {
+                self.fact("sessions", sessions.to_string());
+                self.line(&at("think_time"), "think_time", dist(think_time));
+            }
+            Arrivals::Trace(entries) => {
+                let file = self.file.get("population").and_then(|ps| ps.get(i)).and_then(|p| p.get("trace"));
+                let file = file.and_then(|f| f.as_str()).unwrap_or("").to_string();
+                let _ = writeln!(self.out, "trace = {}  # {} operations", quote(&file), entries.len());
+            }
+        }
+        if matches!(p.arrivals, Arrivals::Open(_)) {
+            self.line(&at("users"), "users", p.users.to_string());
+        }
+        self.line(&at("timeout"), "timeout", duration(p.timeout));
+        let r = p.retry;
+        let retry = format!(
+            "{{ max_attempts = {}, base_delay = {}, max_delay = {} }}",
+            r.max_attempts,
+            duration(r.base_delay),
+            duration(r.max_delay)
+        );
+        self.line(&at("retry"), "retry", retry);
+        self.line(&at("pinning"), "pinning", p.pinning.to_string());
+        let window = p.read_your_writes_window.map_or(quote("off"), duration);
+        self.line(&at("read_your_writes_window"), "read_your_writes_window", window);
+        self.out.push_str("# one-way latency from these clients to each Region\n");
+        let w = &self.scenario.world;
+        for r in w.topology.regions() {
+            let name = self.region(r);
+            let given = r == p.region || self.given(&at(&format!("latency.{name}")));
+            let note = "access_latency + half the measured round trip from their Region";
+            self.line_noted(given, &format!("latency.{name}"), link(&p.latency[r.index()]), note);
+        }
+        let shorthand = !self.given(&at("operation"));
+        for (j, o) in p.operations.iter().enumerate() {
+            self.operation(i, j, o, shorthand);
+        }
+    }
+
+    fn operation(&mut self, population: usize, j: usize, o: &OperationMixEntry, shorthand: bool) {
+        let at = |key: &str| format!("population.{population}.operation.{j}.{key}");
+        self.out.push_str("\n[[population.operation]]\n");
+        if shorthand {
+            self.out.push_str("# from the shorthand store / read_fraction / keys\n");
+        }
+        self.fact("weight", o.weight.to_string());
+        match &o.multi {
+            Some(m) => {
+                self.fact("steps", list(m.steps.iter().map(|s| self.store_name(s.index()))));
+                let (on_partial, after) = match m.on_partial {
+                    PartialRepair::Leave => ("leave", None),
+                    PartialRepair::Retry { after } => ("retry", Some(after)),
+                    PartialRepair::Compensate => ("compensate", None),
+                };
+                self.line(&at("on_partial"), "on_partial", quote(on_partial));
+                if let Some(after) = after {
+                    self.line(&at("repair_after"), "repair_after", duration(after));
+                }
+            }
+            None => self.fact("store", quote(&self.store_name(o.store.index()))),
+        }
+        self.fact("type", quote(o.kind.name()));
+        self.fact("keys", keys(&o.keys));
+        if o.kind.is_read() {
+            self.line(&at("consistent_read"), "consistent_read", o.consistent_read.to_string());
+        }
+    }
+
+    fn faults(&mut self) {
+        let s = self.scenario;
+        for (i, f) in s.world.faults.iter().enumerate() {
+            self.out.push_str("\n[[fault]]\n");
+            self.fact("type", quote(f.kind.type_name()));
+            let _ = writeln!(self.out, "# strikes {}", describe_fault(&f.kind, s));
+            self.fact("start", time(f.start));
+            match f.end {
+                Some(end) => self.line(&format!("fault.{i}.end"), "end", time(end)),
+                None => self.fact("permanent", "true"),
+            }
+            match &f.kind {
+                FaultKind::RegionOutage { scope, .. } => {
+                    self.line(&format!("fault.{i}.scope"), "scope", quote(scope_name(scope)));
+                }
+                FaultKind::Partition { one_way, mode, .. } => {
+                    let direction = if *one_way { "a_to_b" } else { "both" };
+                    self.line(&format!("fault.{i}.direction"), "direction", quote(direction));
+                    let mode = if *mode == models::config::PartitionMode::Drop { "drop" } else { "hold" };
+                    self.line(&format!("fault.{i}.mode"), "mode", quote(mode));
+                }
+                FaultKind::DegradedLink { extra_latency, loss, .. } => {
+                    self.line(&format!("fault.{i}.extra_latency"), "extra_latency", dist(extra_latency));
+                    self.line(&format!("fault.{i}.loss"), "loss", loss.to_string());
+                }
+                FaultKind::ClockSkew { drift_ppm, .. } => {
+                    self.line(&format!("fault.{i}.drift_ppm"), "drift_ppm", drift_ppm.to_string());
+                }
+                _ => {}
+            }
+        }
+        for (i, g) in s.world.fault_generators.iter().enumerate() {
+            let at = |key: &str| format!("fault_generator.{i}.{key}");
+            self.out.push_str("\n[[fault_generator]]\n");
+            let (name, detail): (&str, Vec<(&str, String)>) = match &g.kind {
+                GeneratedKind::RegionOutage(scope) => ("region_outage", vec![("scope", quote(scope_name(scope)))]),
+                GeneratedKind::Partition(mode) => {
+                    ("partition", vec![("mode", quote(&format!("{mode:?}").to_lowercase()))])
+                }
+                GeneratedKind::DegradedLink { extra_latency, loss } => {
+                    ("degraded_link", vec![("extra_latency", dist(extra_latency)), ("loss", loss.to_string())])
+                }
+                GeneratedKind::ClockSkew { offset } => ("clock_skew", vec![("offset", dist(offset))]),
+                GeneratedKind::ControlPlaneOutage => ("control_plane_outage", vec![]),
+                GeneratedKind::HealthCheckFlapping { period } => {
+                    ("health_check_flapping", vec![("period", duration(*period))])
+                }
+            };
+            self.fact("type", quote(name));
+            self.line(&at("regions"), "regions", self.regions_of(g.regions.iter().copied()));
+            self.fact("rate_per_hour", g.rate_per_hour.to_string());
+            self.fact("duration", dist(&g.duration));
+            for (key, value) in detail {
+                self.line(&at(key), key, value);
+            }
+        }
+    }
+
+    fn actions(&mut self) {
+        let s = self.scenario;
+        for (i, a) in s.world.actions.iter().enumerate() {
+            self.out.push_str("\n[[action]]\n");
+            self.fact("type", quote(a.kind.type_name()));
+            self.fact("at", time(a.at));
+            match &a.kind {
+                ActionKind::ScaleOut { region, servers, provisioning_delay } => {
+                    self.fact("region", quote(&self.region(*region)));
+                    self.fact("servers", servers.to_string());
+                    self.line(
+                        &format!("action.{i}.provisioning_delay"),
+                        "provisioning_delay",
+                        duration(*provisioning_delay),
+                    );
+                }
+                ActionKind::Repin { from, to } => {
+                    self.fact("from", quote(&self.region(*from)));
+                    self.fact("to", quote(&self.region(*to)));
+                }
+                ActionKind::AuroraSwitchover { store, target } | ActionKind::AuroraFailover { store, target } => {
+                    self.fact("store", quote(&self.store_name(store.index())));
+                    self.fact("target", quote(&self.region(*target)));
+                }
+                ActionKind::AuroraAddInstance { store, region } => {
+                    self.fact("store", quote(&self.store_name(store.index())));
+                    self.fact("region", quote(&self.region(*region)));
+                }
+                ActionKind::S3BatchReplication { store } => {
+                    self.fact("store", quote(&self.store_name(store.index())));
+                }
+            }
+        }
+    }
+}
+
+fn rate_profile(p: &RateProfile) -> String {
+    let points =
+        |ps: &[(SimTime, f64)]| ps.iter().map(|(t, r)| format!("[{}, {r}]", time(*t))).collect::<Vec<_>>().join(", ");
+    match p {
+        RateProfile::Constant(r) => format!("{r}  # requests per second, Poisson"),
+        RateProfile::Steps(ps) => format!("{{ type = \"steps\", points = [{}] }}", points(ps)),
+        RateProfile::Piecewise(ps) => format!("{{ type = \"piecewise\", points = [{}] }}", points(ps)),
+        RateProfile::Ramp { from_rate, to_rate, start, end } => format!(
+            "{{ type = \"ramp\", from_rate = {from_rate}, to_rate = {to_rate}, start = {}, end = {} }}",
+            time(*start),
+            time(*end)
+        ),
+        RateProfile::Daily { mean_rate, amplitude, period, peak_at } => format!(
+            "{{ type = \"daily\", mean_rate = {mean_rate}, amplitude = {amplitude}, period = {}, peak_at = {} }}",
+            duration(*period),
+            duration(*peak_at)
+        ),
+    }
+}
+
+fn scope_name(scope: &OutageScope) -> &'static str {
+    match scope {
+        OutageScope::Region => "region",
+        OutageScope::AppTier => "app_tier",
+        OutageScope::Store(_) => "store",
+        OutageScope::HealthEndpoint => "health_endpoint",
+        OutageScope::RequestsOnly => "requests_only",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCENARIO: &str = r#"
+[scenario]
+name = "explain-test"
+duration = "10m"
+
+[network]
+[[network.link]]
+from = "us-east-1"
+to = "us-west-2"
+latency = "40ms"
+symmetric = false
+
+[[region]]
+name = "us-east-1"
+app_tier = { servers = 4, queue_limit = 10, service_time = "exp(mean=5ms)" }
+
+[[region]]
+name = "us-west-2"
+
+[[store]]
+name = "q"
+type = "quorum"
+regions = ["us-east-1", "us-west-2"]
+write_quorum = 2
+
+[[population]]
+name = "p"
+region = "us-east-1"
+access_latency = "10ms"
+rate_profile = { type = "ramp", from_rate = 10.0, to_rate = 20.0, start = "1m", end = "2m" }
+
+[[population.operation]]
+store = "q"
+type = "read"
+keys = { zipf = 10, exponent = 1.0 }
+
+[[fault_generator]]
+type = "region_outage"
+rate_per_hour = 2.0
+duration = "exp(mean=1m)"
+"#;
+
+    fn explained() -> String {
+        let s = scenario::parse(Path::new("t.toml"), SCENARIO).expect("a valid scenario");
+        explain(&s).expect("explained")
+    }
+
+    #[test]
+    fn link_overrides_generators_and_profiles_are_explained() {
+        let text = explained();
+        for needle in [
+            "app_tier = { servers = 4, queue_limit = 10, service_time = \"exp(mean=5ms)\" }\n",
+            "link.us-west-2 = \"const(40ms)\"\n",
+            "link.us-east-1 = \"32.1ms + exp(mean=1ms)\"  # default",
+            "network.jitter (itself a default)",
+            "write_quorum = 2\n",
+            "read_quorum = 2  # default",
+            "rate_profile = { type = \"ramp\", from_rate = 10, to_rate = 20, start = \"1m\", end = \"2m\" }",
+            "weight = 1\n",
+            "consistent_read = false  # default",
+            "[[fault_generator]]\ntype = \"region_outage\"\nregions = [\"us-east-1\", \"us-west-2\"]  # default",
+            "scope = \"region\"  # default",
+        ] {
+            assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
+        }
+        assert_eq!(text, explained(), "deterministic");
+    }
+}

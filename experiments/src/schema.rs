@@ -1,0 +1,470 @@
+//! `mrsim schema`: the JSON Schema (draft-07) of the scenario format, for editors that complete
+//! and check TOML against a schema.
+//!
+//! Written by hand, table by table, mirroring `scenario/raw.rs`: the raw structs read durations and
+//! distributions with their own deserializers and keep spans (`toml::Spanned`), which a derive
+//! could not describe. Every table rejects unknown keys (`additionalProperties: false`), as the
+//! raw structs do (`deny_unknown_fields`); enums list the strings the file accepts. The schema
+//! checks shape only: ranges and cross-references are for `mrsim validate`. A test converts every
+//! shipped scenario to JSON and validates it against this schema, so the two cannot drift apart
+//! silently when a field is added to the raw structs and a scenario uses it.
+
+use serde_json::{Map, Value, json};
+
+/// A string field.
+fn string(description: &str) -> Value {
+    json!({ "type": "string", "description": description })
+}
+
+fn integer(description: &str) -> Value {
+    json!({ "type": "integer", "description": description })
+}
+
+fn number(description: &str) -> Value {
+    json!({ "type": "number", "description": description })
+}
+
+fn boolean(description: &str) -> Value {
+    json!({ "type": "boolean", "description": description })
+}
+
+/// One of the listed strings.
+fn one_of(values: &[&str], description: &str) -> Value {
+    json!({ "type": "string", "enum": values, "description": description })
+}
+
+/// A duration with units ("250ms", "30s", "15m").
+fn duration(description: &str) -> Value {
+    json!({
+        "type": "string",
+        "description": format!("{description} A duration with units, such as \"250ms\", \"30s\" or \"15m\"."),
+    })
+}
+
+/// A distribution of durations, as a string or a table with `type`.
+fn dist(description: &str) -> Value {
+    json!({
+        "type": ["string", "object"],
+        "description": format!(
+            "{description} A duration or a distribution of durations: \"20ms\", \"exp(mean=5ms)\", \
+             \"lognormal(median=30ms, sigma=0.5)\", \"normal(mean=30ms, sd=5ms)\", \"uniform(10ms, 20ms)\", \
+             \"pareto(scale=10ms, shape=2.5)\", \"mix(0.9*exp(mean=5ms), 0.1*const(1s))\", \
+             \"empirical(1ms, 2ms)\", \"cdf(10ms:0.5, 20ms:1)\", or a table such as \
+             {{ type = \"exp\", mean = \"5ms\" }}."
+        ),
+    })
+}
+
+fn regions(description: &str) -> Value {
+    json!({ "type": "array", "items": { "type": "string" }, "description": description })
+}
+
+/// An array of tables.
+fn array_of(item: Value, description: &str) -> Value {
+    json!({ "type": "array", "items": item, "description": description })
+}
+
+/// A table with exactly these keys (in this order), `required` among them.
+fn table(description: &str, required: &[&str], properties: Vec<(&str, Value)>) -> Value {
+    let mut map = Map::new();
+    for (name, schema) in properties {
+        map.insert(name.to_string(), schema);
+    }
+    json!({
+        "type": "object",
+        "description": description,
+        "properties": Value::Object(map),
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+const FAULT_TYPES: &[&str] = &[
+    "region_outage",
+    "partition",
+    "degraded_link",
+    "clock_skew",
+    "control_plane_outage",
+    "replication_impairment",
+    "health_check_flapping",
+];
+const SCOPES: &[&str] = &["region", "app_tier", "store", "health_endpoint", "requests_only"];
+
+fn header() -> Value {
+    table(
+        "The scenario's name and run limits.",
+        &["name", "duration"],
+        vec![
+            ("name", string("The scenario's name, used in reports and the default output folder.")),
+            ("description", string("One line saying what the scenario asks.")),
+            ("duration", duration("The fault phase: clients send requests until then.")),
+            ("drain_max", duration("The longest the drain phase may take (default 30m).")),
+            ("metrics_interval", duration("Width of one time-series row (default 1s).")),
+            ("max_events", integer("A run firing more events than this fails (default 200000000).")),
+            ("seed", string("The seed used when the command line gives none, in hex (\"0x2a\") or decimal.")),
+        ],
+    )
+}
+
+fn network() -> Value {
+    let link = table(
+        "A one-way latency override for a pair of Regions.",
+        &["from", "to", "latency"],
+        vec![
+            ("from", string("The sending Region.")),
+            ("to", string("The receiving Region.")),
+            ("latency", dist("One-way latency of this direction.")),
+            ("symmetric", boolean("Also use it for the reverse direction (default true).")),
+        ],
+    );
+    table(
+        "The network between Regions.",
+        &[],
+        vec![
+            (
+                "jitter",
+                dist(
+                    "Added to half the measured round trip on every link without an override (default exp(mean=1ms)).",
+                ),
+            ),
+            ("link", array_of(link, "Per-link latency overrides.")),
+        ],
+    )
+}
+
+fn region() -> Value {
+    let app_tier = table(
+        "The Region's app tier; without it, capacity is not modelled (requests are served at once).",
+        &["servers", "queue_limit", "service_time"],
+        vec![
+            ("servers", integer("Servers at the start, headroom included.")),
+            ("queue_limit", integer("The most requests that may wait, not counting those in service.")),
+            ("service_time", dist("Service time of one request.")),
+        ],
+    );
+    table(
+        "An AWS Region of the world.",
+        &["name"],
+        vec![("name", string("The AWS Region name, such as \"us-east-1\".")), ("app_tier", app_tier)],
+    )
+}
+
+fn store() -> Value {
+    table(
+        "A data store and its replication. Which fields apply depends on `type`.",
+        &["name", "type"],
+        vec![
+            ("name", string("The store's name, referred to by populations, faults and actions.")),
+            (
+                "type",
+                one_of(
+                    &["dynamodb_global_table", "aurora_global_database", "s3_replication", "quorum"],
+                    "The kind of store.",
+                ),
+            ),
+            (
+                "multi_region_consistency",
+                one_of(&["EVENTUAL", "STRONG"], "dynamodb_global_table: MREC (EVENTUAL, default) or MRSC (STRONG)."),
+            ),
+            ("regions", regions("dynamodb_global_table and quorum: the replica Regions.")),
+            (
+                "replication_delay",
+                dist("Time from commit until the writing Region ships the write (before the network delay)."),
+            ),
+            ("witness", string("dynamodb_global_table with STRONG: the witness Region of a two-replica table.")),
+            ("witnesses", regions("quorum: members that vote but hold no readable data.")),
+            ("write_quorum", integer("quorum: W, members that must have a write before it succeeds.")),
+            ("read_quorum", integer("quorum: R, members whose replies a strongly consistent read waits for.")),
+            ("timeout", duration("quorum: how long a coordinator waits for a quorum.")),
+            ("read_repair", boolean("quorum: reads repair stale members.")),
+            ("apply", one_of(&["on_commit", "on_receipt"], "quorum: when a member applies a replicated write.")),
+            ("writer", string("aurora_global_database: the writer Region.")),
+            ("secondaries", regions("aurora_global_database: the secondary Regions.")),
+            ("headless_secondaries", regions("aurora_global_database: secondaries without a DB instance.")),
+            (
+                "write_forwarding",
+                one_of(
+                    &["EVENTUAL", "SESSION", "GLOBAL"],
+                    "aurora_global_database: enables write forwarding with this aurora_replica_read_consistency.",
+                ),
+            ),
+            ("replication_lag", dist("aurora: storage replication lag; s3: the replication lag (default by rtc).")),
+            ("commit_latency", dist("aurora and s3: the local commit (or request) latency.")),
+            ("switchover_promotion", duration("aurora: promotion time of a switchover after sync.")),
+            ("failover_promotion", dist("aurora: promotion time of a failover.")),
+            (
+                "fence_gap",
+                duration("aurora: how long the old writer keeps taking writes after a failover starts (split brain)."),
+            ),
+            ("rds_global_db_rpo", duration("aurora (PostgreSQL): rds.global_db_rpo.")),
+            ("endpoint_update_delay", duration("aurora: global writer endpoint repointing after a promotion.")),
+            ("instance_creation", dist("aurora: adding an instance to a headless secondary.")),
+            ("buckets", regions("s3_replication: the Regions with a bucket.")),
+            (
+                "rules",
+                json!({
+                    "type": "array",
+                    "items": { "type": "array", "items": { "type": "string" } },
+                    "description": "s3_replication: replication rules, each [\"from-region\", \"to-region\"].",
+                }),
+            ),
+            ("rtc", boolean("s3_replication: S3 Replication Time Control (chooses the default lag).")),
+            ("delete_marker_replication", boolean("s3_replication: delete markers are replicated (default false).")),
+            ("existing_objects", integer("s3_replication: objects that predate the rules in the source bucket.")),
+            (
+                "replication_retry_interval",
+                duration("How long a replica waits before resending a replication message that was lost (default 1s)."),
+            ),
+            (
+                "idempotency",
+                boolean("Writes carry an idempotency key the store enforces (a conditional put on the key)."),
+            ),
+            (
+                "per_item_order",
+                boolean("dynamodb_global_table (MREC): an item's changes replicate in order (default true)."),
+            ),
+        ],
+    )
+}
+
+fn keys() -> Value {
+    table(
+        "How an operation picks its key: exactly one of uniform, zipf (with exponent) or hot_set (with \
+         hot_key_fraction and hot_traffic_fraction).",
+        &[],
+        vec![
+            ("uniform", integer("Keys, each equally likely.")),
+            ("zipf", integer("Keys with Zipf-distributed popularity (rank 0 the most popular).")),
+            ("exponent", number("zipf: the exponent.")),
+            ("hot_set", integer("Keys, a fraction of which (hot) take a fraction of the traffic.")),
+            ("hot_key_fraction", number("hot_set: the share of keys that are hot.")),
+            ("hot_traffic_fraction", number("hot_set: the share of traffic the hot keys take.")),
+        ],
+    )
+}
+
+fn operation() -> Value {
+    table(
+        "One line of an operation mix.",
+        &["type", "keys"],
+        vec![
+            ("weight", number("Relative weight among the population's operations.")),
+            ("store", string("The store; for a multi-store write, the first step (or give steps).")),
+            ("steps", regions("A write across several stores, in this order (not atomic).")),
+            (
+                "on_partial",
+                one_of(
+                    &["leave", "retry", "compensate"],
+                    "What the application does when a step fails after earlier steps wrote (default leave).",
+                ),
+            ),
+            ("repair_after", duration("on_partial = \"retry\": when the failed step is tried again.")),
+            (
+                "type",
+                one_of(
+                    &["read", "write", "delete", "conditional_write", "conditional_update"],
+                    "What the operation does.",
+                ),
+            ),
+            ("keys", keys()),
+            ("consistent_read", boolean("For reads: DynamoDB's ConsistentRead (default false).")),
+        ],
+    )
+}
+
+fn rate_profile() -> Value {
+    table(
+        "A rate that changes over simulated time.",
+        &["type"],
+        vec![
+            ("type", one_of(&["steps", "ramp", "daily", "piecewise"], "The shape of the profile.")),
+            (
+                "points",
+                json!({
+                    "type": "array",
+                    "items": { "type": "array", "items": { "type": ["string", "number"] } },
+                    "description": "steps / piecewise: [[\"0s\", 100.0], [\"5m\", 300.0]] (time, requests per second).",
+                }),
+            ),
+            ("from_rate", number("ramp: the rate before start.")),
+            ("to_rate", number("ramp: the rate after end.")),
+            ("start", duration("ramp: when the ramp starts.")),
+            ("end", duration("ramp: when the ramp ends.")),
+            ("mean_rate", number("daily: mean * (1 + amplitude * cos(2 pi (t - peak_at) / period)).")),
+            ("amplitude", number("daily: relative amplitude.")),
+            ("period", duration("daily: the period.")),
+            ("peak_at", duration("daily: when the rate peaks.")),
+        ],
+    )
+}
+
+fn population() -> Value {
+    let retry = table(
+        "Retries with full-jitter exponential backoff.",
+        &[],
+        vec![
+            ("max_attempts", integer("Attempts in all, the first included.")),
+            ("base_delay", duration("The first retry's delay bound.")),
+            ("max_delay", duration("The largest delay bound.")),
+        ],
+    );
+    table(
+        "A group of clients near one Region. Exactly one of rate, rate_profile, sessions or trace.",
+        &["name", "region", "access_latency"],
+        vec![
+            ("name", string("The population's name.")),
+            ("region", string("The Region these clients are near; their users' home Region.")),
+            ("access_latency", dist("One-way latency to their own Region.")),
+            (
+                "latency",
+                json!({
+                    "type": "object",
+                    "additionalProperties": dist("One-way latency to this Region."),
+                    "description": "One-way latency to other Regions, by Region name (default: access latency plus \
+                                    half the measured round trip from their own Region).",
+                }),
+            ),
+            ("rate", number("Open loop: a constant rate (requests per second).")),
+            ("rate_profile", rate_profile()),
+            ("sessions", integer("Closed loop: sessions, each thinking between operations.")),
+            ("think_time", dist("Closed loop: think time between a session's operations.")),
+            (
+                "trace",
+                string("Trace replay: a CSV file (time,client,operation,store,key[,size]), relative to the scenario."),
+            ),
+            ("operation", array_of(operation(), "The operation mix.")),
+            ("store", string("Shorthand for a two-line mix on one store: read_fraction reads, the rest writes.")),
+            ("read_fraction", number("Shorthand: the share of reads.")),
+            ("keys", keys()),
+            ("users", integer("Users an open-loop population's operations are spread over.")),
+            ("timeout", duration("An attempt with no response after this long has failed (default 5s).")),
+            ("retry", retry),
+            ("pinning", boolean("Writes go to the user's home Region.")),
+            (
+                "read_your_writes_window",
+                duration("After a write, the user's reads go to the writer's Region for this long."),
+            ),
+        ],
+    )
+}
+
+fn fault() -> Value {
+    table(
+        "A fault, written out. Which fields apply depends on type.",
+        &["type", "start"],
+        vec![
+            ("type", one_of(FAULT_TYPES, "The kind of fault.")),
+            ("start", duration("When it starts.")),
+            ("end", duration("When it heals (default: the end of the fault phase).")),
+            ("permanent", boolean("The Region never comes back (instead of end; whole-Region outages only).")),
+            ("region", string("The Region it strikes.")),
+            ("scope", one_of(SCOPES, "region_outage: what it takes down (default \"region\").")),
+            ("store", string("region_outage with scope \"store\", replication_impairment: the store.")),
+            ("side_a", regions("partition: one group of Regions.")),
+            ("side_b", regions("partition: the other group of Regions.")),
+            ("direction", one_of(&["both", "a_to_b"], "partition: \"both\" (default) or \"a_to_b\" (one-way).")),
+            (
+                "mode",
+                one_of(&["drop", "hold"], "partition: \"drop\" (default: lost, resent after a timeout) or \"hold\"."),
+            ),
+            ("from", string("degraded_link: the link; replication_impairment: the source Region.")),
+            ("to", string("degraded_link: the other end of the link.")),
+            ("symmetric", boolean("degraded_link: also degrade to -> from (default true).")),
+            ("extra_latency", dist("degraded_link: latency added to each message.")),
+            ("loss", number("degraded_link: share of messages lost, 0..1 (default 0).")),
+            (
+                "offset",
+                json!({
+                    "type": "string",
+                    "description": "clock_skew: how far the Region's clock is from true time, a signed duration such as \"-150ms\".",
+                }),
+            ),
+            ("drift_ppm", number("clock_skew: drift in parts per million (default 0).")),
+            (
+                "slowdown",
+                number("replication_impairment: delays multiplied by this (> 1); absent: replication stalls."),
+            ),
+            ("period", duration("health_check_flapping: the health endpoint fails for a period, then passes for one.")),
+        ],
+    )
+}
+
+fn fault_generator() -> Value {
+    table(
+        "Faults drawn from the seed: for each target Region, a renewal process of faults of one type.",
+        &["type", "rate_per_hour", "duration"],
+        vec![
+            ("type", one_of(FAULT_TYPES, "The kind of fault.")),
+            ("regions", regions("The Regions it may strike (default every Region).")),
+            ("rate_per_hour", number("Mean faults per hour per target.")),
+            ("duration", dist("How long each fault lasts.")),
+            ("scope", one_of(SCOPES, "region_outage: the scope.")),
+            ("extra_latency", dist("degraded_link: extra latency.")),
+            ("loss", number("degraded_link: share of messages lost.")),
+            ("offset", dist("clock_skew: the offset distribution (signed, such as \"normal(mean=0ms, sd=100ms)\").")),
+            ("mode", one_of(&["drop", "hold"], "partition: \"drop\" or \"hold\".")),
+            ("period", duration("health_check_flapping: the flapping period.")),
+        ],
+    )
+}
+
+fn action() -> Value {
+    table(
+        "A runbook action at a time. Which fields apply depends on type.",
+        &["type", "at"],
+        vec![
+            (
+                "type",
+                one_of(
+                    &[
+                        "scale_out",
+                        "repin",
+                        "aurora_switchover",
+                        "aurora_failover",
+                        "aurora_add_instance",
+                        "s3_batch_replication",
+                    ],
+                    "The action.",
+                ),
+            ),
+            ("at", duration("When it is taken.")),
+            ("region", string("scale_out, aurora_add_instance: the Region.")),
+            ("servers", integer("scale_out: servers added.")),
+            ("provisioning_delay", duration("scale_out: how long the servers take to arrive.")),
+            ("from", string("repin: the home Region users leave.")),
+            ("to", string("repin: their new home Region.")),
+            ("store", string("aurora_* and s3_batch_replication: the store.")),
+            ("target", string("aurora_switchover / aurora_failover: the secondary Region to promote.")),
+            ("allow_data_loss", boolean("aurora_failover: must be true (FailoverGlobalCluster --allow-data-loss).")),
+        ],
+    )
+}
+
+/// The schema as a JSON value.
+pub fn schema() -> Value {
+    let mut root = table(
+        "An mrsim scenario: Regions, stores, client populations, faults and actions.",
+        &["scenario"],
+        vec![
+            ("scenario", header()),
+            ("network", network()),
+            ("region", array_of(region(), "The Regions, each once.")),
+            ("store", array_of(store(), "The data stores.")),
+            ("population", array_of(population(), "The client populations.")),
+            ("fault", array_of(fault(), "The fault schedule.")),
+            ("fault_generator", array_of(fault_generator(), "Faults drawn from the seed at a rate.")),
+            ("action", array_of(action(), "Runbook actions.")),
+        ],
+    );
+    let object = root.as_object_mut().expect("a table is an object");
+    object.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+    object.insert("title".into(), json!("mrsim scenario"));
+    root
+}
+
+/// `mrsim schema`'s output: the schema, pretty-printed, with a final newline.
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).expect("a JSON value always serialises");
+    text.push('\n');
+    text
+}
