@@ -4,7 +4,10 @@
 //! the wall clock.
 
 pub mod bench;
+pub mod check;
+pub mod compare;
 pub mod history;
+pub mod metrics_path;
 pub mod output;
 pub mod plot;
 pub mod report;
