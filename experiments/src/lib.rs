@@ -5,8 +5,11 @@
 
 pub mod artifacts;
 pub mod bench;
+pub mod check;
+pub mod compare;
 pub mod explain;
 pub mod history;
+pub mod metrics_path;
 pub mod output;
 pub mod plot;
 pub mod report;

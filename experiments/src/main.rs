@@ -71,6 +71,43 @@ enum Command {
     /// Editors that read JSON Schema for TOML (Even Better TOML / taplo, for example) complete
     /// and check keys with it: `mrsim schema > mrsim-scenario.schema.json`.
     Schema,
+    /// Run a scenario under N seeds and evaluate its [[expect]] assertions (for CI).
+    ///
+    /// The first seed is --seed0 (default: the scenario's seed, else 0x2a), so one seed checks the
+    /// run `mrsim run` reports; seed i >= 1 (counting from 0) is the first number of the stream
+    /// "check/{i}" under it. Prints a table of every expect. Exit codes: 0 every
+    /// expect holds; 1 one fails (each failing seed is printed with its value, the bound and a
+    /// one-line `mrsim run` that reproduces it) or a run failed; 2 bad input.
+    Check {
+        /// The scenario file (TOML), with at least one [[expect]].
+        scenario: PathBuf,
+        /// How many seeds to run.
+        #[arg(long, default_value_t = 1)]
+        seeds: u32,
+        /// The root seed, in hex (0x2a) or decimal. Default: the scenario's seed, else 0x2a.
+        #[arg(long, value_parser = parse_seed)]
+        seed0: Option<Seed>,
+    },
+    /// Run the same N seeds through scenarios A and B; per metric, the mean paired difference B - A
+    /// and its 95% confidence interval (Student t).
+    ///
+    /// Seeds as `mrsim check` derives them (root: --seed0, else A's seed, else 0x2a). With --out DIR,
+    /// also writes DIR/compare.csv. Exit codes: 0 success; 1 a run failed; 2 bad input.
+    Compare {
+        /// Scenario A, the baseline (TOML).
+        a: PathBuf,
+        /// Scenario B, the variant (TOML).
+        b: PathBuf,
+        /// How many seeds (pairs) to run.
+        #[arg(long)]
+        seeds: u32,
+        /// The root seed, in hex (0x2a) or decimal.
+        #[arg(long, value_parser = parse_seed)]
+        seed0: Option<Seed>,
+        /// Output folder for compare.csv.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Measure performance (wall-clock numbers, printed, never asserted).
     Bench {
         #[command(subcommand)]
@@ -113,6 +150,15 @@ fn main() -> ExitCode {
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
         Command::Explain { scenario } => experiments::explain::explain_command(&scenario),
         Command::Schema => Ok(experiments::schema::schema_text()),
+        Command::Check { scenario, seeds, seed0 } => {
+            experiments::check::execute(&experiments::check::CheckArgs { scenario, seeds, seed0 }).and_then(|report| {
+                print!("{}", report.table);
+                report.verdict()
+            })
+        }
+        Command::Compare { a, b, seeds, seed0, out } => {
+            experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out })
+        }
         Command::Bench { which: BenchCommand::Checker { seconds } } => {
             if seconds == 0 {
                 Err(CliError::input("error: --seconds must be positive"))

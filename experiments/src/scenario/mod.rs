@@ -5,6 +5,7 @@
 //! durations and distributions parsed in place), then [`validate`] resolves names to ids, checks
 //! ranges and cross-references, fills in documented defaults and builds the models' `WorldConfig`.
 
+mod expect;
 pub mod raw;
 mod validate;
 mod validate_clients;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use models::config::WorldConfig;
 use sim_core::Seed;
 
+pub use expect::{Bound, Expect, Per};
 pub use validate::validate;
 
 /// A scenario ready to run.
@@ -27,6 +29,8 @@ pub struct Scenario {
     /// The seed the file suggests; the command line's `--seed` wins.
     pub seed: Option<Seed>,
     pub world: WorldConfig,
+    /// The `[[expect]]` assertions, for `mrsim check`.
+    pub expects: Vec<Expect>,
     /// The file's bytes, for hashing into the manifest.
     pub source: String,
 }

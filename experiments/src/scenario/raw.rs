@@ -146,6 +146,36 @@ pub struct RawScenario {
     pub fault_generators: Vec<RawFaultGenerator>,
     #[serde(default, rename = "action")]
     pub actions: Vec<RawAction>,
+    /// Assertions `mrsim check` evaluates.
+    #[serde(default, rename = "expect")]
+    pub expects: Vec<RawExpect>,
+}
+
+/// `[[expect]]`: a metric of summary.json (a dotted path), exactly one bound, and whether every
+/// seed or the mean over the seeds must meet it.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub metric: Spanned<String>,
+    #[serde(default)]
+    pub equals: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub at_most: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub at_least: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub less_than: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub greater_than: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub per: Option<Spanned<RawPer>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawPer {
+    Seed,
+    Mean,
 }
 
 #[derive(Deserialize, Debug)]

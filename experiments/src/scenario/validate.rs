@@ -25,7 +25,7 @@ use sim_core::{Dist, Seed, SimDuration};
 use toml::Spanned;
 
 use super::raw::RawScenario;
-use super::{Diagnostic, Scenario, line_column, validate_clients, validate_faults, validate_stores};
+use super::{Diagnostic, Scenario, expect, line_column, validate_clients, validate_faults, validate_stores};
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
 const DEFAULT_METRICS_INTERVAL: SimDuration = SimDuration::from_secs(1);
@@ -223,6 +223,8 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         .filter_map(|(i, g)| validate_faults::generator(g, i, &fault_names, &mut p))
         .collect();
 
+    let expects = expect::expects(raw, &mut p);
+
     if !p.list.is_empty() {
         return Err(p.list);
     }
@@ -244,6 +246,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         description: header.description.clone(),
         seed,
         world,
+        expects,
         source: source.to_string(),
     })
 }

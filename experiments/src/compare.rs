@@ -1,0 +1,282 @@
+//! `mrsim compare A B --seeds N`: the same N seeds through two scenarios, and per metric the mean
+//! paired difference B − A with a 95% confidence interval.
+//!
+//! Common random numbers: seed i runs in both scenarios (the seeds of `mrsim check`, rooted at
+//! `--seed0`, else A's seed, else 0x2a), and since every component draws from its own named stream,
+//! the two runs of a pair see the same arrivals and keys wherever the scenarios agree. The
+//! difference of a pair then carries only the effect of what changed, so the paired interval is far
+//! narrower than comparing two independent means.
+//!
+//! Metrics: every numeric leaf of summary.json (`metrics_path`) that both scenarios report as a
+//! number in a pair; `n` counts those pairs. The interval is mean ± t(0.975, n−1)·s/√n, with s the
+//! sample standard deviation of the differences (Student t, n−1 degrees of freedom); with one pair
+//! there is none. Rows are sorted by path; numbers are summed in seed order, so the output is the
+//! same bytes whatever the thread count.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use sim_core::Seed;
+
+use crate::check::{self, number};
+use crate::metrics_path::Leaf;
+use crate::run::DEFAULT_SEED;
+use crate::{CliError, output};
+
+/// What `mrsim compare` was asked to do.
+#[derive(Clone, Debug)]
+pub struct CompareArgs {
+    pub a: PathBuf,
+    pub b: PathBuf,
+    pub seeds: u32,
+    pub seed0: Option<Seed>,
+    pub out: Option<PathBuf>,
+}
+
+/// One metric's paired comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub metric: String,
+    /// Pairs in which both scenarios report a number.
+    pub n: usize,
+    pub mean_a: f64,
+    pub mean_b: f64,
+    /// Mean of B − A over the pairs.
+    pub mean_difference: f64,
+    /// Half-width of the 95% confidence interval of the mean difference; none with one pair.
+    pub ci95_half_width: Option<f64>,
+}
+
+impl Row {
+    /// Whether the interval excludes 0 (the difference is significant at the 5% level).
+    pub fn excludes_zero(&self) -> Option<bool> {
+        self.ci95_half_width.map(|h| self.mean_difference.abs() > h)
+    }
+}
+
+/// The 0.975 quantile of Student's t with `dof` degrees of freedom: the factor of a two-sided 95%
+/// interval. Up to 30 degrees of freedom from the standard table (9 decimals); above, the
+/// Cornish-Fisher expansion around the normal quantile (Abramowitz and Stegun 26.7.5, four terms),
+/// whose error there is below 1e-6. Plain arithmetic only, so every platform gets the same bits.
+/// Tested against the exact distribution function (A&S 26.7.3-4).
+pub fn t_quantile_975(dof: u64) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706204736,
+        4.302652730,
+        3.182446305,
+        2.776445105,
+        2.570581836,
+        2.446911851,
+        2.364624252,
+        2.306004135,
+        2.262157163,
+        2.228138852,
+        2.200985160,
+        2.178812830,
+        2.160368656,
+        2.144786688,
+        2.131449546,
+        2.119905299,
+        2.109815578,
+        2.100922040,
+        2.093024054,
+        2.085963447,
+        2.079613845,
+        2.073873068,
+        2.068657610,
+        2.063898562,
+        2.059538553,
+        2.055529439,
+        2.051830516,
+        2.048407142,
+        2.045229642,
+        2.042272456,
+    ];
+    assert!(dof > 0, "Student's t needs at least one degree of freedom");
+    if dof <= 30 {
+        return TABLE[dof as usize - 1];
+    }
+    let z: f64 = 1.959963984540054;
+    let v = dof as f64;
+    let (z3, z5, z7, z9) = (z * z * z, z.powi(5), z.powi(7), z.powi(9));
+    let g1 = (z3 + z) / 4.0;
+    let g2 = (5.0 * z5 + 16.0 * z3 + 3.0 * z) / 96.0;
+    let g3 = (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / 384.0;
+    let g4 = (79.0 * z9 + 776.0 * z7 + 1482.0 * z5 - 1920.0 * z3 - 945.0 * z) / 92160.0;
+    z + g1 / v + g2 / (v * v) + g3 / (v * v * v) + g4 / (v * v * v * v)
+}
+
+/// Paired rows for every metric both sides report as a number in at least one pair, by path.
+pub fn rows(a: &[BTreeMap<String, Leaf>], b: &[BTreeMap<String, Leaf>]) -> Vec<Row> {
+    let paths: BTreeSet<&String> = a.iter().chain(b).flat_map(|leaves| leaves.keys()).collect();
+    let mut rows = Vec::new();
+    for path in paths {
+        let pairs: Vec<(f64, f64)> =
+            a.iter().zip(b).filter_map(|(la, lb)| Some((la.get(path)?.number()?, lb.get(path)?.number()?))).collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let n = pairs.len() as f64;
+        let mean_a = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+        let mean_b = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+        let differences: Vec<f64> = pairs.iter().map(|(x, y)| y - x).collect();
+        let mean_difference = differences.iter().sum::<f64>() / n;
+        let ci95_half_width = (pairs.len() > 1).then(|| {
+            let variance = differences.iter().map(|d| (d - mean_difference).powi(2)).sum::<f64>() / (n - 1.0);
+            t_quantile_975(pairs.len() as u64 - 1) * (variance / n).sqrt()
+        });
+        rows.push(Row { metric: path.clone(), n: pairs.len(), mean_a, mean_b, mean_difference, ci95_half_width });
+    }
+    rows
+}
+
+/// compare.csv: one row per metric, numbers shortest-round-trip, an empty cell for no interval.
+pub fn csv(rows: &[Row]) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = ["metric", "n", "mean_a", "mean_b", "mean_difference", "ci95_half_width", "ci_excludes_zero"];
+    w.write_record(header).map_err(|e| e.to_string())?;
+    for r in rows {
+        w.write_record([
+            r.metric.clone(),
+            r.n.to_string(),
+            r.mean_a.to_string(),
+            r.mean_b.to_string(),
+            r.mean_difference.to_string(),
+            r.ci95_half_width.map_or(String::new(), |h| h.to_string()),
+            r.excludes_zero().map_or(String::new(), |x| x.to_string()),
+        ])
+        .map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// `mrsim compare`.
+pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
+    if args.seeds == 0 {
+        return Err(CliError::input("error: --seeds must be positive"));
+    }
+    let a = check::load(&args.a)?;
+    let b = check::load(&args.b)?;
+    let root = args.seed0.or(a.seed).unwrap_or(DEFAULT_SEED);
+    let seeds = check::seeds(root, args.seeds);
+    let (file_a, file_b) = (args.a.display().to_string(), args.b.display().to_string());
+    let leaves_a = check::run_seeds(&a, &file_a, &seeds)?;
+    let leaves_b = check::run_seeds(&b, &file_b, &seeds)?;
+    let rows = rows(&leaves_a, &leaves_b);
+    let mut text = format!(
+        "mrsim compare: A = {} ({file_a}), B = {} ({file_b}); {} paired seeds from {root}\n",
+        a.name,
+        b.name,
+        seeds.len()
+    );
+    text.push_str(&table(&rows));
+    if let Some(dir) = &args.out {
+        let bytes = csv(&rows).map_err(CliError::internal)?;
+        let path = dir.join("compare.csv");
+        output::write_atomic(&path, &bytes).map_err(CliError::output)?;
+        let _ = writeln!(text, "  wrote           {}", path.display());
+    }
+    Ok(text)
+}
+
+fn table(rows: &[Row]) -> String {
+    let header = ["metric", "n", "mean A", "mean B", "B - A", "95% CI +-", "CI excludes 0"].map(String::from);
+    let cells: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.metric.clone(),
+                r.n.to_string(),
+                number(r.mean_a),
+                number(r.mean_b),
+                number(r.mean_difference),
+                r.ci95_half_width.map_or("-".into(), number),
+                r.excludes_zero().map_or("-", |x| if x { "yes" } else { "no" }).to_string(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> =
+        (0..7).map(|c| cells.iter().chain([&header]).map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    let mut text = String::new();
+    for row in [&header].into_iter().chain(&cells) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
+            .collect();
+        let _ = writeln!(text, "  {}", line.join("  ").trim_end());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// P(|T| < t) for Student's t with `dof` degrees of freedom, exactly (A&S 26.7.3 and 26.7.4).
+    fn two_sided_probability(t: f64, dof: u64) -> f64 {
+        let theta = (t / (dof as f64).sqrt()).atan();
+        let (s, c) = (theta.sin(), theta.cos());
+        if dof % 2 == 1 {
+            let (mut term, mut sum) = (1.0, 1.0);
+            let mut k = 2;
+            while k + 1 < dof {
+                term *= c * c * k as f64 / (k + 1) as f64;
+                sum += term;
+                k += 2;
+            }
+            let series = if dof == 1 { 0.0 } else { s * c * sum };
+            2.0 / std::f64::consts::PI * (theta + series)
+        } else {
+            let (mut term, mut sum) = (1.0, 1.0);
+            let mut k = 1;
+            while k + 1 < dof {
+                term *= c * c * k as f64 / (k + 1) as f64;
+                sum += term;
+                k += 2;
+            }
+            s * sum
+        }
+    }
+
+    #[test]
+    fn t_quantiles_match_the_known_values() {
+        for (dof, known) in [(1, 12.706), (9, 2.262), (19, 2.093), (1_000_000, 1.960)] {
+            let t = t_quantile_975(dof);
+            assert!((t - known).abs() < 5e-4, "t(0.975, {dof}) = {t}, known {known}");
+        }
+    }
+
+    #[test]
+    fn t_quantiles_agree_with_the_exact_distribution_function() {
+        for dof in 1..=400 {
+            let t = t_quantile_975(dof);
+            let p = two_sided_probability(t, dof);
+            // dP/dt is at least ~0.02 here, so 1e-7 in probability is well under 1e-5 in t.
+            assert!((p - 0.95).abs() < 1e-7, "dof {dof}: P(|T| < {t}) = {p}");
+        }
+    }
+
+    fn leaves(values: &[(&str, f64)]) -> BTreeMap<String, Leaf> {
+        values.iter().map(|(k, v)| (k.to_string(), Leaf::Number(*v))).collect()
+    }
+
+    #[test]
+    fn paired_rows_by_hand() {
+        // Differences 1, 2, 3: mean 2, s = 1, half-width t(0.975, 2) / sqrt(3).
+        let a = [leaves(&[("x", 10.0)]), leaves(&[("x", 20.0)]), leaves(&[("x", 30.0)])];
+        let b = [leaves(&[("x", 11.0)]), leaves(&[("x", 22.0)]), leaves(&[("x", 33.0), ("only_b", 1.0)])];
+        let rows = rows(&a, &b);
+        assert_eq!(rows.len(), 1, "a metric only B reports is not compared: {rows:?}");
+        let r = &rows[0];
+        assert_eq!((r.n, r.mean_a, r.mean_b, r.mean_difference), (3, 20.0, 22.0, 2.0));
+        let expected = 4.302652730 / 3f64.sqrt();
+        assert!((r.ci95_half_width.unwrap() - expected).abs() < 1e-12);
+        // 4.303 / 1.732 = 2.48 > 2: three pairs are not enough to call this difference significant.
+        assert_eq!(r.excludes_zero(), Some(false));
+        let one = super::rows(&a[..1], &b[..1]);
+        assert_eq!((one[0].ci95_half_width, one[0].excludes_zero()), (None, None));
+    }
+}

@@ -1,0 +1,449 @@
+//! Dotted paths into summary.json (`writes.lost_last_writer_wins`,
+//! `stores.orders.write_unavailability_s.max`), shared by `[[expect]]`, `mrsim check` and
+//! `mrsim compare`.
+//!
+//! A summary is flattened into its leaves, one per dotted path, in sorted order. An array element
+//! is named by its `name` field (stores), else by its `region` field (app tiers), else by its index
+//! (transitions, faults, actions), so a path keeps meaning the same store when stores are added.
+//! Booleans count as 1 and 0; strings are not metrics.
+//!
+//! Which paths exist is known before any run: [`SUMMARY_PATTERNS`] lists every numeric leaf of
+//! `report::Summary` with a placeholder where an element name goes. A test builds the list again
+//! from real runs' summaries, so a field added to the summary without updating the list fails it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// One leaf of a summary.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Leaf {
+    /// A number, or a boolean as 1 or 0.
+    Number(f64),
+    /// `null`: nothing was recorded (a percentile of an empty histogram, an RTO never reached).
+    Null,
+    Text(String),
+}
+
+impl Leaf {
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Leaf::Number(x) => Some(*x),
+            _ => None,
+        }
+    }
+}
+
+/// Every leaf of `value` by dotted path, sorted by path.
+pub fn leaves(value: &Value) -> BTreeMap<String, Leaf> {
+    let mut out = BTreeMap::new();
+    flatten(value, String::new(), &mut out);
+    out
+}
+
+fn flatten(value: &Value, path: String, out: &mut BTreeMap<String, Leaf>) {
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                flatten(v, join(key), out);
+            }
+        }
+        Value::Array(items) => {
+            let names = element_names(items);
+            for (name, v) in names.iter().zip(items) {
+                flatten(v, join(name), out);
+            }
+        }
+        Value::Number(n) => {
+            out.insert(path, n.as_f64().map_or(Leaf::Null, Leaf::Number));
+        }
+        Value::Bool(b) => {
+            out.insert(path, Leaf::Number(if *b { 1.0 } else { 0.0 }));
+        }
+        Value::Null => {
+            out.insert(path, Leaf::Null);
+        }
+        Value::String(s) => {
+            out.insert(path, Leaf::Text(s.clone()));
+        }
+    }
+}
+
+/// Array elements by `name`, else by `region`, else by index; by index also when names repeat, so
+/// two elements never share a path.
+fn element_names(items: &[Value]) -> Vec<String> {
+    for field in ["name", "region"] {
+        let names: Option<Vec<String>> =
+            items.iter().map(|v| v.get(field).and_then(Value::as_str).map(str::to_string)).collect();
+        if let Some(names) = names {
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            if sorted.len() == names.len() {
+                return names;
+            }
+        }
+    }
+    (0..items.len()).map(|i| i.to_string()).collect()
+}
+
+/// Every numeric (or boolean, or nullable numeric) leaf of `report::Summary`. Placeholders:
+/// `{store}` a store's name, `{app_tier}` the Region of an app tier, `{index}` an element's index,
+/// `{rejection}` a refusal's service name.
+pub const SUMMARY_PATTERNS: &[&str] = &[
+    "simulated.fault_phase_s",
+    "simulated.end_s",
+    "simulated.events",
+    "operations.started",
+    "operations.succeeded",
+    "operations.failed",
+    "operations.error_rate",
+    "operations.retries",
+    "operations.duplicate_writes",
+    "operations.conditional_check_failed",
+    "operations.latency_ms.count",
+    "operations.latency_ms.p50",
+    "operations.latency_ms.p99",
+    "operations.latency_ms.max",
+    "attempts.sent",
+    "attempts.succeeded",
+    "attempts.failed",
+    "attempts.error_rate",
+    "writes.acknowledged",
+    "writes.discarded_by_last_writer_wins",
+    "writes.lost_failover",
+    "writes.shadowed",
+    "writes.conflicts",
+    "writes.lost_last_writer_wins",
+    "writes.lost_region_never_returned",
+    "reads.succeeded",
+    "reads.stale",
+    "reads.read_your_writes_violations",
+    "reads.monotonic_read_violations",
+    "reads.stale_fraction",
+    "reads.staleness_ms.count",
+    "reads.staleness_ms.p50",
+    "reads.staleness_ms.p99",
+    "reads.staleness_ms.max",
+    "latency_ms.read.count",
+    "latency_ms.read.p50",
+    "latency_ms.read.p99",
+    "latency_ms.read.max",
+    "latency_ms.write.count",
+    "latency_ms.write.p50",
+    "latency_ms.write.p99",
+    "latency_ms.write.max",
+    "replication_lag_ms.count",
+    "replication_lag_ms.p50",
+    "replication_lag_ms.p99",
+    "replication_lag_ms.max",
+    "replication_messages_lost",
+    "divergent_keys",
+    "checker_live_versions_max",
+    "rejections.{rejection}",
+    "stores.{store}.writes_acknowledged",
+    "stores.{store}.lost_last_writer_wins",
+    "stores.{store}.lost_failover",
+    "stores.{store}.lost_region_never_returned",
+    "stores.{store}.reads",
+    "stores.{store}.stale_reads",
+    "stores.{store}.rejected",
+    "stores.{store}.failed",
+    "stores.{store}.conflicts",
+    "stores.{store}.shadowed",
+    "stores.{store}.divergent_keys",
+    "stores.{store}.write_unavailability_s.windows",
+    "stores.{store}.write_unavailability_s.p50",
+    "stores.{store}.write_unavailability_s.max",
+    "stores.{store}.rpo_writes",
+    "stores.{store}.rpo_s",
+    "stores.{store}.replication_lag_ms.count",
+    "stores.{store}.replication_lag_ms.p50",
+    "stores.{store}.replication_lag_ms.p99",
+    "stores.{store}.replication_lag_ms.max",
+    "cross_store.requests",
+    "cross_store.completed",
+    "cross_store.partial_updates",
+    "cross_store.repaired",
+    "cross_store.unrepaired",
+    "cross_store.partial_by_loss",
+    "transitions.{index}.started_s",
+    "transitions.{index}.rto_s",
+    "transitions.{index}.rpo_writes",
+    "transitions.{index}.rpo_s",
+    "app_tiers.{app_tier}.servers_end",
+    "app_tiers.{app_tier}.utilisation_mean",
+    "app_tiers.{app_tier}.utilisation_max_interval",
+    "app_tiers.{app_tier}.queue_length_max",
+    "app_tiers.{app_tier}.shed",
+    "app_tiers.{app_tier}.abandoned",
+    "faults.{index}.started_s",
+    "faults.{index}.healed_s",
+    "actions.{index}.at_s",
+    "actions.{index}.succeeded",
+];
+
+/// The refusals a store can answer, by the name `rejections` uses (models' `Rejection::name`).
+pub const REJECTIONS: &[&str] = &[
+    "ReplicatedWriteConflictException",
+    "no_quorum",
+    "catching_up",
+    "read_only",
+    "writer_unavailable",
+    "rpo_bound",
+    "unavailable",
+];
+
+/// What a scenario declares, which the element names of its summary come from.
+pub struct Names<'a> {
+    pub stores: &'a [String],
+    /// Regions with an app tier.
+    pub app_tiers: &'a [String],
+}
+
+/// Whether `path` can name a numeric leaf of this scenario's summary. Paths with an `{index}` can
+/// only be resolved in a run's summary (a fault generator adds rows); the index is not checked here.
+pub fn is_known(path: &str, names: &Names) -> bool {
+    SUMMARY_PATTERNS.iter().any(|pattern| matches(pattern, path, names))
+}
+
+fn matches(pattern: &str, path: &str, names: &Names) -> bool {
+    let Some((prefix, rest)) = pattern.split_once('{') else { return pattern == path };
+    let (placeholder, suffix) = rest.split_once('}').expect("a placeholder is closed");
+    let Some(middle) = path.strip_prefix(prefix).and_then(|p| p.strip_suffix(suffix)) else { return false };
+    match placeholder {
+        "store" => names.stores.iter().any(|s| s == middle),
+        "app_tier" => names.app_tiers.iter().any(|r| r == middle),
+        "index" => !middle.is_empty() && middle.bytes().all(|b| b.is_ascii_digit()),
+        "rejection" => REJECTIONS.contains(&middle),
+        other => unreachable!("unknown placeholder {{{other}}} in SUMMARY_PATTERNS"),
+    }
+}
+
+/// The valid paths of this scenario closest to `path` (by edit distance), at most `count`.
+pub fn nearest(path: &str, names: &Names, count: usize) -> Vec<String> {
+    let mut candidates: Vec<String> = Vec::new();
+    for pattern in SUMMARY_PATTERNS {
+        let Some((prefix, rest)) = pattern.split_once('{') else {
+            candidates.push(pattern.to_string());
+            continue;
+        };
+        let (placeholder, suffix) = rest.split_once('}').expect("a placeholder is closed");
+        let fillers: Vec<&str> = match placeholder {
+            "store" => names.stores.iter().map(String::as_str).collect(),
+            "app_tier" => names.app_tiers.iter().map(String::as_str).collect(),
+            "index" => vec!["0"],
+            _ => REJECTIONS.to_vec(),
+        };
+        candidates.extend(fillers.iter().map(|f| format!("{prefix}{f}{suffix}")));
+    }
+    let mut scored: Vec<(usize, String)> = candidates.into_iter().map(|c| (edit_distance(path, &c), c)).collect();
+    scored.sort();
+    scored.into_iter().take(count).map(|(_, c)| c).collect()
+}
+
+/// Levenshtein distance over bytes.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &y) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(x != y);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use models::channel::Rejection;
+    use sim_core::{Seed, TraceMode};
+
+    use super::*;
+
+    /// A short scenario whose summary has a row of every kind: two stores, an app tier, refusals,
+    /// a fault, an action and an Aurora transition.
+    const EVERY_LEAF: &str = r#"
+[scenario]
+name = "every-leaf"
+duration = "40s"
+drain_max = "5m"
+seed = "0x2a"
+
+[[region]]
+name = "us-east-1"
+app_tier = { servers = 4, queue_limit = 50, service_time = "exp(mean=5ms)" }
+
+[[region]]
+name = "us-east-2"
+
+[[region]]
+name = "us-west-2"
+
+[[store]]
+name = "ledger"
+type = "dynamodb_global_table"
+multi_region_consistency = "STRONG"
+regions = ["us-east-1", "us-east-2", "us-west-2"]
+
+[[store]]
+name = "orders"
+type = "aurora_global_database"
+writer = "us-east-1"
+secondaries = ["us-west-2"]
+
+[[population]]
+name = "east"
+region = "us-east-1"
+access_latency = "5ms"
+rate = 50.0
+timeout = "2s"
+
+[[population.operation]]
+weight = 1
+store = "ledger"
+type = "write"
+keys = { uniform = 5 }
+
+[[population.operation]]
+weight = 1
+store = "orders"
+type = "write"
+keys = { uniform = 5 }
+
+[[population]]
+name = "west"
+region = "us-west-2"
+access_latency = "5ms"
+rate = 50.0
+timeout = "2s"
+
+[[population.operation]]
+weight = 1
+store = "ledger"
+type = "write"
+keys = { uniform = 5 }
+
+[[population.operation]]
+weight = 1
+store = "ledger"
+type = "read"
+consistent_read = true
+keys = { uniform = 5 }
+
+[[fault]]
+type = "partition"
+side_a = ["us-west-2"]
+side_b = ["us-east-1", "us-east-2"]
+start = "10s"
+end = "20s"
+
+[[action]]
+type = "aurora_switchover"
+store = "orders"
+target = "us-west-2"
+at = "15s"
+"#;
+
+    fn summary_json(text: &str) -> Value {
+        let scenario = crate::scenario::parse(Path::new("every-leaf.toml"), text).expect("the scenario is valid");
+        let output = models::run::run(&scenario.world, Seed(0x2a), TraceMode::Off).expect("the run ends");
+        serde_json::to_value(crate::report::summary(&scenario, Seed(0x2a), &output)).unwrap()
+    }
+
+    /// The real summary's numeric leaves, with element names replaced by their placeholder.
+    fn observed_patterns(json: &Value) -> BTreeSet<String> {
+        let generalise = |path: &str| -> String {
+            let parts: Vec<&str> = path.splitn(3, '.').collect();
+            match parts.as_slice() {
+                ["stores", _, rest] => format!("stores.{{store}}.{rest}"),
+                ["app_tiers", _, rest] => format!("app_tiers.{{app_tier}}.{rest}"),
+                [list @ ("transitions" | "faults" | "actions"), _, rest] => format!("{list}.{{index}}.{rest}"),
+                ["rejections", ..] => "rejections.{rejection}".to_string(),
+                _ => path.to_string(),
+            }
+        };
+        leaves(json)
+            .iter()
+            .filter(|(_, leaf)| !matches!(leaf, Leaf::Text(_)))
+            .map(|(path, _)| generalise(path))
+            .collect()
+    }
+
+    #[test]
+    fn the_pattern_list_is_every_numeric_leaf_of_a_real_summary() {
+        let json = summary_json(EVERY_LEAF);
+        let observed = observed_patterns(&json);
+        let listed: BTreeSet<String> = SUMMARY_PATTERNS.iter().map(|p| p.to_string()).collect();
+        assert_eq!(listed.len(), SUMMARY_PATTERNS.len(), "SUMMARY_PATTERNS lists a path twice");
+        let missing: Vec<_> = observed.difference(&listed).collect();
+        let extra: Vec<_> = listed.difference(&observed).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "add to SUMMARY_PATTERNS: {missing:?}; remove: {extra:?}");
+        let l = leaves(&json);
+        assert!(l.contains_key("stores.ledger.lost_last_writer_wins"), "stores are named by name");
+        assert!(l.contains_key("app_tiers.us-east-1.shed"), "app tiers are named by Region");
+        assert!(l.contains_key("transitions.0.rto_s") && l.contains_key("actions.0.succeeded"));
+        assert_eq!(l["actions.0.succeeded"], Leaf::Number(1.0), "a boolean counts as 1 or 0");
+    }
+
+    #[test]
+    fn every_refusal_is_listed() {
+        // The match has no wildcard arm, so a new refusal fails to compile here until it is listed.
+        let name = |r: Rejection| match r {
+            Rejection::ReplicatedWriteConflict
+            | Rejection::NoQuorum
+            | Rejection::CatchingUp
+            | Rejection::ReadOnly
+            | Rejection::WriterUnavailable
+            | Rejection::RpoBound
+            | Rejection::Unavailable => r.name(),
+        };
+        let all = [
+            Rejection::ReplicatedWriteConflict,
+            Rejection::NoQuorum,
+            Rejection::CatchingUp,
+            Rejection::ReadOnly,
+            Rejection::WriterUnavailable,
+            Rejection::RpoBound,
+            Rejection::Unavailable,
+        ];
+        assert_eq!(all.map(name).to_vec(), REJECTIONS.to_vec());
+    }
+
+    #[test]
+    fn paths_are_checked_against_the_scenario_names() {
+        let stores = ["orders".to_string(), "carts.v2".to_string()];
+        let app_tiers = ["us-east-1".to_string()];
+        let names = Names { stores: &stores, app_tiers: &app_tiers };
+        for ok in [
+            "writes.lost_last_writer_wins",
+            "stores.orders.write_unavailability_s.max",
+            "stores.carts.v2.rpo_s",
+            "app_tiers.us-east-1.shed",
+            "faults.12.healed_s",
+            "rejections.no_quorum",
+        ] {
+            assert!(is_known(ok, &names), "{ok}");
+        }
+        for bad in [
+            "writes.lost",
+            "stores.payments.rpo_s",
+            "app_tiers.us-west-2.shed",
+            "faults.x.healed_s",
+            "rejections.NoQuorum",
+            "scenario",
+            "stores.orders.name",
+        ] {
+            assert!(!is_known(bad, &names), "{bad}");
+        }
+        assert_eq!(nearest("writes.lost_last_writer_win", &names, 1), ["writes.lost_last_writer_wins"]);
+        assert_eq!(nearest("stores.order.rpo_s", &names, 1), ["stores.orders.rpo_s"]);
+    }
+}

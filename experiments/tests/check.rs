@@ -1,0 +1,241 @@
+//! `mrsim check` and `mrsim compare` as a user runs them: exit codes, the table, the failure lines
+//! and their reproduce command, the paired comparison and its file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mrsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mrsim")).args(args).output().expect("the mrsim binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+/// A fresh, empty folder under the target directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("check-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// The shipped MRSC scenario shortened to 40 s (the partition from 10 s to 20 s), without its
+/// own expects, so each test states the ones it checks.
+fn short_mrsc() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mrsc.toml");
+    let full = std::fs::read_to_string(path).expect("mrsc.toml");
+    let body = full.split("\n[[expect]]").next().unwrap().to_string();
+    let short = body.replace("duration = \"8m\"", "duration = \"40s\"");
+    let short = short.replace("start = \"3m\"", "start = \"10s\"").replace("end = \"5m\"", "end = \"20s\"");
+    assert!(short.contains("duration = \"40s\"") && short.contains("start = \"10s\""), "mrsc.toml changed");
+    short
+}
+
+/// Writes `text` as `dir/name` and returns its path.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    file.display().to_string()
+}
+
+fn with_expects(expects: &str) -> String {
+    format!("{}\n{expects}", short_mrsc())
+}
+
+#[test]
+fn check_passes_on_a_holding_expect() {
+    let dir = scratch("pass");
+    let file = write(
+        &dir,
+        "s.toml",
+        &with_expects("[[expect]]\nmetric = \"stores.ledger-mrsc.lost_last_writer_wins\"\nequals = 0\n"),
+    );
+    let o = mrsim(&["check", &file, "--seeds", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("stores.ledger-mrsc.lost_last_writer_wins") && out.contains("PASS"), "{out}");
+    assert!(out.contains("seeds 0x2a, 0x") && out.contains("1 of 1 expects hold"), "{out}");
+}
+
+#[test]
+fn check_fails_with_the_seed_value_bound_and_a_reproduce_line_that_reproduces() {
+    let dir = scratch("fail");
+    let file = write(&dir, "s.toml", &with_expects("[[expect]]\nmetric = \"writes.acknowledged\"\nat_most = 1\n"));
+    let o = mrsim(&["check", &file, "--seeds", "2"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("FAIL"), "the table shows the failure too");
+    let err = text(&o.stderr);
+    assert!(err.contains("FAIL expect[0] writes.acknowledged (per seed)"), "{err}");
+    // Both seeds fail; take the derived one (the second) and replay it.
+    let lines: Vec<&str> = err.lines().collect();
+    let seed_line = lines.iter().filter(|l| l.trim_start().starts_with("seed ")).nth(1).expect("two failing seeds");
+    let (seed, rest) = seed_line.trim_start().trim_start_matches("seed ").split_once(':').unwrap();
+    assert!(seed.starts_with("0x") && seed != "0x2a", "{seed_line}");
+    let value: f64 = rest.split(" = ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    assert!(value > 1.0 && rest.contains("bound <= 1"), "{seed_line}");
+    let reproduce = format!("reproduce: mrsim run {file} --seed {seed}");
+    assert!(err.contains(&reproduce), "{err}");
+    let out = dir.join("replay");
+    let replay = mrsim(&["run", &file, "--seed", seed, "--out", out.to_str().unwrap()]);
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["writes"]["acknowledged"].as_f64(), Some(value), "the replay gives the value printed");
+}
+
+/// The values column of the first row of a check table.
+fn values_of_first_row(table: &str) -> Vec<f64> {
+    let row = table.lines().nth(2).expect("a row");
+    let values = row.split("  ").filter(|c| !c.is_empty()).nth(4).expect("a values cell");
+    values.split(", ").map(|v| v.trim().parse().unwrap()).collect()
+}
+
+#[test]
+fn per_mean_needs_only_the_mean_and_per_seed_every_seed() {
+    let dir = scratch("per");
+    let probe =
+        write(&dir, "probe.toml", &with_expects("[[expect]]\nmetric = \"writes.acknowledged\"\nat_least = 0\n"));
+    let o = mrsim(&["check", &probe, "--seeds", "3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let values = values_of_first_row(&text(&o.stdout));
+    assert_eq!(values.len(), 3, "{values:?}");
+    let mean = values.iter().sum::<f64>() / 3.0;
+    let max = values.iter().copied().fold(f64::MIN, f64::max);
+    assert!(max > mean, "the seeds differ: {values:?}");
+    // Between the mean and the largest value: the mean meets it, the largest seed does not.
+    let bound = (mean + max) / 2.0;
+    for (per, code) in [("mean", 0), ("seed", 1)] {
+        let file = write(
+            &dir,
+            &format!("{per}.toml"),
+            &with_expects(&format!(
+                "[[expect]]\nmetric = \"writes.acknowledged\"\nat_most = {bound}\nper = \"{per}\"\n"
+            )),
+        );
+        let o = mrsim(&["check", &file, "--seeds", "3"]);
+        assert_eq!(o.status.code(), Some(code), "per {per}, bound {bound}, values {values:?}: {}", text(&o.stderr));
+    }
+}
+
+#[test]
+fn bad_expects_are_bad_input_naming_the_place() {
+    let dir = scratch("bad");
+    let cases = [
+        (
+            "[[expect]]\nmetric = \"stores.ledger-mrsk.rpo_writes\"\nequals = 0\n",
+            "expect[0].metric",
+            "stores.ledger-mrsc.rpo_writes",
+        ),
+        (
+            "[[expect]]\nmetric = \"writes.acknowledged\"\nequals = 0\nat_most = 3\n",
+            "expect[0].at_most",
+            "found both equals and at_most",
+        ),
+        ("[[expect]]\nmetric = \"writes.acknowledged\"\n", "expect[0]", "no bound given"),
+        (
+            "[[expect]]\nmetric = \"writes.acknowledged\"\nequals = 0\nper = \"median\"\n",
+            ":",
+            "expected `seed` or `mean`",
+        ),
+        ("[[expect]]\nmetric = \"writes.acknowledged\"\nequals = 0\nbound = 3\n", ":", "unknown field `bound`"),
+    ];
+    for (i, (expects, place, message)) in cases.iter().enumerate() {
+        let file = write(&dir, &format!("bad{i}.toml"), &with_expects(expects));
+        let o = mrsim(&["check", &file]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "case {i}: {err}");
+        assert!(err.contains(&format!("{file}:")) && err.contains(place) && err.contains(message), "case {i}: {err}");
+    }
+    let none = write(&dir, "none.toml", &short_mrsc());
+    let o = mrsim(&["check", &none]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no [[expect]]"), "{}", text(&o.stderr));
+    // `mrsim run` ignores the expects but still rejects a bad one.
+    let o = mrsim(&["run", &dir.join("bad0.toml").display().to_string(), "--out", dir.join("o").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// compare.csv as rows of cells, header first.
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text(&bytes).lines().map(|l| l.split(',').map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn compare_a_with_itself_gives_exact_zeros() {
+    let dir = scratch("compare-self");
+    let a = write(&dir, "a.toml", &short_mrsc());
+    let out = dir.join("out");
+    let o = mrsim(&["compare", &a, &a, "--seeds", "3", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let rows = read_csv(&out.join("compare.csv"));
+    assert_eq!(rows[0], ["metric", "n", "mean_a", "mean_b", "mean_difference", "ci95_half_width", "ci_excludes_zero"]);
+    assert!(rows.len() > 50, "every numeric leaf: {} rows", rows.len());
+    let metrics: Vec<&String> = rows[1..].iter().map(|r| &r[0]).collect();
+    assert!(metrics.is_sorted(), "rows sorted by path");
+    assert!(metrics.iter().any(|m| *m == "stores.ledger-mrec.lost_last_writer_wins"));
+    for r in &rows[1..] {
+        assert_eq!((r[2].as_str(), r[4].as_str(), r[6].as_str()), (r[3].as_str(), "0", "false"), "{r:?}");
+        assert_eq!(r[5], "0", "paired runs of one scenario differ by nothing: {r:?}");
+    }
+    let leftovers = std::fs::read_dir(&out).unwrap().count();
+    assert_eq!(leftovers, 1, "only compare.csv, no temporary file");
+}
+
+#[test]
+fn compare_shows_the_lost_writes_a_slower_replication_costs() {
+    let dir = scratch("compare-slow");
+    let a = write(&dir, "a.toml", &short_mrsc());
+    let slow = short_mrsc().replacen(
+        "multi_region_consistency = \"EVENTUAL\"\n",
+        "multi_region_consistency = \"EVENTUAL\"\nreplication_delay = \"lognormal(median=3s, sigma=0.5)\"\n",
+        1,
+    );
+    let b = write(&dir, "b.toml", &slow);
+    let out = dir.join("out");
+    let o = mrsim(&["compare", &a, &b, "--seeds", "3", "--seed0", "0x7", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("3 paired seeds from 0x7"), "{}", text(&o.stdout));
+    let rows = read_csv(&out.join("compare.csv"));
+    let lost = rows.iter().find(|r| r[0] == "stores.ledger-mrec.lost_last_writer_wins").expect("the row");
+    let difference: f64 = lost[4].parse().unwrap();
+    assert!(difference > 0.0, "a slower replication loses more writes: {lost:?}");
+    let mrsc = rows.iter().find(|r| r[0] == "stores.ledger-mrsc.lost_last_writer_wins").expect("the row");
+    assert_eq!(mrsc[4], "0", "the MRSC table loses nothing either way: {mrsc:?}");
+}
+
+#[test]
+fn t_quantiles_match_the_tables() {
+    use experiments::compare::t_quantile_975;
+    for (dof, known) in [(1, 12.706), (9, 2.262), (19, 2.093), (u64::MAX, 1.960)] {
+        let t = t_quantile_975(dof);
+        assert!((t - known).abs() < 5e-4, "t(0.975, {dof}) = {t}, expected {known}");
+    }
+}
+
+#[test]
+fn bad_seed_counts_are_bad_input() {
+    let dir = scratch("seeds");
+    let a = write(&dir, "a.toml", &with_expects("[[expect]]\nmetric = \"writes.acknowledged\"\nat_least = 0\n"));
+    assert_eq!(mrsim(&["check", &a, "--seeds", "0"]).status.code(), Some(2));
+    assert_eq!(mrsim(&["compare", &a, &a, "--seeds", "0"]).status.code(), Some(2));
+    assert_eq!(mrsim(&["compare", &a, "missing.toml", "--seeds", "1"]).status.code(), Some(2));
+}
+
+#[test]
+fn output_is_the_same_bytes_with_one_thread_or_four() {
+    let dir = scratch("threads");
+    let a = write(&dir, "a.toml", &with_expects("[[expect]]\nmetric = \"reads.stale_fraction\"\nat_most = 1\n"));
+    let run = |threads: &str, args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_mrsim"))
+            .args(args)
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .expect("the mrsim binary runs");
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        o.stdout
+    };
+    for args in [vec!["check", &a, "--seeds", "4"], vec!["compare", &a, &a, "--seeds", "4"]] {
+        assert_eq!(run("1", &args), run("4", &args), "{args:?}");
+    }
+}
