@@ -408,6 +408,32 @@ fn fault_generator() -> Value {
     )
 }
 
+fn expect() -> Value {
+    let bound = |what: &str| json!({ "type": "number", "description": format!("The metric must be {what} this.") });
+    table(
+        "An assertion `mrsim check` evaluates: a summary.json metric, one bound, per seed or on the mean.",
+        &["metric"],
+        vec![
+            (
+                "metric",
+                json!({ "type": "string", "description": "A dotted path into summary.json, such as \"writes.lost_last_writer_wins\" or \"stores.orders.rpo_writes\"." }),
+            ),
+            ("equals", bound("equal to")),
+            ("at_most", bound("at most")),
+            ("at_least", bound("at least")),
+            ("less_than", bound("less than")),
+            ("greater_than", bound("greater than")),
+            (
+                "per",
+                one_of(
+                    &["seed", "mean"],
+                    "\"seed\" (default): every seed must pass; \"mean\": the mean over the seeds must.",
+                ),
+            ),
+        ],
+    )
+}
+
 fn action() -> Value {
     table(
         "A runbook action at a time. Which fields apply depends on type.",
@@ -454,6 +480,7 @@ pub fn schema() -> Value {
             ("fault", array_of(fault(), "The fault schedule.")),
             ("fault_generator", array_of(fault_generator(), "Faults drawn from the seed at a rate.")),
             ("action", array_of(action(), "Runbook actions.")),
+            ("expect", array_of(expect(), "Assertions for mrsim check.")),
         ],
     );
     let object = root.as_object_mut().expect("a table is an object");
