@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod history;
 pub mod output;
+pub mod overrides;
 pub mod plot;
 pub mod report;
 pub mod run;

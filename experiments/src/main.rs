@@ -45,6 +45,12 @@ enum Command {
         /// whose values are [key value] pairs.
         #[arg(long)]
         history: bool,
+        /// Change the scenario before it is validated: `path=value`, repeatable, applied in order.
+        /// Paths are dot-separated keys with [index] for arrays of tables (population[0].rate=300,
+        /// scenario.duration=5m, store[1].replication_delay=exp(mean=2s)); the value is TOML if it
+        /// parses as TOML, else text.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Measure performance (wall-clock numbers, printed, never asserted).
     Bench {
@@ -82,8 +88,8 @@ fn parse_seed(s: &str) -> Result<Seed, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, out, check_determinism, history } => {
-            experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history })
+        Command::Run { scenario, seed, out, check_determinism, history, set } => {
+            experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history, set })
         }
         Command::Bench { which: BenchCommand::Checker { seconds } } => {
             if seconds == 0 {
