@@ -11,6 +11,7 @@ pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod trace;
 
 use std::fmt;
