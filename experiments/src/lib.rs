@@ -11,11 +11,13 @@ pub mod explain;
 pub mod history;
 pub mod metrics_path;
 pub mod output;
+pub mod overrides;
 pub mod plot;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+pub mod sweep;
 pub mod trace;
 
 use std::fmt;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use experiments::CliError;
 use experiments::run::RunArgs;
+use experiments::sweep::SweepArgs;
 use sim_core::Seed;
 
 /// mrsim: a deterministic simulator of multi-Region active-active designs on AWS.
@@ -49,6 +50,45 @@ enum Command {
         /// whose values are [key value] pairs.
         #[arg(long)]
         history: bool,
+        /// Change the scenario before it is validated: `path=value`, repeatable, applied in order.
+        /// Paths are dot-separated keys with [index] for arrays of tables (population[0].rate=300,
+        /// scenario.duration=5m, store[1].replication_delay=exp(mean=2s)); the value is TOML if it
+        /// parses as TOML, else text.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Run a grid of parameter values x seeds in parallel: one CSV row per run, a mean and 95%
+    /// confidence interval per grid point.
+    ///
+    /// Writes OUT/runs.csv (one row per run, sorted by point then seed), OUT/points.csv (per point
+    /// and metric: mean and 95% CI half-width, Student t), OUT/runs/<point>-<seed>.csv (each run's
+    /// row, as it finishes) and OUT/sweep.json (the manifest). Started again into the same OUT, it
+    /// reuses the runs already there. Seed i is Seed(seed0).stream("sweep/i").next_u64(). Exit
+    /// codes: 0 success; 1 a run failed (its point, seed and a reproduce command are printed); 2
+    /// bad input.
+    Sweep {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// An axis of the grid: `path=v1,v2,...` (each value applied as --set path=value);
+        /// repeatable, the grid is the cartesian product.
+        #[arg(long, value_name = "PATH=V1,V2,...", required = true)]
+        grid: Vec<String>,
+        /// Seeds per grid point.
+        #[arg(long)]
+        seeds: u32,
+        /// Output folder. Default: out/<scenario name>-sweep.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads. Default: rayon's (one per core, or RAYON_NUM_THREADS).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// The seed the runs' seeds derive from, in hex or decimal. Default: the scenario's seed,
+        /// else 0x2a.
+        #[arg(long, value_parser = parse_seed)]
+        seed0: Option<Seed>,
+        /// Fixed changes to the scenario, applied before the grid's: `path=value`, repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
     },
     /// Check a scenario without running it: parse and validate, then print what it declares.
     ///
@@ -144,8 +184,12 @@ fn parse_seed(s: &str) -> Result<Seed, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, seed, out, check_determinism, history } => {
-            experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history })
+        Command::Run { scenario, seed, out, check_determinism, history, set } => {
+            experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history, set })
+        }
+        Command::Sweep { scenario, grid, seeds, out, threads, seed0, set } => {
+            let args = SweepArgs { scenario, grid, seeds, out, threads, seed0, set, progress: true };
+            experiments::sweep::execute(&args)
         }
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
         Command::Explain { scenario } => experiments::explain::explain_command(&scenario),

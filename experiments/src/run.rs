@@ -18,8 +18,9 @@ use models::run::RunOutput;
 use sim_core::{DeterminismError, Seed, TraceMode, TraceSummary, check_determinism};
 
 use crate::history::HistoryFiles;
+use crate::overrides::{self, Override};
 use crate::report::{self, Summary};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use crate::{CliError, artifacts, output, plot};
 use models::history::{HistoryEntry, HistorySink};
 
@@ -32,6 +33,8 @@ pub struct RunArgs {
     pub check_determinism: bool,
     /// Also write history.jsonl and history.edn (every operation's invocation and completion).
     pub history: bool,
+    /// `--set path=value` overrides, applied in order before validation.
+    pub set: Vec<String>,
 }
 
 /// A run rendered to bytes: every output file, by name relative to the output folder.
@@ -144,9 +147,11 @@ where
 
 /// `mrsim run`.
 pub fn execute(args: &RunArgs) -> Result<String, CliError> {
-    let scenario = scenario::load(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
+    let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>();
+    let overrides = overrides.map_err(|e| CliError::input(format!("error: {e}")))?;
+    let scenario = overrides::load(&args.scenario, &overrides).map_err(|e| CliError::input(e.to_string()))?;
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
-    let reproduce = format!("mrsim run {} --seed {seed}", args.scenario.display());
+    let reproduce = reproduce_command(&args.scenario, &overrides, seed);
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario, seed));
     let history = match args.history {
         true => {
@@ -198,4 +203,24 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
 
 fn default_out(scenario: &Scenario, seed: Seed) -> PathBuf {
     Path::new("out").join(format!("{}-{seed}", scenario.name))
+}
+
+/// `mrsim run SCENARIO [--set path=value ...] --seed SEED`, quoted for a POSIX shell.
+pub fn reproduce_command(scenario: &Path, overrides: &[Override], seed: Seed) -> String {
+    let mut line = format!("mrsim run {}", shell_quote(&scenario.display().to_string()));
+    for o in overrides {
+        line.push_str(&format!(" --set {}", shell_quote(&o.to_string())));
+    }
+    line.push_str(&format!(" --seed {seed}"));
+    line
+}
+
+/// `text` as one shell word: unchanged if it is plain, else in single quotes.
+pub fn shell_quote(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,@%+".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }

@@ -1,0 +1,276 @@
+//! `mrsim sweep` and `--set` as a user runs them: the same bytes with any thread count, resuming
+//! from saved runs, the shape of the files, and every error path with its exit code.
+//!
+//! Every sweep here runs the skeleton shortened to 20 simulated seconds (outage 5s..10s), so a run
+//! takes a fraction of a second even in a debug build.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mrsim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mrsim")).args(args).output().expect("the mrsim binary runs")
+}
+
+fn skeleton() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/skeleton.toml").display().to_string()
+}
+
+/// A fresh, empty folder under the target directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sweep").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+const SHORT: [&str; 6] = ["--set", "scenario.duration=20s", "--set", "fault[0].start=5s", "--set", "fault[0].end=10s"];
+
+/// `mrsim sweep` on the short skeleton with a 2x2 grid, `seeds` seeds and `extra` arguments.
+fn sweep(out: &Path, seeds: &str, extra: &[&str]) -> Output {
+    let scenario = skeleton();
+    let mut args = vec!["sweep", scenario.as_str()];
+    args.extend(SHORT);
+    args.extend([
+        "--grid",
+        "population[0].rate=100,300",
+        "--grid",
+        "store[0].replication_delay=exp(mean=100ms),uniform(1s, 2s)",
+        "--seeds",
+        seeds,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    args.extend(extra);
+    mrsim(&args)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn files(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+    (std::fs::read(dir.join("runs.csv")).unwrap(), std::fs::read(dir.join("points.csv")).unwrap())
+}
+
+mod determinism {
+    use super::*;
+
+    #[test]
+    fn one_thread_and_four_threads_write_the_same_bytes() {
+        let dir = scratch("threads");
+        let (one, four) = (dir.join("one"), dir.join("four"));
+        let a = sweep(&one, "3", &["--threads", "1"]);
+        assert!(a.status.success(), "{}", stderr(&a));
+        let b = sweep(&four, "3", &["--threads", "4"]);
+        assert!(b.status.success(), "{}", stderr(&b));
+        assert!(stdout(&b).contains("on 4 threads"), "{}", stdout(&b));
+        assert_eq!(files(&one), files(&four), "runs.csv and points.csv differ between 1 and 4 threads");
+        assert_eq!(std::fs::read(one.join("sweep.json")).unwrap(), std::fs::read(four.join("sweep.json")).unwrap());
+    }
+}
+
+mod resume {
+    use super::*;
+
+    #[test]
+    fn a_resumed_sweep_runs_only_the_missing_runs_and_writes_the_same_bytes() {
+        let dir = scratch("resume");
+        let first = sweep(&dir, "3", &[]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        assert!(stdout(&first).contains("12 ran, 0 runs reused"), "{}", stdout(&first));
+        let before = files(&dir);
+        for name in ["0-1.csv", "2-0.csv", "3-2.csv"] {
+            std::fs::remove_file(dir.join("runs").join(name)).unwrap();
+        }
+        std::fs::remove_file(dir.join("runs.csv")).unwrap();
+        std::fs::remove_file(dir.join("points.csv")).unwrap();
+        let second = sweep(&dir, "3", &["--threads", "2"]);
+        assert!(second.status.success(), "{}", stderr(&second));
+        assert!(stdout(&second).contains("3 ran, 9 runs reused"), "{}", stdout(&second));
+        assert_eq!(files(&dir), before, "a resumed sweep must write the same bytes");
+        // Nothing missing: nothing runs.
+        let third = sweep(&dir, "3", &[]);
+        assert!(stdout(&third).contains("0 ran, 12 runs reused"), "{}", stdout(&third));
+        assert_eq!(files(&dir), before);
+    }
+
+    #[test]
+    fn a_folder_holding_another_sweep_is_refused() {
+        let dir = scratch("other-manifest");
+        let first = sweep(&dir, "1", &[]);
+        assert!(first.status.success(), "{}", stderr(&first));
+        let other = sweep(&dir, "2", &[]);
+        assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+        assert!(
+            stderr(&other).contains("holds another sweep") && stderr(&other).contains("seeds 1"),
+            "{}",
+            stderr(&other)
+        );
+        let scenario = skeleton();
+        let mut args = vec!["sweep", scenario.as_str()];
+        args.extend(SHORT);
+        args.extend(["--set", "network.jitter=2ms", "--grid", "population[0].rate=100,300", "--grid"]);
+        args.extend(["store[0].replication_delay=exp(mean=100ms),uniform(1s, 2s)", "--seeds", "1"]);
+        args.extend(["--out", dir.to_str().unwrap()]);
+        let changed = mrsim(&args);
+        assert_eq!(changed.status.code(), Some(2));
+        assert!(stderr(&changed).contains("scenario skeleton 0x"), "{}", stderr(&changed));
+    }
+}
+
+mod files {
+    use super::*;
+
+    #[test]
+    fn a_two_by_two_grid_with_three_seeds_has_twelve_rows_and_four_points_with_intervals() {
+        let dir = scratch("shape");
+        let o = sweep(&dir, "3", &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let runs = String::from_utf8(files(&dir).0).unwrap();
+        let mut reader = csv::Reader::from_reader(runs.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        assert_eq!(&header[..4], ["point", "seed", "population[0].rate", "store[0].replication_delay"]);
+        for metric in
+            ["operations_error_rate", "writes_lost_last_writer_wins", "reads_stale_fraction", "replication_lag_ms_p99"]
+        {
+            assert!(header.iter().any(|h| h == metric), "runs.csv lacks {metric}");
+        }
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 12);
+        let order: Vec<(String, String)> = rows.iter().map(|r| (r[0].to_string(), r[1].to_string())).collect();
+        for (i, (point, seed)) in order.iter().enumerate() {
+            assert_eq!(point, &(i / 3).to_string(), "sorted by point");
+            assert_eq!(seed, &order[i % 3].1, "every point runs the same seeds, in the same order");
+            assert!(seed.starts_with("0x"));
+        }
+        assert_eq!(&rows[1][3], "exp(mean=100ms)");
+        assert_eq!(&rows[3][3], "uniform(1s, 2s)");
+        assert_eq!(&rows[6][2], "300");
+
+        let points = String::from_utf8(files(&dir).1).unwrap();
+        let mut reader = csv::Reader::from_reader(points.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 4);
+        let mean = header.iter().position(|h| h == "operations_error_rate_mean").unwrap();
+        let ci = header.iter().position(|h| h == "operations_error_rate_ci95").unwrap();
+        let runs_column = header.iter().position(|h| h == "runs").unwrap();
+        for r in &rows {
+            assert_eq!(&r[runs_column], "3");
+            let (m, h): (f64, f64) = (r[mean].parse().unwrap(), r[ci].parse().unwrap());
+            assert!(m > 0.0 && m < 1.0 && h > 0.0, "error rate {m} ± {h}");
+        }
+        for (i, name) in ["0-0", "0-1", "0-2", "1-0", "3-2"].iter().enumerate() {
+            assert!(dir.join("runs").join(format!("{name}.csv")).is_file(), "run file {i} {name}");
+        }
+    }
+
+    #[test]
+    fn one_seed_gives_means_and_no_intervals() {
+        let dir = scratch("one-seed");
+        let o = sweep(&dir, "1", &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let points = String::from_utf8(files(&dir).1).unwrap();
+        let row = points.lines().nth(1).unwrap();
+        // point, two grid values, runs, then mean,ci95 pairs with every ci95 empty.
+        let fields: Vec<&str> = row.splitn(4, ',').collect();
+        assert_eq!(fields[0], "0");
+        assert!(row.contains(",1,") && row.ends_with(','), "{row}");
+    }
+}
+
+mod errors {
+    use super::*;
+
+    fn sweep_args(extra: &[&str]) -> Output {
+        let dir = scratch(&format!("error-{}", extra.join(" ").replace(['/', ' ', '[', ']', '='], "_")));
+        let scenario = skeleton();
+        let mut args = vec!["sweep", scenario.as_str()];
+        args.extend(SHORT);
+        let out = dir.display().to_string();
+        args.extend(["--out", out.as_str()]);
+        args.extend(extra);
+        mrsim(&args)
+    }
+
+    fn fails_with(extra: &[&str], code: i32, needles: &[&str]) {
+        let o = sweep_args(extra);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}: {}", stderr(&o));
+        for n in needles {
+            assert!(stderr(&o).contains(n), "{extra:?}: stderr lacks {n:?}:\n{}", stderr(&o));
+        }
+    }
+
+    #[test]
+    fn bad_input_exits_2_with_a_message_naming_the_problem() {
+        fails_with(&["--grid", "population[0].rate", "--seeds", "2"], 2, &["--grid population[0].rate", "path=v1,v2"]);
+        fails_with(&["--grid", "population[0].rate=1,,2", "--seeds", "2"], 2, &["an empty value"]);
+        fails_with(&["--grid", "population[0].rate=100", "--seeds", "0"], 2, &["--seeds must be at least 1"]);
+        fails_with(&["--grid", "populaton[0].rate=1,2", "--seeds", "1"], 2, &["unknown top-level table `populaton`"]);
+        fails_with(
+            &["--grid", "population[5].rate=1,2", "--seeds", "1"],
+            2,
+            &["index 5 is out of range", "has 2 entries"],
+        );
+        fails_with(&["--grid", "population[0].rat=1,2", "--seeds", "1"], 2, &["grid point 0", "unknown field `rat`"]);
+        fails_with(
+            &["--grid", "population[0].rate=100,-5", "--seeds", "1"],
+            2,
+            &["grid point 1 (population[0].rate=-5)", "positive"],
+        );
+        fails_with(&["--grid", "scenario.duration.x=1", "--seeds", "1"], 2, &["is a string, not a table"]);
+        fails_with(&["--grid", "population[0].rate=100", "--seeds", "1", "--threads", "0"], 2, &["--threads"]);
+    }
+
+    #[test]
+    fn a_run_over_its_limits_exits_1_naming_point_seed_and_a_reproduce_command() {
+        let o = sweep_args(&["--grid", "scenario.max_events=1000000,1000", "--seeds", "2"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let text = stderr(&o);
+        assert!(text.contains("sweep point 1 (scenario.max_events=1000), seed 0 (0x"), "{text}");
+        let line = text.lines().find_map(|l| l.trim().strip_prefix("reproduce: ")).expect("a reproduce line");
+        assert!(line.starts_with("mrsim run ") && line.contains("--set scenario.max_events=1000 --seed 0x"), "{line}");
+        // The reproduce command fails the same way.
+        let words: Vec<String> = line.split(' ').skip(2).map(|w| w.trim_matches('\'').to_string()).collect();
+        let mut args = vec!["run".to_string()];
+        args.extend(words);
+        args.extend(["--out".to_string(), scratch("reproduce").display().to_string()]);
+        let again = mrsim(&args);
+        assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+        assert!(stderr(&again).contains("max_events") || stderr(&again).contains("limit"), "{}", stderr(&again));
+    }
+}
+
+mod set {
+    use super::*;
+
+    #[test]
+    fn run_with_set_changes_the_scenario_and_names_bad_overrides() {
+        let dir = scratch("run-set");
+        let scenario = skeleton();
+        let mut args = vec!["run", scenario.as_str()];
+        args.extend(SHORT);
+        args.extend(["--out", dir.to_str().unwrap()]);
+        let o = mrsim(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("20s fault phase"), "{}", stdout(&o));
+        let bad = mrsim(&["run", &skeleton(), "--set", "population[0].rate=-1"]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(
+            stderr(&bad).contains("skeleton.toml (with --set)") && stderr(&bad).contains("population[0].rate"),
+            "{}",
+            stderr(&bad)
+        );
+        let bad = mrsim(&["run", &skeleton(), "--set", "fault[3].end=6m"]);
+        assert_eq!(bad.status.code(), Some(2));
+        assert!(
+            stderr(&bad).contains("--set fault[3].end=6m: index 3 is out of range: `fault` has 1 entry"),
+            "{}",
+            stderr(&bad)
+        );
+    }
+}
