@@ -44,6 +44,8 @@ pub struct S3Config {
 /// RTC: the weight of the fast body. Grade D for the promise it encodes ("most objects in seconds,
 /// 99.99% within 15 minutes"); the split itself is U.
 pub const RTC_BODY_WEIGHT: f64 = 0.9999;
+/// RTC: the weight of the slow tail, written as a literal so `mrsim explain` prints `0.0001`.
+pub const RTC_TAIL_WEIGHT: f64 = 0.0001;
 /// RTC: the body is log-normal with this median ("in seconds"; grade U).
 pub const RTC_BODY_MEDIAN: SimDuration = SimDuration::from_secs(2);
 /// RTC: the body's log-normal sigma (grade U): p99 of the body is about 13 s.
@@ -54,6 +56,8 @@ pub const RTC_TAIL: (SimDuration, SimDuration) = (SimDuration::from_mins(5), Sim
 
 /// Without RTC: the weight of the body (grade U).
 pub const STANDARD_BODY_WEIGHT: f64 = 0.9;
+/// Without RTC: the weight of the tail (grade U).
+pub const STANDARD_TAIL_WEIGHT: f64 = 0.1;
 /// Without RTC: the body's log-normal median (grade U).
 pub const STANDARD_BODY_MEDIAN: SimDuration = SimDuration::from_secs(30);
 /// Without RTC: the body's log-normal sigma (grade U).
@@ -74,11 +78,11 @@ pub fn default_replication_lag(rtc: bool) -> Dist {
     };
     let components = if rtc {
         let tail = Dist::uniform(nanos(RTC_TAIL.0), nanos(RTC_TAIL.1)).expect("the RTC tail is a valid range");
-        vec![(RTC_BODY_WEIGHT, lognormal(RTC_BODY_MEDIAN, RTC_BODY_SIGMA)), (1.0 - RTC_BODY_WEIGHT, tail)]
+        vec![(RTC_BODY_WEIGHT, lognormal(RTC_BODY_MEDIAN, RTC_BODY_SIGMA)), (RTC_TAIL_WEIGHT, tail)]
     } else {
         vec![
             (STANDARD_BODY_WEIGHT, lognormal(STANDARD_BODY_MEDIAN, STANDARD_BODY_SIGMA)),
-            (1.0 - STANDARD_BODY_WEIGHT, lognormal(STANDARD_TAIL_MEDIAN, STANDARD_TAIL_SIGMA)),
+            (STANDARD_TAIL_WEIGHT, lognormal(STANDARD_TAIL_MEDIAN, STANDARD_TAIL_SIGMA)),
         ]
     };
     Dist::mixture(components).expect("the lag weights are positive")
@@ -132,5 +136,16 @@ impl S3Config {
             problems.push(format!("commit_latency: {e}"));
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_lag_weights_sum_to_exactly_one() {
+        assert_eq!(RTC_BODY_WEIGHT + RTC_TAIL_WEIGHT, 1.0);
+        assert_eq!(STANDARD_BODY_WEIGHT + STANDARD_TAIL_WEIGHT, 1.0);
     }
 }
