@@ -205,15 +205,6 @@ fn compare_shows_the_lost_writes_a_slower_replication_costs() {
 }
 
 #[test]
-fn t_quantiles_match_the_tables() {
-    use experiments::compare::t_quantile_975;
-    for (dof, known) in [(1, 12.706), (9, 2.262), (19, 2.093), (u64::MAX, 1.960)] {
-        let t = t_quantile_975(dof);
-        assert!((t - known).abs() < 5e-4, "t(0.975, {dof}) = {t}, expected {known}");
-    }
-}
-
-#[test]
 fn bad_seed_counts_are_bad_input() {
     let dir = scratch("seeds");
     let a = write(&dir, "a.toml", &with_expects("[[expect]]\nmetric = \"writes.acknowledged\"\nat_least = 0\n"));
