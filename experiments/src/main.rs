@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use experiments::CliError;
 use experiments::run::RunArgs;
-use experiments::sweep::SweepArgs;
+use experiments::sweep::{Shard, SweepArgs};
 use sim_core::Seed;
 
 /// mrsim: a deterministic simulator of multi-Region active-active designs on AWS.
@@ -66,6 +66,13 @@ enum Command {
     /// reuses the runs already there. Seed i is Seed(seed0).stream("sweep/i").next_u64(). Exit
     /// codes: 0 success; 1 a run failed (its point, seed and a reproduce command are printed); 2
     /// bad input.
+    ///
+    /// Across machines: with --shard K/N, or inside a Slurm array job (SLURM_ARRAY_TASK_ID,
+    /// SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT), a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX) or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX), with
+    /// MRSIM_SHARD_COUNT giving N where the scheduler does not, the sweep runs only the runs whose
+    /// index in (point, seed) order is K mod N, writes sweep.json and runs/, and leaves runs.csv and
+    /// points.csv to `mrsim merge`.
     Sweep {
         /// The scenario file (TOML).
         scenario: PathBuf,
@@ -89,6 +96,24 @@ enum Command {
         /// Fixed changes to the scenario, applied before the grid's: `path=value`, repeatable.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Run only shard K of N (counting from 0: K in 0..N): the runs whose index in (point, seed)
+        /// order is K mod N. Default: from the array job's environment, else the whole sweep.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Merge the folders of a sharded sweep into one: the bytes a sweep on one machine writes.
+    ///
+    /// Checks that every DIR/sweep.json is the same sweep, that a run saved twice holds the same
+    /// bytes, and that every (point, seed) is saved somewhere; then writes OUT/sweep.json, OUT/runs/,
+    /// OUT/runs.csv and OUT/points.csv. OUT may be one of the DIRs. Exit codes: 0 success; 1 output
+    /// not writable; 2 the folders differ, disagree or miss runs (each is named).
+    Merge {
+        /// The shards' sweep folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged sweep's folder.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a scenario without running it: parse and validate, then print what it declares.
     ///
@@ -187,10 +212,17 @@ fn main() -> ExitCode {
         Command::Run { scenario, seed, out, check_determinism, history, set } => {
             experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history, set })
         }
-        Command::Sweep { scenario, grid, seeds, out, threads, seed0, set } => {
-            let args = SweepArgs { scenario, grid, seeds, out, threads, seed0, set, progress: true };
-            experiments::sweep::execute(&args)
+        Command::Sweep { scenario, grid, seeds, out, threads, seed0, set, shard } => {
+            let shard = match shard {
+                Some(text) => Shard::parse(&text).map(Some),
+                None => Shard::from_environment(|name| std::env::var(name).ok()),
+            };
+            shard.map_err(|e| CliError::input(format!("error: {e}"))).and_then(|shard| {
+                let args = SweepArgs { scenario, grid, seeds, out, threads, seed0, set, progress: true, shard };
+                experiments::sweep::execute(&args)
+            })
         }
+        Command::Merge { dirs, out } => experiments::sweep::merge::execute(&dirs, &out),
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
         Command::Explain { scenario } => experiments::explain::explain_command(&scenario),
         Command::Schema => Ok(experiments::schema::schema_text()),

@@ -13,8 +13,15 @@
 //! is saved in `runs/<point>-<seed>.csv` as soon as it finishes, and a sweep started again into the
 //! same folder with the same manifest (`sweep.json`: scenario hash, grid, seeds) reads those rows
 //! back instead of running them again; a folder holding another sweep is refused.
+//!
+//! Across machines. With `--shard K/N` (or an array job's index, see `shard`) a sweep runs only the
+//! runs whose index in (point, seed) order is K mod N, saves their rows and its manifest, and writes
+//! no runs.csv or points.csv; `mrsim merge` (see `merge`) checks the shards' manifests, gathers their
+//! rows and assembles the two files with the same code as a sweep on one machine, so the bytes match.
 
+pub mod merge;
 mod progress;
+pub mod shard;
 pub mod stats;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +37,7 @@ use crate::report::Summary;
 use crate::run::{DEFAULT_SEED, reproduce_command};
 use crate::scenario::Scenario;
 use crate::{CliError, output, report};
+pub use shard::Shard;
 
 /// What `mrsim sweep` was asked to do.
 #[derive(Clone, Debug, Default)]
@@ -45,6 +53,8 @@ pub struct SweepArgs {
     pub set: Vec<String>,
     /// Show progress on stderr.
     pub progress: bool,
+    /// Run only this shard's share of the runs, and assemble nothing.
+    pub shard: Option<Shard>,
 }
 
 /// One `--grid`: a path and the values it takes, as written.
@@ -152,8 +162,10 @@ pub struct Outcome {
     pub ran: usize,
     pub reused: usize,
     pub threads: usize,
-    /// points.csv's rows, for the terminal.
+    /// points.csv's rows, for the terminal (empty for a shard, which assembles nothing).
     pub point_rows: Vec<Vec<String>>,
+    /// The shard that ran, and how many runs it holds.
+    pub shard: Option<(Shard, usize)>,
 }
 
 /// A grid point ready to run.
@@ -192,8 +204,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
     let (base_text, base) =
         overrides::resolve(&args.scenario, &source, &fixed).map_err(|e| CliError::input(e.to_string()))?;
     let seed0 = args.seed0.or(base.seed).unwrap_or(DEFAULT_SEED);
-    let seeds: Vec<Seed> =
-        (0..args.seeds).map(|i| Seed(Seed(seed0.0).stream(&format!("sweep/{i}")).next_u64())).collect();
+    let seeds = run_seeds(seed0, args.seeds);
     let points = build_points(&args.scenario, &source, &fixed, &axes)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-sweep", base.name)));
     let manifest = Manifest {
@@ -208,10 +219,14 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
 
     let header = header(&axes);
     let jobs: Vec<(usize, usize)> = (0..points.len()).flat_map(|p| (0..seeds.len()).map(move |s| (p, s))).collect();
-    let mut rows: Vec<Option<Vec<String>>> =
-        jobs.iter().map(|&(p, s)| read_run_file(&out, &header, p, s, seeds[s])).collect();
+    let mine = |j: usize| args.shard.is_none_or(|shard| shard.owns(j));
+    let mut rows: Vec<Option<Vec<String>>> = jobs
+        .iter()
+        .enumerate()
+        .map(|(j, &(p, s))| if mine(j) { read_run_file(&out, &header, p, s, seeds[s]) } else { None })
+        .collect();
     let reused = rows.iter().filter(|r| r.is_some()).count();
-    let todo: Vec<usize> = (0..jobs.len()).filter(|&j| rows[j].is_none()).collect();
+    let todo: Vec<usize> = (0..jobs.len()).filter(|&j| mine(j) && rows[j].is_none()).collect();
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
@@ -257,12 +272,41 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
             None => {}
         }
     }
+    let mut outcome = Outcome {
+        out,
+        axes,
+        points: points.len(),
+        seeds: seeds.len(),
+        ran: todo.len(),
+        reused,
+        threads,
+        point_rows: Vec::new(),
+        shard: None,
+    };
+    if let Some(shard) = args.shard {
+        // A shard never writes runs.csv or points.csv, even when it happens to hold every run: those
+        // files come from `mrsim merge` only, so there is one way a sharded sweep ends.
+        outcome.shard = Some((shard, (0..jobs.len()).filter(|&j| mine(j)).count()));
+        return Ok(outcome);
+    }
     let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.expect("every run has a row")).collect();
-    output::write_atomic(&out.join("runs.csv"), &csv_bytes(&header, &rows)?).map_err(CliError::output)?;
-    let point_rows = aggregate(&axes, &points, &rows, seeds.len());
-    output::write_atomic(&out.join("points.csv"), &csv_bytes(&points_header(&axes), &point_rows)?)
+    outcome.point_rows = assemble(&outcome.out, &outcome.axes, &rows, seeds.len())?;
+    Ok(outcome)
+}
+
+/// The seeds every point runs: seed `i` is the first number of the stream `sweep/{i}` under `seed0`.
+fn run_seeds(seed0: Seed, count: u32) -> Vec<Seed> {
+    (0..count).map(|i| Seed(Seed(seed0.0).stream(&format!("sweep/{i}")).next_u64())).collect()
+}
+
+/// Writes runs.csv and points.csv from every run's row, sorted by (point, seed); returns points.csv's
+/// rows. The one place both files are made, by a sweep on one machine and by `mrsim merge`.
+fn assemble(out: &Path, axes: &[Axis], rows: &[Vec<String>], seeds: usize) -> Result<Vec<Vec<String>>, CliError> {
+    output::write_atomic(&out.join("runs.csv"), &csv_bytes(&header(axes), rows)?).map_err(CliError::output)?;
+    let point_rows = aggregate(axes, rows, seeds);
+    output::write_atomic(&out.join("points.csv"), &csv_bytes(&points_header(axes), &point_rows)?)
         .map_err(CliError::output)?;
-    Ok(Outcome { out, axes, points: points.len(), seeds: seeds.len(), ran: todo.len(), reused, threads, point_rows })
+    Ok(point_rows)
 }
 
 /// Every grid point, validated before anything runs: a bad value names its point.
@@ -397,15 +441,14 @@ fn points_header(axes: &[Axis]) -> Vec<String> {
 
 /// points.csv's rows from runs.csv's (sorted by point, then seed), sequentially. A metric a run did
 /// not define (a percentile of nothing) is left out of its point's mean.
-fn aggregate(axes: &[Axis], points: &[Point], rows: &[Vec<String>], seeds: usize) -> Vec<Vec<String>> {
+/// A point's grid values are read from its first run's row, which holds them as written.
+fn aggregate(axes: &[Axis], rows: &[Vec<String>], seeds: usize) -> Vec<Vec<String>> {
     let first_metric = 2 + axes.len();
-    points
-        .iter()
+    rows.chunks(seeds)
         .enumerate()
-        .map(|(p, point)| {
-            let runs = &rows[p * seeds..(p + 1) * seeds];
+        .map(|(p, runs)| {
             let mut row = vec![p.to_string()];
-            row.extend(point.overrides.iter().map(|o| o.text.clone()));
+            row.extend(runs[0][2..first_metric].iter().cloned());
             row.push(seeds.to_string());
             for m in 0..METRICS.len() {
                 let values: Vec<f64> = runs.iter().filter_map(|r| r[first_metric + m].parse::<f64>().ok()).collect();
@@ -430,6 +473,23 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, CliErro
 
 /// The terminal report: what ran, a few headline numbers per point, the files.
 pub fn terminal_text(o: &Outcome, wall_s: f64) -> String {
+    if let Some((shard, held)) = o.shard {
+        return format!(
+            "mrsim sweep: shard {shard} of {} points x {} seeds = {} runs: {} ran, {} runs reused, {held} runs in this \
+             shard; {wall_s:.2}s wall time on {} threads\n  wrote           {} (runs in {})\n\
+             shard {shard} ran {} of its {held} runs; when every shard has finished, run `mrsim merge SHARD_DIR... --out \
+             DIR` to write runs.csv and points.csv\n",
+            o.points,
+            o.seeds,
+            o.points * o.seeds,
+            o.ran,
+            o.reused,
+            o.threads,
+            o.out.join("sweep.json").display(),
+            o.out.join("runs").display(),
+            o.ran,
+        );
+    }
     let mut text = format!(
         "mrsim sweep: {} points x {} seeds = {} runs: {} ran, {} runs reused; {wall_s:.2}s wall time on {} threads\n",
         o.points,

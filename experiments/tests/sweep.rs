@@ -8,7 +8,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn mrsim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mrsim")).args(args).output().expect("the mrsim binary runs")
+    mrsim_with(args, &[])
+}
+
+/// The array-job variables that make a sweep a shard, cleared so a test run inside a Slurm, Kubernetes
+/// or AWS Batch job behaves the same.
+const SHARD_VARIABLES: [&str; 7] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_STEP",
+    "SLURM_ARRAY_TASK_COUNT",
+    "JOB_COMPLETION_INDEX",
+    "AWS_BATCH_JOB_ARRAY_INDEX",
+    "MRSIM_SHARD_COUNT",
+];
+
+/// `mrsim` with only `env` of the array-job variables set.
+fn mrsim_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mrsim"));
+    for name in SHARD_VARIABLES {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied()).args(args).output().expect("the mrsim binary runs")
 }
 
 fn skeleton() -> String {
@@ -27,6 +48,11 @@ const SHORT: [&str; 6] = ["--set", "scenario.duration=20s", "--set", "fault[0].s
 
 /// `mrsim sweep` on the short skeleton with a 2x2 grid, `seeds` seeds and `extra` arguments.
 fn sweep(out: &Path, seeds: &str, extra: &[&str]) -> Output {
+    sweep_with(out, seeds, extra, &[])
+}
+
+/// `sweep` with array-job variables `env`.
+fn sweep_with(out: &Path, seeds: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let scenario = skeleton();
     let mut args = vec!["sweep", scenario.as_str()];
     args.extend(SHORT);
@@ -41,7 +67,7 @@ fn sweep(out: &Path, seeds: &str, extra: &[&str]) -> Output {
         out.to_str().unwrap(),
     ]);
     args.extend(extra);
-    mrsim(&args)
+    mrsim_with(&args, env)
 }
 
 fn stderr(o: &Output) -> String {
@@ -272,5 +298,120 @@ mod set {
             "{}",
             stderr(&bad)
         );
+    }
+}
+
+mod shard {
+    use super::*;
+
+    fn merge(dirs: &[&Path], out: &Path) -> Output {
+        let mut args = vec!["merge".to_string()];
+        args.extend(dirs.iter().map(|d| d.display().to_string()));
+        args.extend(["--out".to_string(), out.display().to_string()]);
+        mrsim(&args)
+    }
+
+    /// The same 2x2 grid x 3 seeds as three shards in three processes: one from --shard, one from
+    /// Slurm's variables (with an array that starts at 1), one from a Kubernetes Indexed Job's.
+    fn three_shards(dir: &Path) -> [PathBuf; 3] {
+        let shards = [dir.join("shard0"), dir.join("shard1"), dir.join("shard2")];
+        let slurm = [("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")];
+        let k8s = [("JOB_COMPLETION_INDEX", "2"), ("MRSIM_SHARD_COUNT", "3")];
+        let children: Vec<std::thread::JoinHandle<Output>> = [
+            (shards[0].clone(), vec!["--shard", "0/3"], vec![]),
+            (shards[1].clone(), vec![], slurm.to_vec()),
+            (shards[2].clone(), vec![], k8s.to_vec()),
+        ]
+        .into_iter()
+        .map(|(out, extra, env)| std::thread::spawn(move || sweep_with(&out, "3", &extra, &env)))
+        .collect();
+        for (k, child) in children.into_iter().enumerate() {
+            let o = child.join().unwrap();
+            assert!(o.status.success(), "shard {k}: {}", stderr(&o));
+            let last = stdout(&o).lines().last().unwrap_or_default().to_string();
+            assert!(
+                last.contains(&format!("shard {k}/3 ran 4 of its 4 runs")) && last.contains("mrsim merge"),
+                "{last}"
+            );
+            assert!(!shards[k].join("runs.csv").exists(), "a shard leaves runs.csv to mrsim merge");
+            let runs: Vec<_> = std::fs::read_dir(shards[k].join("runs")).unwrap().collect();
+            assert_eq!(runs.len(), 4, "shard {k} holds runs {k}, {}, {}, {}", k + 3, k + 6, k + 9);
+        }
+        assert!(shards[1].join("runs").join("0-1.csv").is_file() && shards[2].join("runs").join("1-2.csv").is_file());
+        shards
+    }
+
+    #[test]
+    fn three_shards_merged_write_the_bytes_of_one_machine_and_a_missing_shard_is_named() {
+        let dir = scratch("shards");
+        let whole = dir.join("whole");
+        let o = sweep(&whole, "3", &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let shards = three_shards(&dir);
+        let merged = dir.join("merged");
+        let m = merge(&[&shards[0], &shards[1], &shards[2]], &merged);
+        assert!(m.status.success(), "{}", stderr(&m));
+        assert!(stdout(&m).contains("12 runs from 3 folders"), "{}", stdout(&m));
+        assert_eq!(files(&merged), files(&whole), "merged runs.csv and points.csv differ from one machine's");
+        assert_eq!(std::fs::read(merged.join("sweep.json")).unwrap(), std::fs::read(whole.join("sweep.json")).unwrap());
+        for name in ["0-0.csv", "1-1.csv", "3-2.csv"] {
+            assert_eq!(
+                std::fs::read(merged.join("runs").join(name)).unwrap(),
+                std::fs::read(whole.join("runs").join(name)).unwrap()
+            );
+        }
+        // The whole sweep merged with a shard (every run held twice, the same bytes) is the same sweep.
+        let again = dir.join("again");
+        let m = merge(&[&whole, &shards[1]], &again);
+        assert!(m.status.success(), "{}", stderr(&m));
+        assert_eq!(files(&again), files(&whole));
+
+        // Shard 1 missing: runs 1, 4, 7 and 10 are (0, 1), (1, 1), (2, 1) and (3, 1).
+        let m = merge(&[&shards[0], &shards[2]], &dir.join("incomplete"));
+        assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+        assert!(
+            stderr(&m).contains("4 of 12 runs are missing (point, seed): (0, 1), (1, 1), (2, 1), (3, 1)"),
+            "{}",
+            stderr(&m)
+        );
+        assert!(!dir.join("incomplete").exists(), "nothing is written when runs are missing");
+
+        // A run that differs between two folders.
+        let tampered = shards[0].join("runs").join("0-0.csv");
+        let text = std::fs::read_to_string(&tampered).unwrap().replacen(",0.", ",1.", 1);
+        std::fs::write(&tampered, text).unwrap();
+        let m = merge(&[&whole, &shards[0]], &dir.join("tampered"));
+        assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+        assert!(stderr(&m).contains("run point 0 seed 0 differs"), "{}", stderr(&m));
+    }
+
+    #[test]
+    fn merging_different_sweeps_exits_2_naming_the_folder_and_field() {
+        let dir = scratch("merge-different");
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let o = sweep(&a, "1", &["--shard", "0/2"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = sweep(&b, "2", &["--shard", "1/2"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let m = merge(&[&a, &b], &dir.join("out"));
+        assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+        let text = stderr(&m);
+        assert!(text.contains(&b.display().to_string()) && text.contains("differs in seeds (1 vs 2)"), "{text}");
+        let m = merge(&[&a, &dir.join("nothing")], &dir.join("out"));
+        assert_eq!(m.status.code(), Some(2), "{}", stderr(&m));
+        assert!(stderr(&m).contains("sweep folder"), "{}", stderr(&m));
+    }
+
+    #[test]
+    fn bad_shards_exit_2() {
+        let dir = scratch("bad-shard");
+        for (shard, needle) in [("3/3", "K must be below N"), ("1/0", "N must be at least 1"), ("x", "expected K/N")] {
+            let o = sweep(&dir, "1", &["--shard", shard]);
+            assert_eq!(o.status.code(), Some(2), "--shard {shard}: {}", stderr(&o));
+            assert!(stderr(&o).contains(needle), "--shard {shard}: {}", stderr(&o));
+        }
+        let o = sweep_with(&dir, "1", &[], &[("AWS_BATCH_JOB_ARRAY_INDEX", "1")]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("set MRSIM_SHARD_COUNT"), "{}", stderr(&o));
     }
 }
