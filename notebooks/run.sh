@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${NOTEBOOK_VENV:-.venv-notebooks}
-python=${PYTHON:-python3.11}
+python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 
 if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
