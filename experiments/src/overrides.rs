@@ -199,10 +199,12 @@ pub fn apply_to_text(source: &str, overrides: &[Override]) -> Result<String, Str
 }
 
 /// The name a scenario changed by overrides goes by in errors: `FILE (with --set)`, in the same
-/// folder, so files the scenario names relative to itself are still found.
-pub fn display_path(path: &Path, overrides: &[Override]) -> PathBuf {
+/// folder, so files the scenario names relative to itself are still found; a scenario merged from
+/// includes (`source` starts with the resolved header) is `FILE (with includes)`.
+pub fn display_path(path: &Path, source: &str, overrides: &[Override]) -> PathBuf {
     match (overrides.is_empty(), path.file_name()) {
         (false, Some(name)) => path.with_file_name(format!("{} (with --set)", name.to_string_lossy())),
+        (true, _) if source.starts_with(scenario::include::RESOLVED_HEADER) => scenario::with_includes_path(path),
         _ => path.to_path_buf(),
     }
 }
@@ -224,21 +226,24 @@ impl fmt::Display for LoadError {
     }
 }
 
-/// Reads the scenario file at `path`.
+/// Reads the scenario file at `path` with its includes merged in (the file's own text when it has
+/// none), so `--set` applies after the includes.
 pub fn read_source(path: &Path) -> Result<String, LoadError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    let source = std::fs::read_to_string(path).map_err(|e| {
         LoadError::Override(format!(
             "{}: cannot read the scenario file: {e}; expected a readable UTF-8 TOML file",
             path.display()
         ))
-    })
+    })?;
+    let resolved = scenario::include::resolve(path, &source).map_err(LoadError::Scenario)?;
+    Ok(resolved.unwrap_or(source))
 }
 
-/// Applies `overrides` to `source` (the text of `path`) and parses the result: the resolved text and
+/// Applies `overrides` to `source` (the text of `path`, includes merged) and parses the result: the resolved text and
 /// the validated scenario.
 pub fn resolve(path: &Path, source: &str, overrides: &[Override]) -> Result<(String, Scenario), LoadError> {
     let text = apply_to_text(source, overrides).map_err(LoadError::Override)?;
-    let scenario = scenario::parse(&display_path(path, overrides), &text).map_err(LoadError::Scenario)?;
+    let scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(LoadError::Scenario)?;
     Ok((text, scenario))
 }
 

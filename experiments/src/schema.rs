@@ -472,6 +472,16 @@ pub fn schema() -> Value {
         "An mrsim scenario: Regions, stores, client populations, faults and actions.",
         &["scenario"],
         vec![
+            (
+                "include",
+                json!({
+                    "type": ["string", "array"],
+                    "items": { "type": "string" },
+                    "description": "Scenario fragments to merge in first, in order, paths relative to this file; \
+                        tables merge key by key, a later file's value (an array of tables included) replaces an \
+                        earlier one.",
+                }),
+            ),
             ("scenario", header()),
             ("network", network()),
             ("region", array_of(region(), "The Regions, each once.")),

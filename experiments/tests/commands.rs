@@ -17,7 +17,7 @@ fn scenario(name: &str) -> String {
     repo_root().join(format!("experiments/scenarios/{name}.toml")).display().to_string()
 }
 
-const SHIPPED: &[&str] = &["skeleton", "world", "reference-walk", "mrsc", "aurora", "s3"];
+const SHIPPED: &[&str] = &["skeleton", "world", "reference-walk", "mrsc", "aurora", "s3", "include-example"];
 
 /// A fresh, empty folder under the target directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -302,5 +302,98 @@ mod run_folder {
         for name in ["summary.json", "summary.md", "timeseries.csv", "events.csv", "scenario.toml", "manifest.json"] {
             assert!(help.contains(name), "run --help lacks {name}");
         }
+    }
+}
+
+mod include {
+    use super::*;
+    use experiments::overrides::{self, Override};
+    use experiments::run::run_and_render;
+    use experiments::scenario::{self, Scenario};
+    use sim_core::{Seed, SimDuration, TraceMode};
+
+    /// A shorter fault phase keeps the runs quick in debug builds; the outage (4m..7m) is cut to it.
+    fn shortened(mut s: Scenario) -> Scenario {
+        s.world.duration = SimDuration::from_mins(5);
+        s
+    }
+
+    /// The included example is the skeleton with its topology in a fragment: apart from the name,
+    /// the description and the scenario text, a run of one is a run of the other.
+    #[test]
+    fn an_included_scenario_runs_as_the_equivalent_single_file() {
+        let composed = shortened(scenario::load(Path::new(&scenario("include-example"))).unwrap());
+        let mut single = shortened(scenario::load(Path::new(&scenario("skeleton"))).unwrap());
+        single.name = composed.name.clone();
+        single.description = composed.description.clone();
+        let a = run_and_render(&composed, Seed(0x2a), TraceMode::Hash).unwrap();
+        let b = run_and_render(&single, Seed(0x2a), TraceMode::Hash).unwrap();
+        assert_eq!(a.trace, b.trace, "the event traces differ");
+        assert_eq!(a.summary, b.summary);
+        for ((name, x), (other, y)) in a.files.iter().zip(&b.files) {
+            assert_eq!(name, other);
+            if name != "scenario.toml" && name != "manifest.json" {
+                assert!(x == y, "{name} differs");
+            }
+        }
+    }
+
+    /// The run folder's scenario.toml is the merged text, runnable on its own, and the manifest's
+    /// hash is that text's.
+    #[test]
+    fn the_run_folder_holds_the_resolved_scenario() {
+        let out = scratch("include-run");
+        let (first, second) = (out.join("first"), out.join("second"));
+        let o = mrsim(&["run", &scenario("include-example"), "--out", first.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let written = std::fs::read_to_string(first.join("scenario.toml")).unwrap();
+        assert!(written.starts_with(scenario::include::RESOLVED_HEADER), "{written}");
+        assert!(!written.contains("include =") && written.contains("us-west-2"), "{written}");
+        let manifest: Value = serde_json::from_slice(&std::fs::read(first.join("manifest.json")).unwrap()).unwrap();
+        let listed = manifest["files"].as_array().unwrap().iter().find(|f| f["name"] == "scenario.toml").unwrap();
+        assert_eq!(manifest["scenario"]["fnv1a64"], listed["fnv1a64"]);
+        // Copied alone to another folder, the resolved text gives the same run.
+        let alone = out.join("alone.toml");
+        std::fs::write(&alone, &written).unwrap();
+        let o = mrsim(&["run", alone.to_str().unwrap(), "--out", second.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        for name in ["summary.json", "events.csv", "scenario.toml", "manifest.json"] {
+            let (a, b) = (std::fs::read(first.join(name)).unwrap(), std::fs::read(second.join(name)).unwrap());
+            assert!(a == b, "{name} differs");
+        }
+    }
+
+    #[test]
+    fn set_applies_after_the_includes() {
+        let path = PathBuf::from(scenario("include-example"));
+        let s = overrides::load(&path, &[Override::parse("network.jitter=2ms").unwrap()]).unwrap();
+        let source: toml::Table = s.source.parse().unwrap();
+        assert_eq!(source["network"]["jitter"].as_str(), Some("2ms"));
+        assert_eq!(source["region"].as_array().map(Vec::len), Some(2));
+        let s = overrides::load(&path, &[Override::parse("region[1].name=eu-west-1").unwrap()]).unwrap_err();
+        assert!(s.to_string().contains("include-example.toml (with --set)"), "{s}");
+    }
+
+    #[test]
+    fn a_cycle_or_a_missing_file_exits_2_naming_the_files() {
+        let dir = scratch("include-errors");
+        std::fs::write(dir.join("a.toml"), "include = \"b.toml\"\n").unwrap();
+        std::fs::write(dir.join("b.toml"), "include = [\"a.toml\"]\n").unwrap();
+        std::fs::write(dir.join("top.toml"), "include = \"topologies/missing.toml\"\n").unwrap();
+        std::fs::write(dir.join("broken.toml"), "include = \"bad.toml\"\n").unwrap();
+        std::fs::write(dir.join("bad.toml"), "[network]\njitter = \n").unwrap();
+        for command in ["run", "validate", "check"] {
+            let o = mrsim(&[command, dir.join("a.toml").to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(2), "{command}");
+            let e = String::from_utf8_lossy(&o.stderr);
+            assert!(e.contains("b.toml: include[0]: include cycle:") && e.contains("a.toml ->"), "{command}: {e}");
+        }
+        let o = mrsim(&["run", dir.join("top.toml").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains("top.toml: include[0]") && e.contains("`topologies/missing.toml`"), "{e}");
+        let o = mrsim(&["validate", dir.join("broken.toml").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml:2:"), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }

@@ -4,8 +4,10 @@
 //! Parsing has two stages, as DESIGN.md asks: [`raw`] mirrors the file (unknown keys rejected,
 //! durations and distributions parsed in place), then [`validate`] resolves names to ids, checks
 //! ranges and cross-references, fills in documented defaults and builds the models' `WorldConfig`.
+//! Before both, [`include`] merges the fragments a file names in `include = [...]` into one text.
 
 mod expect;
+pub mod include;
 pub mod raw;
 mod validate;
 mod validate_clients;
@@ -88,7 +90,19 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     };
     let source = std::fs::read_to_string(path)
         .map_err(|e| fail(format!("cannot read the scenario file: {e}; expected a readable UTF-8 TOML file")))?;
-    parse(path, &source)
+    match include::resolve(path, &source)? {
+        None => parse(path, &source),
+        Some(text) => parse(&with_includes_path(path), &text),
+    }
+}
+
+/// The name a scenario with includes goes by in validation errors: `FILE (with includes)`, in the
+/// same folder, since line numbers then refer to the merged text.
+pub fn with_includes_path(path: &Path) -> PathBuf {
+    match path.file_name() {
+        Some(name) => path.with_file_name(format!("{} (with includes)", name.to_string_lossy())),
+        None => path.to_path_buf(),
+    }
 }
 
 /// Parses and validates scenario text; `path` only names the file in errors.

@@ -1,0 +1,254 @@
+//! `include = ["topology.toml", ...]`: a scenario built from fragments, merged into one text before
+//! it is parsed.
+//!
+//! An included file is a TOML fragment in the scenario format (any subset of its tables, and it may
+//! include others in turn); paths are relative to the directory of the file that names them. The
+//! fragments are merged in the order listed, then the including file on top. Merge rule: tables
+//! merge key by key, recursively; any other value, arrays and arrays of tables (`[[region]]`,
+//! `[[store]]`, ...) included, is replaced wholesale by a later file that sets it, so a scenario
+//! either takes a fragment's Regions as they are or lists all of its own.
+//!
+//! Guarantees: a file without `include` is returned as `None` and used byte for byte as before; a
+//! cycle, a missing file or a parse error is a [`ScenarioError`] naming the file at fault (with
+//! line and column for a parse error, the include chain for a cycle). Files a fragment names
+//! itself (a trace CSV) are resolved relative to the top-level scenario, since validation sees the
+//! merged text only.
+
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use super::{Diagnostic, ScenarioError, line_column};
+
+/// The first line of a resolved scenario, so a reader of `scenario.toml` in a run folder knows the
+/// text was merged and why its line numbers differ from the files they came from.
+pub const RESOLVED_HEADER: &str = "# Resolved by mrsim: this scenario's includes are merged into it.\n";
+
+/// Resolves the includes of `source` (the text of `path`): `None` when it has none, else the merged
+/// text (without `include`) under [`RESOLVED_HEADER`].
+pub fn resolve(path: &Path, source: &str) -> Result<Option<String>, ScenarioError> {
+    let table = parse_table(path, source)?;
+    if !table.contains_key("include") {
+        return Ok(None);
+    }
+    let merged = load_merged(path, table, &mut vec![path.to_path_buf()])?;
+    let text = toml::to_string(&merged)
+        .map_err(|e| problem(path, None, "", format!("cannot serialise the scenario after its includes: {e}")))?;
+    Ok(Some(format!("{RESOLVED_HEADER}{text}")))
+}
+
+/// The text of `path` with its includes merged in, or the file itself when it has none.
+pub fn read_resolved(path: &Path) -> Result<String, ScenarioError> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        problem(path, None, "", format!("cannot read the scenario file: {e}; expected a readable UTF-8 TOML file"))
+    })?;
+    Ok(resolve(path, &source)?.unwrap_or(source))
+}
+
+fn problem(file: &Path, line_column: Option<(usize, usize)>, path: &str, message: String) -> ScenarioError {
+    ScenarioError {
+        file: file.to_path_buf(),
+        problems: vec![Diagnostic { line_column, path: path.to_string(), message }],
+    }
+}
+
+fn parse_table(path: &Path, source: &str) -> Result<Table, ScenarioError> {
+    source.parse::<Table>().map_err(|e| {
+        let at = e.span().map(|s| line_column(source, s.start));
+        problem(path, at, "", e.message().trim_end().replace('\n', " "))
+    })
+}
+
+/// `table` (the text of `path`) over its includes, merged; `chain` is the include path from the
+/// top-level file down to `path`, for cycle detection.
+fn load_merged(path: &Path, mut table: Table, chain: &mut Vec<PathBuf>) -> Result<Table, ScenarioError> {
+    let includes = match table.remove("include") {
+        None => return Ok(table),
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s),
+                other => Err(problem(
+                    path,
+                    None,
+                    &format!("include[{i}]"),
+                    format!("found a {}; expected a file path (a string)", other.type_str()),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(problem(
+                path,
+                None,
+                "include",
+                format!("found a {}; expected a file path or an array of file paths", other.type_str()),
+            ));
+        }
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut merged = Table::new();
+    for (i, name) in includes.iter().enumerate() {
+        let at = format!("include[{i}]");
+        let file = dir.join(name);
+        let key = std::fs::canonicalize(&file).map_err(|e| {
+            problem(path, None, &at, format!("cannot read the included file `{name}` ({}): {e}", file.display()))
+        })?;
+        if chain.contains(&key) {
+            let names: Vec<String> = chain.iter().chain([&key]).map(|p| p.display().to_string()).collect();
+            return Err(problem(path, None, &at, format!("include cycle: {}", names.join(" -> "))));
+        }
+        let source = std::fs::read_to_string(&file).map_err(|e| {
+            problem(path, None, &at, format!("cannot read the included file `{name}` ({}): {e}", file.display()))
+        })?;
+        let fragment = parse_table(&file, &source)?;
+        chain.push(key);
+        let fragment = load_merged(&file, fragment, chain)?;
+        chain.pop();
+        merge(&mut merged, fragment);
+    }
+    merge(&mut merged, table);
+    Ok(merged)
+}
+
+/// Merges `over` onto `base`: tables key by key, anything else replaced.
+pub fn merge(base: &mut Table, over: Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh folder holding `files`.
+    fn folder(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mrsim-include-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for (file, text) in files {
+            let path = dir.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn resolved(dir: &Path, file: &str) -> Table {
+        let text = read_resolved(&dir.join(file)).unwrap();
+        assert!(text.starts_with(RESOLVED_HEADER), "{text}");
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn tables_merge_by_key_and_later_files_win() {
+        let dir = folder(
+            "merge",
+            &[
+                ("a.toml", "[network]\njitter = \"1ms\"\n[scenario]\nname = \"a\"\nduration = \"1m\"\n"),
+                ("b.toml", "[scenario]\nduration = \"2m\"\n"),
+                ("top.toml", "include = [\"a.toml\", \"b.toml\"]\n[scenario]\nname = \"top\"\n"),
+            ],
+        );
+        let t = resolved(&dir, "top.toml");
+        assert_eq!(t["scenario"]["name"].as_str(), Some("top"));
+        assert_eq!(t["scenario"]["duration"].as_str(), Some("2m"));
+        assert_eq!(t["network"]["jitter"].as_str(), Some("1ms"));
+        assert!(!t.contains_key("include"));
+    }
+
+    #[test]
+    fn arrays_of_tables_are_replaced_wholesale() {
+        let dir = folder(
+            "arrays",
+            &[
+                ("topo.toml", "[[region]]\nname = \"us-east-1\"\n[[region]]\nname = \"us-west-2\"\n"),
+                ("keep.toml", "include = \"topo.toml\"\n"),
+                ("replace.toml", "include = \"topo.toml\"\n[[region]]\nname = \"eu-west-1\"\n"),
+            ],
+        );
+        assert_eq!(resolved(&dir, "keep.toml")["region"].as_array().unwrap().len(), 2);
+        let regions = resolved(&dir, "replace.toml")["region"].as_array().unwrap().clone();
+        assert_eq!(regions.len(), 1);
+        assert_eq!(regions[0]["name"].as_str(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn includes_nest_relative_to_the_including_file() {
+        let dir = folder(
+            "nested",
+            &[
+                ("parts/net.toml", "[network]\njitter = \"2ms\"\n"),
+                ("parts/topo.toml", "include = \"net.toml\"\n[[region]]\nname = \"us-east-1\"\n"),
+                ("top.toml", "include = [\"parts/topo.toml\"]\n"),
+            ],
+        );
+        let t = resolved(&dir, "top.toml");
+        assert_eq!(t["network"]["jitter"].as_str(), Some("2ms"));
+        assert_eq!(t["region"][0]["name"].as_str(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn a_file_without_include_is_left_alone() {
+        let dir = folder("none", &[("top.toml", "# a comment\n[scenario]\nname = \"x\"\n")]);
+        assert_eq!(read_resolved(&dir.join("top.toml")).unwrap(), "# a comment\n[scenario]\nname = \"x\"\n");
+    }
+
+    #[test]
+    fn a_cycle_is_an_error_showing_the_chain() {
+        let dir = folder(
+            "cycle",
+            &[
+                ("a.toml", "include = \"b.toml\"\n"),
+                ("b.toml", "include = \"c.toml\"\n"),
+                ("c.toml", "include = \"a.toml\"\n"),
+            ],
+        );
+        let e = read_resolved(&dir.join("a.toml")).unwrap_err().to_string();
+        assert!(e.contains("c.toml: include[0]: include cycle"), "{e}");
+        let chain = e.split("include cycle: ").nth(1).unwrap();
+        let names: Vec<&str> = chain.split(" -> ").map(|p| p.rsplit('/').next().unwrap()).collect();
+        assert_eq!(names, ["a.toml", "b.toml", "c.toml", "a.toml"], "{e}");
+        let dir = folder("self", &[("a.toml", "include = \"a.toml\"\n")]);
+        assert!(read_resolved(&dir.join("a.toml")).unwrap_err().to_string().contains("include cycle"));
+    }
+
+    #[test]
+    fn a_missing_file_names_the_including_file_and_the_path() {
+        let dir = folder("missing", &[("top.toml", "include = [\"topologies/nope.toml\"]\n")]);
+        let e = read_resolved(&dir.join("top.toml")).unwrap_err();
+        assert!(e.file.ends_with("top.toml"), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("include[0]") && text.contains("`topologies/nope.toml`"), "{text}");
+    }
+
+    #[test]
+    fn a_parse_error_in_an_included_file_names_it_with_line_and_column() {
+        let dir = folder(
+            "parse",
+            &[
+                ("topo.toml", "[[region]]\nname = \"us-east-1\"\nname = = 3\n"),
+                ("top.toml", "include = \"topo.toml\"\n"),
+            ],
+        );
+        let e = read_resolved(&dir.join("top.toml")).unwrap_err();
+        assert!(e.file.ends_with("topo.toml"), "{e}");
+        assert_eq!(e.problems[0].line_column.map(|(line, _)| line), Some(3), "{e}");
+        assert!(e.to_string().contains("topo.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn include_must_be_a_path_or_paths() {
+        let dir = folder("type", &[("top.toml", "include = 3\n"), ("arr.toml", "include = [\"a.toml\", 3]\n")]);
+        let e = read_resolved(&dir.join("top.toml")).unwrap_err().to_string();
+        assert!(e.contains("include: found a integer; expected a file path"), "{e}");
+        let e = read_resolved(&dir.join("arr.toml")).unwrap_err().to_string();
+        assert!(e.contains("include[1]"), "{e}");
+    }
+}
