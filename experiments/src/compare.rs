@@ -33,6 +33,8 @@ pub struct CompareArgs {
     pub seeds: u32,
     pub seed0: Option<Seed>,
     pub out: Option<PathBuf>,
+    /// Metric path prefixes to keep; empty keeps every metric.
+    pub metrics: Vec<String>,
 }
 
 /// One metric's paired comparison.
@@ -77,6 +79,21 @@ pub fn rows(a: &[BTreeMap<String, Leaf>], b: &[BTreeMap<String, Leaf>]) -> Vec<R
     rows
 }
 
+/// The rows whose metric path starts with one of `prefixes` (all rows when there are none); a
+/// prefix that matches no row is an error naming it, so a misspelt metric is not silently dropped.
+pub fn select(rows: Vec<Row>, prefixes: &[String]) -> Result<Vec<Row>, String> {
+    if prefixes.is_empty() {
+        return Ok(rows);
+    }
+    if let Some(unmatched) = prefixes.iter().find(|p| !rows.iter().any(|r| r.metric.starts_with(p.as_str()))) {
+        return Err(format!(
+            "error: --metric {unmatched}: no compared metric path starts with it (paths look like \
+             writes.acknowledged or stores.<name>.lost_last_writer_wins; run without --metric to list them)"
+        ));
+    }
+    Ok(rows.into_iter().filter(|r| prefixes.iter().any(|p| r.metric.starts_with(p.as_str()))).collect())
+}
+
 /// compare.csv: one row per metric, numbers shortest-round-trip, an empty cell for no interval.
 pub fn csv(rows: &[Row]) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -109,7 +126,7 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     let (file_a, file_b) = (args.a.display().to_string(), args.b.display().to_string());
     let leaves_a = check::run_seeds(&a, &file_a, &seeds)?;
     let leaves_b = check::run_seeds(&b, &file_b, &seeds)?;
-    let rows = rows(&leaves_a, &leaves_b);
+    let rows = select(rows(&leaves_a, &leaves_b), &args.metrics).map_err(CliError::input)?;
     let mut text = format!(
         "mrsim compare: A = {} ({file_a}), B = {} ({file_b}); {} paired seeds from {root}\n",
         a.name,
@@ -160,6 +177,18 @@ fn table(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn select_keeps_matching_prefixes_and_names_a_prefix_that_matches_nothing() {
+        let a = [leaves(&[("writes.acknowledged", 1.0), ("writes.lost", 2.0), ("reads.stale", 3.0)])];
+        let b = [leaves(&[("writes.acknowledged", 2.0), ("writes.lost", 4.0), ("reads.stale", 6.0)])];
+        let all = rows(&a, &b);
+        assert_eq!(select(all.clone(), &[]).unwrap(), all);
+        let kept = select(all.clone(), &["writes.".to_string()]).unwrap();
+        assert_eq!(kept.iter().map(|r| r.metric.as_str()).collect::<Vec<_>>(), ["writes.acknowledged", "writes.lost"]);
+        let error = select(all, &["reads.".to_string(), "wirtes".to_string()]).unwrap_err();
+        assert!(error.contains("--metric wirtes"), "{error}");
+    }
 
     fn leaves(values: &[(&str, f64)]) -> BTreeMap<String, Leaf> {
         values.iter().map(|(k, v)| (k.to_string(), Leaf::Number(*v))).collect()

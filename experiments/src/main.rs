@@ -172,6 +172,10 @@ enum Command {
         /// Output folder for compare.csv.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Keep only metrics whose path starts with PREFIX (repeatable), e.g. `--metric stores.ledger`
+        /// or `--metric writes.lost`; a prefix that matches no metric is an error.
+        #[arg(long = "metric", value_name = "PREFIX")]
+        metrics: Vec<String>,
     },
     /// Measure performance (wall-clock numbers, printed, never asserted).
     Bench {
@@ -232,8 +236,8 @@ fn main() -> ExitCode {
                 report.verdict()
             })
         }
-        Command::Compare { a, b, seeds, seed0, out } => {
-            experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out })
+        Command::Compare { a, b, seeds, seed0, out, metrics } => {
+            experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out, metrics })
         }
         Command::Bench { which: BenchCommand::Checker { seconds } } => {
             if seconds == 0 {

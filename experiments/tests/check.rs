@@ -183,6 +183,22 @@ fn compare_a_with_itself_gives_exact_zeros() {
 }
 
 #[test]
+fn compare_metric_keeps_the_prefixes_asked_for_and_rejects_one_that_matches_nothing() {
+    let dir = scratch("compare-metric");
+    let a = write(&dir, "a.toml", &short_mrsc());
+    let out = dir.join("out");
+    let o =
+        mrsim(&["compare", &a, &a, "--seeds", "1", "--metric", "stores.ledger-mrsc.", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let rows = read_csv(&out.join("compare.csv"));
+    assert!(rows.len() > 2, "the MRSC table's metrics: {rows:?}");
+    assert!(rows[1..].iter().all(|r| r[0].starts_with("stores.ledger-mrsc.")), "{rows:?}");
+    let o = mrsim(&["compare", &a, &a, "--seeds", "1", "--metric", "stores.no-such-table"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--metric stores.no-such-table"), "{}", text(&o.stderr));
+}
+
+#[test]
 fn compare_shows_the_lost_writes_a_slower_replication_costs() {
     let dir = scratch("compare-slow");
     let a = write(&dir, "a.toml", &short_mrsc());
