@@ -71,7 +71,7 @@ enum Command {
     /// SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT), a Kubernetes Indexed Job
     /// (JOB_COMPLETION_INDEX) or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX), with
     /// MRSIM_SHARD_COUNT giving N where the scheduler does not, the sweep runs only the runs whose
-    /// index in (point, seed) order is K mod N, writes sweep.json and runs/, and leaves runs.csv and
+    /// index in (point, seed) order is K modulo N, writes sweep.json and runs/, and leaves runs.csv and
     /// points.csv to `mrsim merge`.
     Sweep {
         /// The scenario file (TOML).
@@ -97,7 +97,7 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
         /// Run only shard K of N (counting from 0: K in 0..N): the runs whose index in (point, seed)
-        /// order is K mod N. Default: from the array job's environment, else the whole sweep.
+        /// order is K modulo N. Default: from the array job's environment, else the whole sweep.
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
     },

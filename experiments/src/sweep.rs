@@ -15,7 +15,7 @@
 //! back instead of running them again; a folder holding another sweep is refused.
 //!
 //! Across machines. With `--shard K/N` (or an array job's index, see `shard`) a sweep runs only the
-//! runs whose index in (point, seed) order is K mod N, saves their rows and its manifest, and writes
+//! runs whose index in (point, seed) order is K modulo N, saves their rows and its manifest, and writes
 //! no runs.csv or points.csv; `mrsim merge` (see `merge`) checks the shards' manifests, gathers their
 //! rows and assembles the two files with the same code as a sweep on one machine, so the bytes match.
 

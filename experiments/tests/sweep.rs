@@ -11,22 +11,12 @@ fn mrsim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     mrsim_with(args, &[])
 }
 
-/// The array-job variables that make a sweep a shard, cleared so a test run inside a Slurm, Kubernetes
-/// or AWS Batch job behaves the same.
-const SHARD_VARIABLES: [&str; 7] = [
-    "SLURM_ARRAY_TASK_ID",
-    "SLURM_ARRAY_TASK_MIN",
-    "SLURM_ARRAY_TASK_STEP",
-    "SLURM_ARRAY_TASK_COUNT",
-    "JOB_COMPLETION_INDEX",
-    "AWS_BATCH_JOB_ARRAY_INDEX",
-    "MRSIM_SHARD_COUNT",
-];
-
 /// `mrsim` with only `env` of the array-job variables set.
 fn mrsim_with<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mrsim"));
-    for name in SHARD_VARIABLES {
+    // The array-job variables that make a sweep a shard, cleared so a test run inside a Slurm,
+    // Kubernetes or AWS Batch job behaves the same.
+    for name in experiments::sweep::shard::VARIABLES {
         command.env_remove(name);
     }
     command.envs(env.iter().copied()).args(args).output().expect("the mrsim binary runs")
