@@ -436,7 +436,9 @@ impl Explainer<'_> {
         for (i, a) in s.world.actions.iter().enumerate() {
             self.out.push_str("\n[[action]]\n");
             self.fact("type", quote(a.kind.type_name()));
-            self.fact("at", time(a.at));
+            if let models::config::Trigger::At(at) = a.trigger {
+                self.fact("at", time(at));
+            }
             match &a.kind {
                 ActionKind::ScaleOut { region, servers, provisioning_delay } => {
                     self.fact("region", quote(&self.region(*region)));
@@ -461,6 +463,29 @@ impl Explainer<'_> {
                 }
                 ActionKind::S3BatchReplication { store } => {
                     self.fact("store", quote(&self.store_name(store.index())));
+                }
+                ActionKind::RoutingControl { control, on } => {
+                    self.fact("control", quote(&s.world.routing.routing_controls[*control].name));
+                    self.fact("state", quote(if *on { "on" } else { "off" }));
+                }
+                ActionKind::Route53RecordChange { record, weight, present } => {
+                    let region = s.world.routing.route53.as_ref().map(|r| r.records[*record].region);
+                    if let Some(region) = region {
+                        self.fact("record", quote(&self.region(region)));
+                    }
+                    if let Some(w) = weight {
+                        self.fact("weight", w.to_string());
+                    }
+                    if let Some(p) = present {
+                        self.fact("withdraw", (!p).to_string());
+                    }
+                }
+                ActionKind::TrafficDial { group, percentage } => {
+                    let region = s.world.routing.accelerator.as_ref().map(|a| a.endpoint_groups[*group].region);
+                    if let Some(region) = region {
+                        self.fact("region", quote(&self.region(region)));
+                    }
+                    self.fact("traffic_dial_percentage", percentage.to_string());
                 }
             }
         }

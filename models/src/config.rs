@@ -6,10 +6,12 @@
 
 use sim_core::{Dist, SimDuration, SimTime};
 
+pub use crate::alarm::AlarmConfig;
 pub use crate::apptier::AppTierConfig;
 pub use crate::aurora::AuroraConfig;
 use crate::ids::{Key, RegionId, StoreId};
 pub use crate::quorum::QuorumConfig;
+pub use crate::routing::config::{ClientRouting, RoutingConfig};
 pub use crate::s3::S3Config;
 use crate::topology::{LinkLatency, Topology};
 pub use crate::workload::arrivals::RateProfile;
@@ -36,6 +38,10 @@ pub struct WorldConfig {
     pub actions: Vec<ActionConfig>,
     /// Faults written out in the scenario.
     pub faults: Vec<FaultConfig>,
+    /// Route 53, Global Accelerator, CloudFront, ARC: how clients reach the Regions.
+    pub routing: RoutingConfig,
+    /// CloudWatch-style alarms, which fire and clear as events and can trigger actions.
+    pub alarms: Vec<AlarmConfig>,
     /// Faults drawn from the seed, added to the written ones when a run starts.
     pub fault_generators: Vec<FaultGenerator>,
 }
@@ -201,13 +207,30 @@ pub struct PopulationConfig {
     pub pinning: bool,
     /// After a write, the user's reads go to the Region that took it for this long.
     pub read_your_writes_window: Option<SimDuration>,
+    /// How the population reaches the Regions (static: always `region`).
+    pub routing: ClientRouting,
 }
 
-/// A runbook action at a given time.
+/// A runbook action: what it does, what sets it off, and how long the operator (or the
+/// automation) takes to carry it out once it is set off.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActionConfig {
-    pub at: SimTime,
+    pub trigger: Trigger,
+    pub reaction_time: SimDuration,
     pub kind: ActionKind,
+}
+
+/// What sets an action off (once).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Trigger {
+    At(SimTime),
+    /// Alarm `i` goes into ALARM.
+    Alarm(usize),
+    /// The routing tier has counted the Region unhealthy for this long.
+    RegionUnhealthy {
+        region: RegionId,
+        for_: SimDuration,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -225,6 +248,13 @@ pub enum ActionKind {
     AuroraAddInstance { store: StoreId, region: RegionId },
     /// S3 Batch Replication of the objects that predate the rules (a control-plane call).
     S3BatchReplication { store: StoreId },
+    /// ARC: set a routing control on or off (data plane; the safety rule refuses all-off).
+    RoutingControl { control: usize, on: bool },
+    /// Route 53: change a record's weight, or withdraw or restore it (a control-plane call that
+    /// takes `change_propagation` to reach the resolvers' authority).
+    Route53RecordChange { record: usize, weight: Option<u32>, present: Option<bool> },
+    /// Global Accelerator: set an endpoint group's traffic dial (a control-plane call).
+    TrafficDial { group: usize, percentage: f64 },
 }
 
 impl ActionKind {
@@ -237,6 +267,9 @@ impl ActionKind {
             ActionKind::AuroraFailover { .. } => "aurora_failover",
             ActionKind::AuroraAddInstance { .. } => "aurora_add_instance",
             ActionKind::S3BatchReplication { .. } => "s3_batch_replication",
+            ActionKind::RoutingControl { .. } => "routing_control",
+            ActionKind::Route53RecordChange { .. } => "route53_record_change",
+            ActionKind::TrafficDial { .. } => "traffic_dial",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! the wall clock or the environment, spawns threads, or iterates a hash map: a run is a pure
 //! function of its configuration and seed.
 
+pub mod alarm;
 pub mod apptier;
 pub mod aurora;
 pub mod channel;

@@ -360,6 +360,8 @@ mod tests {
             actions: vec![],
             faults: vec![],
             fault_generators: vec![],
+            routing: Default::default(),
+            alarms: vec![],
         };
         (Table::new(StoreId::new(0), &config, 2, Seed(1).stream("t")), Recorder::new(&world))
     }

@@ -155,6 +155,15 @@ pub struct ActionRecord {
 }
 
 /// A fault as it actually happened in the run.
+/// One change in the routing tier, for the timeline.
+#[derive(Clone, Debug)]
+pub struct RoutingEvent {
+    pub at: SimTime,
+    /// health, routing_control, record_change, traffic_dial, alarm.
+    pub kind: &'static str,
+    pub what: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FaultWindow {
     pub fault: usize,
@@ -180,6 +189,11 @@ pub struct Recorder {
     pub conditional_check_failed: u64,
     pub operation_latency: Histogram,
     pub actions: Vec<ActionRecord>,
+    pub routing_events: Vec<RoutingEvent>,
+    /// The routing tier's verdicts on Regions as they changed: (time, Region, healthy).
+    pub region_health: Vec<(SimTime, RegionId, bool)>,
+    pub fail_open_answers: u64,
+    pub origin_failovers: u64,
     /// By Region; `None` where no app tier is modelled.
     pub app_tiers: Vec<Option<AppTierSeries>>,
     pub reads_ok: u64,
@@ -233,6 +247,10 @@ impl Recorder {
             conditional_check_failed: 0,
             operation_latency: Histogram::new(),
             actions: Vec::new(),
+            routing_events: Vec::new(),
+            region_health: Vec::new(),
+            fail_open_answers: 0,
+            origin_failovers: 0,
             app_tiers: Vec::new(),
             reads_ok: 0,
             writes_acked: 0,
@@ -302,6 +320,28 @@ impl Recorder {
 
     pub fn condition_failed(&mut self, _now: SimTime, _region: RegionId) {
         self.conditional_check_failed += 1;
+    }
+
+    /// A change in the routing tier (a health verdict, a routing control, a record change, an
+    /// alarm), for the timeline.
+    pub fn routing_event(&mut self, at: SimTime, kind: &'static str, what: String) {
+        self.routing_events.push(RoutingEvent { at, kind, what });
+    }
+
+    /// The routing tier's verdict on a Region changed (unhealthy: every check watching it fails).
+    pub fn region_health(&mut self, at: SimTime, region: RegionId, healthy: bool) {
+        self.region_health.push((at, region, healthy));
+    }
+
+    /// Route 53 or the accelerator answered as if every endpoint were healthy.
+    pub fn fail_open_answer(&mut self) {
+        self.fail_open_answers += 1;
+    }
+
+    /// CloudFront sent a GET to the secondary origin.
+    pub fn origin_failover(&mut self, now: SimTime, secondary: RegionId) {
+        self.origin_failovers += 1;
+        self.region(secondary).requests.add(now, 1);
     }
 
     pub fn action(&mut self, at: SimTime, action: usize, outcome: Result<String, String>) {

@@ -50,6 +50,7 @@ fn population(name: &str, region: RegionId, rate: f64, read_fraction: f64, acces
         retry: RetryPolicy { max_attempts: 1, base_delay: SimDuration::ZERO, max_delay: SimDuration::ZERO },
         pinning: false,
         read_your_writes_window: None,
+        routing: Default::default(),
     }
 }
 
@@ -74,6 +75,8 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
+        routing: Default::default(),
+        alarms: vec![],
     }
 }
 

@@ -16,7 +16,7 @@ use models::apptier::AppTierConfig;
 use models::checker::{LossCause, LostWrite};
 use models::config::{
     ActionConfig, ActionKind, Arrivals, FaultConfig, FaultKind, OperationKind, OutageScope, PartitionMode,
-    PopulationConfig, RetryPolicy, StoreConfig, StoreKind, TraceEntry, WorldConfig,
+    PopulationConfig, RetryPolicy, StoreConfig, StoreKind, TraceEntry, Trigger, WorldConfig,
 };
 use models::ids::{Key, RegionId, StoreId, WriteId};
 use models::report::{ActionRecord, FaultWindow};
@@ -68,6 +68,8 @@ fn world(link_ms: u64, replication_ms: u64, populations: Vec<PopulationConfig>) 
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
+        routing: Default::default(),
+        alarms: vec![],
     }
 }
 
@@ -97,6 +99,7 @@ fn population(name: &str, region: RegionId, east_ms: u64, west_ms: u64, trace: V
         retry: RetryPolicy { max_attempts: 1, base_delay: SimDuration::ZERO, max_delay: SimDuration::ZERO },
         pinning: false,
         read_your_writes_window: None,
+        routing: Default::default(),
     }
 }
 
@@ -501,7 +504,11 @@ fn read_your_writes_affinity_reads_fresh_in_the_window_and_stale_after() {
     users.read_your_writes_window = Some(SimDuration::from_secs(1));
     let mut config = world(30, 2000, vec![users]);
     config.duration = SimDuration::from_secs(3);
-    config.actions.push(ActionConfig { at: ms(0), kind: ActionKind::Repin { from: WEST, to: EAST } });
+    config.actions.push(ActionConfig {
+        trigger: Trigger::At(ms(0)),
+        reaction_time: SimDuration::ZERO,
+        kind: ActionKind::Repin { from: WEST, to: EAST },
+    });
     let r = go(&config).recorder;
     let (east, west) = (&r.regions[EAST.index()], &r.regions[WEST.index()]);
 
@@ -530,7 +537,11 @@ fn repin_moves_the_writes_of_users_homed_in_a_region() {
     let mut config = world(10, 0, vec![users]);
     config.duration = SimDuration::from_secs(1);
     config.metrics_interval = d(100);
-    config.actions.push(ActionConfig { at: ms(500), kind: ActionKind::Repin { from: EAST, to: WEST } });
+    config.actions.push(ActionConfig {
+        trigger: Trigger::At(ms(500)),
+        reaction_time: SimDuration::ZERO,
+        kind: ActionKind::Repin { from: EAST, to: WEST },
+    });
     let r = go(&config).recorder;
 
     let outcome = Ok("writes of users homed in us-east-1 go to us-west-2".to_string());
@@ -557,8 +568,16 @@ fn scale_out_is_refused_during_a_control_plane_outage_and_accepted_after() {
         Some(AppTierConfig { servers: 1, queue_limit: 10, service_time: Dist::Constant(ns(10) as f64) });
     config.faults.push(fault(FaultKind::ControlPlaneOutage { region: EAST }, 50, Some(450)));
     let scale_out = ActionKind::ScaleOut { region: EAST, servers: 2, provisioning_delay: SimDuration::from_secs(1) };
-    config.actions.push(ActionConfig { at: ms(100), kind: scale_out.clone() });
-    config.actions.push(ActionConfig { at: ms(600), kind: scale_out });
+    config.actions.push(ActionConfig {
+        trigger: Trigger::At(ms(100)),
+        reaction_time: SimDuration::ZERO,
+        kind: scale_out.clone(),
+    });
+    config.actions.push(ActionConfig {
+        trigger: Trigger::At(ms(600)),
+        reaction_time: SimDuration::ZERO,
+        kind: scale_out,
+    });
     let out = go(&config);
     let r = &out.recorder;
 

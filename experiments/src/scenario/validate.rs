@@ -239,6 +239,8 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         populations,
         actions,
         faults,
+        routing: Default::default(),
+        alarms: Vec::new(),
         fault_generators,
     };
     Ok(Scenario {

@@ -503,6 +503,7 @@ pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Pro
         retry,
         pinning: c.pinning.unwrap_or(false),
         read_your_writes_window: c.read_your_writes_window.as_ref().map(|w| w.get_ref().0),
+        routing: Default::default(),
     })
 }
 
@@ -600,5 +601,5 @@ pub(super) fn action(
             ActionKind::S3BatchReplication { store: store_of_kind(a, ctx, "s3_replication", &path, p)? }
         }
     };
-    Some(ActionConfig { at, kind })
+    Some(ActionConfig { trigger: models::config::Trigger::At(at), reaction_time: sim_core::SimDuration::ZERO, kind })
 }

@@ -77,7 +77,77 @@ impl World {
                 };
                 self.channel_action(now, action, store, result, out);
             }
+            ActionKind::RoutingControl { control, on } => {
+                let name = self.config.routing.routing_controls[control].name.clone();
+                let result = self.routing.set_control(control, on);
+                if result.is_ok() {
+                    let state = if on { "on" } else { "off" };
+                    self.recorder.routing_event(now, "routing_control", format!("{name} {state}"));
+                }
+                self.recorder.action(now, action, result.map(|()| format!("{name} {}", if on { "on" } else { "off" })));
+            }
+            ActionKind::Route53RecordChange { .. } => {
+                let r53 = self.config.routing.route53.as_ref().expect("validated: a record change needs route53");
+                match r53.control_plane_region {
+                    Some(cp) if !self.faults.control_plane_up(cp) => self.recorder.action(
+                        now,
+                        action,
+                        Err(format!(
+                            "refused: Route 53's control plane ({}) is unavailable",
+                            self.config.topology.name(cp)
+                        )),
+                    ),
+                    _ => {
+                        let applied = now + r53.change_propagation;
+                        self.recorder.action(now, action, Ok(format!("submitted; in sync at {applied}")));
+                        out.schedule_at(applied, Event::RecordChangeApplied { action });
+                    }
+                }
+            }
+            ActionKind::TrafficDial { group, percentage } => {
+                let ga = self.config.routing.accelerator.as_ref().expect("validated: a dial needs an accelerator");
+                let region = self.config.topology.name(ga.endpoint_groups[group].region).to_string();
+                match ga.control_plane_region {
+                    Some(cp) if !self.faults.control_plane_up(cp) => self.recorder.action(
+                        now,
+                        action,
+                        Err(format!(
+                            "refused: Global Accelerator's control plane ({}) is unavailable",
+                            self.config.topology.name(cp)
+                        )),
+                    ),
+                    _ => {
+                        self.routing.accelerator_mut().expect("validated").set_dial(group, percentage);
+                        self.recorder.routing_event(now, "traffic_dial", format!("{region} dial {percentage}%"));
+                        self.recorder.action(now, action, Ok(format!("{region} dial {percentage}%")));
+                    }
+                }
+            }
         }
+    }
+
+    /// A Route 53 record change reaches the authoritative servers.
+    pub(super) fn record_change_applied(&mut self, now: SimTime, action: usize) {
+        let ActionKind::Route53RecordChange { record, weight, present } = self.config.actions[action].kind else {
+            return;
+        };
+        let region = self.config.routing.route53.as_ref().expect("validated").records[record].region;
+        let region = self.config.topology.name(region).to_string();
+        let r53 = self.routing.route53_mut().expect("validated: a record change needs route53");
+        let what = match r53.change_record(record, weight, present) {
+            Ok(()) => {
+                let mut parts = Vec::new();
+                if let Some(w) = weight {
+                    parts.push(format!("weight {w}"));
+                }
+                if let Some(p) = present {
+                    parts.push(if p { "restored".to_string() } else { "withdrawn".to_string() });
+                }
+                format!("record {region}: {}", parts.join(", "))
+            }
+            Err(e) => format!("record {region}: {e}"),
+        };
+        self.recorder.routing_event(now, "record_change", what);
     }
 
     /// Records a channel action's outcome and carries out its effects.

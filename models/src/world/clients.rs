@@ -16,6 +16,7 @@ use super::{Event, World};
 use crate::config::{Arrivals, OperationKind, PartialRepair, WorldConfig};
 use crate::history::{HistoryEntry, HistoryType};
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
+use crate::routing::Route;
 use crate::workload::arrivals::PoissonArrivals;
 use crate::workload::keys::KeySampler;
 
@@ -282,8 +283,9 @@ impl World {
     }
 
     /// Where an attempt goes: pinned writes to the user's home, reads in the read-your-writes window
-    /// to the Region of the user's last write, everything else where the router says.
-    fn choose_region(&mut self, now: SimTime, op: &Operation) -> RegionId {
+    /// to the Region of the user's last write, everything else where the routing tier says.
+    fn choose_route(&mut self, now: SimTime, op: &Operation) -> Route {
+        let direct = |region| Route { region, origin_failover: None, fail_open: false };
         let cfg = &self.config.populations[op.population.index()];
         // Aurora without write forwarding: writes go through the global writer endpoint, which
         // follows the writer after a delay.
@@ -291,24 +293,28 @@ impl World {
             && let super::stores::StoreState::Aurora(a) = &self.stores[op.store.index()]
             && !a.forwards_writes()
         {
-            return a.writer_endpoint_target();
+            return direct(a.writer_endpoint_target());
         }
         if !op.kind.is_read() && cfg.pinning {
-            return self.home_of[cfg.region.index()];
+            return direct(self.home_of[cfg.region.index()]);
         }
         if op.kind.is_read()
             && let (Some(window), Some(state)) =
                 (cfg.read_your_writes_window, self.users.get(&(op.population, op.user)))
             && now < state.last_write_at.saturating_add(window)
         {
-            return state.last_write_region;
+            return direct(state.last_write_region);
         }
-        self.router.route(now, op.population)
+        self.routing.route(now, op.population, op.user, op.kind.is_read())
     }
 
     pub(super) fn send_attempt(&mut self, now: SimTime, operation: u64, out: &mut Outbox<'_, Event>) {
         let op = self.operations.get(&operation).expect("a live operation").clone();
-        let region = self.choose_region(now, &op);
+        let route = self.choose_route(now, &op);
+        let region = route.region;
+        if route.fail_open {
+            self.recorder.fail_open_answer();
+        }
         let cfg = &self.config.populations[op.population.index()];
         let delay = cfg.latency[region.index()].sample(&mut self.populations[op.population.index()].access);
         let request = RequestId(self.next_request);
@@ -321,7 +327,8 @@ impl World {
         };
         self.operations.get_mut(&operation).expect("a live operation").attempts += 1;
         self.recorder.request_sent(now, region);
-        let attempt = super::requests::Attempt::new(operation, &op, region, now, timeout, newest_acked);
+        let mut attempt = super::requests::Attempt::new(operation, &op, region, now, timeout, newest_acked);
+        attempt.origin_failover = route.origin_failover;
         self.pending.insert(request, attempt);
     }
 

@@ -12,20 +12,23 @@ mod actions;
 mod clients;
 mod replication;
 mod requests;
+mod routing;
 mod stores;
 
 use std::collections::BTreeMap;
 
 use sim_core::{Model, Outbox, Seed, SimTime, Stream};
 
+use crate::alarm::Alarm;
 use crate::apptier::AppTier;
+use crate::config::Trigger;
 use crate::config::WorldConfig;
 use crate::faults::{FaultKind, FaultState, OutageScope};
 use crate::history::HistorySink;
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::mrec::Shipment;
 use crate::report::Recorder;
-use crate::routing::{Router, StaticRouter};
+use crate::routing::RoutingTier;
 use clients::{Operation, Population, Users};
 use replication::Waiting;
 pub use requests::Answer;
@@ -131,6 +134,33 @@ pub enum Event {
     /// Once per metrics interval during the fault phase: sample the state no event reports (health
     /// endpoints, control planes).
     MetricsSampled,
+    /// A checker of a health check probes its endpoint.
+    HealthProbeDue {
+        check: usize,
+        checker: u32,
+    },
+    /// A probe's result (at once for an answer, after the probe timeout for none).
+    HealthProbeResult {
+        check: usize,
+        checker: u32,
+        passed: bool,
+    },
+    /// CloudFront gives up connecting to the primary origin and sends the request to the secondary.
+    OriginFailover {
+        request: RequestId,
+    },
+    /// A Route 53 record change (action) has reached the authoritative servers.
+    RecordChangeApplied {
+        action: usize,
+    },
+    /// Is the condition of a triggered action still met (a Region unhealthy long enough)?
+    ConditionChecked {
+        action: usize,
+    },
+    /// An alarm's period ends: it evaluates.
+    AlarmEvaluated {
+        alarm: usize,
+    },
 }
 
 /// The state of a run.
@@ -145,7 +175,10 @@ pub struct World {
     /// Service-time streams, by Region.
     service: Vec<Stream>,
     faults: FaultState,
-    router: Box<dyn Router>,
+    routing: RoutingTier,
+    alarms: Vec<Alarm>,
+    /// Triggered actions already set off (each fires once).
+    actions_fired: Vec<bool>,
     /// Where users whose home is Region i write now (re-pinning moves it).
     home_of: Vec<RegionId>,
     users: Users,
@@ -195,9 +228,25 @@ impl World {
             }
         }
         for (action, a) in config.actions.iter().enumerate() {
-            schedule(a.at, Event::ActionDue { action });
+            if let Trigger::At(at) = a.trigger {
+                schedule(at + a.reaction_time, Event::ActionDue { action });
+            }
         }
         schedule(SimTime::ZERO, Event::MetricsSampled);
+        let routing = RoutingTier::new(&config, seed);
+        for (check, c) in routing.checks().iter().enumerate() {
+            for checker in 0..c.check.checkers() {
+                let at = c.check.first_probe(checker);
+                if at < fault_phase_end {
+                    schedule(at, Event::HealthProbeDue { check, checker: checker as u32 });
+                }
+            }
+        }
+        for (alarm, a) in config.alarms.iter().enumerate() {
+            if SimTime::at(a.period) < fault_phase_end {
+                schedule(SimTime::at(a.period), Event::AlarmEvaluated { alarm });
+            }
+        }
         let tiers =
             config.app_tiers.iter().map(|t| t.as_ref().map(|t| AppTier::new(t, config.metrics_interval))).collect();
         let service =
@@ -205,7 +254,9 @@ impl World {
         let mut world = World {
             populations: clients::populations(&config, seed),
             recorder: Recorder::new(&config),
-            router: Box::new(StaticRouter::new(&config)),
+            routing,
+            alarms: config.alarms.iter().cloned().map(Alarm::new).collect(),
+            actions_fired: vec![false; config.actions.len()],
             home_of: config.topology.regions().collect(),
             config,
             links,
@@ -325,6 +376,7 @@ impl World {
                 }
             }
         }
+        self.observe_sampled(now);
         let next = now + self.config.metrics_interval;
         if next < SimTime::at(self.config.duration) {
             out.schedule_at(next, Event::MetricsSampled);
@@ -367,6 +419,14 @@ impl Model for World {
             Event::ActionDue { action } => self.action_due(now, action, out),
             Event::ScaleOutReady { region, servers } => self.scale_out_ready(now, region, servers, out),
             Event::MetricsSampled => self.metrics_sampled(now, out),
+            Event::HealthProbeDue { check, checker } => self.health_probe_due(now, check, checker, out),
+            Event::HealthProbeResult { check, checker, passed } => {
+                self.health_probe_result(now, check, checker, passed, out)
+            }
+            Event::OriginFailover { request } => self.origin_failover(now, request, sim_core::SimDuration::ZERO, out),
+            Event::RecordChangeApplied { action } => self.record_change_applied(now, action),
+            Event::ConditionChecked { action } => self.condition_checked(now, action, out),
+            Event::AlarmEvaluated { alarm } => self.alarm_evaluated(now, alarm, out),
         }
     }
 }

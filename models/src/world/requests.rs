@@ -66,6 +66,9 @@ pub(super) struct Attempt {
     pub(super) client_done: bool,
     /// The Region dropped it without an answer.
     pub(super) dropped: bool,
+    /// Through a CloudFront origin group, not yet failed over: the secondary origin and how long
+    /// CloudFront tries to connect to a primary that does not answer.
+    pub(super) origin_failover: Option<(RegionId, SimDuration)>,
 }
 
 impl Attempt {
@@ -92,7 +95,18 @@ impl Attempt {
             answer: None,
             client_done: false,
             dropped: false,
+            origin_failover: None,
         }
+    }
+}
+
+/// The HTTP status the application answers with, for an error (CloudFront's failover criteria):
+/// 503 for a shed request or a Region that cannot serve it, 500 for a store's refusal.
+fn status_code(answer: &Answer) -> Option<u16> {
+    match answer {
+        Answer::Shed | Answer::Failed => Some(503),
+        Answer::Rejected(_) => Some(500),
+        _ => None,
     }
 }
 
@@ -116,6 +130,12 @@ impl World {
         let Some(attempt) = self.pending.get(&request) else { return };
         let region = attempt.region;
         match self.faults.request_failure(region) {
+            Some(true) if let Some((_, wait)) = attempt.origin_failover => {
+                // CloudFront's connection attempts to the primary time out, then it tries the
+                // secondary.
+                out.schedule_in(wait, Event::OriginFailover { request });
+                return;
+            }
             Some(true) => return self.drop_attempt(now, request),
             Some(false) => return self.respond(now, request, Answer::Failed, out),
             None => {}
@@ -281,13 +301,46 @@ impl World {
         self.apply_effects(now, store, effects, out);
     }
 
-    pub(super) fn respond(&mut self, _now: SimTime, request: RequestId, answer: Answer, out: &mut Outbox<'_, Event>) {
+    pub(super) fn respond(&mut self, now: SimTime, request: RequestId, answer: Answer, out: &mut Outbox<'_, Event>) {
         let Some(attempt) = self.pending.get_mut(&request) else { return };
+        if attempt.origin_failover.is_some()
+            && let Some(cf) = &self.config.routing.cloudfront
+            && status_code(&answer).is_some_and(|code| cf.status_codes.contains(&code))
+        {
+            // The primary's error goes back to the edge, which sends the GET to the secondary.
+            let population = attempt.population.index();
+            let back = self.config.populations[population].latency[attempt.region.index()]
+                .sample(&mut self.populations[population].access);
+            return self.origin_failover(now, request, back, out);
+        }
         attempt.answer = Some(answer);
         let population = attempt.population;
         let latency = &self.config.populations[population.index()].latency[attempt.region.index()];
         let delay = latency.sample(&mut self.populations[population.index()].access);
         out.schedule_in(delay, Event::ResponseArrivedAtClient { request });
+    }
+
+    /// CloudFront sends the attempt to the secondary origin, `after` from now (plus the way there).
+    pub(super) fn origin_failover(
+        &mut self,
+        now: SimTime,
+        request: RequestId,
+        after: SimDuration,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let Some(attempt) = self.pending.get_mut(&request) else { return };
+        let Some((secondary, _)) = attempt.origin_failover.take() else { return };
+        if attempt.client_done {
+            // The client gave up while CloudFront was still trying the primary.
+            attempt.dropped = true;
+            return self.forget_attempt(now, request);
+        }
+        attempt.region = secondary;
+        let population = attempt.population.index();
+        let there = self.config.populations[population].latency[secondary.index()]
+            .sample(&mut self.populations[population].access);
+        self.recorder.origin_failover(now, secondary);
+        out.schedule_in(after + there, Event::RequestArrivedAtRegion { request });
     }
 
     /// The Region lets the attempt go without an answer.
@@ -365,6 +418,11 @@ impl World {
                 if rejection.retryable() { AttemptOutcome::Retryable { definite: true } } else { AttemptOutcome::Final }
             }
         };
+        let failed = matches!(outcome, AttemptOutcome::Retryable { .. });
+        self.observe_attempt(now, attempt.region, failed);
+        if attempt.answer == Some(Answer::Rejected(Rejection::ReplicatedWriteConflict)) {
+            self.observe_conflict(now, attempt.store);
+        }
         self.attempt_ended(now, attempt.operation, attempt.region, outcome, out);
     }
 
@@ -372,7 +430,7 @@ impl World {
         let Some(attempt) = self.pending.get_mut(&request) else { return };
         attempt.client_done = true;
         let (operation, region, dropped, store) = (attempt.operation, attempt.region, attempt.dropped, attempt.store);
-        let (kind_is_write, population) = (!attempt.kind.is_read(), attempt.population);
+        let (kind_is_write, population, user) = (!attempt.kind.is_read(), attempt.population, attempt.user);
         if let StoreState::Aurora(a) = &mut self.stores[store.index()] {
             // Reads waiting for a consistency point and commits held by rds.global_db_rpo: the
             // client is gone.
@@ -386,9 +444,12 @@ impl World {
             self.forget_attempt(now, request);
         }
         self.recorder.request_failed(now, region);
+        // No answer on the connection: the client closes it.
+        self.routing.connection_failed(population, user);
         if kind_is_write {
             self.recorder.write_availability(now, store, population, false);
         }
+        self.observe_attempt(now, region, true);
         self.attempt_ended(now, operation, region, AttemptOutcome::Retryable { definite: false }, out);
     }
 
