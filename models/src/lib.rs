@@ -19,6 +19,7 @@ pub mod report;
 pub mod routing;
 pub mod run;
 pub mod s3;
+pub mod timing;
 pub mod topology;
 pub mod workload;
 pub mod world;

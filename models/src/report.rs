@@ -194,6 +194,14 @@ pub struct Recorder {
     pub region_health: Vec<(SimTime, RegionId, bool)>,
     pub fail_open_answers: u64,
     pub origin_failovers: u64,
+    /// Users whose last operation failed for good, since the first attempt of the first such
+    /// operation.
+    client_failing_since: BTreeMap<(u16, u64), SimTime>,
+    /// Client-visible outages: (start, length) from the first attempt of a user's first failed
+    /// operation to the end of its next successful one.
+    pub client_outages: Vec<(SimTime, SimDuration)>,
+    /// Outages still open when the run ended, by start.
+    pub client_outages_unrecovered: Vec<SimTime>,
     /// By Region; `None` where no app tier is modelled.
     pub app_tiers: Vec<Option<AppTierSeries>>,
     pub reads_ok: u64,
@@ -251,6 +259,9 @@ impl Recorder {
             region_health: Vec::new(),
             fail_open_answers: 0,
             origin_failovers: 0,
+            client_failing_since: BTreeMap::new(),
+            client_outages: Vec::new(),
+            client_outages_unrecovered: Vec::new(),
             app_tiers: Vec::new(),
             reads_ok: 0,
             writes_acked: 0,
@@ -336,6 +347,21 @@ impl Recorder {
     /// Route 53 or the accelerator answered as if every endpoint were healthy.
     pub fn fail_open_answer(&mut self) {
         self.fail_open_answers += 1;
+    }
+
+    /// A user's operation ended (first attempt at `first_sent`): a failure opens the user's
+    /// client-visible outage, the next success closes it.
+    pub fn client_outcome(&mut self, now: SimTime, user: (u16, u64), first_sent: SimTime, succeeded: bool) {
+        match (succeeded, self.client_failing_since.get(&user).copied()) {
+            (false, None) => {
+                self.client_failing_since.insert(user, first_sent);
+            }
+            (true, Some(since)) => {
+                self.client_failing_since.remove(&user);
+                self.client_outages.push((since, now - since));
+            }
+            _ => {}
+        }
     }
 
     /// CloudFront sent a GET to the secondary origin.
@@ -508,6 +534,9 @@ impl Recorder {
     /// Takes the checker's verdicts and closes every series at `end`.
     pub fn finish(&mut self, end: SimTime, stores: &[StoreSettled<'_>], tiers: &[Option<AppTier<RequestId>>]) {
         self.end = end;
+        let mut open: Vec<SimTime> = std::mem::take(&mut self.client_failing_since).into_values().collect();
+        open.sort();
+        self.client_outages_unrecovered = open;
         self.app_tiers = tiers
             .iter()
             .map(|t| {

@@ -1,7 +1,7 @@
 //! Route 53's answers: the records of one name, their health, the routing policy with fail-open,
 //! and the resolvers that cache answers for the TTL (some for longer).
 
-use sim_core::{Dist, SimTime, Stream};
+use sim_core::{Dist, SimDuration, SimTime, Stream};
 
 use super::config::{FailoverRole, Route53Config, RoutingPolicy};
 use crate::ids::RegionId;
@@ -171,13 +171,13 @@ impl ResolverPool {
     }
 
     /// Resolver `index` answers at `now`: from its cache while it holds, else by asking
-    /// `authority` and caching the answer. Returns the answer and when the resolver's copy
+    /// `authority` and caching the answer (the first time, for a random part of its hold). Returns the answer and when the resolver's copy
     /// expires (what a client cache may keep it against).
     pub fn lookup(
         &mut self,
         now: SimTime,
         index: usize,
-        ttl: sim_core::SimDuration,
+        ttl: SimDuration,
         authority: impl FnOnce() -> RegionId,
         rng: &mut Stream,
     ) -> (RegionId, SimTime, bool) {
@@ -187,8 +187,15 @@ impl ResolverPool {
         {
             return (answer, r.expires, false);
         }
+        let first = r.answer.is_none();
         let answer = authority();
-        let hold = if r.violator { self.hold.sample_duration(rng).max(ttl) } else { ttl };
+        let mut hold = if r.violator { self.hold.sample_duration(rng).max(ttl) } else { ttl };
+        if first {
+            // The resolver was already serving the name before the run began: its copy has a
+            // uniformly random part of its life left, so resolvers' expiries are spread, as in a
+            // steady state, rather than all starting at the first query.
+            hold = SimDuration::from_nanos_f64(hold.as_nanos() as f64 * rng.next_f64());
+        }
         r.answer = Some(answer);
         r.expires = now + hold;
         (answer, r.expires, true)
@@ -363,13 +370,17 @@ mod tests {
         let hold = Dist::constant(900e9).unwrap();
         let mut pool = ResolverPool::new(10_000, 0.1, hold, &mut rng);
         let mut long = 0;
+        let later = SimTime::ZERO + SimDuration::from_secs(1000);
         for i in 0..pool.len() {
-            let (_, expires, fetched) = pool.lookup(SimTime::ZERO, i, ttl, || r(0), &mut rng);
+            // The first copy has part of its life left; the next is fetched for a whole hold.
+            let (_, first, fetched) = pool.lookup(SimTime::ZERO, i, ttl, || r(0), &mut rng);
+            assert!(fetched && first <= SimTime::ZERO + SimDuration::from_secs(900));
+            let (_, expires, fetched) = pool.lookup(later, i, ttl, || r(0), &mut rng);
             assert!(fetched);
-            if expires == SimTime::ZERO + SimDuration::from_secs(900) {
+            if expires == later + SimDuration::from_secs(900) {
                 long += 1;
             } else {
-                assert_eq!(expires, SimTime::ZERO + ttl);
+                assert_eq!(expires, later + ttl);
             }
         }
         assert!((900..1100).contains(&long), "{long} of 10 000 violators, 10% expected");

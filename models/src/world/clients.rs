@@ -479,6 +479,7 @@ impl World {
         let region_of_client = self.config.populations[op.population.index()].region;
         let succeeded = how == HistoryType::Ok;
         self.recorder.operation_ended(now, region_of_client, op.kind, succeeded, now - op.first_sent_at);
+        self.recorder.client_outcome(now, (op.population.index() as u16, op.user), op.first_sent_at, succeeded);
         // A write's completion carries the value it wrote, whatever became of it (Jepsen's rule).
         let value = if op.kind.is_read() { value } else { Some(operation) };
         self.record_history(how, operation, &op, value, Some(region), now);
