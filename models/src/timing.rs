@@ -61,7 +61,7 @@ pub fn failover_timing(
     let recovery = window.healed.and_then(|healed| {
         // Only when the routing tier had counted it unhealthy and then healthy again.
         let unhealthy_at_heal = region.is_some_and(|r| {
-            rec.region_health.iter().filter(|&&(t, rr, _)| rr == r && t <= healed).last().is_some_and(|&(_, _, h)| !h)
+            rec.region_health.iter().rev().find(|&&(t, rr, _)| rr == r && t <= healed).is_some_and(|&(_, _, h)| !h)
         });
         if unhealthy_at_heal { health_after(healed, true).map(|t| t - healed) } else { None }
     });
