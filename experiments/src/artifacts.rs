@@ -44,7 +44,8 @@ struct TimelineEvent {
     what: String,
 }
 
-/// `events.csv`: `time_s,kind,what`, one row per fault start, fault heal and action, ordered by
+/// `events.csv`: `time_s,kind,what`, one row per fault start, fault heal, action and routing
+/// change (health verdict, routing control, record change, traffic dial, alarm), ordered by
 /// time, then kind, then the order the run recorded them.
 pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, String> {
     let r = &run.recorder;
@@ -64,6 +65,9 @@ pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, Strin
             Err(why) => format!("{name} FAILED: {why}"),
         };
         events.push(TimelineEvent { at: a.at, kind: "action", what });
+    }
+    for e in &r.routing_events {
+        events.push(TimelineEvent { at: e.at, kind: e.kind, what: e.what.clone() });
     }
     // A stable sort keeps the recorded order among equal (time, kind).
     events.sort_by(|a, b| (a.at, a.kind).cmp(&(b.at, b.kind)));
@@ -287,6 +291,41 @@ fn timeline_sections(s: &Summary) -> String {
             })
             .collect();
         t.push_str(&table(&["Fault", "Target", "Started", "Healed"], &[false, false, true, true], &rows));
+        t.push_str("\n### Failover timing\n\n");
+        let secs = |v: Option<f64>, none: &str| v.map_or(none.to_string(), |v| format!("{v} s"));
+        let rows: Vec<_> = s
+            .faults
+            .iter()
+            .map(|f| {
+                let o = &f.failover;
+                vec![
+                    format!("{} {}", f.fault_type, f.target),
+                    secs(o.detection_s, "never"),
+                    secs(o.routing_convergence_s, "never"),
+                    secs(o.recovery_s, "-"),
+                    format!("{:.3}%", 100.0 * o.transition_error_rate),
+                    secs(o.client_outage_s.p50, "-"),
+                    secs(o.client_outage_s.p99, "-"),
+                    secs(o.client_outage_s.max, "-"),
+                    o.client_outage_s.unrecovered.to_string(),
+                ]
+            })
+            .collect();
+        t.push_str(&table(
+            &[
+                "Fault",
+                "Detected",
+                "Routing converged (99%)",
+                "Recovered",
+                "Error rate in transition",
+                "Client outage p50",
+                "p99",
+                "max",
+                "Clients unrecovered",
+            ],
+            &[false, true, true, true, true, true, true, true, true],
+            &rows,
+        ));
     }
     t.push_str("\n## Actions\n\n");
     if s.actions.is_empty() {

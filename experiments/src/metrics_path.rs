@@ -180,8 +180,21 @@ pub const SUMMARY_PATTERNS: &[&str] = &[
     "app_tiers.{app_tier}.abandoned",
     "faults.{index}.started_s",
     "faults.{index}.healed_s",
+    "faults.{index}.failover.detection_s",
+    "faults.{index}.failover.routing_convergence_s",
+    "faults.{index}.failover.recovery_s",
+    "faults.{index}.failover.transition_attempts",
+    "faults.{index}.failover.transition_error_rate",
+    "faults.{index}.failover.client_outage_s.clients",
+    "faults.{index}.failover.client_outage_s.p50",
+    "faults.{index}.failover.client_outage_s.p99",
+    "faults.{index}.failover.client_outage_s.max",
+    "faults.{index}.failover.client_outage_s.unrecovered",
     "actions.{index}.at_s",
     "actions.{index}.succeeded",
+    "routing.fail_open_answers",
+    "routing.origin_failovers",
+    "routing.health_flips",
 ];
 
 /// The refusals a store can answer, by the name `rejections` uses (models' `Rejection::name`).

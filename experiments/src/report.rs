@@ -44,6 +44,18 @@ pub struct Summary {
     pub app_tiers: Vec<AppTierRow>,
     pub faults: Vec<FaultRow>,
     pub actions: Vec<ActionRow>,
+    pub routing: RoutingRow,
+}
+
+/// The routing tier's own counts.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct RoutingRow {
+    /// Answers Route 53 or the accelerator gave as if every endpoint were healthy.
+    pub fail_open_answers: u64,
+    /// GETs CloudFront sent to the secondary origin.
+    pub origin_failovers: u64,
+    /// Health verdicts that flipped (health checks, load balancers, accelerator groups).
+    pub health_flips: u64,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -213,6 +225,63 @@ pub struct FaultRow {
     pub target: String,
     pub started_s: f64,
     pub healed_s: Option<f64>,
+    /// How the routing tier and the clients got through it.
+    pub failover: FailoverRow,
+}
+
+/// A fault's failover timing (models::timing). Times in seconds; `None`: it did not happen while
+/// the fault lasted (never detected, never converged).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FailoverRow {
+    /// Fault start to the routing tier counting the struck Region unhealthy.
+    pub detection_s: Option<f64>,
+    /// Fault start until 99% of new requests land elsewhere (and stay so while the fault lasts).
+    pub routing_convergence_s: Option<f64>,
+    /// Heal to the routing tier counting the Region healthy again.
+    pub recovery_s: Option<f64>,
+    /// Attempts sent from the fault's start to convergence (or to its end), and the share failed.
+    pub transition_attempts: u64,
+    pub transition_error_rate: f64,
+    /// Per user, first failed operation to the next successful one, for outages that began
+    /// during the fault; `unrecovered`: users still failing when the run ended.
+    pub client_outage_s: OutageSeconds,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct OutageSeconds {
+    pub clients: u64,
+    pub p50: Option<f64>,
+    pub p99: Option<f64>,
+    pub max: Option<f64>,
+    pub unrecovered: u64,
+}
+
+/// The Region a fault takes out of service, where routing should move away from.
+fn struck_region(kind: &FaultKind) -> Option<RegionId> {
+    match kind {
+        FaultKind::RegionOutage { region, .. } => Some(*region),
+        _ => None,
+    }
+}
+
+fn failover_row(run: &RunOutput, w: &models::report::FaultWindow, phase_end: SimTime) -> FailoverRow {
+    let t = models::timing::failover_timing(&run.recorder, w, struck_region(&run.faults[w.fault].kind), phase_end);
+    let s = |d: sim_core::SimDuration| (d.as_nanos() / 1_000_000) as f64 / 1_000.0;
+    let q = |p: f64| t.client_outage.quantile(p).map(|n| s(sim_core::SimDuration::from_nanos(n)));
+    FailoverRow {
+        detection_s: t.detection.map(s),
+        routing_convergence_s: t.routing_convergence.map(s),
+        recovery_s: t.recovery.map(s),
+        transition_attempts: t.transition_requests,
+        transition_error_rate: t.transition_error_rate(),
+        client_outage_s: OutageSeconds {
+            clients: t.client_outage.count(),
+            p50: q(0.5),
+            p99: q(0.99),
+            max: t.client_outage.max().map(|n| s(sim_core::SimDuration::from_nanos(n))),
+            unrecovered: t.clients_unrecovered,
+        },
+    }
 }
 
 /// A fault's target in words, for reports and figure legends.
@@ -273,6 +342,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
                 target: describe_fault(kind, scenario),
                 started_s: w.started.as_secs_f64(),
                 healed_s: w.healed.map(SimTime::as_secs_f64),
+                failover: failover_row(run, w, SimTime::at(scenario.world.duration)),
             }
         })
         .collect();
@@ -345,6 +415,11 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
             .collect(),
         app_tiers: app_tier_rows(scenario, r),
         faults,
+        routing: RoutingRow {
+            fail_open_answers: r.fail_open_answers,
+            origin_failovers: r.origin_failovers,
+            health_flips: r.routing_events.iter().filter(|e| e.kind == "health").count() as u64,
+        },
         actions: r
             .actions
             .iter()
@@ -741,6 +816,20 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     for f in &s.faults {
         let healed = f.healed_s.map_or("never healed".to_string(), |h| format!("healed at {h}s"));
         t.push_str(&format!("  fault           {} {}: from {}s, {healed}\n", f.fault_type, f.target, f.started_s));
+        let o = &f.failover;
+        let secs = |v: Option<f64>, none: &str| v.map_or(none.to_string(), |v| format!("{v}s"));
+        t.push_str(&format!(
+            "    failover      detected {}, routing converged {}, error rate {} over {} attempts; client outage p50 {} p99 {} max {} ({} clients, {} unrecovered)\n",
+            secs(o.detection_s, "never"),
+            secs(o.routing_convergence_s, "never"),
+            pct(o.transition_error_rate),
+            o.transition_attempts,
+            secs(o.client_outage_s.p50, "-"),
+            secs(o.client_outage_s.p99, "-"),
+            secs(o.client_outage_s.max, "-"),
+            o.client_outage_s.clients,
+            o.client_outage_s.unrecovered,
+        ));
     }
     for a in &s.actions {
         let verdict = if a.succeeded { "done" } else { "FAILED" };
