@@ -410,3 +410,49 @@ fn client_caches_delay_the_switch() {
     // A fixed 30 s cache adds its mean residual, 15 s.
     assert!((jvm - plain - 15.0).abs() < 3.0, "the client cache holds the old answer longer: {jvm} vs {plain}");
 }
+
+/// Deep health checks that depend on the Aurora writer fail in every Region at once when the
+/// writer's Region loses its Aurora cluster: every record is unhealthy, Route 53 fails open, and
+/// clients stay on the nearest Region (a shallow check would have kept WEST healthy).
+#[test]
+fn deep_checks_on_the_writer_fail_everywhere_and_route53_fails_open() {
+    use models::aurora::{AuroraConfig, Secondary};
+    let run_with = |deep: bool| {
+        let mut r53 = route53(10, 10, 3);
+        if deep {
+            for hc in &mut r53.health_checks {
+                hc.dependencies = vec![StoreId::new(1)];
+            }
+        }
+        let mut config = world(
+            200,
+            vec![clients(200.0, via(Entry::Route53))],
+            RoutingConfig { route53: Some(r53), ..RoutingConfig::default() },
+        );
+        let aurora = AuroraConfig::new(EAST, vec![Secondary { region: WEST, headless: false }]);
+        config.stores.push(StoreConfig {
+            kind: StoreKind::AuroraGlobal(Box::new(aurora)),
+            name: "orders".into(),
+            regions: vec![EAST, WEST],
+            replication_delay: Dist::Constant(0.0),
+            replication_retry_interval: secs(1),
+            idempotency: false,
+            per_item_order: true,
+        });
+        config.faults.push(FaultConfig {
+            kind: FaultKind::RegionOutage { region: EAST, scope: OutageScope::Store(StoreId::new(1)) },
+            start: at(50),
+            end: None,
+        });
+        go(&config, 8)
+    };
+    let deep = run_with(true);
+    for region in [EAST, WEST] {
+        assert!(deep.recorder.region_health.iter().any(|&(_, r, h)| r == region && !h), "{region:?} unhealthy");
+    }
+    assert!(deep.recorder.fail_open_answers > 0);
+    assert!((120..200).all(|s| east_share(&deep, s) > 0.99), "fail-open: the nearest Region still");
+    let shallow = run_with(false);
+    assert!(shallow.recorder.region_health.is_empty(), "a shallow check sees nothing wrong");
+    assert_eq!(shallow.recorder.fail_open_answers, 0);
+}
