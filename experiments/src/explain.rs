@@ -6,13 +6,16 @@
 //! `# default`; whether the file gave it is read from the file's own TOML table (a key absent
 //! there is a default), so the mark does not depend on how validation fills values in. The text is
 //! a pure function of the file: Regions, stores and populations in file order, no hash maps.
+//! `explain/routing.rs` explains the routing tier and alarms.
+
+mod routing;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use models::config::{
     ActionKind, Arrivals, FaultKind, KeyChoice, OperationMixEntry, OutageScope, PartialRepair, PopulationConfig,
-    RateProfile, StoreConfig, StoreKind,
+    RateProfile, StoreConfig, StoreKind, Trigger,
 };
 use models::faults::GeneratedKind;
 use models::ids::RegionId;
@@ -54,6 +57,10 @@ pub fn explain(s: &Scenario) -> Result<String, String> {
     for (i, store) in s.world.stores.iter().enumerate() {
         x.store(i, store);
     }
+    x.route53();
+    x.accelerator();
+    x.cloudfront_and_controls();
+    x.alarms();
     for (i, p) in s.world.populations.iter().enumerate() {
         x.population(i, p);
     }
@@ -330,6 +337,7 @@ impl Explainer<'_> {
         self.line(&at("pinning"), "pinning", p.pinning.to_string());
         let window = p.read_your_writes_window.map_or(quote("off"), duration);
         self.line(&at("read_your_writes_window"), "read_your_writes_window", window);
+        self.client_routing(i, p);
         self.out.push_str("# one-way latency from these clients to each Region\n");
         let w = &self.scenario.world;
         for r in w.topology.regions() {
@@ -436,9 +444,17 @@ impl Explainer<'_> {
         for (i, a) in s.world.actions.iter().enumerate() {
             self.out.push_str("\n[[action]]\n");
             self.fact("type", quote(a.kind.type_name()));
-            if let models::config::Trigger::At(at) = a.trigger {
-                self.fact("at", time(at));
+            match a.trigger {
+                Trigger::At(at) => self.fact("at", time(at)),
+                Trigger::Alarm(alarm) => {
+                    self.fact("when", format!("{{ alarm = {} }}", quote(&s.world.alarms[alarm].name)))
+                }
+                Trigger::RegionUnhealthy { region, for_ } => self.fact(
+                    "when",
+                    format!("{{ region_unhealthy = {}, for = {} }}", quote(&self.region(region)), duration(for_)),
+                ),
             }
+            self.line(&format!("action.{i}.reaction_time"), "reaction_time", duration(a.reaction_time));
             match &a.kind {
                 ActionKind::ScaleOut { region, servers, provisioning_delay } => {
                     self.fact("region", quote(&self.region(*region)));
@@ -466,7 +482,7 @@ impl Explainer<'_> {
                 }
                 ActionKind::RoutingControl { control, on } => {
                     self.fact("control", quote(&s.world.routing.routing_controls[*control].name));
-                    self.fact("state", quote(if *on { "on" } else { "off" }));
+                    self.fact("state", quote(if *on { "On" } else { "Off" }));
                 }
                 ActionKind::Route53RecordChange { record, weight, present } => {
                     let region = s.world.routing.route53.as_ref().map(|r| r.records[*record].region);

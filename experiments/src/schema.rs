@@ -344,8 +344,44 @@ fn population() -> Value {
                 "read_your_writes_window",
                 duration("After a write, the user's reads go to the writer's Region for this long."),
             ),
+            (
+                "entry",
+                one_of(
+                    &["static", "route53", "global_accelerator"],
+                    "How the clients reach the Regions: always their own Region (static, default), through the \
+                     [route53] name, or through the [global_accelerator].",
+                ),
+            ),
+            ("reads_via_cloudfront", boolean("Reads go through the [cloudfront] origin group (default false).")),
+            ("resolvers", integer("Recursive resolvers the users go through, 1..100000 (default 100).")),
+            (
+                "ttl_violator_share",
+                number("The share of resolvers that hold answers past the TTL, 0..1 (default 0.0874)."),
+            ),
+            (
+                "ttl_violator_hold",
+                dist("How long a violating resolver holds an answer (default lognormal(median=300s, sigma=1.48))."),
+            ),
+            ("client_cache", client_cache()),
+            (
+                "keep_alive_idle",
+                duration("A connection unused this long is closed (default: a new connection per request)."),
+            ),
         ],
     )
+}
+
+fn client_cache() -> Value {
+    json!({
+        "type": ["string", "object"],
+        "description": "A DNS cache in the client: \"none\" (default), { at_least = \"60s\" } (a browser keeps an \
+                        answer at least that long) or { fixed = \"30s\" } (the JVM keeps it exactly that long).",
+        "properties": {
+            "at_least": duration("Keep an answer for its TTL but at least this long."),
+            "fixed": duration("Keep an answer this long whatever its TTL."),
+        },
+        "additionalProperties": false,
+    })
 }
 
 fn fault() -> Value {
@@ -435,9 +471,18 @@ fn expect() -> Value {
 }
 
 fn action() -> Value {
+    let when = table(
+        "What sets the action off: { alarm = \"name\" } or { region_unhealthy = \"us-east-1\", for = \"60s\" }.",
+        &[],
+        vec![
+            ("alarm", string("When this [[alarm]] goes into ALARM.")),
+            ("region_unhealthy", string("When the routing tier has counted this Region unhealthy for `for`.")),
+            ("for", duration("region_unhealthy: how long the Region must have been unhealthy.")),
+        ],
+    );
     table(
-        "A runbook action at a time. Which fields apply depends on type.",
-        &["type", "at"],
+        "A runbook action, at a time or when a condition is met. Which fields apply depends on type.",
+        &["type"],
         vec![
             (
                 "type",
@@ -449,12 +494,20 @@ fn action() -> Value {
                         "aurora_failover",
                         "aurora_add_instance",
                         "s3_batch_replication",
+                        "routing_control",
+                        "route53_record_change",
+                        "traffic_dial",
                     ],
                     "The action.",
                 ),
             ),
-            ("at", duration("When it is taken.")),
-            ("region", string("scale_out, aurora_add_instance: the Region.")),
+            ("at", duration("When it is set off (exactly one of at and when).")),
+            ("when", when),
+            ("reaction_time", duration("How long it takes to carry out once set off (default 0s).")),
+            (
+                "region",
+                string("scale_out, aurora_add_instance: the Region; traffic_dial: the endpoint group's Region."),
+            ),
             ("servers", integer("scale_out: servers added.")),
             ("provisioning_delay", duration("scale_out: how long the servers take to arrive.")),
             ("from", string("repin: the home Region users leave.")),
@@ -462,6 +515,198 @@ fn action() -> Value {
             ("store", string("aurora_* and s3_batch_replication: the store.")),
             ("target", string("aurora_switchover / aurora_failover: the secondary Region to promote.")),
             ("allow_data_loss", boolean("aurora_failover: must be true (FailoverGlobalCluster --allow-data-loss).")),
+            ("control", string("routing_control: the [[routing_control]] to set.")),
+            ("state", one_of(&["On", "Off"], "routing_control: the control's new state.")),
+            ("record", string("route53_record_change: the Region of the [[route53.record]] to change.")),
+            ("weight", integer("route53_record_change: the record's new weight, 0..255 (weighted records).")),
+            ("withdraw", boolean("route53_record_change: true withdraws the record, false restores it.")),
+            ("traffic_dial_percentage", number("traffic_dial: the endpoint group's new dial, 0..100.")),
+        ],
+    )
+}
+
+fn route53() -> Value {
+    let health_check = table(
+        "A Route 53 health check of one Region's endpoint, or one backed by an ARC routing control.",
+        &["name", "region"],
+        vec![
+            ("name", string("The health check's name, referred to by records and alarms.")),
+            ("region", string("The Region whose endpoint is checked.")),
+            ("request_interval", duration("\"10s\" or \"30s\" (default 30s).")),
+            ("failure_threshold", integer("Consecutive results that flip a checker, 1..10 (default 3).")),
+            ("checkers", integer("Checkers probing independently, 1..64 (default 15).")),
+            ("type", one_of(&["HTTP", "HTTPS", "TCP"], "The probe's protocol (default HTTPS).")),
+            ("dependencies", regions("A deep check: the stores the endpoint depends on (default none).")),
+            (
+                "routing_control",
+                string("Backed by this [[routing_control]] instead of probes (then no probing fields)."),
+            ),
+        ],
+    );
+    let record = table(
+        "A record of the name: an alias to one Region's load balancer.",
+        &["region"],
+        vec![
+            ("region", string("The Region; at most one record per Region.")),
+            ("weight", integer("weighted: the record's weight, 0..255.")),
+            ("failover", one_of(&["PRIMARY", "SECONDARY"], "failover: the record's role.")),
+            ("health_check", string("The [[route53.health_check]] the record is associated with.")),
+            (
+                "evaluate_target_health",
+                boolean("The alias is healthy only while its load balancer has a healthy target (default true)."),
+            ),
+        ],
+    );
+    table(
+        "A Route 53 name clients resolve (population entry = \"route53\").",
+        &["routing_policy"],
+        vec![
+            ("ttl", duration("The records' TTL, whole seconds (default 60s, an alias to a load balancer).")),
+            ("routing_policy", one_of(&["latency", "weighted", "failover"], "How Route 53 picks a record.")),
+            (
+                "control_plane_region",
+                string("Where Route 53's control plane runs (default us-east-1 when the scenario declares it)."),
+            ),
+            (
+                "change_propagation",
+                duration("A record change reaches the authoritative servers after this long (default 60s)."),
+            ),
+            ("health_check", array_of(health_check, "The health checks.")),
+            ("record", array_of(record, "The records, at least one.")),
+        ],
+    )
+}
+
+fn global_accelerator() -> Value {
+    let group = table(
+        "One Region's endpoint group.",
+        &["region"],
+        vec![
+            ("region", string("The Region; one group per Region.")),
+            ("traffic_dial_percentage", number("The share of the group's traffic it takes, 0..100 (default 100).")),
+            ("health_check_interval_seconds", integer("10 or 30 (default 30).")),
+            ("threshold_count", integer("Consecutive results that flip an endpoint, 1..10 (default 3).")),
+            (
+                "endpoint_weights",
+                json!({
+                    "type": "array",
+                    "items": { "type": "integer" },
+                    "description": "The endpoints' weights, each 0..255 (default [128]).",
+                }),
+            ),
+            (
+                "load_balancer",
+                boolean("The endpoints are load balancers: their health is the load balancer's own (default true)."),
+            ),
+        ],
+    );
+    table(
+        "A Global Accelerator clients connect through (population entry = \"global_accelerator\").",
+        &[],
+        vec![
+            ("client_affinity", one_of(&["NONE", "SOURCE_IP"], "The listener's client affinity (default NONE).")),
+            ("idle_timeout", duration("A flow idle this long is forgotten (default 350s).")),
+            ("recovery_delay", duration("Normal routing resumes this long after an endpoint recovers (default 30s).")),
+            (
+                "control_plane_region",
+                string(
+                    "Where Global Accelerator's control plane runs (default us-west-2 when the scenario declares it).",
+                ),
+            ),
+            ("endpoint_group", array_of(group, "The endpoint groups, at least one.")),
+        ],
+    )
+}
+
+fn cloudfront() -> Value {
+    table(
+        "A CloudFront distribution with an origin group; reads of populations with reads_via_cloudfront fail over.",
+        &["primary", "secondary"],
+        vec![
+            ("primary", string("The primary origin's Region.")),
+            ("secondary", string("The secondary origin's Region, another Region.")),
+            (
+                "failover_criteria_status_codes",
+                json!({
+                    "type": "array",
+                    "items": { "type": "integer" },
+                    "description": "Status codes that send a GET to the secondary, each one of 403, 404, 500, 502, \
+                                    503, 504 (default [500, 502, 503, 504]).",
+                }),
+            ),
+            ("connection_timeout", duration("Per connection attempt, whole seconds 1s..10s (default 10s).")),
+            ("connection_attempts", integer("Attempts before the secondary is tried, 1..3 (default 3).")),
+        ],
+    )
+}
+
+fn routing_control() -> Value {
+    table(
+        "An ARC routing control.",
+        &["name"],
+        vec![
+            ("name", string("The control's name, referred to by health checks and actions.")),
+            ("state", one_of(&["On", "Off"], "The state at the start (default On).")),
+        ],
+    )
+}
+
+fn load_balancer_health() -> Value {
+    table(
+        "The load balancers' health checks of their targets (ALB target-group defaults).",
+        &[],
+        vec![
+            ("health_check_interval_seconds", integer("5..300 (default 30).")),
+            ("unhealthy_threshold_count", integer("Failures that mark a target unhealthy, 2..10 (default 2).")),
+            ("healthy_threshold_count", integer("Successes that mark it healthy again, 2..10 (default 5).")),
+            ("health_check_timeout_seconds", integer("2..120, less than the interval (default 5).")),
+        ],
+    )
+}
+
+fn alarm() -> Value {
+    table(
+        "A CloudWatch metric alarm (PutMetricAlarm's parameters); actions can wait for it.",
+        &["name", "metric", "threshold", "comparison_operator"],
+        vec![
+            ("name", string("The alarm's name, referred to by actions' when = { alarm = ... }.")),
+            (
+                "metric",
+                one_of(
+                    &["error_rate", "replication_lag", "rpo_lag", "conflicts", "health_check_status"],
+                    "What the alarm watches.",
+                ),
+            ),
+            ("region", string("error_rate, replication_lag, rpo_lag: only this Region (default every Region).")),
+            ("store", string("replication_lag, rpo_lag, conflicts: only this store (default every store).")),
+            ("health_check", string("health_check_status: the [[route53.health_check]].")),
+            (
+                "statistic",
+                one_of(&["Average", "Sum", "Minimum", "Maximum", "SampleCount"], "The statistic (default Average)."),
+            ),
+            ("period", duration("The length of one datapoint (default 60s).")),
+            ("evaluation_periods", integer("N, the datapoints judged (default 1).")),
+            ("datapoints_to_alarm", integer("M of N that must breach (default evaluation_periods).")),
+            ("threshold", number("The threshold.")),
+            (
+                "comparison_operator",
+                one_of(
+                    &[
+                        "GreaterThanThreshold",
+                        "GreaterThanOrEqualToThreshold",
+                        "LessThanThreshold",
+                        "LessThanOrEqualToThreshold",
+                    ],
+                    "How a datapoint is compared with the threshold.",
+                ),
+            ),
+            (
+                "treat_missing_data",
+                one_of(
+                    &["missing", "notBreaching", "breaching", "ignore"],
+                    "How missing datapoints count (default missing).",
+                ),
+            ),
         ],
     )
 }
@@ -469,7 +714,7 @@ fn action() -> Value {
 /// The schema as a JSON value.
 pub fn schema() -> Value {
     let mut root = table(
-        "An mrsim scenario: Regions, stores, client populations, faults and actions.",
+        "An mrsim scenario: Regions, stores, client populations, the routing tier, alarms, faults and actions.",
         &["scenario"],
         vec![
             (
@@ -490,6 +735,12 @@ pub fn schema() -> Value {
             ("fault", array_of(fault(), "The fault schedule.")),
             ("fault_generator", array_of(fault_generator(), "Faults drawn from the seed at a rate.")),
             ("action", array_of(action(), "Runbook actions.")),
+            ("route53", route53()),
+            ("global_accelerator", global_accelerator()),
+            ("cloudfront", cloudfront()),
+            ("routing_control", array_of(routing_control(), "ARC routing controls.")),
+            ("load_balancer_health", load_balancer_health()),
+            ("alarm", array_of(alarm(), "CloudWatch-style alarms.")),
             ("expect", array_of(expect(), "Assertions for mrsim check.")),
         ],
     );

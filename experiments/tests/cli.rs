@@ -403,3 +403,191 @@ fn data_tier_bad_input_is_named_with_its_place() {
         assert!(!out.exists(), "{name}: a failed run must write nothing");
     }
 }
+
+/// The skeleton with a routing tier: a failover name with a probing and a routing-control health
+/// check, an accelerator with two endpoint groups, an alarm and an action waiting for it.
+fn routing_text() -> String {
+    skeleton_text()
+        + r#"
+[route53]
+ttl = "60s"
+routing_policy = "failover"
+
+[[route53.health_check]]
+name = "use1"
+region = "us-east-1"
+request_interval = "10s"
+failure_threshold = 3
+
+[[route53.health_check]]
+name = "usw2-cell"
+region = "us-west-2"
+routing_control = "usw2-cell"
+
+[[route53.record]]
+region = "us-east-1"
+failover = "PRIMARY"
+health_check = "use1"
+
+[[route53.record]]
+region = "us-west-2"
+failover = "SECONDARY"
+
+[global_accelerator]
+
+[[global_accelerator.endpoint_group]]
+region = "us-east-1"
+traffic_dial_percentage = 100
+
+[[global_accelerator.endpoint_group]]
+region = "us-west-2"
+
+[[routing_control]]
+name = "usw2-cell"
+
+[[alarm]]
+name = "use1-errors"
+metric = "error_rate"
+region = "us-east-1"
+evaluation_periods = 3
+datapoints_to_alarm = 3
+threshold = 0.05
+comparison_operator = "GreaterThanThreshold"
+
+[[action]]
+type = "traffic_dial"
+region = "us-east-1"
+traffic_dial_percentage = 0
+when = { alarm = "use1-errors" }
+reaction_time = "2m"
+"#
+}
+
+/// `scenario.toml:LINE:COLUMN: ` of the value in the first `= value` of `text`.
+fn place_of_value(text: &str, value: &str) -> String {
+    let offset = text.find(&format!("= {value}")).unwrap_or_else(|| panic!("`= {value}` is in the scenario")) + 2;
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+    format!("scenario.toml:{line}:{column}: ")
+}
+
+/// The routing tier's bad inputs, as the routing issue names them and a few more: each exit code
+/// 2, exactly one problem at its file:line:column with its TOML path, what was found and what was
+/// expected, and nothing written.
+#[test]
+fn routing_bad_input_is_named_with_its_place() {
+    let base = routing_text();
+    let file = scratch("routing-valid").join("scenario.toml");
+    std::fs::write(&file, &base).unwrap();
+    let o = mrsim(&["validate", file.to_str().unwrap()]);
+    assert!(o.status.success(), "the base is valid: {}", String::from_utf8_lossy(&o.stderr));
+    // (name, edited text, the value the problem is reported at, what the message says)
+    let cases: Vec<(&str, String, &str, Vec<&str>)> = vec![
+        (
+            "ttl-below-zero",
+            base.replace("ttl = \"60s\"", "ttl = \"-1s\""),
+            "\"-1s\"",
+            vec!["route53.ttl: found -1s; expected a TTL of whole seconds from 0s"],
+        ),
+        (
+            "failure-threshold-11",
+            base.replace("failure_threshold = 3", "failure_threshold = 11"),
+            "11\n",
+            vec!["route53.health_check[0].failure_threshold: found 11; expected a failure threshold from 1 to 10"],
+        ),
+        (
+            "dial-150",
+            base.replace("traffic_dial_percentage = 100", "traffic_dial_percentage = 150"),
+            "150\n",
+            vec![
+                "global_accelerator.endpoint_group[0].traffic_dial_percentage: found 150; \
+                 expected a traffic dial percentage from 0 to 100",
+            ],
+        ),
+        (
+            "failover-without-secondary",
+            base.replace("[[route53.record]]\nregion = \"us-west-2\"\nfailover = \"SECONDARY\"\n", ""),
+            "\"failover\"\n",
+            vec![
+                "route53.record: found 1 PRIMARY and 0 SECONDARY records; expected exactly one failover = \"PRIMARY\"",
+            ],
+        ),
+        (
+            "record-in-unknown-region",
+            base.replace(
+                "region = \"us-west-2\"\nfailover = \"SECONDARY\"",
+                "region = \"eu-west-1\"\nfailover = \"SECONDARY\"",
+            ),
+            "\"eu-west-1\"",
+            vec![
+                "route53.record[1].region: Region \"eu-west-1\" is not declared in this scenario; \
+                 expected one of the [[region]] names: us-east-1, us-west-2",
+            ],
+        ),
+        (
+            "unknown-health-check",
+            base.replace("health_check = \"use1\"", "health_check = \"use2\""),
+            "\"use2\"",
+            vec![
+                "route53.record[0].health_check: health check \"use2\" is not declared; expected one of: use1, usw2-cell",
+            ],
+        ),
+        (
+            "request-interval-20s",
+            base.replace("request_interval = \"10s\"", "request_interval = \"20s\""),
+            "\"20s\"",
+            vec!["route53.health_check[0].request_interval: found 20s; expected \"10s\" or \"30s\""],
+        ),
+        (
+            "probing-field-on-routing-control",
+            base.replace("routing_control = \"usw2-cell\"\n", "routing_control = \"usw2-cell\"\ncheckers = 8\n"),
+            "8\n",
+            vec![
+                "route53.health_check[1].checkers: `checkers` does not apply to a health check backed by a routing \
+                 control",
+                "expected only name, region and routing_control",
+            ],
+        ),
+        (
+            "datapoints-above-evaluation-periods",
+            base.replace("datapoints_to_alarm = 3", "datapoints_to_alarm = 5"),
+            "5\n",
+            vec!["alarm[0].datapoints_to_alarm: datapoints_to_alarm is 5; expected 1 to 3 (evaluation_periods)"],
+        ),
+        (
+            "action-with-at-and-when",
+            base.replace("reaction_time = \"2m\"", "reaction_time = \"2m\"\nat = \"5m\""),
+            "{ alarm",
+            vec!["action[0]: found both at and when; expected one of them"],
+        ),
+        (
+            "entry-without-its-section",
+            base.replace("[global_accelerator]\n", "")
+                .replace(
+                    "[[global_accelerator.endpoint_group]]\nregion = \"us-east-1\"\ntraffic_dial_percentage = 100\n\n\
+                 [[global_accelerator.endpoint_group]]\nregion = \"us-west-2\"\n",
+                    "",
+                )
+                .replace(
+                    "type = \"traffic_dial\"\nregion = \"us-east-1\"\ntraffic_dial_percentage = 0",
+                    "type = \"repin\"\nfrom = \"us-east-1\"\nto = \"us-west-2\"",
+                )
+                .replacen("keys = { uniform = 8 }\n", "keys = { uniform = 8 }\nentry = \"global_accelerator\"\n", 1),
+            "\"global_accelerator\"",
+            vec!["population[0].entry: entry = \"global_accelerator\" needs a [global_accelerator] section"],
+        ),
+    ];
+    for (name, text, at, needles) in cases {
+        assert_ne!(text, base, "{name}: the edit applies");
+        let (code, stderr, out) = run_text(name, &text);
+        assert_eq!(code, 2, "{name}: exit code; stderr:\n{stderr}");
+        let place = place_of_value(&text, at);
+        assert!(stderr.contains(&place), "{name}: stderr lacks the place {place:?}:\n{stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{name}: stderr lacks {needle:?}:\n{stderr}");
+        }
+        assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{name}: one problem:\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(!out.exists(), "{name}: a failed run must write nothing");
+    }
+}

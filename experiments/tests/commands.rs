@@ -109,7 +109,7 @@ mod schema {
     /// A validator for the subset of JSON Schema that `mrsim schema` uses: type (a name or a
     /// list), properties, required, additionalProperties (false or a schema), enum, items.
     /// Returns the first problem with its JSON path.
-    fn check(schema: &Value, value: &Value, path: &str) -> Result<(), String> {
+    pub(super) fn check(schema: &Value, value: &Value, path: &str) -> Result<(), String> {
         if let Some(t) = schema.get("type") {
             let names: Vec<&str> = match t {
                 Value::String(s) => vec![s.as_str()],
@@ -160,7 +160,7 @@ mod schema {
         Ok(())
     }
 
-    fn schema() -> Value {
+    pub(super) fn schema() -> Value {
         let o = mrsim(&["schema"]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice(&o.stdout).expect("the schema is JSON")
@@ -211,6 +211,354 @@ mod schema {
             }
         }
         walk(&schema(), "$");
+    }
+}
+
+/// A scenario with every routing section and alarm, parsed, explained, checked against the schema
+/// and run.
+mod routing {
+    use super::*;
+    use experiments::scenario;
+    use models::alarm::{AlarmMetric, ComparisonOperator, Statistic, TreatMissingData};
+    use models::config::{ActionKind, Trigger};
+    use models::ids::{RegionId, StoreId};
+    use models::routing::config::{
+        ClientAffinity, ClientCache, Entry, FailoverRole, LoadBalancerHealth, ProbeProtocol, ResolverConfig,
+        RoutingPolicy,
+    };
+    use sim_core::{Dist, SimDuration, SimTime};
+
+    const ROUTING: &str = r#"[scenario]
+name = "routing-syntax"
+duration = "10m"
+
+[[region]]
+name = "us-east-1"
+
+[[region]]
+name = "us-west-2"
+
+[[store]]
+name = "orders"
+type = "aurora_global_database"
+writer = "us-east-1"
+secondaries = ["us-west-2"]
+
+[route53]
+ttl = "30s"
+routing_policy = "failover"
+
+[[route53.health_check]]
+name = "use1"
+region = "us-east-1"
+request_interval = "10s"
+type = "TCP"
+dependencies = ["orders"]
+
+[[route53.health_check]]
+name = "usw2-cell"
+region = "us-west-2"
+routing_control = "usw2-cell"
+
+[[route53.record]]
+region = "us-east-1"
+failover = "PRIMARY"
+health_check = "use1"
+
+[[route53.record]]
+region = "us-west-2"
+failover = "SECONDARY"
+health_check = "usw2-cell"
+evaluate_target_health = false
+
+[global_accelerator]
+client_affinity = "SOURCE_IP"
+control_plane_region = "us-east-1"
+
+[[global_accelerator.endpoint_group]]
+region = "us-east-1"
+traffic_dial_percentage = 50
+
+[[global_accelerator.endpoint_group]]
+region = "us-west-2"
+endpoint_weights = [128, 64]
+health_check_interval_seconds = 10
+
+[cloudfront]
+primary = "us-east-1"
+secondary = "us-west-2"
+failover_criteria_status_codes = [503]
+
+[[routing_control]]
+name = "usw2-cell"
+state = "Off"
+
+[load_balancer_health]
+healthy_threshold_count = 3
+
+[[alarm]]
+name = "use1-errors"
+metric = "error_rate"
+region = "us-east-1"
+threshold = 0.05
+comparison_operator = "GreaterThanThreshold"
+evaluation_periods = 3
+
+[[alarm]]
+name = "rpo"
+metric = "rpo_lag"
+store = "orders"
+statistic = "Maximum"
+period = "10s"
+threshold = 30
+comparison_operator = "GreaterThanOrEqualToThreshold"
+treat_missing_data = "notBreaching"
+
+[[alarm]]
+name = "use1-check"
+metric = "health_check_status"
+health_check = "use1"
+threshold = 1
+comparison_operator = "LessThanThreshold"
+
+[[population]]
+name = "dns"
+region = "us-east-1"
+access_latency = "10ms"
+rate = 10.0
+read_fraction = 0.5
+store = "orders"
+keys = { uniform = 8 }
+entry = "route53"
+client_cache = { at_least = "60s" }
+keep_alive_idle = "60s"
+
+[[population]]
+name = "anycast"
+region = "us-west-2"
+access_latency = "10ms"
+rate = 10.0
+read_fraction = 0.5
+store = "orders"
+keys = { uniform = 8 }
+entry = "global_accelerator"
+reads_via_cloudfront = true
+resolvers = 10
+ttl_violator_share = 0.5
+ttl_violator_hold = "exp(mean=10m)"
+
+[[action]]
+type = "routing_control"
+control = "usw2-cell"
+state = "On"
+when = { alarm = "use1-errors" }
+reaction_time = "2m"
+
+[[action]]
+type = "route53_record_change"
+record = "us-east-1"
+withdraw = true
+when = { region_unhealthy = "us-east-1", for = "60s" }
+
+[[action]]
+type = "traffic_dial"
+region = "us-east-1"
+traffic_dial_percentage = 0
+at = "5m"
+"#;
+
+    fn write(dir: &str) -> PathBuf {
+        let file = scratch(dir).join("routing.toml");
+        std::fs::write(&file, ROUTING).unwrap();
+        file
+    }
+
+    #[test]
+    fn every_key_resolves_with_aws_defaults() {
+        let s = scenario::parse(Path::new("routing.toml"), ROUTING).unwrap_or_else(|e| panic!("{e}"));
+        let w = &s.world;
+        let (east, west) = (RegionId::new(0), RegionId::new(1));
+        let secs = SimDuration::from_secs;
+
+        let r53 = w.routing.route53.as_ref().expect("[route53]");
+        assert_eq!((r53.ttl, r53.policy), (secs(30), RoutingPolicy::Failover));
+        assert_eq!(r53.control_plane_region, Some(east), "default: us-east-1, declared");
+        assert_eq!(r53.change_propagation, secs(60), "default");
+        let check = &r53.health_checks[0];
+        assert_eq!((check.region, check.request_interval, check.protocol), (east, secs(10), ProbeProtocol::Tcp));
+        assert_eq!((check.failure_threshold, check.checkers), (3, 15), "defaults");
+        assert_eq!((check.dependencies.clone(), check.routing_control), (vec![StoreId::new(0)], None));
+        assert_eq!(r53.health_checks[1].routing_control, Some(0));
+        let roles: Vec<_> = r53.records.iter().map(|r| (r.region, r.failover, r.health_check)).collect();
+        assert_eq!(
+            roles,
+            [(east, Some(FailoverRole::Primary), Some(0)), (west, Some(FailoverRole::Secondary), Some(1))]
+        );
+        assert_eq!(r53.records.iter().map(|r| r.evaluate_target_health).collect::<Vec<_>>(), [true, false]);
+
+        let ga = w.routing.accelerator.as_ref().expect("[global_accelerator]");
+        assert_eq!(ga.client_affinity, ClientAffinity::SourceIp);
+        assert_eq!((ga.idle_timeout, ga.recovery_delay), (secs(350), secs(30)), "defaults");
+        assert_eq!(ga.control_plane_region, Some(east), "given");
+        let [g0, g1] = &ga.endpoint_groups[..] else { panic!("two endpoint groups") };
+        assert_eq!((g0.traffic_dial_percentage, g0.health_check_interval_seconds), (50.0, 30));
+        assert_eq!((g0.threshold_count, g0.endpoint_weights.clone(), g0.load_balancer_endpoints), (3, vec![128], true));
+        assert_eq!((g1.traffic_dial_percentage, g1.health_check_interval_seconds), (100.0, 10));
+        assert_eq!(g1.endpoint_weights, [128, 64]);
+
+        let cf = w.routing.cloudfront.as_ref().expect("[cloudfront]");
+        assert_eq!((cf.primary, cf.secondary, cf.status_codes.clone()), (east, west, vec![503]));
+        assert_eq!((cf.connection_timeout, cf.connection_attempts), (secs(10), 3), "defaults");
+        assert_eq!(w.routing.routing_controls.len(), 1);
+        assert!(!w.routing.routing_controls[0].initially_on);
+        assert_eq!(
+            w.routing.load_balancer,
+            LoadBalancerHealth { healthy_threshold: 3, ..LoadBalancerHealth::default() }
+        );
+
+        let [errors, rpo, check_status] = &w.alarms[..] else { panic!("three alarms") };
+        assert_eq!(errors.metric, AlarmMetric::ErrorRate { region: Some(east) });
+        assert_eq!((errors.statistic, errors.period), (Statistic::Average, secs(60)), "defaults");
+        assert_eq!((errors.evaluation_periods, errors.datapoints_to_alarm), (3, 3), "M defaults to N");
+        assert_eq!((errors.threshold, errors.comparison_operator), (0.05, ComparisonOperator::GreaterThanThreshold));
+        assert_eq!(errors.treat_missing_data, TreatMissingData::Missing);
+        assert_eq!(rpo.metric, AlarmMetric::RpoLag { store: Some(StoreId::new(0)), region: None });
+        assert_eq!((rpo.statistic, rpo.period, rpo.evaluation_periods), (Statistic::Maximum, secs(10), 1));
+        assert_eq!((rpo.threshold, rpo.treat_missing_data), (30.0, TreatMissingData::NotBreaching));
+        assert_eq!(check_status.metric, AlarmMetric::HealthCheckStatus { check: 0 });
+
+        let (dns, anycast) = (&w.populations[0].routing, &w.populations[1].routing);
+        assert_eq!((dns.entry, dns.reads_via_cloudfront), (Entry::Route53, false));
+        assert_eq!(dns.resolvers, ResolverConfig::default());
+        assert_eq!(dns.resolvers.violator_hold, Dist::lognormal_median(300e9, 1.48).unwrap(), "300 s in nanoseconds");
+        assert_eq!((dns.client_cache, dns.keep_alive_idle), (ClientCache::AtLeast(secs(60)), Some(secs(60))));
+        assert_eq!((anycast.entry, anycast.reads_via_cloudfront), (Entry::Accelerator, true));
+        assert_eq!((anycast.resolvers.count, anycast.resolvers.ttl_violator_share), (10, 0.5));
+        assert_eq!(anycast.resolvers.violator_hold, Dist::exponential(600e9).unwrap());
+        assert_eq!((anycast.client_cache, anycast.keep_alive_idle), (ClientCache::None, None), "defaults");
+
+        let actions: Vec<_> = w.actions.iter().map(|a| (a.trigger.clone(), a.reaction_time, a.kind.clone())).collect();
+        assert_eq!(
+            actions,
+            [
+                (Trigger::Alarm(0), secs(120), ActionKind::RoutingControl { control: 0, on: true }),
+                (
+                    Trigger::RegionUnhealthy { region: east, for_: secs(60) },
+                    SimDuration::ZERO,
+                    ActionKind::Route53RecordChange { record: 0, weight: None, present: Some(false) },
+                ),
+                (
+                    Trigger::At(SimTime::at(secs(300))),
+                    SimDuration::ZERO,
+                    ActionKind::TrafficDial { group: 0, percentage: 0.0 },
+                ),
+            ]
+        );
+    }
+
+    /// ROUTING with every key it leaves to its default given, and a weighted policy instead of
+    /// failover (so `weight` applies): what the schema must describe and validation must accept.
+    fn every_key() -> String {
+        [
+            (
+                "routing_policy = \"failover\"",
+                "routing_policy = \"weighted\"\ncontrol_plane_region = \"us-west-2\"\nchange_propagation = \"30s\"",
+            ),
+            ("failover = \"PRIMARY\"", "weight = 200"),
+            ("failover = \"SECONDARY\"", "weight = 0"),
+            ("type = \"TCP\"", "type = \"TCP\"\nfailure_threshold = 2\ncheckers = 16"),
+            (
+                "client_affinity = \"SOURCE_IP\"",
+                "client_affinity = \"SOURCE_IP\"\nidle_timeout = \"90s\"\nrecovery_delay = \"10s\"",
+            ),
+            (
+                "traffic_dial_percentage = 50",
+                "traffic_dial_percentage = 50\nthreshold_count = 5\nload_balancer = false",
+            ),
+            ("[503]", "[503]\nconnection_timeout = \"5s\"\nconnection_attempts = 2"),
+            (
+                "healthy_threshold_count = 3",
+                "healthy_threshold_count = 3\nhealth_check_interval_seconds = 10\nunhealthy_threshold_count = 3\n\
+                 health_check_timeout_seconds = 4",
+            ),
+            (
+                "evaluation_periods = 3",
+                "evaluation_periods = 3\ndatapoints_to_alarm = 2\nstatistic = \"Sum\"\nperiod = \"30s\"\n\
+                 treat_missing_data = \"ignore\"",
+            ),
+            ("store = \"orders\"\nstatistic", "store = \"orders\"\nregion = \"us-west-2\"\nstatistic"),
+            (
+                "entry = \"route53\"",
+                "entry = \"route53\"\nreads_via_cloudfront = false\nresolvers = 50\nttl_violator_share = 0.1\n\
+                 ttl_violator_hold = \"const(10m)\"",
+            ),
+            ("withdraw = true", "withdraw = true\nweight = 10"),
+        ]
+        .iter()
+        .fold(ROUTING.to_string(), |text, (from, to)| {
+            assert!(text.contains(from), "{from:?} is in the scenario");
+            text.replacen(from, to, 1)
+        })
+    }
+
+    #[test]
+    fn every_key_fits_the_schema_and_validates() {
+        let schema = super::schema::schema();
+        for text in [ROUTING.to_string(), every_key()] {
+            let value: Value = toml::from_str(&text).unwrap();
+            super::schema::check(&schema, &value, "$").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let s = scenario::parse(Path::new("every-key.toml"), &every_key()).unwrap_or_else(|e| panic!("{e}"));
+        let r53 = s.world.routing.route53.as_ref().unwrap();
+        assert_eq!(r53.policy, RoutingPolicy::Weighted);
+        assert_eq!(r53.records.iter().map(|r| (r.weight, r.failover)).collect::<Vec<_>>(), [(200, None), (0, None)]);
+        assert_eq!(r53.control_plane_region, Some(RegionId::new(1)));
+        let ga = s.world.routing.accelerator.as_ref().unwrap();
+        assert!(!ga.endpoint_groups[0].load_balancer_endpoints);
+        let lb = &s.world.routing.load_balancer;
+        assert_eq!((lb.interval, lb.timeout), (SimDuration::from_secs(10), SimDuration::from_secs(4)));
+        assert_eq!(s.world.alarms[0].datapoints_to_alarm, 2);
+        assert_eq!(s.world.populations[0].routing.resolvers.violator_hold, Dist::Constant(600e9));
+        let change = &s.world.actions[1].kind;
+        assert_eq!(*change, ActionKind::Route53RecordChange { record: 0, weight: Some(10), present: Some(false) });
+    }
+
+    #[test]
+    fn explain_marks_the_defaults() {
+        let o = mrsim(&["explain", write("routing-explain").to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = stdout(&o);
+        for needle in [
+            "[route53]\nttl = \"30s\"\nrouting_policy = \"failover\"\n",
+            "control_plane_region = \"us-east-1\"  # default: us-east-1, declared in this scenario",
+            "failure_threshold = 3  # default",
+            "routing_control = \"usw2-cell\"\n# healthy while the routing control is On; no probes",
+            "evaluate_target_health = true  # default",
+            "idle_timeout = \"350s\"  # default",
+            "endpoint_weights = [128, 64]\n",
+            "failover_criteria_status_codes = [503]\n",
+            "[[routing_control]]\nname = \"usw2-cell\"\nstate = \"Off\"\n",
+            "healthy_threshold_count = 3\n",
+            "datapoints_to_alarm = 3  # default: evaluation_periods",
+            "ttl_violator_hold = \"lognormal(median=5m, sigma=1.48)\"  # default",
+            "client_cache = { at_least = \"1m\" }\n",
+            "keep_alive_idle = \"none (a new connection per request)\"  # default",
+            "when = { alarm = \"use1-errors\" }\nreaction_time = \"2m\"\n",
+            "when = { region_unhealthy = \"us-east-1\", for = \"1m\" }\nreaction_time = \"0s\"  # default",
+            "state = \"On\"\n",
+            "withdraw = true\n",
+        ] {
+            assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
+        }
+    }
+
+    /// The models take the validated configuration as it is: a run ends, and the dial is set.
+    #[test]
+    fn runs() {
+        let out = scratch("routing-run").join("out");
+        let o = mrsim(&["run", write("routing-run-file").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(stdout(&o).contains("traffic_dial at 300s done: us-east-1 dial 0%"), "{}", stdout(&o));
     }
 }
 

@@ -10,8 +10,12 @@ mod expect;
 pub mod include;
 pub mod raw;
 mod validate;
+mod validate_alarms;
 mod validate_clients;
+mod validate_edge;
 mod validate_faults;
+mod validate_route53;
+mod validate_routing;
 mod validate_stores;
 
 use std::fmt;

@@ -146,6 +146,20 @@ pub struct RawScenario {
     pub fault_generators: Vec<RawFaultGenerator>,
     #[serde(default, rename = "action")]
     pub actions: Vec<RawAction>,
+    /// The routing tier: how clients reach the Regions.
+    #[serde(default)]
+    pub route53: Option<Spanned<RawRoute53>>,
+    #[serde(default)]
+    pub global_accelerator: Option<Spanned<RawAccelerator>>,
+    #[serde(default)]
+    pub cloudfront: Option<Spanned<RawCloudFront>>,
+    #[serde(default, rename = "routing_control")]
+    pub routing_controls: Vec<RawRoutingControl>,
+    #[serde(default)]
+    pub load_balancer_health: Option<Spanned<RawLoadBalancerHealth>>,
+    /// CloudWatch-style alarms, which actions can wait for.
+    #[serde(default, rename = "alarm")]
+    pub alarms: Vec<RawAlarm>,
     /// Assertions `mrsim check` evaluates.
     #[serde(default, rename = "expect")]
     pub expects: Vec<RawExpect>,
@@ -520,6 +534,85 @@ pub struct RawPopulation {
     /// After a write, the user's reads go to the writer's Region for this long.
     #[serde(default)]
     pub read_your_writes_window: Option<Spanned<DurationText>>,
+    /// How the clients reach the Regions: "static" (default), "route53" or "global_accelerator".
+    #[serde(default)]
+    pub entry: Option<Spanned<RawEntry>>,
+    /// Reads go through the [cloudfront] distribution's origin group.
+    #[serde(default)]
+    pub reads_via_cloudfront: Option<Spanned<bool>>,
+    /// The recursive resolvers the users go through, and those that hold answers past the TTL.
+    #[serde(default)]
+    pub resolvers: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub ttl_violator_share: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub ttl_violator_hold: Option<Spanned<DurationDist>>,
+    /// A cache in the client in front of the resolver: "none", { at_least = "60s" } or { fixed = "30s" }.
+    #[serde(default)]
+    pub client_cache: Option<Spanned<RawClientCache>>,
+    /// A connection unused this long is closed (default: a new connection per request).
+    #[serde(default)]
+    pub keep_alive_idle: Option<Spanned<DurationText>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawEntry {
+    Static,
+    Route53,
+    GlobalAccelerator,
+}
+
+/// A client's own DNS cache, written `"none"`, `{ at_least = "60s" }` (a browser's host cache keeps
+/// an answer at least that long) or `{ fixed = "30s" }` (the JVM keeps it exactly that long).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawClientCache {
+    None,
+    AtLeast(SimDuration),
+    Fixed(SimDuration),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClientCacheTable {
+    #[serde(default)]
+    at_least: Option<DurationText>,
+    #[serde(default)]
+    fixed: Option<DurationText>,
+}
+
+const CLIENT_CACHE_EXPECTED: &str = "\"none\", { at_least = \"60s\" } or { fixed = \"30s\" }";
+
+impl<'de> Deserialize<'de> for RawClientCache {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct CacheVisitor;
+        impl<'de> Visitor<'de> for CacheVisitor {
+            type Value = RawClientCache;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(CLIENT_CACHE_EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RawClientCache, E> {
+                match s {
+                    "none" => Ok(RawClientCache::None),
+                    _ => Err(E::custom(format!("found {s:?}; expected {CLIENT_CACHE_EXPECTED}"))),
+                }
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> Result<RawClientCache, M::Error> {
+                let table = RawClientCacheTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                match (table.at_least, table.fixed) {
+                    (Some(d), None) => Ok(RawClientCache::AtLeast(d.0)),
+                    (None, Some(d)) => Ok(RawClientCache::Fixed(d.0)),
+                    (Some(_), Some(_)) => Err(de::Error::custom(format!(
+                        "found both at_least and fixed; expected one of {CLIENT_CACHE_EXPECTED}"
+                    ))),
+                    (None, None) => {
+                        Err(de::Error::custom(format!("found an empty table; expected {CLIENT_CACHE_EXPECTED}")))
+                    }
+                }
+            }
+        }
+        d.deserialize_any(CacheVisitor)
+    }
 }
 
 #[derive(Deserialize, Debug)]
@@ -539,16 +632,40 @@ pub enum ActionType {
     AuroraFailover,
     AuroraAddInstance,
     S3BatchReplication,
+    RoutingControl,
+    #[serde(rename = "route53_record_change")]
+    Route53RecordChange,
+    TrafficDial,
 }
 
-/// A runbook action at a time.
+/// What sets an action off other than a time: `{ alarm = "name" }` or
+/// `{ region_unhealthy = "us-east-1", for = "60s" }`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    #[serde(default)]
+    pub alarm: Option<Spanned<String>>,
+    #[serde(default)]
+    pub region_unhealthy: Option<Spanned<String>>,
+    #[serde(default, rename = "for")]
+    pub for_: Option<Spanned<DurationText>>,
+}
+
+/// A runbook action, at a time or when a condition is met.
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawAction {
     #[serde(rename = "type")]
     pub action_type: Spanned<ActionType>,
-    pub at: Spanned<DurationText>,
-    /// scale_out
+    /// Exactly one of `at` and `when`.
+    #[serde(default)]
+    pub at: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub when: Option<Spanned<RawWhen>>,
+    /// How long the operator (or the automation) takes once the action is set off (default 0s).
+    #[serde(default)]
+    pub reaction_time: Option<Spanned<DurationText>>,
+    /// scale_out, aurora_add_instance; traffic_dial: the endpoint group's Region.
     #[serde(default)]
     pub region: Option<Spanned<String>>,
     #[serde(default)]
@@ -569,6 +686,21 @@ pub struct RawAction {
     /// aurora_failover: must be true (FailoverGlobalCluster --allow-data-loss).
     #[serde(default)]
     pub allow_data_loss: Option<Spanned<bool>>,
+    /// routing_control: the control and its new state.
+    #[serde(default)]
+    pub control: Option<Spanned<String>>,
+    #[serde(default)]
+    pub state: Option<Spanned<RawControlState>>,
+    /// route53_record_change: the record (by its Region), its new weight and/or withdrawn or restored.
+    #[serde(default)]
+    pub record: Option<Spanned<String>>,
+    #[serde(default)]
+    pub weight: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub withdraw: Option<Spanned<bool>>,
+    /// traffic_dial: the endpoint group's new dial.
+    #[serde(default)]
+    pub traffic_dial_percentage: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -719,6 +851,237 @@ pub struct RawFaultGenerator {
     /// health_check_flapping: the flapping period.
     #[serde(default)]
     pub period: Option<Spanned<DurationText>>,
+}
+
+/// `[route53]`: one name, its records and health checks.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute53 {
+    /// Signed, so a negative TTL is reported by validation with its path.
+    #[serde(default)]
+    pub ttl: Option<Spanned<SignedDuration>>,
+    pub routing_policy: Spanned<RawRoutingPolicy>,
+    #[serde(default)]
+    pub control_plane_region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub change_propagation: Option<Spanned<DurationText>>,
+    #[serde(default, rename = "health_check")]
+    pub health_checks: Vec<RawHealthCheck>,
+    #[serde(default, rename = "record")]
+    pub records: Vec<RawRecord>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawRoutingPolicy {
+    Latency,
+    Weighted,
+    Failover,
+}
+
+/// A Route 53 health check's Type, as the API spells it.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawProbeType {
+    #[serde(rename = "HTTP")]
+    Http,
+    #[serde(rename = "HTTPS")]
+    Https,
+    #[serde(rename = "TCP")]
+    Tcp,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub name: Spanned<String>,
+    /// The Region whose endpoint is probed.
+    pub region: Spanned<String>,
+    #[serde(default)]
+    pub request_interval: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub failure_threshold: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub checkers: Option<Spanned<i64>>,
+    #[serde(default, rename = "type")]
+    pub probe_type: Option<Spanned<RawProbeType>>,
+    /// A deep check: the stores the endpoint's answer depends on.
+    #[serde(default)]
+    pub dependencies: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Backed by this ARC routing control instead of probes.
+    #[serde(default)]
+    pub routing_control: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawFailoverRole {
+    #[serde(rename = "PRIMARY")]
+    Primary,
+    #[serde(rename = "SECONDARY")]
+    Secondary,
+}
+
+/// One record of the name: an alias to the load balancer of `region`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecord {
+    pub region: Spanned<String>,
+    #[serde(default)]
+    pub weight: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub failover: Option<Spanned<RawFailoverRole>>,
+    #[serde(default)]
+    pub health_check: Option<Spanned<String>>,
+    #[serde(default)]
+    pub evaluate_target_health: Option<Spanned<bool>>,
+}
+
+/// Global Accelerator's ClientAffinity, as the API spells it.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawClientAffinity {
+    #[serde(rename = "NONE")]
+    None,
+    #[serde(rename = "SOURCE_IP")]
+    SourceIp,
+}
+
+/// `[global_accelerator]`: one accelerator, its listener's affinity and its endpoint groups.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccelerator {
+    #[serde(default)]
+    pub client_affinity: Option<Spanned<RawClientAffinity>>,
+    #[serde(default)]
+    pub idle_timeout: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub recovery_delay: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub control_plane_region: Option<Spanned<String>>,
+    #[serde(default, rename = "endpoint_group")]
+    pub endpoint_groups: Vec<RawEndpointGroup>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpointGroup {
+    pub region: Spanned<String>,
+    #[serde(default)]
+    pub traffic_dial_percentage: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub health_check_interval_seconds: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub threshold_count: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub endpoint_weights: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// The endpoints are load balancers (their health is the load balancer's own).
+    #[serde(default)]
+    pub load_balancer: Option<Spanned<bool>>,
+}
+
+/// `[cloudfront]`: a distribution with an origin group of two Regions.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudFront {
+    pub primary: Spanned<String>,
+    pub secondary: Spanned<String>,
+    #[serde(default)]
+    pub failover_criteria_status_codes: Option<Spanned<Vec<Spanned<i64>>>>,
+    #[serde(default)]
+    pub connection_timeout: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub connection_attempts: Option<Spanned<i64>>,
+}
+
+/// An ARC routing control's state, as ARC spells it.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawControlState {
+    On,
+    Off,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoutingControl {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub state: Option<Spanned<RawControlState>>,
+}
+
+/// `[load_balancer_health]`: the load balancers' checks of their targets, as an ALB target group
+/// spells them (whole seconds).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoadBalancerHealth {
+    #[serde(default)]
+    pub health_check_interval_seconds: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub unhealthy_threshold_count: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub healthy_threshold_count: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub health_check_timeout_seconds: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawAlarmMetric {
+    ErrorRate,
+    ReplicationLag,
+    RpoLag,
+    Conflicts,
+    HealthCheckStatus,
+}
+
+/// CloudWatch's statistics, as PutMetricAlarm spells them.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawStatistic {
+    Average,
+    Sum,
+    Minimum,
+    Maximum,
+    SampleCount,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawComparisonOperator {
+    GreaterThanThreshold,
+    GreaterThanOrEqualToThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RawTreatMissingData {
+    Missing,
+    NotBreaching,
+    Breaching,
+    Ignore,
+}
+
+/// `[[alarm]]`: a CloudWatch metric alarm, with PutMetricAlarm's parameter names.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlarm {
+    pub name: Spanned<String>,
+    pub metric: Spanned<RawAlarmMetric>,
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    #[serde(default)]
+    pub store: Option<Spanned<String>>,
+    #[serde(default)]
+    pub health_check: Option<Spanned<String>>,
+    #[serde(default)]
+    pub statistic: Option<Spanned<RawStatistic>>,
+    #[serde(default)]
+    pub period: Option<Spanned<DurationText>>,
+    #[serde(default)]
+    pub evaluation_periods: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub datapoints_to_alarm: Option<Spanned<i64>>,
+    pub threshold: Spanned<f64>,
+    pub comparison_operator: Spanned<RawComparisonOperator>,
+    #[serde(default)]
+    pub treat_missing_data: Option<Spanned<RawTreatMissingData>>,
 }
 
 #[cfg(test)]

@@ -12,7 +12,9 @@
 //!   enforces idempotency keys);
 //! - `replication_retry_interval`: 1s (an assumption: the resend timeout of a lost replication
 //!   message is not documented);
-//! - `drain_max` 30m, `metrics_interval` 1s, `max_events` 200 000 000.
+//! - `drain_max` 30m, `metrics_interval` 1s, `max_events` 200 000 000;
+//! - the routing tier's and alarms' defaults are AWS's own, listed in `validate_route53`,
+//!   `validate_edge`, `validate_routing` and `validate_alarms`.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -25,7 +27,10 @@ use sim_core::{Dist, Seed, SimDuration};
 use toml::Spanned;
 
 use super::raw::RawScenario;
-use super::{Diagnostic, Scenario, expect, line_column, validate_clients, validate_faults, validate_stores};
+use super::{
+    Diagnostic, Scenario, expect, line_column, validate_alarms, validate_clients, validate_faults, validate_routing,
+    validate_stores,
+};
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
 const DEFAULT_METRICS_INTERVAL: SimDuration = SimDuration::from_secs(1);
@@ -174,7 +179,18 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         });
     }
 
-    let ctx = validate_clients::Context { regions: &names, stores: &stores, topology: topology.as_ref(), base_dir };
+    let store_names: Vec<String> = raw.stores.iter().map(|s| s.name.get_ref().clone()).collect();
+    let routing_names = validate_routing::RoutingNames::new(raw);
+    let routing = validate_routing::routing(raw, &routing_names, &names, &store_names, &mut p);
+    let alarms = validate_alarms::alarms(&raw.alarms, &routing_names, &names, &stores, &mut p);
+
+    let ctx = validate_clients::Context {
+        regions: &names,
+        stores: &stores,
+        topology: topology.as_ref(),
+        base_dir,
+        routing: &routing_names,
+    };
     let mut population_names: Vec<&String> = Vec::new();
     let mut populations = Vec::new();
     for (i, c) in raw.populations.iter().enumerate() {
@@ -206,7 +222,6 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         .filter_map(|(i, a)| validate_clients::action(a, i, &ctx, &has_tier, &mut p))
         .collect();
 
-    let store_names: Vec<String> = raw.stores.iter().map(|s| s.name.get_ref().clone()).collect();
     let fault_names = validate_faults::Names { regions: &names, stores: &store_names };
     let mut faults = Vec::new();
     for (i, f) in raw.faults.iter().enumerate() {
@@ -239,8 +254,8 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         populations,
         actions,
         faults,
-        routing: Default::default(),
-        alarms: Vec::new(),
+        routing,
+        alarms,
         fault_generators,
     };
     Ok(Scenario {

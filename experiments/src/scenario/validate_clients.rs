@@ -1,5 +1,7 @@
 //! Validation of `[[population]]` (arrivals, operation mix, keys, retries, sessions, traces),
-//! Regions' `app_tier` and `[[action]]` tables.
+//! Regions' `app_tier` and `[[action]]` tables. A population's routing keys, the routing actions
+//! and actions' triggers are checked by `validate_routing` and `validate_alarms`; an action field
+//! given to a type that does not use it is an error here (it would otherwise be silently ignored).
 //!
 //! Defaults, and where they come from:
 //! - `users`: 1000 per open-loop population (an assumption: set it to your user count);
@@ -27,6 +29,8 @@ use super::raw::{
     RawPopulation, RawRateProfile,
 };
 use super::validate::{Problems, declared_region, declared_store};
+use super::validate_routing::RoutingNames;
+use super::{validate_alarms, validate_routing};
 
 const DEFAULT_USERS: u64 = 1000;
 const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
@@ -41,6 +45,8 @@ pub(super) struct Context<'a> {
     pub topology: Option<&'a Topology>,
     /// The folder of the scenario file, for trace paths.
     pub base_dir: &'a Path,
+    /// What the routing sections and alarms declare, for populations' entries and actions.
+    pub routing: &'a RoutingNames,
 }
 
 impl Context<'_> {
@@ -491,6 +497,7 @@ pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Pro
         p.at(t.span(), format!("{path}.timeout"), "found 0s; expected a positive duration");
     }
     let retry = retry(c, &path, p);
+    let routing = validate_routing::client_routing(c, &path, ctx.routing, p);
     let region = region?;
     Some(PopulationConfig {
         name: c.name.get_ref().clone(),
@@ -503,7 +510,7 @@ pub(super) fn population(c: &RawPopulation, i: usize, ctx: &Context, p: &mut Pro
         retry,
         pinning: c.pinning.unwrap_or(false),
         read_your_writes_window: c.read_your_writes_window.as_ref().map(|w| w.get_ref().0),
-        routing: Default::default(),
+        routing,
     })
 }
 
@@ -539,7 +546,8 @@ pub(super) fn action(
     p: &mut Problems,
 ) -> Option<ActionConfig> {
     let path = format!("action[{i}]");
-    let at = SimTime::at(a.at.get_ref().0);
+    reject_unused_action_fields(a, &path, p);
+    let (trigger, reaction_time) = validate_alarms::trigger(a, &path, ctx.routing, ctx.regions, p);
     let need = |field: &Option<Spanned<String>>, name: &str, p: &mut Problems| -> Option<RegionId> {
         match field {
             Some(r) => ctx.region(r, &format!("{path}.{name}"), p),
@@ -600,6 +608,73 @@ pub(super) fn action(
         ActionType::S3BatchReplication => {
             ActionKind::S3BatchReplication { store: store_of_kind(a, ctx, "s3_replication", &path, p)? }
         }
+        ActionType::RoutingControl | ActionType::Route53RecordChange | ActionType::TrafficDial => {
+            validate_routing::action_kind(a, &path, ctx.routing, p)?
+        }
     };
-    Some(ActionConfig { trigger: models::config::Trigger::At(at), reaction_time: sim_core::SimDuration::ZERO, kind })
+    Some(ActionConfig { trigger: trigger?, reaction_time, kind })
+}
+
+/// The scenario name of an action type.
+fn action_type_name(t: ActionType) -> &'static str {
+    match t {
+        ActionType::ScaleOut => "scale_out",
+        ActionType::Repin => "repin",
+        ActionType::AuroraSwitchover => "aurora_switchover",
+        ActionType::AuroraFailover => "aurora_failover",
+        ActionType::AuroraAddInstance => "aurora_add_instance",
+        ActionType::S3BatchReplication => "s3_batch_replication",
+        ActionType::RoutingControl => "routing_control",
+        ActionType::Route53RecordChange => "route53_record_change",
+        ActionType::TrafficDial => "traffic_dial",
+    }
+}
+
+/// Reports every field given that the action's `type` does not use (`type`, `at`, `when` and
+/// `reaction_time` apply to every type).
+fn reject_unused_action_fields(a: &RawAction, path: &str, p: &mut Problems) {
+    let t = *a.action_type.get_ref();
+    let used: &[&str] = match t {
+        ActionType::ScaleOut => &["region", "servers", "provisioning_delay"],
+        ActionType::Repin => &["from", "to"],
+        ActionType::AuroraSwitchover => &["store", "target"],
+        ActionType::AuroraFailover => &["store", "target", "allow_data_loss"],
+        ActionType::AuroraAddInstance => &["store", "region"],
+        ActionType::S3BatchReplication => &["store"],
+        ActionType::RoutingControl => &["control", "state"],
+        ActionType::Route53RecordChange => &["record", "weight", "withdraw"],
+        ActionType::TrafficDial => &["region", "traffic_dial_percentage"],
+    };
+    let span = |s: Option<&Spanned<String>>| s.map(Spanned::span);
+    let given: [(&str, Option<std::ops::Range<usize>>); 14] = [
+        ("region", span(a.region.as_ref())),
+        ("servers", a.servers.as_ref().map(Spanned::span)),
+        ("provisioning_delay", a.provisioning_delay.as_ref().map(Spanned::span)),
+        ("from", span(a.from.as_ref())),
+        ("to", span(a.to.as_ref())),
+        ("store", span(a.store.as_ref())),
+        ("target", span(a.target.as_ref())),
+        ("allow_data_loss", a.allow_data_loss.as_ref().map(Spanned::span)),
+        ("control", span(a.control.as_ref())),
+        ("state", a.state.as_ref().map(Spanned::span)),
+        ("record", span(a.record.as_ref())),
+        ("weight", a.weight.as_ref().map(Spanned::span)),
+        ("withdraw", a.withdraw.as_ref().map(Spanned::span)),
+        ("traffic_dial_percentage", a.traffic_dial_percentage.as_ref().map(Spanned::span)),
+    ];
+    for (name, span) in given {
+        if let Some(span) = span
+            && !used.contains(&name)
+        {
+            p.at(
+                span,
+                format!("{path}.{name}"),
+                format!(
+                    "`{name}` does not apply to a {} action; expected only: {}",
+                    action_type_name(t),
+                    used.join(", ")
+                ),
+            );
+        }
+    }
 }
