@@ -17,7 +17,20 @@ fn scenario(name: &str) -> String {
     repo_root().join(format!("experiments/scenarios/{name}.toml")).display().to_string()
 }
 
-const SHIPPED: &[&str] = &["skeleton", "world", "reference-walk", "mrsc", "aurora", "s3", "include-example"];
+const SHIPPED: &[&str] = &[
+    "skeleton",
+    "world",
+    "reference-walk",
+    "mrsc",
+    "aurora",
+    "s3",
+    "include-example",
+    "failover/route53-ttl60",
+    "failover/route53-fast",
+    "failover/global-accelerator",
+    "failover/cloudfront",
+    "failover/cloudfront-1s",
+];
 
 /// A fresh, empty folder under the target directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -166,8 +179,12 @@ mod schema {
         serde_json::from_slice(&o.stdout).expect("the schema is JSON")
     }
 
+    /// The scenario as `mrsim` reads it: with its includes merged (a file that includes a shared
+    /// world may leave required keys to it).
     fn scenario_json(name: &str) -> Value {
-        let text = std::fs::read_to_string(scenario(name)).unwrap();
+        let path = scenario(name);
+        let text = experiments::scenario::include::read_resolved(std::path::Path::new(&path))
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         toml::from_str::<Value>(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
