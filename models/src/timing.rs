@@ -108,3 +108,101 @@ pub fn failover_timing(
         clients_unrecovered,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WorldConfig;
+    use crate::topology::{LinkLatency, Topology};
+    use sim_core::Dist;
+
+    const EAST: RegionId = RegionId::from_raw(0);
+    const WEST: RegionId = RegionId::from_raw(1);
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::at(SimDuration::from_millis(ms))
+    }
+
+    fn recorder() -> Recorder {
+        let link = LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) };
+        Recorder::new(&WorldConfig {
+            topology: Topology::new(vec!["us-east-1".into(), "us-west-2".into()], vec![vec![link; 2]; 2]),
+            duration: SimDuration::from_secs(30),
+            drain_max: SimDuration::from_secs(1),
+            max_events: 1000,
+            metrics_interval: SimDuration::from_secs(1),
+            stores: vec![],
+            app_tiers: vec![None, None],
+            populations: vec![],
+            actions: vec![],
+            faults: vec![],
+            fault_generators: vec![],
+            routing: Default::default(),
+            alarms: vec![],
+        })
+    }
+
+    /// A fault on EAST from 10 s to 20 s, traced by hand:
+    /// - sent: 1 to EAST at 9.5 s; 4 to EAST at 10.5 s; 2 to EAST and 2 to WEST at 11.5 s; 1 to
+    ///   WEST each second from 12.5 s to 19.5 s. Failed: 4 attempts at 11.5 s.
+    ///   Interval 11 still sends half to EAST, every interval from 12 on none: converged 2 s after
+    ///   the start; the transition (intervals 10 and 11) sent 8 attempts and failed 4.
+    /// - the routing tier counts EAST unhealthy at 10.5 s and healthy again at 23 s: detection
+    ///   0.5 s, recovery 3 s after the heal.
+    /// - users: A fails from 10.2 s and succeeds at 15 s (an outage of 4.8 s, in the fault); B
+    ///   fails from 5 s and succeeds at 12 s (began before the fault: not its outage); C fails
+    ///   from 12 s and never succeeds (unrecovered); D fails from 25 s (after the fault).
+    #[test]
+    fn a_hand_traced_failover() {
+        let mut r = recorder();
+        r.fault_started(t(10_000), 0);
+        r.fault_healed(t(20_000), 0);
+        let send = |r: &mut Recorder, ms, region, n| (0..n).for_each(|_| r.request_sent(t(ms), region));
+        send(&mut r, 9_500, EAST, 1);
+        send(&mut r, 10_500, EAST, 4);
+        send(&mut r, 11_500, EAST, 2);
+        send(&mut r, 11_500, WEST, 2);
+        for s in 12..20 {
+            send(&mut r, s * 1000 + 500, WEST, 1);
+        }
+        (0..4).for_each(|_| r.request_failed(t(11_500), EAST));
+        r.region_health(t(10_500), EAST, false);
+        r.region_health(t(23_000), EAST, true);
+        r.client_outcome(t(10_400), (0, 1), t(10_200), false);
+        r.client_outcome(t(15_000), (0, 1), t(14_900), true);
+        r.client_outcome(t(5_100), (0, 2), t(5_000), false);
+        r.client_outcome(t(12_000), (0, 2), t(11_900), true);
+        r.client_outcome(t(12_100), (0, 3), t(12_000), false);
+        r.client_outcome(t(25_100), (0, 4), t(25_000), false);
+        r.finish(t(30_000), &[], &[]);
+        let window = r.faults[0];
+        let f = failover_timing(&r, &window, Some(EAST), t(30_000));
+        assert_eq!(f.detection, Some(SimDuration::from_millis(500)));
+        assert_eq!(f.routing_convergence, Some(SimDuration::from_secs(2)));
+        assert_eq!(f.recovery, Some(SimDuration::from_secs(3)));
+        assert_eq!((f.transition_requests, f.transition_failed), (8, 4));
+        assert_eq!(f.transition_error_rate(), 0.5);
+        assert_eq!(f.client_outage.count(), 1);
+        let outage = f.client_outage.max().unwrap() as f64;
+        assert!((outage / 4.8e9 - 1.0).abs() < 1.0 / 256.0, "{outage}");
+        assert_eq!(f.clients_unrecovered, 1);
+    }
+
+    /// Without a Region (a partition), nothing is detected or converged; an unhealed fault whose
+    /// struck Region keeps getting traffic never converges.
+    #[test]
+    fn no_region_or_no_move_means_none() {
+        let mut r = recorder();
+        r.fault_started(t(10_000), 0);
+        for s in 10..30 {
+            r.request_sent(t(s * 1000), EAST);
+        }
+        r.finish(t(30_000), &[], &[]);
+        let window = r.faults[0];
+        let f = failover_timing(&r, &window, None, t(30_000));
+        assert_eq!((f.detection, f.routing_convergence, f.recovery), (None, None, None));
+        let f = failover_timing(&r, &window, Some(EAST), t(30_000));
+        assert_eq!((f.detection, f.routing_convergence), (None, None));
+        assert_eq!(f.transition_requests, 20);
+    }
+}

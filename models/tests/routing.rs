@@ -456,3 +456,108 @@ fn deep_checks_on_the_writer_fail_everywhere_and_route53_fails_open() {
     assert!(shallow.recorder.region_health.is_empty(), "a shallow check sees nothing wrong");
     assert_eq!(shallow.recorder.fail_open_answers, 0);
 }
+
+fn cloudfront(connection_timeout: u64, connection_attempts: u32) -> models::routing::config::CloudFrontConfig {
+    models::routing::config::CloudFrontConfig {
+        primary: EAST,
+        secondary: WEST,
+        status_codes: vec![500, 502, 503, 504],
+        connection_timeout: secs(connection_timeout),
+        connection_attempts,
+    }
+}
+
+/// CloudFront sends every GET to the primary origin first. A dark primary costs the connection
+/// timeout times the attempts before the secondary is asked: 1 s x 1 fits in the clients' 3 s
+/// timeout, so every read succeeds; the default 10 s x 3 does not, so every read in the outage
+/// fails and none reaches the secondary in time. An error status from the primary (its app tier
+/// out: 503) sends the GET on at once, whatever the connection settings.
+#[test]
+fn cloudfront_fails_reads_over_after_the_connection_wait_or_at_once_on_a_status_code() {
+    let run_with = |cf, scope| {
+        let routing = ClientRouting { reads_via_cloudfront: true, ..ClientRouting::default() };
+        let mut population = clients(100.0, routing);
+        population.timeout = secs(3);
+        let mut config =
+            world(150, vec![population], RoutingConfig { cloudfront: Some(cf), ..RoutingConfig::default() });
+        config.faults.push(outage(scope, 50, Some(100)));
+        go(&config, 9)
+    };
+    let in_outage =
+        |out: &RunOutput| (50..100).map(|s| out.recorder.regions[0].requests.get(s).unwrap_or(0)).sum::<u64>();
+    let quick = run_with(cloudfront(1, 1), OutageScope::Region);
+    assert_eq!(quick.recorder.failed, 0);
+    assert_eq!(quick.recorder.origin_failovers, in_outage(&quick), "every read sent in the outage went on to WEST");
+    let default = run_with(cloudfront(10, 3), OutageScope::Region);
+    assert_eq!(default.recorder.origin_failovers, 0);
+    assert_eq!(default.recorder.failed, in_outage(&default), "every read sent in the outage timed out");
+    let status = run_with(cloudfront(10, 3), OutageScope::AppTier);
+    assert_eq!(status.recorder.failed, 0);
+    assert_eq!(status.recorder.origin_failovers, in_outage(&status));
+}
+
+/// An alarm on EAST's error rate (Average over 10 s periods, above 0.5, one datapoint) goes into
+/// ALARM at the first period boundary after the outage's timeouts start (the period [50 s, 60 s)
+/// is mostly 1 s timeouts), and sets off the action it triggers at that boundary.
+#[test]
+fn an_alarm_sets_off_its_action_at_the_period_it_breaches() {
+    use models::alarm::{AlarmConfig, AlarmMetric, ComparisonOperator, Statistic, TreatMissingData};
+    let mut config = world(120, vec![clients(100.0, ClientRouting::default())], RoutingConfig::default());
+    config.alarms.push(AlarmConfig {
+        name: "east-errors".into(),
+        metric: AlarmMetric::ErrorRate { region: Some(EAST) },
+        statistic: Statistic::Average,
+        period: secs(10),
+        evaluation_periods: 1,
+        datapoints_to_alarm: 1,
+        threshold: 0.5,
+        comparison_operator: ComparisonOperator::GreaterThanThreshold,
+        treat_missing_data: TreatMissingData::Missing,
+    });
+    config.actions.push(ActionConfig {
+        trigger: Trigger::Alarm(0),
+        reaction_time: SimDuration::ZERO,
+        kind: ActionKind::Repin { from: EAST, to: WEST },
+    });
+    config.faults.push(outage(OutageScope::Region, 50, None));
+    let out = go(&config, 10);
+    let alarms: Vec<_> =
+        out.recorder.routing_events.iter().filter(|e| e.kind == "alarm").map(|e| (e.at, e.what.as_str())).collect();
+    assert_eq!(alarms, vec![(at(10), "east-errors -> OK"), (at(60), "east-errors -> ALARM")]);
+    assert_eq!(out.recorder.actions.len(), 1);
+    assert_eq!(out.recorder.actions[0].at, at(60));
+}
+
+/// A traffic dial is a Global Accelerator control-plane call (us-west-2 here): refused while that
+/// control plane is out; otherwise a dial of 0 on EAST sends all of EAST's traffic to WEST.
+#[test]
+fn traffic_dials_move_traffic_and_fail_without_their_control_plane() {
+    let run_with = |control_plane_out: bool| {
+        let mut config = world(
+            200,
+            vec![clients(200.0, via(Entry::Accelerator))],
+            RoutingConfig { accelerator: Some(accelerator()), ..RoutingConfig::default() },
+        );
+        config.actions.push(ActionConfig {
+            trigger: Trigger::At(at(100)),
+            reaction_time: SimDuration::ZERO,
+            kind: ActionKind::TrafficDial { group: 0, percentage: 0.0 },
+        });
+        if control_plane_out {
+            config.faults.push(FaultConfig {
+                kind: FaultKind::ControlPlaneOutage { region: WEST },
+                start: at(50),
+                end: Some(at(150)),
+            });
+        }
+        go(&config, 11)
+    };
+    let moved = run_with(false);
+    assert_eq!(moved.recorder.actions[0].outcome, Ok("us-east-1 dial 0%".to_string()));
+    assert!(east_share(&moved, 99) > 0.99);
+    assert!((101..200).all(|s| east_share(&moved, s) == 0.0));
+    let refused = run_with(true);
+    let why = refused.recorder.actions[0].outcome.as_ref().expect_err("refused");
+    assert!(why.contains("control plane (us-west-2) is unavailable"), "{why}");
+    assert!((101..200).all(|s| east_share(&refused, s) > 0.99));
+}

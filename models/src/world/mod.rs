@@ -369,14 +369,16 @@ impl World {
         }
         // Channel stores that measure their replicas' lag themselves report it as CloudWatch does,
         // sampled once per interval (Aurora's AuroraGlobalDBReplicationLag and RPO lag).
-        for store in &self.stores {
+        let mut lags = Vec::new();
+        for (i, store) in self.stores.iter().enumerate() {
             if let stores::StoreState::Aurora(a) = store {
                 for lag in a.lags(now) {
                     self.recorder.lag_sampled(now, lag.region, lag.replication_lag, lag.rpo_lag);
+                    lags.push((crate::ids::StoreId::new(i), lag));
                 }
             }
         }
-        self.observe_sampled(now);
+        self.observe_sampled(now, &lags);
         let next = now + self.config.metrics_interval;
         if next < SimTime::at(self.config.duration) {
             out.schedule_at(next, Event::MetricsSampled);

@@ -146,26 +146,20 @@ impl World {
         }
     }
 
-    /// Once per metrics interval: sampled metrics (replication and RPO lag, health-check status).
-    pub(super) fn observe_sampled(&mut self, now: SimTime) {
+    /// Once per metrics interval: sampled metrics (Aurora's replication and RPO lag, as the
+    /// recorder just sampled them by store; health-check status).
+    pub(super) fn observe_sampled(&mut self, now: SimTime, lags: &[(StoreId, crate::aurora::SecondaryLag)]) {
         if !self.alarms_open(now) {
             return;
-        }
-        let mut lags = Vec::new();
-        for (i, store) in self.stores.iter().enumerate() {
-            if let StoreState::Aurora(a) = store {
-                for lag in a.lags(now) {
-                    lags.push((StoreId::new(i), lag.region, lag.replication_lag, lag.rpo_lag));
-                }
-            }
         }
         for alarm in &mut self.alarms {
             match alarm.config().metric.clone() {
                 AlarmMetric::ReplicationLag { store, region } | AlarmMetric::RpoLag { store, region } => {
                     let rpo = matches!(alarm.config().metric, AlarmMetric::RpoLag { .. });
-                    for &(s, r, lag, rpo_lag) in &lags {
-                        if store.is_none_or(|x| x == s) && region.is_none_or(|x| x == r) {
-                            alarm.observe(now, if rpo { rpo_lag } else { lag }.as_secs_f64());
+                    for (s, lag) in lags {
+                        if store.is_none_or(|x| x == *s) && region.is_none_or(|x| x == lag.region) {
+                            let value = if rpo { lag.rpo_lag } else { lag.replication_lag };
+                            alarm.observe(now, value.as_secs_f64());
                         }
                     }
                 }
