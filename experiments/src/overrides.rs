@@ -21,8 +21,23 @@ use toml::{Table, Value};
 use crate::scenario::{self, Scenario, ScenarioError};
 
 /// The top-level tables of a scenario file, as the raw scenario names them.
-const TOP_LEVEL: [&str; 8] =
-    ["scenario", "network", "region", "store", "population", "fault", "fault_generator", "action"];
+const TOP_LEVEL: [&str; 15] = [
+    "scenario",
+    "network",
+    "region",
+    "store",
+    "population",
+    "fault",
+    "fault_generator",
+    "action",
+    "route53",
+    "global_accelerator",
+    "cloudfront",
+    "routing_control",
+    "load_balancer_health",
+    "alarm",
+    "expect",
+];
 
 /// One step of a path: a key, or an index into the array the previous step reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -295,6 +310,9 @@ rate = 100.0
         assert_eq!(t["population"][0]["rate"], Value::Float(200.0));
         let t = set("scenario.duration=5m").unwrap();
         assert_eq!(t["scenario"]["duration"], Value::String("5m".into()));
+        // Routing-tier tables may be created by an override, as the scenario format knows them.
+        let t = set("route53.ttl=10s").unwrap();
+        assert_eq!(t["route53"]["ttl"], Value::String("10s".into()));
         let t = set("network.jitter=2ms").unwrap();
         assert_eq!(t["network"]["jitter"], Value::String("2ms".into()));
         assert_eq!(
@@ -307,6 +325,7 @@ rate = 100.0
     fn errors_name_the_override_and_what_was_expected() {
         let e = set("scenaro.duration=5m").unwrap_err();
         assert!(e.contains("--set scenaro.duration=5m") && e.contains("unknown top-level table `scenaro`"), "{e}");
+        assert!(e.contains("global_accelerator"), "the expected tables include the routing tier's: {e}");
         let e = set("population[2].rate=1").unwrap_err();
         assert!(e.contains("index 2 is out of range") && e.contains("has 2 entries"), "{e}");
         let e = set("fault[0].end=6m").unwrap_err();
