@@ -14,6 +14,7 @@ pub mod output;
 pub mod overrides;
 pub mod plot;
 pub mod report;
+pub mod reproduce;
 pub mod run;
 pub mod scenario;
 pub mod schema;

@@ -177,6 +177,38 @@ enum Command {
         #[arg(long = "metric", value_name = "PREFIX")]
         metrics: Vec<String>,
     },
+    /// Regenerate the shipped results: every run and sweep listed in the manifests.
+    ///
+    /// Reads every *.toml in MANIFESTS (default experiments/reproduce/; run from the repository root,
+    /// since the scenarios' paths are relative to it). Each [[run]] (scenario, out, seed, optional
+    /// set) is `mrsim run` into ROOT/out; each [[sweep]] (scenario, out, seeds, seed0, grid, optional
+    /// set) is `mrsim sweep` into ROOT/out without its runs/ folder. Entries are made in a staging
+    /// folder (ROOT/.reproduce) and swapped into place one by one. With --check, nothing is replaced:
+    /// every regenerated file must equal the committed one byte for byte, and each difference is
+    /// named. Exit codes: 0 success; 1 a run failed or (with --check) a result differs; 2 bad input.
+    Reproduce {
+        /// The folder of manifests.
+        #[arg(long, default_value = "experiments/reproduce")]
+        manifests: PathBuf,
+        /// The results folder the manifests' `out` folders are relative to.
+        #[arg(long, default_value = "results")]
+        root: PathBuf,
+        /// Only the entries whose out folder starts with PREFIX (repeatable), e.g. `--only failover`.
+        #[arg(long, value_name = "PREFIX")]
+        only: Vec<String>,
+        /// Compare the regenerated results with the committed ones instead of replacing them.
+        #[arg(long)]
+        check: bool,
+        /// Run every single run twice and require identical events and bytes (as `mrsim run`).
+        #[arg(long)]
+        check_determinism: bool,
+        /// Worker threads. Default: rayon's (one per core, or RAYON_NUM_THREADS).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the equivalent `mrsim run` and `mrsim sweep` commands and stop.
+        #[arg(long)]
+        list: bool,
+    },
     /// Measure performance (wall-clock numbers, printed, never asserted).
     Bench {
         #[command(subcommand)]
@@ -238,6 +270,18 @@ fn main() -> ExitCode {
         }
         Command::Compare { a, b, seeds, seed0, out, metrics } => {
             experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out, metrics })
+        }
+        Command::Reproduce { manifests, root, only, check, check_determinism, threads, list } => {
+            let args = experiments::reproduce::ReproduceArgs {
+                manifests,
+                root,
+                only,
+                check,
+                check_determinism,
+                threads,
+                list,
+            };
+            experiments::reproduce::execute(&args)
         }
         Command::Bench { which: BenchCommand::Checker { seconds } } => {
             if seconds == 0 {
