@@ -18,6 +18,8 @@ pub mod reproduce;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+#[cfg(feature = "strategies")]
+pub mod strategies;
 pub mod sweep;
 pub mod trace;
 
