@@ -948,7 +948,15 @@ mod tests {
         for g in [&mut servers, &mut busy, &mut queue] {
             g.finish(at(4000));
         }
-        AppTierSeries { servers, servers_busy: busy, queue_length: queue, shed, abandoned, shed_total: 4, abandoned_total: 2 }
+        AppTierSeries {
+            servers,
+            servers_busy: busy,
+            queue_length: queue,
+            shed,
+            abandoned,
+            shed_total: 4,
+            abandoned_total: 2,
+        }
     }
 
     #[test]
