@@ -326,6 +326,39 @@ fn timeline_sections(s: &Summary) -> String {
             &[false, true, true, true, true, true, true, true, true],
             &rows,
         ));
+        if s.faults.iter().any(|f| !f.app_tiers.is_empty()) {
+            t.push_str("\n### App tiers while each fault lasted\n\n");
+            let rows: Vec<_> = s
+                .faults
+                .iter()
+                .flat_map(|f| {
+                    f.app_tiers.iter().map(move |a| {
+                        vec![
+                            format!("{} {}", f.fault_type, f.target),
+                            a.region.clone(),
+                            format!("{:.2}%", a.utilisation_mean * 100.0),
+                            format!("{:.2}%", a.utilisation_max_interval * 100.0),
+                            a.queue_length_max.to_string(),
+                            a.shed.to_string(),
+                            a.abandoned.to_string(),
+                        ]
+                    })
+                })
+                .collect();
+            t.push_str(&table(
+                &[
+                    "Fault",
+                    "Region",
+                    "Utilisation (mean)",
+                    "Utilisation (max interval)",
+                    "Queue (max)",
+                    "Shed",
+                    "Abandoned",
+                ],
+                &[false, false, true, true, true, true, true],
+                &rows,
+            ));
+        }
     }
     t.push_str("\n## Actions\n\n");
     if s.actions.is_empty() {

@@ -190,6 +190,11 @@ pub const SUMMARY_PATTERNS: &[&str] = &[
     "faults.{index}.failover.client_outage_s.p99",
     "faults.{index}.failover.client_outage_s.max",
     "faults.{index}.failover.client_outage_s.unrecovered",
+    "faults.{index}.app_tiers.{app_tier}.utilisation_mean",
+    "faults.{index}.app_tiers.{app_tier}.utilisation_max_interval",
+    "faults.{index}.app_tiers.{app_tier}.queue_length_max",
+    "faults.{index}.app_tiers.{app_tier}.shed",
+    "faults.{index}.app_tiers.{app_tier}.abandoned",
     "actions.{index}.at_s",
     "actions.{index}.succeeded",
     "routing.fail_open_answers",
@@ -224,36 +229,44 @@ pub fn is_known(path: &str, names: &Names) -> bool {
 fn matches(pattern: &str, path: &str, names: &Names) -> bool {
     let Some((prefix, rest)) = pattern.split_once('{') else { return pattern == path };
     let (placeholder, suffix) = rest.split_once('}').expect("a placeholder is closed");
-    let Some(middle) = path.strip_prefix(prefix).and_then(|p| p.strip_suffix(suffix)) else { return false };
-    match placeholder {
+    let Some(tail) = path.strip_prefix(prefix) else { return false };
+    // A pattern may hold several placeholders (`faults.{index}.app_tiers.{app_tier}.shed`): try
+    // every filler the path offers for this one and match the rest of the pattern after it.
+    let filler_ok = |middle: &str| match placeholder {
         "store" => names.stores.iter().any(|s| s == middle),
         "app_tier" => names.app_tiers.iter().any(|r| r == middle),
         "index" => !middle.is_empty() && middle.bytes().all(|b| b.is_ascii_digit()),
         "rejection" => REJECTIONS.contains(&middle),
         other => unreachable!("unknown placeholder {{{other}}} in SUMMARY_PATTERNS"),
-    }
+    };
+    (0..=tail.len())
+        .filter(|&i| tail.is_char_boundary(i))
+        .any(|i| filler_ok(&tail[..i]) && matches(suffix, &tail[i..], names))
 }
 
 /// The valid paths of this scenario closest to `path` (by edit distance), at most `count`.
 pub fn nearest(path: &str, names: &Names, count: usize) -> Vec<String> {
     let mut candidates: Vec<String> = Vec::new();
     for pattern in SUMMARY_PATTERNS {
-        let Some((prefix, rest)) = pattern.split_once('{') else {
-            candidates.push(pattern.to_string());
-            continue;
-        };
-        let (placeholder, suffix) = rest.split_once('}').expect("a placeholder is closed");
-        let fillers: Vec<&str> = match placeholder {
-            "store" => names.stores.iter().map(String::as_str).collect(),
-            "app_tier" => names.app_tiers.iter().map(String::as_str).collect(),
-            "index" => vec!["0"],
-            _ => REJECTIONS.to_vec(),
-        };
-        candidates.extend(fillers.iter().map(|f| format!("{prefix}{f}{suffix}")));
+        candidates.extend(fill(pattern, names));
     }
     let mut scored: Vec<(usize, String)> = candidates.into_iter().map(|c| (edit_distance(path, &c), c)).collect();
     scored.sort();
     scored.into_iter().take(count).map(|(_, c)| c).collect()
+}
+
+/// Every path `pattern` names in this scenario, each `{index}` filled with 0.
+fn fill(pattern: &str, names: &Names) -> Vec<String> {
+    let Some((prefix, rest)) = pattern.split_once('{') else { return vec![pattern.to_string()] };
+    let (placeholder, suffix) = rest.split_once('}').expect("a placeholder is closed");
+    let fillers: Vec<&str> = match placeholder {
+        "store" => names.stores.iter().map(String::as_str).collect(),
+        "app_tier" => names.app_tiers.iter().map(String::as_str).collect(),
+        "index" => vec!["0"],
+        _ => REJECTIONS.to_vec(),
+    };
+    let tails = fill(suffix, names);
+    fillers.iter().flat_map(|f| tails.iter().map(move |t| format!("{prefix}{f}{t}"))).collect()
 }
 
 /// Levenshtein distance over bytes.
@@ -378,6 +391,10 @@ at = "15s"
             match parts.as_slice() {
                 ["stores", _, rest] => format!("stores.{{store}}.{rest}"),
                 ["app_tiers", _, rest] => format!("app_tiers.{{app_tier}}.{rest}"),
+                ["faults", _, rest] if rest.starts_with("app_tiers.") => {
+                    let (_, leaf) = rest["app_tiers.".len()..].split_once('.').expect("a Region, then a leaf");
+                    format!("faults.{{index}}.app_tiers.{{app_tier}}.{leaf}")
+                }
                 [list @ ("transitions" | "faults" | "actions"), _, rest] => format!("{list}.{{index}}.{rest}"),
                 ["rejections", ..] => "rejections.{rejection}".to_string(),
                 _ => path.to_string(),
@@ -441,6 +458,7 @@ at = "15s"
             "stores.carts.v2.rpo_s",
             "app_tiers.us-east-1.shed",
             "faults.12.healed_s",
+            "faults.0.app_tiers.us-east-1.shed",
             "rejections.no_quorum",
         ] {
             assert!(is_known(ok, &names), "{ok}");
@@ -450,6 +468,8 @@ at = "15s"
             "stores.payments.rpo_s",
             "app_tiers.us-west-2.shed",
             "faults.x.healed_s",
+            "faults.0.app_tiers.us-west-2.shed",
+            "faults.0.app_tiers.us-east-1",
             "rejections.NoQuorum",
             "scenario",
             "stores.orders.name",

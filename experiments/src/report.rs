@@ -227,6 +227,23 @@ pub struct FaultRow {
     pub healed_s: Option<f64>,
     /// How the routing tier and the clients got through it.
     pub failover: FailoverRow,
+    /// Each modelled app tier while the fault lasted: did the Regions that took the traffic queue
+    /// and shed? Left out of the file when no Region models an app tier.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub app_tiers: Vec<FaultAppTierRow>,
+}
+
+/// One Region's app tier over the metrics intervals a fault overlaps, from its start to its heal
+/// (or to the end of the fault phase when it never heals).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct FaultAppTierRow {
+    pub region: String,
+    /// Share of servers busy over those intervals, and the highest single interval's.
+    pub utilisation_mean: f64,
+    pub utilisation_max_interval: f64,
+    pub queue_length_max: u64,
+    pub shed: u64,
+    pub abandoned: u64,
 }
 
 /// A fault's failover timing (models::timing). Times in seconds; `None`: it did not happen while
@@ -281,6 +298,57 @@ fn failover_row(run: &RunOutput, w: &models::report::FaultWindow, phase_end: Sim
             max: t.client_outage.max().map(|n| s(sim_core::SimDuration::from_nanos(n))),
             unrecovered: t.clients_unrecovered,
         },
+    }
+}
+
+/// Every modelled app tier over the intervals the fault `w` overlaps.
+fn fault_app_tier_rows(
+    scenario: &Scenario,
+    r: &models::report::Recorder,
+    w: &models::report::FaultWindow,
+    phase_end: SimTime,
+) -> Vec<FaultAppTierRow> {
+    let interval = r.interval.as_nanos().max(1);
+    let end = w.healed.unwrap_or(phase_end).max(w.started);
+    let buckets = (w.started.as_nanos() / interval) as usize..end.as_nanos().div_ceil(interval) as usize;
+    scenario
+        .world
+        .topology
+        .regions()
+        .filter_map(|region| {
+            let t = r.app_tiers.get(region.index())?.as_ref()?;
+            Some(app_tier_load(scenario.world.topology.name(region).to_string(), t, buckets.clone()))
+        })
+        .collect()
+}
+
+/// One app tier's load over the metrics intervals `buckets` (indices into its series).
+pub fn app_tier_load(
+    region: String,
+    t: &models::report::AppTierSeries,
+    buckets: std::ops::Range<usize>,
+) -> FaultAppTierRow {
+    let (mut busy_area, mut server_area, mut max_interval) = (0u128, 0u128, 0.0f64);
+    let (mut queue_length_max, mut shed, mut abandoned) = (0, 0, 0);
+    for i in buckets {
+        if let (Some(busy), Some(servers)) = (t.servers_busy.get(i), t.servers.get(i)) {
+            busy_area += busy.level_nanos;
+            server_area += servers.level_nanos;
+            if servers.level_nanos > 0 {
+                max_interval = max_interval.max(busy.level_nanos as f64 / servers.level_nanos as f64);
+            }
+        }
+        queue_length_max = queue_length_max.max(t.queue_length.get(i).map_or(0, |b| b.level_max));
+        shed += t.shed.get(i).unwrap_or(0);
+        abandoned += t.abandoned.get(i).unwrap_or(0);
+    }
+    FaultAppTierRow {
+        region,
+        utilisation_mean: if server_area == 0 { 0.0 } else { busy_area as f64 / server_area as f64 },
+        utilisation_max_interval: max_interval,
+        queue_length_max,
+        shed,
+        abandoned,
     }
 }
 
@@ -343,6 +411,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
                 started_s: w.started.as_secs_f64(),
                 healed_s: w.healed.map(SimTime::as_secs_f64),
                 failover: failover_row(run, w, SimTime::at(scenario.world.duration)),
+                app_tiers: fault_app_tier_rows(scenario, r, w, SimTime::at(scenario.world.duration)),
             }
         })
         .collect();
@@ -830,10 +899,82 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
             o.client_outage_s.clients,
             o.client_outage_s.unrecovered,
         ));
+        for a in &f.app_tiers {
+            t.push_str(&format!(
+                "    app tier      {}: utilisation mean {} (max interval {}), queue max {}, {} shed, {} abandoned\n",
+                a.region,
+                pct(a.utilisation_mean),
+                pct(a.utilisation_max_interval),
+                a.queue_length_max,
+                a.shed,
+                a.abandoned
+            ));
+        }
     }
     for a in &s.actions {
         let verdict = if a.succeeded { "done" } else { "FAILED" };
         t.push_str(&format!("  action          {} at {}s {verdict}: {}\n", a.action_type, a.at_s, a.detail));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use models::report::AppTierSeries;
+    use sim_core::{CounterSeries, GaugeSeries, SimDuration, SimTime};
+
+    use super::app_tier_load;
+
+    /// Two servers over four 1 s intervals, traced by hand: busy 0 in [0, 1), 2 in [1, 2), 1 in
+    /// [2, 3), 2 in [3, 3.5) then 0; a queue of 5 in [1.2, 1.7); 3 shed at 1.5 s and 1 at 2.5 s;
+    /// 2 abandoned at 3.2 s.
+    fn traced() -> AppTierSeries {
+        let second = SimDuration::from_secs(1);
+        let at = |ms: u64| SimTime::at(SimDuration::from_millis(ms));
+        let mut servers = GaugeSeries::new(second);
+        servers.set(at(0), 2);
+        let mut busy = GaugeSeries::new(second);
+        for (ms, level) in [(0, 0), (1000, 2), (2000, 1), (3000, 2), (3500, 0)] {
+            busy.set(at(ms), level);
+        }
+        let mut queue = GaugeSeries::new(second);
+        for (ms, level) in [(0, 0), (1200, 5), (1700, 0)] {
+            queue.set(at(ms), level);
+        }
+        let (mut shed, mut abandoned) = (CounterSeries::new(second), CounterSeries::new(second));
+        shed.add(at(1500), 3);
+        shed.add(at(2500), 1);
+        abandoned.add(at(3200), 2);
+        for g in [&mut servers, &mut busy, &mut queue] {
+            g.finish(at(4000));
+        }
+        AppTierSeries {
+            servers,
+            servers_busy: busy,
+            queue_length: queue,
+            shed,
+            abandoned,
+            shed_total: 4,
+            abandoned_total: 2,
+        }
+    }
+
+    #[test]
+    fn a_fault_window_sums_its_own_intervals_only() {
+        let t = traced();
+        // Intervals 1 and 2: busy 2 + 1 of 2 + 2 server-seconds; the busiest is full.
+        let during = app_tier_load("eu-west-1".into(), &t, 1..3);
+        assert_eq!(during.region, "eu-west-1");
+        assert_eq!(during.utilisation_mean, 0.75);
+        assert_eq!(during.utilisation_max_interval, 1.0);
+        assert_eq!((during.queue_length_max, during.shed, during.abandoned), (5, 4, 0));
+        // Interval 3 alone: busy 2 for half a second of 2 servers; the abandoned requests.
+        let after = app_tier_load("eu-west-1".into(), &t, 3..4);
+        assert_eq!((after.utilisation_mean, after.utilisation_max_interval), (0.5, 0.5));
+        assert_eq!((after.queue_length_max, after.shed, after.abandoned), (0, 0, 2));
+        // Interval 0 is idle, and a window past the series' end counts nothing.
+        assert_eq!(app_tier_load("x".into(), &t, 0..1).utilisation_max_interval, 0.0);
+        let beyond = app_tier_load("x".into(), &t, 10..20);
+        assert_eq!((beyond.utilisation_mean, beyond.shed), (0.0, 0));
+    }
 }

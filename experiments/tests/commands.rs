@@ -30,6 +30,8 @@ const SHIPPED: &[&str] = &[
     "failover/global-accelerator",
     "failover/cloudfront",
     "failover/cloudfront-1s",
+    "ecommerce/no-headroom",
+    "ecommerce/headroom-30",
 ];
 
 /// A fresh, empty folder under the target directory for one test.
