@@ -433,6 +433,9 @@ impl VersionTree {
             };
             let p = self.get_mut(parent);
             p.children.retain(|&c| c != id);
+            // Its last descendant was thrown away by a failover: if the parent dies too, now or when
+            // its last hold goes (a session's last write, say), the failover is why.
+            p.failed_over |= effective == LossCause::Failover;
             if p.children.is_empty() {
                 self.leaf_count_add(v.key, 1);
             }
@@ -628,6 +631,25 @@ mod tests {
                 (WriteId(4), ConflictOutcome::NotAcknowledged, Some(3)),
             ]
         );
+    }
+
+    /// A version whose only descendant a failover threw away is lost to the failover too, even
+    /// when its own last hold (a session's last write) goes later, without a cause: w1 <- w2 on the
+    /// old writer; the re-sync drops w2 (failover); w1's session hold goes at the end of the run.
+    #[test]
+    fn an_ancestor_of_a_write_lost_to_a_failover_is_lost_to_it() {
+        let mut tree = VersionTree::new(StoreId::new(0), 1);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 2); // the old writer's cluster, and a session's hold
+        tree.release(g, t(0));
+        tree.acknowledge(WriteId(1), t(1));
+        tree.create(WriteId(2), WriteId(1), EAST, 1); // the cluster moves on to w2
+        tree.release(WriteId(1), t(2));
+        tree.acknowledge(WriteId(2), t(3));
+        tree.release_as(WriteId(2), t(60_000), LossCause::Failover); // the re-sync drops w2
+        tree.release(WriteId(1), t(70_000)); // the session's hold on w1, at the end
+        let causes: Vec<(WriteId, LossCause)> = tree.lost().iter().map(|l| (l.write, l.cause)).collect();
+        assert_eq!(causes, vec![(WriteId(2), LossCause::Failover), (WriteId(1), LossCause::Failover)]);
     }
 
     #[test]
