@@ -61,8 +61,8 @@ pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, Strin
     for a in &r.actions {
         let name = scenario.world.actions[a.action].kind.type_name();
         let what = match &a.outcome {
-            Ok(detail) => format!("{name} succeeded: {detail}"),
-            Err(why) => format!("{name} FAILED: {why}"),
+            Ok(detail) => format!("{name} succeeded: {}", crate::report::with_trigger(scenario, a, detail.clone())),
+            Err(why) => format!("{name} FAILED: {}", crate::report::with_trigger(scenario, a, why.clone())),
         };
         events.push(TimelineEvent { at: a.at, kind: "action", what });
     }

@@ -30,6 +30,14 @@ const SHIPPED: &[&str] = &[
     "failover/global-accelerator",
     "failover/cloudfront",
     "failover/cloudfront-1s",
+    "chaos/regional-failover",
+    "chaos/split-brain",
+    "chaos/aurora-promotion",
+    "chaos/aurora-promotion-unfenced",
+    "chaos/aurora-promotion-rpo-bound",
+    "reference-walk/route53-failover",
+    "reference-walk/global-accelerator-failover",
+    "reference-walk/planned-switchover",
 ];
 
 /// A fresh, empty folder under the target directory for one test.
