@@ -585,14 +585,7 @@ mod tests {
     }
 
     fn dropped(at: u64, replica: RegionId, winner: u64, winner_region: RegionId) -> Resolution {
-        Resolution {
-            at: t(at),
-            replica,
-            stamp_nanos: 0,
-            winner: WriteId(winner),
-            winner_region,
-            winner_stamp_nanos: 0,
-        }
+        Resolution { at: t(at), replica, stamp_nanos: 0, winner: WriteId(winner), winner_region, winner_stamp_nanos: 0 }
     }
 
     /// The conflict list, by hand: w1 (east) and w2 (west) are concurrent. w1 is dropped in west for
