@@ -89,6 +89,8 @@ pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, Strin
 /// dropped and for which write (its Region and timestamp) — empty for a write lost only because
 /// every write that observed it was dropped —; and what became of it (`lost_last_writer_wins`,
 /// `survived` as an ancestor of the final version, `not_acknowledged`, `unsettled`, ...).
+/// "Dropped" is when the loss at that replica became certain: a winner arrived, or the replica's
+/// own later write replaced the item while the dropped write was still on its way there.
 pub fn conflicts_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, String> {
     let world = &scenario.world;
     let region = |r: models::ids::RegionId| world.topology.name(r).to_string();
