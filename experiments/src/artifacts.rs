@@ -61,8 +61,8 @@ pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, Strin
     for a in &r.actions {
         let name = scenario.world.actions[a.action].kind.type_name();
         let what = match &a.outcome {
-            Ok(detail) => format!("{name} succeeded: {detail}"),
-            Err(why) => format!("{name} FAILED: {why}"),
+            Ok(detail) => format!("{name} succeeded: {}", crate::report::with_trigger(scenario, a, detail.clone())),
+            Err(why) => format!("{name} FAILED: {}", crate::report::with_trigger(scenario, a, why.clone())),
         };
         events.push(TimelineEvent { at: a.at, kind: "action", what });
     }
@@ -76,6 +76,59 @@ pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, Strin
     for e in &events {
         w.write_record([e.at.as_secs_f64().to_string().as_str(), e.kind, e.what.as_str()])
             .map_err(|e| e.to_string())?;
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// `conflicts.csv` (written when the scenario says `list_conflicts = true`): one row per write
+/// that last-writer-wins dropped at some replica for a concurrent version that had not observed
+/// it, and per acknowledged write lost to last-writer-wins, complete (never capped), sorted by the
+/// time the conflict showed (the first drop, else the acknowledgement), then store, then write.
+/// Columns: the store, key and write; the Region that took it and its last-writer-wins timestamp
+/// (that Region's clock); when it was acknowledged (empty if never); where and when it was first
+/// dropped and for which write (its Region and timestamp) — empty for a write lost only because
+/// every write that observed it was dropped —; and what became of it (`lost_last_writer_wins`,
+/// `survived` as an ancestor of the final version, `not_acknowledged`, `unsettled`, ...).
+/// "Dropped" is when the loss at that replica became certain: a winner arrived, or the replica's
+/// own later write replaced the item while the dropped write was still on its way there.
+pub fn conflicts_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, String> {
+    let world = &scenario.world;
+    let region = |r: models::ids::RegionId| world.topology.name(r).to_string();
+    let secs = |t: SimTime| t.as_secs_f64().to_string();
+    let stamp = |n: u64| SimTime::from_nanos(n).as_secs_f64().to_string();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "store",
+        "key",
+        "write",
+        "region",
+        "stamp_s",
+        "acked_s",
+        "dropped_at_s",
+        "dropped_in",
+        "winner_write",
+        "winner_region",
+        "winner_stamp_s",
+        "outcome",
+    ])
+    .map_err(|e| e.to_string())?;
+    for c in &run.recorder.conflict_list {
+        let r = c.resolution;
+        let row = [
+            world.stores[c.store.index()].name.clone(),
+            c.key.0.to_string(),
+            c.write.0.to_string(),
+            region(c.region),
+            r.map_or(String::new(), |r| stamp(r.stamp_nanos)),
+            c.acked_at.map_or(String::new(), secs),
+            r.map_or(String::new(), |r| secs(r.at)),
+            r.map_or(String::new(), |r| region(r.replica)),
+            r.map_or(String::new(), |r| r.winner.0.to_string()),
+            r.map_or(String::new(), |r| region(r.winner_region)),
+            r.map_or(String::new(), |r| stamp(r.winner_stamp_nanos)),
+            c.outcome.name().to_string(),
+        ];
+        w.write_record(&row).map_err(|e| e.to_string())?;
     }
     w.into_inner().map_err(|e| e.to_string())
 }

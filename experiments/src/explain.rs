@@ -175,6 +175,7 @@ impl Explainer<'_> {
         self.line("scenario.max_events", "max_events", w.max_events.to_string());
         let seed = s.seed.map_or("none (the command line's --seed, else 0x2a)".to_string(), |s| s.to_string());
         self.line("scenario.seed", "seed", quote(&seed));
+        self.line("scenario.list_conflicts", "list_conflicts", w.list_conflicts.to_string());
     }
 
     fn regions(&mut self) {

@@ -6,7 +6,7 @@
 //! therefore deterministic.
 
 use models::checker::LossCause;
-use models::config::{FaultKind, OutageScope, PartitionMode};
+use models::config::{FaultKind, OutageScope, PartitionMode, Trigger};
 use models::ids::{RegionId, StoreId};
 use models::run::RunOutput;
 use serde::Serialize;
@@ -496,10 +496,25 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
                 action_type: scenario.world.actions[a.action].kind.type_name().into(),
                 at_s: a.at.as_secs_f64(),
                 succeeded: a.outcome.is_ok(),
-                detail: a.outcome.clone().unwrap_or_else(|e| e),
+                detail: with_trigger(scenario, a, a.outcome.clone().unwrap_or_else(|e| e)),
             })
             .collect(),
     }
+}
+
+/// `detail`, followed for an action set off by an alarm or a condition (not by `at`) by what set
+/// it off and when, so the runbook's choreography reads in order in the summary and events.csv:
+/// "started (set off at 330.693 s by us-east-1 unhealthy for 60 s, then 60 s to react)".
+pub fn with_trigger(scenario: &Scenario, a: &models::report::ActionRecord, detail: String) -> String {
+    let w = &scenario.world;
+    let config = &w.actions[a.action];
+    let by = match &config.trigger {
+        Trigger::At(_) => return detail,
+        Trigger::Alarm(i) => format!("alarm {} in ALARM", w.alarms[*i].name),
+        Trigger::RegionUnhealthy { region, for_ } => format!("{} unhealthy for {for_}", w.topology.name(*region)),
+    };
+    let set_off = a.at.saturating_since(SimTime::at(config.reaction_time));
+    format!("{detail} (set off at {:.3} s by {by}, then {} to react)", set_off.as_secs_f64(), config.reaction_time)
 }
 
 fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow> {

@@ -7,7 +7,8 @@
 //!
 //! The folder: summary.json, timeseries.csv, plots/timeline.svg, summary.md, events.csv,
 //! scenario.toml (the source as given) and manifest.json (version, seed, scenario hash, and every
-//! other file's hash); none of them holds a wall time or a path.
+//! other file's hash); none of them holds a wall time or a path. With `list_conflicts = true` in
+//! `[scenario]`, also conflicts.csv (see [`crate::artifacts::conflicts_csv`]).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -94,6 +95,10 @@ pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bun
         ("events.csv".to_string(), events),
         ("scenario.toml".to_string(), scenario.source.clone().into_bytes()),
     ];
+    if scenario.world.list_conflicts {
+        let conflicts = artifacts::conflicts_csv(scenario, output).map_err(CliError::internal)?;
+        files.push(("conflicts.csv".to_string(), conflicts));
+    }
     // Last, since it lists every other file with its hash.
     let manifest = artifacts::manifest_json(scenario, seed, &files);
     files.push(("manifest.json".to_string(), manifest));

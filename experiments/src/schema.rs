@@ -102,6 +102,13 @@ fn header() -> Value {
             ("metrics_interval", duration("Width of one time-series row (default 1s).")),
             ("max_events", integer("A run firing more events than this fails (default 200000000).")),
             ("seed", string("The seed used when the command line gives none, in hex (\"0x2a\") or decimal.")),
+            (
+                "list_conflicts",
+                boolean(
+                    "Write conflicts.csv: every write last-writer-wins dropped and every write lost to it \
+                     (default false).",
+                ),
+            ),
         ],
     )
 }

@@ -591,3 +591,44 @@ fn routing_bad_input_is_named_with_its_place() {
         assert!(!out.exists(), "{name}: a failed run must write nothing");
     }
 }
+
+/// `list_conflicts = true` adds conflicts.csv to the folder (and to the manifest); its rows agree
+/// with the summary (as many `lost_last_writer_wins` rows as writes lost to last-writer-wins, every
+/// dropped acknowledged write once) and are sorted by the time the conflict showed. Without the
+/// key, there is no file.
+#[test]
+fn list_conflicts_writes_conflicts_csv_that_agrees_with_the_summary() {
+    let text = skeleton_text().replace("[scenario]\n", "[scenario]\nlist_conflicts = true\n");
+    let (code, stderr, out) = run_text("list-conflicts", &text);
+    assert_eq!(code, 0, "{stderr}");
+    let csv = std::fs::read_to_string(out.join("conflicts.csv")).expect("conflicts.csv is written");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("conflicts.csv"), "the manifest lists it");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "store,key,write,region,stamp_s,acked_s,dropped_at_s,dropped_in,winner_write,winner_region,\
+             winner_stamp_s,outcome"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let writes = &summary["writes"];
+    let lost = rows.iter().filter(|r| r[11] == "lost_last_writer_wins").count() as u64;
+    assert_eq!(Some(lost), writes["lost_last_writer_wins"].as_u64(), "{writes}");
+    let dropped_acked = rows.iter().filter(|r| !r[5].is_empty() && !r[6].is_empty()).count() as u64;
+    assert_eq!(Some(dropped_acked), writes["discarded_by_last_writer_wins"].as_u64(), "{writes}");
+    let seen = |r: &Vec<&str>| -> f64 { if r[6].is_empty() { r[5] } else { r[6] }.parse().unwrap() };
+    assert!(rows.windows(2).all(|w| seen(&w[0]) <= seen(&w[1])), "sorted by the time the conflict showed");
+    for r in &rows {
+        if !r[6].is_empty() {
+            assert_ne!(r[2], r[8], "a write is never dropped for itself");
+            let (own, winner): (f64, f64) = (r[4].parse().unwrap(), r[10].parse().unwrap());
+            assert!(own < winner || (own == winner && r[3] != r[9]), "the winner has the later stamp: {r:?}");
+        }
+    }
+    let (_, _, plain) = run_text("no-list-conflicts", &skeleton_text());
+    assert!(!plain.join("conflicts.csv").exists());
+}

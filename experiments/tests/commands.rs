@@ -32,6 +32,14 @@ const SHIPPED: &[&str] = &[
     "failover/cloudfront-1s",
     "ecommerce/no-headroom",
     "ecommerce/headroom-30",
+    "chaos/regional-failover",
+    "chaos/split-brain",
+    "chaos/aurora-promotion",
+    "chaos/aurora-promotion-unfenced",
+    "chaos/aurora-promotion-rpo-bound",
+    "reference-walk/route53-failover",
+    "reference-walk/global-accelerator-failover",
+    "reference-walk/planned-switchover",
 ];
 
 /// A fresh, empty folder under the target directory for one test.

@@ -35,6 +35,69 @@ pub enum LossCause {
     Failover,
 }
 
+/// How last-writer-wins resolved a conflict at one replica: the version it dropped, and the
+/// concurrent version it kept instead (which had not observed the dropped one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// When and where the version was dropped (the first replica that dropped it).
+    pub at: SimTime,
+    pub replica: RegionId,
+    /// The dropped version's last-writer-wins timestamp (its Region's clock, in nanoseconds).
+    pub stamp_nanos: u64,
+    /// The version kept, the Region that took it and its timestamp.
+    pub winner: WriteId,
+    pub winner_region: RegionId,
+    pub winner_stamp_nanos: u64,
+}
+
+/// What became of a version in the conflict list, once settled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConflictOutcome {
+    /// Acknowledged and lost (by the cause given; a dropped version is lost to last-writer-wins
+    /// unless it was also a failover's or a vanished Region's).
+    Lost(LossCause),
+    /// Dropped somewhere but an ancestor of the final version: a write that observed it won.
+    Survived,
+    /// Dropped and dead, but never acknowledged to its client (a timeout): no client was told.
+    NotAcknowledged,
+    /// Still live when the run ended (the replicas had not converged on it or away from it).
+    Unsettled,
+}
+
+impl ConflictOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            ConflictOutcome::Lost(LossCause::LastWriterWins) => "lost_last_writer_wins",
+            ConflictOutcome::Lost(LossCause::Failover) => "lost_failover",
+            ConflictOutcome::Lost(LossCause::RegionNeverReturned) => "lost_region_never_returned",
+            ConflictOutcome::Survived => "survived",
+            ConflictOutcome::NotAcknowledged => "not_acknowledged",
+            ConflictOutcome::Unsettled => "unsettled",
+        }
+    }
+}
+
+/// One row of the conflict list: a write some replica dropped for a concurrent last-writer-wins
+/// winner, or an acknowledged write lost to last-writer-wins (then `resolution` is `None` when it
+/// was never dropped itself: it died because every write that observed it was dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConflictRecord {
+    pub store: StoreId,
+    pub key: Key,
+    pub write: WriteId,
+    pub region: RegionId,
+    pub acked_at: Option<SimTime>,
+    pub resolution: Option<Resolution>,
+    pub outcome: ConflictOutcome,
+}
+
+impl ConflictRecord {
+    /// When the conflict showed: the first drop, else the loss (the acknowledgement).
+    pub fn first_seen(&self) -> SimTime {
+        self.resolution.map(|r| r.at).or(self.acked_at).unwrap_or(SimTime::ZERO)
+    }
+}
+
 /// A lost write, as the report lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LostWrite {
@@ -86,6 +149,12 @@ pub struct VersionTree {
     leaves: BTreeMap<Key, u64>,
     /// The largest number of live versions held at once, for the memory report.
     live_max: usize,
+    /// Whether to keep the conflict list (memory then grows with the conflicts of the run).
+    listing: bool,
+    /// With `listing`: the first resolution that dropped each live version.
+    resolutions: BTreeMap<WriteId, Resolution>,
+    /// With `listing`: settled rows, by write.
+    conflict_rows: BTreeMap<WriteId, ConflictRecord>,
 }
 
 impl VersionTree {
@@ -102,7 +171,37 @@ impl VersionTree {
             discarded_acked: 0,
             leaves: BTreeMap::new(),
             live_max: 0,
+            listing: false,
+            resolutions: BTreeMap::new(),
+            conflict_rows: BTreeMap::new(),
         }
+    }
+
+    /// Keeps the conflict list from now on (see [`VersionTree::conflict_list`]). Off by default,
+    /// since it grows with the conflicts of the run rather than with the writes in flight.
+    pub fn keep_conflict_list(&mut self) {
+        self.listing = true;
+    }
+
+    /// Every write dropped by last-writer-wins and every acknowledged write lost to it, one row
+    /// each, sorted by (first seen, write); versions still live are `Unsettled`. Empty unless
+    /// [`VersionTree::keep_conflict_list`] was called before the first write.
+    pub fn conflict_list(&self) -> Vec<ConflictRecord> {
+        let mut rows: Vec<ConflictRecord> = self.conflict_rows.values().copied().collect();
+        for (&write, &r) in &self.resolutions {
+            let v = self.get(write);
+            rows.push(ConflictRecord {
+                store: self.store,
+                key: v.key,
+                write,
+                region: v.region.expect("a genesis version is never dropped"),
+                acked_at: v.acked_at,
+                resolution: Some(r),
+                outcome: ConflictOutcome::Unsettled,
+            });
+        }
+        rows.sort_by_key(|r| (r.first_seen(), r.write));
+        rows
     }
 
     /// The genesis version of `key`, created on first touch with one hold per replica. `fresh` is
@@ -159,8 +258,12 @@ impl VersionTree {
     /// A replica dropped `id` (live) for a concurrent version that won last-writer-wins: the classic
     /// lost update. Unlike a lost write, it may still survive, as the ancestor of a later write in
     /// its own Region that wins.
-    pub fn mark_discarded(&mut self, id: WriteId) {
+    /// `how` says by which version, where and when; the list keeps the first drop of each version.
+    pub fn mark_discarded(&mut self, id: WriteId, how: Resolution) {
         self.get_mut(id).discarded = true;
+        if self.listing {
+            self.resolutions.entry(id).or_insert(how);
+        }
     }
 
     /// Acknowledged writes some replica discarded for a concurrent winner, counted when settled.
@@ -177,6 +280,19 @@ impl VersionTree {
     pub fn record_lost(&mut self, write: WriteId, key: Key, region: RegionId, now: SimTime) {
         let cause = LossCause::LastWriterWins;
         self.lost.push(LostWrite { write, store: self.store, key, region, acked_at: now, lost_at: now, cause });
+        if self.listing {
+            let row = self.conflict_rows.entry(write).or_insert(ConflictRecord {
+                store: self.store,
+                key,
+                write,
+                region,
+                acked_at: None,
+                resolution: None,
+                outcome: ConflictOutcome::NotAcknowledged,
+            });
+            row.acked_at = Some(now);
+            row.outcome = ConflictOutcome::Lost(cause);
+        }
     }
 
     pub fn acquire(&mut self, id: WriteId) {
@@ -275,8 +391,31 @@ impl VersionTree {
             }
             // A dead version has no live child: it was a leaf.
             self.leaf_count_add(v.key, -1);
+            let effective = if v.failed_over { LossCause::Failover } else { cause };
+            if self.listing
+                && let Some(region) = v.region
+            {
+                let resolution = self.resolutions.remove(&id);
+                let outcome = match v.acked_at {
+                    Some(_) => ConflictOutcome::Lost(effective),
+                    None => ConflictOutcome::NotAcknowledged,
+                };
+                let lost_to_lww = v.acked_at.is_some() && effective == LossCause::LastWriterWins;
+                if resolution.is_some() || lost_to_lww {
+                    let row = ConflictRecord {
+                        store: self.store,
+                        key: v.key,
+                        write: id,
+                        region,
+                        acked_at: v.acked_at,
+                        resolution,
+                        outcome,
+                    };
+                    self.conflict_rows.insert(id, row);
+                }
+            }
             if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
-                let cause = if v.failed_over { LossCause::Failover } else { cause };
+                let cause = effective;
                 self.lost.push(LostWrite {
                     write: id,
                     store: self.store,
@@ -294,6 +433,9 @@ impl VersionTree {
             };
             let p = self.get_mut(parent);
             p.children.retain(|&c| c != id);
+            // Its last descendant was thrown away by a failover: if the parent dies too, now or when
+            // its last hold goes (a session's last write, say), the failover is why.
+            p.failed_over |= effective == LossCause::Failover;
             if p.children.is_empty() {
                 self.leaf_count_add(v.key, 1);
             }
@@ -320,7 +462,19 @@ impl VersionTree {
             if v.discarded && v.acked_at.is_some() {
                 self.discarded_acked += 1;
             }
-            self.versions.remove(&root);
+            let v = self.versions.remove(&root).expect("checked live above");
+            if let Some(resolution) = self.resolutions.remove(&root) {
+                let row = ConflictRecord {
+                    store: self.store,
+                    key,
+                    write: root,
+                    region: v.region.expect("a genesis version is never dropped"),
+                    acked_at: v.acked_at,
+                    resolution: Some(resolution),
+                    outcome: ConflictOutcome::Survived,
+                };
+                self.conflict_rows.insert(root, row);
+            }
             self.survived += 1;
             self.get_mut(child).parent = None;
             self.roots.insert(key, child);
@@ -428,6 +582,67 @@ mod tests {
         tree.release(WriteId(1), t(70_000)); // the end of the run
         assert_eq!(tree.lost().len(), 1);
         assert_eq!(tree.lost()[0].cause, LossCause::Failover);
+    }
+
+    fn dropped(at: u64, replica: RegionId, winner: u64, winner_region: RegionId) -> Resolution {
+        Resolution { at: t(at), replica, stamp_nanos: 0, winner: WriteId(winner), winner_region, winner_stamp_nanos: 0 }
+    }
+
+    /// The conflict list, by hand: w1 (east) and w2 (west) are concurrent. w1 is dropped in west for
+    /// w2 at 30 ms, but east then writes w3 on top of w1, and w3 beats w2 everywhere: w1 survives
+    /// as an ancestor of the final version, w2 (dropped in east at 40 ms for w3) is lost. An
+    /// unacknowledged w4 dropped for w3 is listed as not acknowledged, and is no lost write.
+    #[test]
+    fn the_conflict_list_settles_each_dropped_write() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        tree.keep_conflict_list();
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 2);
+        tree.release(g, t(0));
+        tree.create(WriteId(2), g, WEST, 2);
+        tree.release(g, t(1));
+        tree.acknowledge(WriteId(1), t(5));
+        tree.acknowledge(WriteId(2), t(6));
+        tree.mark_discarded(WriteId(1), dropped(30, WEST, 2, WEST)); // w1 reaches west and loses
+        tree.release(WriteId(1), t(30));
+        tree.create(WriteId(3), WriteId(1), EAST, 2); // east writes on top of w1
+        tree.release(WriteId(1), t(35));
+        tree.mark_discarded(WriteId(2), dropped(40, EAST, 3, EAST)); // w2 reaches east and loses to w3
+        tree.release(WriteId(2), t(40));
+        tree.create(WriteId(4), WriteId(2), WEST, 1); // west writes w4 on w2, never acknowledged
+        tree.release(WriteId(2), t(45));
+        tree.mark_discarded(WriteId(4), dropped(50, WEST, 3, EAST)); // w3 reaches west and wins
+        tree.release(WriteId(4), t(50));
+        assert_eq!(tree.lost().iter().map(|l| l.write).collect::<Vec<_>>(), vec![WriteId(2)]);
+        let rows: Vec<(WriteId, ConflictOutcome, Option<u64>)> =
+            tree.conflict_list().iter().map(|r| (r.write, r.outcome, r.resolution.map(|x| x.winner.0))).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (WriteId(1), ConflictOutcome::Survived, Some(2)),
+                (WriteId(2), ConflictOutcome::Lost(LossCause::LastWriterWins), Some(3)),
+                (WriteId(4), ConflictOutcome::NotAcknowledged, Some(3)),
+            ]
+        );
+    }
+
+    /// A version whose only descendant a failover threw away is lost to the failover too, even
+    /// when its own last hold (a session's last write) goes later, without a cause: w1 <- w2 on the
+    /// old writer; the re-sync drops w2 (failover); w1's session hold goes at the end of the run.
+    #[test]
+    fn an_ancestor_of_a_write_lost_to_a_failover_is_lost_to_it() {
+        let mut tree = VersionTree::new(StoreId::new(0), 1);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 2); // the old writer's cluster, and a session's hold
+        tree.release(g, t(0));
+        tree.acknowledge(WriteId(1), t(1));
+        tree.create(WriteId(2), WriteId(1), EAST, 1); // the cluster moves on to w2
+        tree.release(WriteId(1), t(2));
+        tree.acknowledge(WriteId(2), t(3));
+        tree.release_as(WriteId(2), t(60_000), LossCause::Failover); // the re-sync drops w2
+        tree.release(WriteId(1), t(70_000)); // the session's hold on w1, at the end
+        let causes: Vec<(WriteId, LossCause)> = tree.lost().iter().map(|l| (l.write, l.cause)).collect();
+        assert_eq!(causes, vec![(WriteId(2), LossCause::Failover), (WriteId(1), LossCause::Failover)]);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct WorldConfig {
     pub alarms: Vec<AlarmConfig>,
     /// Faults drawn from the seed, added to the written ones when a run starts.
     pub fault_generators: Vec<FaultGenerator>,
+    /// Keep the conflict list (every write last-writer-wins dropped, every write lost to it) for
+    /// the report; off by default, since it grows with the conflicts of the run.
+    pub list_conflicts: bool,
 }
 
 /// A DynamoDB global table in multi-Region eventual consistency (MREC): writes land on the local

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use sim_core::{Dist, SimDuration, SimTime, Stream};
 
-use crate::checker::{LossCause, VersionTree};
+use crate::checker::{LossCause, Resolution, VersionTree};
 use crate::config::StoreConfig;
 use crate::ids::{Key, RegionId, StoreId, WriteId};
 use crate::ledger::Ledger;
@@ -25,6 +25,18 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// How last-writer-wins dropped `self` for `winner` at `replica` at `at`, for the conflict list.
+    fn dropped_for(self, winner: WriteId, winner_stamp: Stamp, replica: RegionId, at: SimTime) -> Resolution {
+        Resolution {
+            at,
+            replica,
+            stamp_nanos: self.nanos,
+            winner,
+            winner_region: winner_stamp.region,
+            winner_stamp_nanos: winner_stamp.nanos,
+        }
+    }
+
     /// The stamp of a write by `region` at clock reading `nanos` over a version stamped `current`.
     /// A local write always replaces the local item, so its stamp must beat the one it replaces, or
     /// the replicas that receive both would keep the older one and diverge from this one; when the
@@ -159,7 +171,7 @@ impl Table {
         if let Some(coming) = self.in_flight.get(&(key, region)) {
             for &(w, s) in coming {
                 if s < stamp {
-                    self.ledger.tree_mut().mark_discarded(w);
+                    self.ledger.tree_mut().mark_discarded(w, s.dropped_for(write, stamp, region, now));
                 }
             }
         }
@@ -248,10 +260,14 @@ impl Table {
         // Whichever of the two loses here is discarded for a concurrent winner, unless the winner
         // observed it.
         let tree = self.ledger.tree_mut();
-        if wins && current_stamp.is_some() && !tree.descends_from(shipment.write, current) {
-            tree.mark_discarded(current);
-        } else if !wins && !tree.descends_from(current, shipment.write) {
-            tree.mark_discarded(shipment.write);
+        match current_stamp {
+            Some(held) if wins && !tree.descends_from(shipment.write, current) => {
+                tree.mark_discarded(current, held.dropped_for(shipment.write, shipment.stamp, to, now));
+            }
+            Some(held) if !wins && !tree.descends_from(current, shipment.write) => {
+                tree.mark_discarded(shipment.write, shipment.stamp.dropped_for(current, held, to, now));
+            }
+            _ => {}
         }
         if wins {
             let item = Item {
@@ -360,6 +376,7 @@ mod tests {
             actions: vec![],
             faults: vec![],
             fault_generators: vec![],
+            list_conflicts: false,
             routing: Default::default(),
             alarms: vec![],
         };
@@ -388,6 +405,55 @@ mod tests {
         assert_eq!(t.divergent_keys(), 0);
         assert_eq!(rec.replication_lag.count(), 2);
         assert_eq!(rec.replication_lag.max(), Some(30_000_000), "w committed at 10 ms, applied at 40 ms");
+    }
+
+    /// The conflict list of the same lost update, by hand. When west writes w at 10 ms, e (stamped
+    /// 0 ms) is still on its way to west, so west's replica has already dropped it for w: the first
+    /// drop is at 10 ms in us-west-2, winner w stamped 10 ms. e's later arrival (30 ms) loses again
+    /// and is not a second row. w was never dropped, so it has no row. With a third key written only
+    /// in east, nothing is listed for it.
+    #[test]
+    fn the_conflict_list_names_the_loser_the_winner_and_where() {
+        let (mut t, mut rec) = table();
+        t.ledger().tree_mut().keep_conflict_list();
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
+        let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
+        let (_, solo) = t.write_local(ms(11), 11_000_000, EAST, Key(3), WriteId(3), false, 3);
+        t.ledger().acknowledge(ms(5), KEY, WriteId(1));
+        t.ledger().acknowledge(ms(15), KEY, WriteId(2));
+        t.ledger().acknowledge(ms(16), Key(3), WriteId(3));
+        t.ship(ms(20), &e, EAST);
+        t.ship(ms(20), &w, WEST);
+        t.ship(ms(20), &solo, EAST);
+        t.apply_remote(ms(30), WEST, &e, &mut rec);
+        t.apply_remote(ms(40), EAST, &w, &mut rec);
+        t.apply_remote(ms(41), WEST, &solo, &mut rec);
+        t.finish(ms(50), &[false, false]);
+        let list = t.tree().conflict_list();
+        assert_eq!(list.len(), 1, "{list:?}");
+        let row = list[0];
+        assert_eq!((row.key, row.write, row.region, row.acked_at), (KEY, WriteId(1), EAST, Some(ms(5))));
+        let r = row.resolution.expect("e was dropped");
+        assert_eq!((r.at, r.replica, r.stamp_nanos), (ms(10), WEST, 0));
+        assert_eq!((r.winner, r.winner_region, r.winner_stamp_nanos), (WriteId(2), WEST, 10_000_000));
+        assert_eq!(row.outcome, crate::checker::ConflictOutcome::Lost(LossCause::LastWriterWins));
+        assert_eq!(t.tree().lost().len(), 1, "the list agrees with the lost writes");
+    }
+
+    /// Without `keep_conflict_list` nothing is kept.
+    #[test]
+    fn the_conflict_list_is_empty_unless_asked_for() {
+        let (mut t, mut rec) = table();
+        let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
+        let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
+        t.ledger().acknowledge(ms(5), KEY, WriteId(1));
+        t.ship(ms(20), &e, EAST);
+        t.ship(ms(20), &w, WEST);
+        t.apply_remote(ms(30), WEST, &e, &mut rec);
+        t.apply_remote(ms(40), EAST, &w, &mut rec);
+        t.finish(ms(50), &[false, false]);
+        assert!(t.tree().conflict_list().is_empty());
+        assert_eq!(t.tree().lost().len(), 1);
     }
 
     /// A write that observed an earlier one (east writes twice) keeps the first as its ancestor:

@@ -13,7 +13,7 @@ use crate::apptier::AppTier;
 use crate::aurora::TransitionReport;
 use crate::channel::Rejection;
 use crate::checker::VersionTree;
-use crate::checker::{LossCause, LostWrite};
+use crate::checker::{ConflictRecord, LossCause, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::ledger::SessionVerdict;
@@ -224,6 +224,9 @@ pub struct Recorder {
     pub faults: Vec<FaultWindow>,
     /// Settled by `finish`.
     pub lost: Vec<LostWrite>,
+    /// With `list_conflicts`: every write last-writer-wins dropped and every write lost to it,
+    /// sorted by (first seen, store, write). Settled by `finish`.
+    pub conflict_list: Vec<ConflictRecord>,
     pub divergent_keys: u64,
     /// S3 versions hidden behind concurrent versions: recoverable, not lost.
     pub shadowed: u64,
@@ -277,6 +280,7 @@ impl Recorder {
             replication_messages_lost: 0,
             faults: Vec::new(),
             lost: Vec::new(),
+            conflict_list: Vec::new(),
             divergent_keys: 0,
             shadowed: 0,
             rejections: Default::default(),
@@ -560,6 +564,7 @@ impl Recorder {
             for lost in store.tree.lost() {
                 self.lost.push(*lost);
             }
+            self.conflict_list.extend(store.tree.conflict_list());
             self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
             if let Some(lag) = &store.replication_lag {
                 self.replication_lag.merge(lag);
@@ -571,6 +576,7 @@ impl Recorder {
             stats.shadowed = store.shadowed;
         }
         self.lost.sort_by_key(|l| (l.acked_at, l.write));
+        self.conflict_list.sort_by_key(|c| (c.first_seen(), c.store, c.write));
         // Writes still failing at the end were unavailable until then.
         for s in &mut self.stores {
             for since in std::mem::take(&mut s.failing_since).into_values() {

@@ -137,6 +137,7 @@ mod tests {
             actions: vec![],
             faults: vec![],
             fault_generators: vec![],
+            list_conflicts: false,
             routing: Default::default(),
             alarms: vec![],
         })

@@ -81,6 +81,7 @@ fn world(duration: u64, populations: Vec<PopulationConfig>, routing: RoutingConf
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
+        list_conflicts: false,
         routing,
         alarms: vec![],
     }

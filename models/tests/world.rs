@@ -75,6 +75,7 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
+        list_conflicts: false,
         routing: Default::default(),
         alarms: vec![],
     }

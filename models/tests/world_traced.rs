@@ -68,6 +68,7 @@ fn world(link_ms: u64, replication_ms: u64, populations: Vec<PopulationConfig>) 
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
+        list_conflicts: false,
         routing: Default::default(),
         alarms: vec![],
     }

@@ -210,6 +210,9 @@ pub struct RawHeader {
     /// The seed used when the command line gives none, in hex ("0x2a") or decimal.
     #[serde(default)]
     pub seed: Option<Spanned<String>>,
+    /// Write conflicts.csv: every write last-writer-wins dropped and every write lost to it.
+    #[serde(default)]
+    pub list_conflicts: Option<bool>,
 }
 
 #[derive(Deserialize, Debug, Default)]

@@ -257,6 +257,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         routing,
         alarms,
         fault_generators,
+        list_conflicts: header.list_conflicts.unwrap_or(false),
     };
     Ok(Scenario {
         name: header.name.clone(),

@@ -210,12 +210,17 @@ impl World {
                     .collect()
             })
             .collect();
-        let stores = config
+        let mut stores: Vec<stores::StoreState> = config
             .stores
             .iter()
             .enumerate()
             .map(|(i, s)| stores::build(StoreId::new(i), s, topology.len(), seed))
             .collect();
+        if config.list_conflicts {
+            for store in &mut stores {
+                store.ledger().tree_mut().keep_conflict_list();
+            }
+        }
         let faults = FaultState::new(config.faults.clone(), topology.len(), config.stores.len());
         let fault_phase_end = SimTime::at(config.duration);
         for (fault, f) in config.faults.iter().enumerate() {
