@@ -172,3 +172,193 @@ pub fn format_checker(rows: &[CheckerRow]) -> String {
     );
     s
 }
+
+/// Heap accounting for `mrsim bench model`: the binary installs this as its global allocator; it
+/// counts only while a measurement is on, so every other command pays one relaxed load per
+/// allocation.
+pub mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+
+    static ON: AtomicBool = AtomicBool::new(false);
+    static LIVE: AtomicUsize = AtomicUsize::new(0);
+    static PEAK: AtomicUsize = AtomicUsize::new(0);
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+    /// The system allocator, counting live and peak bytes while a measurement is on.
+    pub struct Counting;
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            INSTALLED.store(true, Relaxed);
+            // SAFETY: forwarded unchanged to the system allocator.
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() && ON.load(Relaxed) {
+                let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+                PEAK.fetch_max(live, Relaxed);
+            }
+            p
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: forwarded unchanged to the system allocator.
+            unsafe { System.dealloc(ptr, layout) };
+            if ON.load(Relaxed) {
+                // Blocks allocated before the measurement began may be freed during it: saturate.
+                let _ = LIVE.fetch_update(Relaxed, Relaxed, |l| Some(l.saturating_sub(layout.size())));
+            }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: forwarded unchanged to the system allocator.
+            let p = unsafe { System.realloc(ptr, layout, new_size) };
+            if !p.is_null() && ON.load(Relaxed) {
+                if new_size >= layout.size() {
+                    let live = LIVE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
+                    PEAK.fetch_max(live, Relaxed);
+                } else {
+                    let shrink = layout.size() - new_size;
+                    let _ = LIVE.fetch_update(Relaxed, Relaxed, |l| Some(l.saturating_sub(shrink)));
+                }
+            }
+            p
+        }
+    }
+
+    /// Runs `f` and returns its result and the peak of heap bytes it held at once (bytes held
+    /// before it began are not counted). None when the counting allocator is not installed (the
+    /// library used without the `mrsim` binary).
+    pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, Option<usize>) {
+        LIVE.store(0, Relaxed);
+        PEAK.store(0, Relaxed);
+        ON.store(true, Relaxed);
+        let out = f();
+        ON.store(false, Relaxed);
+        (out, INSTALLED.load(Relaxed).then(|| PEAK.load(Relaxed)))
+    }
+}
+
+/// What `mrsim bench model` measured.
+#[derive(Clone, Debug)]
+pub struct ModelReport {
+    pub scenario: String,
+    /// (simulated seconds, operations, attempts, events, wall seconds, peak heap bytes) per run.
+    pub runs: Vec<ModelRun>,
+    /// Sweep wall time with one thread and with `threads` threads, and the runs in it.
+    pub sweep_runs: usize,
+    pub sweep_one_thread_s: f64,
+    pub sweep_threads: usize,
+    pub sweep_many_threads_s: f64,
+    pub cores: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelRun {
+    pub simulated_s: f64,
+    pub operations: u64,
+    pub attempts: u64,
+    pub events: u64,
+    pub wall_s: f64,
+    pub peak_heap_bytes: Option<usize>,
+}
+
+/// The reference scenario of the model benchmark, shipped with mrsim.
+pub const MODEL_SCENARIO: &str = "experiments/scenarios/bench/model.toml";
+
+fn model_run(path: &std::path::Path, text: &str) -> Result<ModelRun, String> {
+    let scenario = crate::scenario::parse(path, text).map_err(|e| e.to_string())?;
+    let simulated_s = scenario.world.duration.as_secs_f64();
+    let start = Instant::now();
+    let (out, peak) = heap::peak_during(|| models::run::run(&scenario.world, Seed(0x2a), TraceMode::Off));
+    let wall_s = start.elapsed().as_secs_f64();
+    let out = out.map_err(|e| e.to_string())?;
+    Ok(ModelRun {
+        simulated_s,
+        operations: out.recorder.operations,
+        attempts: out.recorder.requests,
+        events: out.stats.events,
+        wall_s,
+        peak_heap_bytes: peak,
+    })
+}
+
+/// Runs the reference scenario as written (one simulated hour) and twice as long, single-threaded,
+/// then a small sweep of it on one thread and on every core.
+pub fn model(path: &std::path::Path, sweep_seeds: u32) -> Result<ModelReport, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let hour = model_run(path, &text)?;
+    let longer = crate::overrides::apply_to_text(
+        &text,
+        &[crate::overrides::Override::parse(&format!("scenario.duration={}s", (hour.simulated_s * 2.0) as u64))?],
+    )?;
+    let two_hours = model_run(path, &longer)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let sweep_in = |threads: usize| -> Result<(f64, usize), String> {
+        let dir = std::env::temp_dir().join(format!("mrsim-bench-sweep-{}-{threads}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let args = crate::sweep::SweepArgs {
+            scenario: path.to_path_buf(),
+            grid: vec!["population[0].rate=500,600".into()],
+            seeds: sweep_seeds,
+            out: Some(dir.clone()),
+            threads: Some(threads),
+            seed0: None,
+            set: vec!["scenario.duration=10m".into(), "fault[0].start=4m".into(), "fault[0].end=6m".into()],
+            progress: false,
+            shard: None,
+        };
+        let start = Instant::now();
+        let outcome = crate::sweep::sweep(&args).map_err(|e| e.to_string())?;
+        let wall = start.elapsed().as_secs_f64();
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok((wall, outcome.ran))
+    };
+    let (one, ran) = sweep_in(1)?;
+    let (many, _) = sweep_in(cores)?;
+    Ok(ModelReport {
+        scenario: path.display().to_string(),
+        runs: vec![hour, two_hours],
+        sweep_runs: ran,
+        sweep_one_thread_s: one,
+        sweep_threads: cores,
+        sweep_many_threads_s: many,
+        cores,
+    })
+}
+
+/// The text `mrsim bench model` prints.
+pub fn format_model(r: &ModelReport) -> String {
+    let mut s = format!("model benchmark: {} (seed 0x2a, one thread per run)\n", r.scenario);
+    s.push_str("simulated      operations     attempts       events     wall  operations/s  attempts/s   peak heap\n");
+    for run in &r.runs {
+        let heap = run.peak_heap_bytes.map_or("-".into(), |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)));
+        s.push_str(&format!(
+            "{:>7.0} s {:>14} {:>12} {:>12} {:>7.2} s {:>12.0} {:>11.0} {:>11}\n",
+            run.simulated_s,
+            run.operations,
+            run.attempts,
+            run.events,
+            run.wall_s,
+            run.operations as f64 / run.wall_s,
+            run.attempts as f64 / run.wall_s,
+            heap
+        ));
+    }
+    if let [a, b] = r.runs.as_slice()
+        && let (Some(x), Some(y)) = (a.peak_heap_bytes, b.peak_heap_bytes)
+    {
+        s.push_str(&format!(
+            "peak heap, twice the simulated time against the first: x{:.2} (flat is the aim: the checker and \
+             the recorder stream)\n",
+            y as f64 / x.max(1) as f64
+        ));
+    }
+    s.push_str(&format!(
+        "sweep of {} ten-minute runs: {:.2} s on 1 thread, {:.2} s on {} threads: speed-up x{:.2} ({} cores)\n",
+        r.sweep_runs,
+        r.sweep_one_thread_s,
+        r.sweep_many_threads_s,
+        r.sweep_threads,
+        r.sweep_one_thread_s / r.sweep_many_threads_s,
+        r.cores
+    ));
+    s
+}

@@ -9,6 +9,10 @@ use experiments::run::RunArgs;
 use experiments::sweep::{Shard, SweepArgs};
 use sim_core::Seed;
 
+/// Counts heap bytes while `mrsim bench model` measures; idle otherwise.
+#[global_allocator]
+static HEAP: experiments::bench::heap::Counting = experiments::bench::heap::Counting;
+
 /// mrsim: a deterministic simulator of multi-Region active-active designs on AWS.
 ///
 /// Describe Regions, data stores, clients and faults in a TOML scenario; mrsim replays it under a
@@ -218,6 +222,20 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// The model on a reference scenario: simulated requests per wall-second on one core, peak heap
+    /// for one simulated hour and for two, and a sweep's speed-up from one thread to every core.
+    ///
+    /// The reference scenario (experiments/scenarios/bench/model.toml): two Regions, DynamoDB MREC,
+    /// Aurora with write forwarding, Route 53 with health checks, 1 000 requests/s for an hour with
+    /// a 10-minute us-east-1 outage. Peak heap is counted by mrsim's allocator while a run lasts.
+    Model {
+        /// The reference scenario.
+        #[arg(long, default_value = experiments::bench::MODEL_SCENARIO)]
+        scenario: PathBuf,
+        /// Seeds per point of the speed-up sweep (2 points, 10 simulated minutes each run).
+        #[arg(long, default_value_t = 2)]
+        sweep_seeds: u32,
+    },
     /// The consistency checker's memory: peak live versions for a run and a run ten times longer.
     Checker {
         /// Simulated seconds of the shorter run.
@@ -290,6 +308,20 @@ fn main() -> ExitCode {
                 experiments::bench::checker(seconds)
                     .map(|rows| experiments::bench::format_checker(&rows))
                     .map_err(CliError::internal)
+            }
+        }
+        Command::Bench { which: BenchCommand::Model { scenario, sweep_seeds } } => {
+            if sweep_seeds == 0 {
+                Err(CliError::input("error: --sweep-seeds must be positive"))
+            } else if !scenario.is_file() {
+                Err(CliError::input(format!(
+                    "error: {} is not a file; run from the repository root or give --scenario",
+                    scenario.display()
+                )))
+            } else {
+                experiments::bench::model(&scenario, sweep_seeds)
+                    .map(|r| experiments::bench::format_model(&r))
+                    .map_err(CliError::run)
             }
         }
         Command::Bench { which: BenchCommand::Engine { events, repetitions, entities } } => {
