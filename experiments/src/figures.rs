@@ -94,12 +94,11 @@ pub fn detect(dir: &Path) -> Result<FolderKind, CliError> {
     )))
 }
 
-/// Every figure of `dir`, rendered: (file name, bytes), in a fixed order.
-pub fn render(
-    dir: &Path,
-    format: Format,
-    metrics: &[String],
-) -> Result<(FolderKind, Vec<(String, Vec<u8>)>), CliError> {
+/// A rendered file: its name in the output folder, and its bytes.
+pub type RenderedFile = (String, Vec<u8>);
+
+/// Every figure of `dir`, rendered, in a fixed order.
+pub fn render(dir: &Path, format: Format, metrics: &[String]) -> Result<(FolderKind, Vec<RenderedFile>), CliError> {
     let kind = detect(dir)?;
     let planned = match kind {
         FolderKind::Run if !metrics.is_empty() => {

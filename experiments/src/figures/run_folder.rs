@@ -63,8 +63,8 @@ pub fn drawings(dir: &Path) -> Result<Vec<Planned>, CliError> {
     let events = Table::read(&dir.join("events.csv"), "the failover timeline (faults, actions, routing events)")?;
     let histograms = Table::read(
         &dir.join("histograms.csv"),
-        "the latency, staleness and client-outage CDFs (run folders written before mrsim wrote \
-         histograms.csv lack it: run the scenario again)",
+        "the latency, staleness and client-outage CDFs (a run folder written before mrsim wrote \
+         histograms.csv lacks it: run the scenario again)",
     )?;
     let (figure, markers) = timeline(&info, &timeseries, &events)?;
     let distributions = Distributions::read(&histograms)?;
@@ -259,7 +259,7 @@ fn cdf_points(rows: &[(f64, u64)], total: u64, unit: Unit) -> Vec<(f64, f64)> {
         Unit::Milliseconds => 1e6,
         Unit::Seconds => 1e9,
     };
-    let below = bounds_nanos(unit).iter().map(|&b| b as f64 / unit_nanos).filter(|&b| b < first).last();
+    let below = bounds_nanos(unit).iter().map(|&b| b as f64 / unit_nanos).rfind(|&b| b < first);
     let mut points = vec![(below.unwrap_or(first / 1.25), 0.0)];
     let mut cumulative = 0u64;
     for &(bound, count) in rows {

@@ -29,7 +29,7 @@ impl Table {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(bad(format!("{}: missing; {needed_by} needs it", path.display())));
+                return Err(bad(format!("{}: missing; needed by {needed_by}", path.display())));
             }
             Err(e) => return Err(bad(format!("{}: cannot read it: {e}", path.display()))),
         };
@@ -132,6 +132,6 @@ mod tests {
         let e = table("c.csv", "").unwrap_err();
         assert!(e.message.contains("c.csv: empty"), "{}", e.message);
         let e = Table::read(Path::new("/no/such/d.csv"), "the timeline").unwrap_err();
-        assert!(e.message.contains("d.csv: missing; the timeline needs it"), "{}", e.message);
+        assert!(e.message.contains("d.csv: missing; needed by the timeline"), "{}", e.message);
     }
 }

@@ -296,8 +296,8 @@ mod tests {
             png.len()
         );
     }
-    const PINNED_SVG: u64 = 0;
-    const PINNED_PNG: u64 = 0;
+    const PINNED_SVG: u64 = 0x5a0e_8583_6db2_734b;
+    const PINNED_PNG: u64 = 0x3055_159b_162a_dbaa;
 
     #[test]
     fn log_and_categorical_axes_and_awkward_data_render() {

@@ -27,6 +27,9 @@ const VIRIDIS: [(u8, u8, u8); 9] = [
     (0xfd, 0xe7, 0x25),
 ];
 
+/// A cell's value and the half-width of its 95% confidence interval; None: no value.
+pub type Cell = Option<(f64, Option<f64>)>;
+
 /// A value per (x, y) category; `cells[y][x]` is (value, 95% CI half-width).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Heatmap {
@@ -35,7 +38,7 @@ pub struct Heatmap {
     pub y_label: String,
     pub x_categories: Vec<String>,
     pub y_categories: Vec<String>,
-    pub cells: Vec<Vec<Option<(f64, Option<f64>)>>>,
+    pub cells: Vec<Vec<Cell>>,
     /// What the colour means, beside the scale.
     pub value_label: String,
 }
