@@ -10,19 +10,28 @@
 //! check never passes on a number it did not see. A refusal never seen counts 0, since
 //! `rejections` lists only the refusals that happened.
 //!
+//! `--set path=value` changes the scenario before it is validated, as for `mrsim run`, and the
+//! reproduce lines repeat the changes. With `--out DIR` the verdicts are also written, each file
+//! atomically, whether the check passes or fails (not on bad input or a failed run):
+//! `DIR/check.csv`, one row per seed and expect (`seed,expect,metric,value,bound,pass`: the
+//! seed's own value, empty when it is null or absent, and whether that value meets the bound), and
+//! `DIR/check.json`, the summary (scenario, seeds, per expect its bound, `per`, mean and verdict,
+//! and the overall verdict). Neither holds a path or a wall time.
+//!
 //! Exit codes: 0 every expect holds; 1 one fails (each failing seed printed with its value, the
 //! bound and a one-line `mrsim run` that reproduces it); 2 bad input.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use sim_core::{Seed, TraceMode};
 
 use crate::metrics_path::{self, Leaf};
-use crate::run::DEFAULT_SEED;
+use crate::overrides::{self, Override};
+use crate::run::{DEFAULT_SEED, reproduce_command};
 use crate::scenario::{self, Expect, Per, Scenario};
-use crate::{CliError, report};
+use crate::{CliError, output, report};
 
 /// What `mrsim check` was asked to do.
 #[derive(Clone, Debug)]
@@ -30,6 +39,10 @@ pub struct CheckArgs {
     pub scenario: PathBuf,
     pub seeds: u32,
     pub seed0: Option<Seed>,
+    /// `--set path=value` overrides, applied in order before validation.
+    pub set: Vec<String>,
+    /// Where to write check.csv and check.json.
+    pub out: Option<PathBuf>,
 }
 
 /// The `n` seeds of a multi-seed command under `root` (see the module comment).
@@ -47,15 +60,37 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, CliError> {
     scenario::load(path).map_err(|e| CliError::input(e.to_string()))
 }
 
+/// Parses `--set` arguments, a bad one being bad input (exit 2).
+pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>, CliError> {
+    set.iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::input(format!("error: {e}")))
+}
+
+/// Loads a scenario with `--set` overrides applied before validation, as `mrsim run` does.
+pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, CliError> {
+    overrides::load(path, overrides).map_err(|e| CliError::input(e.to_string()))
+}
+
 /// Runs `scenario` under every seed (in parallel, results in seed order) and flattens each
 /// summary into its leaves. `file` names the scenario in the reproduce line of a failed run.
 pub fn run_seeds(scenario: &Scenario, file: &str, seeds: &[Seed]) -> Result<Vec<BTreeMap<String, Leaf>>, CliError> {
+    run_seeds_with(scenario, &|seed| format!("mrsim run {file} --seed {seed}"), seeds)
+}
+
+/// As [`run_seeds`], with the reproduce line of a failed run given by `reproduce(seed)`.
+pub fn run_seeds_with(
+    scenario: &Scenario,
+    reproduce: &(dyn Fn(Seed) -> String + Sync),
+    seeds: &[Seed],
+) -> Result<Vec<BTreeMap<String, Leaf>>, CliError> {
     seeds
         .par_iter()
         .map(|&seed| {
             let output = models::run::run(&scenario.world, seed, TraceMode::Hash).map_err(|e| {
                 CliError::run(format!("scenario {:?} with seed {seed}: {e}", scenario.name))
-                    .with_reproduce(&format!("mrsim run {file} --seed {seed}"))
+                    .with_reproduce(&reproduce(seed))
             })?;
             let summary = report::summary(scenario, seed, &output);
             let json = serde_json::to_value(&summary).map_err(|e| CliError::internal(e.to_string()))?;
@@ -157,8 +192,10 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
     if args.seeds == 0 {
         return Err(CliError::input("error: --seeds must be positive"));
     }
-    let scenario = load(&args.scenario)?;
+    let overrides = parse_overrides(&args.set)?;
+    let scenario = load_with(&args.scenario, &overrides)?;
     let file = args.scenario.display().to_string();
+    let reproduce = |seed: Seed| reproduce_command(&args.scenario, &overrides, seed);
     if scenario.expects.is_empty() {
         return Err(CliError::input(format!(
             "error: {file}: the scenario has no [[expect]]; expected at least one, such as\n\
@@ -167,12 +204,88 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
     }
     let root = args.seed0.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let seeds = seeds(root, args.seeds);
-    let leaves = run_seeds(&scenario, &file, &seeds)?;
+    let leaves = run_seeds_with(&scenario, &reproduce, &seeds)?;
     let runs: Vec<(Seed, BTreeMap<String, Leaf>)> = seeds.iter().copied().zip(leaves).collect();
     let verdicts: Vec<Verdict> = scenario.expects.iter().enumerate().map(|(i, e)| evaluate(i, e, &runs)).collect();
-    let table = table(&scenario, &seeds, &verdicts);
-    let failures = verdicts.iter().filter(|v| !v.passed).flat_map(|v| failure_lines(v, &file)).collect();
+    let mut table = table(&scenario, &seeds, &verdicts);
+    let failures = verdicts.iter().filter(|v| !v.passed).flat_map(|v| failure_lines(v, &reproduce)).collect();
+    if let Some(dir) = &args.out {
+        let files = [
+            ("check.csv", verdicts_csv(&verdicts).map_err(CliError::internal)?),
+            ("check.json", verdicts_json(&scenario, &overrides, &seeds, &verdicts)),
+        ];
+        for (name, bytes) in &files {
+            output::write_atomic(&dir.join(name), bytes).map_err(CliError::output)?;
+        }
+        let written: Vec<String> = files.iter().map(|(n, _)| dir.join(n).display().to_string()).collect();
+        table.push_str(&format!("  wrote           {}\n", written.join(", ")));
+    }
     Ok(CheckReport { table, verdicts, failures })
+}
+
+/// `check.csv`: one row per seed and expect, in expect order then seed order. `value` is the
+/// seed's own value (empty when null or absent); `pass` whether that value meets the bound, which
+/// for a `per = "mean"` expect is informative only (its verdict is in check.json).
+pub fn verdicts_csv(verdicts: &[Verdict]) -> Result<Vec<u8>, String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["seed", "expect", "metric", "value", "bound", "pass"]).map_err(|e| e.to_string())?;
+    for v in verdicts {
+        for (seed, observed) in &v.observed {
+            let value = observed.value();
+            let pass = value.is_some_and(|x| v.expect.bound.holds(x));
+            w.write_record([
+                seed.to_string(),
+                v.index.to_string(),
+                v.expect.metric.clone(),
+                value.map_or(String::new(), |x| x.to_string()),
+                v.expect.bound.to_string(),
+                pass.to_string(),
+            ])
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// `check.json`: the scenario, the changes made to it, the seeds, and per expect its bound, `per`,
+/// the mean over the seeds, the failing seeds and the verdict; then the overall verdict.
+pub fn verdicts_json(scenario: &Scenario, overrides: &[Override], seeds: &[Seed], verdicts: &[Verdict]) -> Vec<u8> {
+    use serde_json::json;
+    let expects: Vec<_> = verdicts
+        .iter()
+        .map(|v| {
+            json!({
+                "expect": v.index,
+                "metric": v.expect.metric,
+                "bound": v.expect.bound.to_string(),
+                "per": v.expect.per.to_string(),
+                "mean": v.mean,
+                "passed": v.passed,
+                "failing_seeds": v.failing.iter().map(|(seed, o)| json!({
+                    "seed": seed.to_string(),
+                    "value": o.describe(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let held = verdicts.iter().filter(|v| v.passed).count();
+    let summary = json!({
+        "mrsim_version": env!("CARGO_PKG_VERSION"),
+        "command": "check",
+        "scenario": {
+            "name": scenario.name,
+            "fnv1a64": format!("{:#018x}", sim_core::rng::fnv1a64(scenario.source.as_bytes())),
+        },
+        "set": overrides.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
+        "seeds": seeds.iter().map(Seed::to_string).collect::<Vec<_>>(),
+        "expects": expects,
+        "expects_held": held,
+        "expects_failed": verdicts.len() - held,
+        "passed": held == verdicts.len(),
+    });
+    let mut bytes = serde_json::to_vec_pretty(&summary).expect("a JSON value always serialises");
+    bytes.push(b'\n');
+    bytes
 }
 
 fn table(scenario: &Scenario, seeds: &[Seed], verdicts: &[Verdict]) -> String {
@@ -227,7 +340,7 @@ fn values_column(v: &Verdict) -> String {
     }
 }
 
-fn failure_lines(v: &Verdict, file: &str) -> Vec<String> {
+fn failure_lines(v: &Verdict, reproduce: &dyn Fn(Seed) -> String) -> Vec<String> {
     let e = &v.expect;
     let head = match (e.per, v.mean) {
         (Per::Mean, Some(mean)) => {
@@ -239,7 +352,7 @@ fn failure_lines(v: &Verdict, file: &str) -> Vec<String> {
     let mut lines = vec![format!("FAIL expect[{}] {} (per {}): {head}", v.index, e.metric, e.per)];
     for (seed, observed) in &v.failing {
         lines.push(format!("  seed {seed}: {} = {}, bound {}", e.metric, observed.describe(), e.bound));
-        lines.push(format!("    reproduce: mrsim run {file} --seed {seed}"));
+        lines.push(format!("    reproduce: {}", reproduce(*seed)));
     }
     lines
 }

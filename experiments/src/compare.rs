@@ -7,6 +7,9 @@
 //! difference of a pair then carries only the effect of what changed, so the paired interval is far
 //! narrower than comparing two independent means.
 //!
+//! `--set path=value` changes both scenarios before they are validated, as for `mrsim run`
+//! (the reproduce line of a failed run repeats the changes).
+//!
 //! Metrics: every numeric leaf of summary.json (`metrics_path`) that both scenarios report as a
 //! number in a pair; `n` counts those pairs. The interval is mean ± t(0.975, n−1)·s/√n, with s the
 //! sample standard deviation of the differences (Student t, n−1 degrees of freedom); with one pair
@@ -21,7 +24,7 @@ use sim_core::Seed;
 
 use crate::check::{self, number};
 use crate::metrics_path::Leaf;
-use crate::run::DEFAULT_SEED;
+use crate::run::{DEFAULT_SEED, reproduce_command};
 use crate::sweep::stats;
 use crate::{CliError, output};
 
@@ -35,6 +38,8 @@ pub struct CompareArgs {
     pub out: Option<PathBuf>,
     /// Metric path prefixes to keep; empty keeps every metric.
     pub metrics: Vec<String>,
+    /// `--set path=value` overrides applied to both scenarios, in order, before validation.
+    pub set: Vec<String>,
 }
 
 /// One metric's paired comparison.
@@ -119,13 +124,14 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     if args.seeds == 0 {
         return Err(CliError::input("error: --seeds must be positive"));
     }
-    let a = check::load(&args.a)?;
-    let b = check::load(&args.b)?;
+    let overrides = check::parse_overrides(&args.set)?;
+    let a = check::load_with(&args.a, &overrides)?;
+    let b = check::load_with(&args.b, &overrides)?;
     let root = args.seed0.or(a.seed).unwrap_or(DEFAULT_SEED);
     let seeds = check::seeds(root, args.seeds);
     let (file_a, file_b) = (args.a.display().to_string(), args.b.display().to_string());
-    let leaves_a = check::run_seeds(&a, &file_a, &seeds)?;
-    let leaves_b = check::run_seeds(&b, &file_b, &seeds)?;
+    let leaves_a = check::run_seeds_with(&a, &|seed| reproduce_command(&args.a, &overrides, seed), &seeds)?;
+    let leaves_b = check::run_seeds_with(&b, &|seed| reproduce_command(&args.b, &overrides, seed), &seeds)?;
     let rows = select(rows(&leaves_a, &leaves_b), &args.metrics).map_err(CliError::input)?;
     let mut text = format!(
         "mrsim compare: A = {} ({file_a}), B = {} ({file_b}); {} paired seeds from {root}\n",
@@ -133,6 +139,10 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
         b.name,
         seeds.len()
     );
+    if !overrides.is_empty() {
+        let changes: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
+        let _ = writeln!(text, "  both changed by --set {}", changes.join(" --set "));
+    }
     text.push_str(&table(&rows));
     if let Some(dir) = &args.out {
         let bytes = csv(&rows).map_err(CliError::internal)?;

@@ -8,6 +8,8 @@ pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod explain;
+pub mod figures;
+pub mod histograms;
 pub mod history;
 pub mod metrics_path;
 pub mod output;

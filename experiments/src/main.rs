@@ -31,7 +31,9 @@ enum Command {
     ///
     /// Writes, in OUT: summary.json (every metric), summary.md (the same as markdown tables for a
     /// design document), timeseries.csv (one row per metrics interval per Region), events.csv (the
-    /// timeline of faults and actions), plots/timeline.svg, scenario.toml (the scenario as given)
+    /// timeline of faults, actions and routing events), histograms.csv (latency, staleness,
+    /// replication lag and per-client outage distributions in fixed buckets, for `mrsim plot`),
+    /// plots/timeline.svg, scenario.toml (the scenario as given)
     /// and manifest.json (mrsim version, seed, scenario hash, every file's hash). The files hold no
     /// wall time and no path: the same scenario and seed give the same bytes on every machine.
     /// Exit codes: 0 success; 1 the run failed (a limit was exceeded, determinism check failed,
@@ -147,6 +149,10 @@ enum Command {
     /// "check/{i}" under it. Prints a table of every expect. Exit codes: 0 every
     /// expect holds; 1 one fails (each failing seed is printed with its value, the bound and a
     /// one-line `mrsim run` that reproduces it) or a run failed; 2 bad input.
+    ///
+    /// With --out DIR, also writes DIR/check.csv (one row per seed and expect: seed, expect,
+    /// metric, value, bound, pass) and DIR/check.json (the summary: per expect its bound, per,
+    /// mean and verdict), each atomically, whether the check passes or fails.
     Check {
         /// The scenario file (TOML), with at least one [[expect]].
         scenario: PathBuf,
@@ -156,6 +162,13 @@ enum Command {
         /// The root seed, in hex (0x2a) or decimal. Default: the scenario's seed, else 0x2a.
         #[arg(long, value_parser = parse_seed)]
         seed0: Option<Seed>,
+        /// Change the scenario before it is validated: `path=value`, repeatable, applied in order
+        /// (as for `mrsim run`); reproduce lines repeat the changes.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Folder for check.csv and check.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Run the same N seeds through scenarios A and B; per metric, the mean paired difference B - A
     /// and its 95% confidence interval (Student t).
@@ -179,6 +192,40 @@ enum Command {
         /// Keep only metrics whose path starts with PREFIX (repeatable), e.g. `--metric stores.ledger`
         /// or `--metric writes.lost`; a prefix that matches no metric is an error.
         #[arg(long = "metric", value_name = "PREFIX")]
+        metrics: Vec<String>,
+        /// Change both scenarios before they are validated: `path=value`, repeatable, applied in
+        /// order (as for `mrsim run`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+    /// Draw figures from saved results, without running anything again.
+    ///
+    /// DIR is a run folder (from `mrsim run --out`) or a sweep folder (from `mrsim sweep --out` or
+    /// `mrsim merge`). From a run folder: failover-timeline (attempts per second by Region, failed
+    /// attempts and operations, replication lag, with faults shaded and actions, health verdict
+    /// flips, routing-control flips, record changes, traffic dials and alarms as vertical lines),
+    /// latency-cdf (reads, writes, operations), staleness-cdf (stale reads' staleness, replication
+    /// lag) and client-outage-cdf (per fault, each client's outage). From a sweep folder, per
+    /// metric: sweep-METRIC (the mean against the first grid axis, one line per value of the other
+    /// axes, with the 95% confidence band) and, for a two-axis grid, heatmap-METRIC. Files go to
+    /// DIR/plots/ (or --out), each written atomically once every figure has rendered; the same
+    /// folder gives the same bytes (the font is embedded). Exit codes: 0 success; 1 output not
+    /// writable; 2 bad input (a folder of neither kind, a missing or corrupt file, named with its
+    /// line and what was expected; an unknown metric).
+    Plot {
+        /// The run or sweep folder.
+        dir: PathBuf,
+        /// Where to write the figures. Default: DIR/plots.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Which files to write for each figure.
+        #[arg(long, value_enum, default_value_t = experiments::figures::Format::Both)]
+        format: experiments::figures::Format,
+        /// A sweep metric to draw, as points.csv names it without `_mean` (repeatable), e.g.
+        /// `--metric writes_lost_last_writer_wins`. Default: operations_error_rate,
+        /// writes_lost_last_writer_wins, reads_stale_fraction, staleness_ms_p99, latency_write_ms_p99,
+        /// replication_lag_ms_p99. Sweep folders only.
+        #[arg(long = "metric", value_name = "METRIC")]
         metrics: Vec<String>,
     },
     /// Regenerate the shipped results: every run and sweep listed in the manifests.
@@ -280,14 +327,18 @@ fn main() -> ExitCode {
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
         Command::Explain { scenario } => experiments::explain::explain_command(&scenario),
         Command::Schema => Ok(experiments::schema::schema_text()),
-        Command::Check { scenario, seeds, seed0 } => {
-            experiments::check::execute(&experiments::check::CheckArgs { scenario, seeds, seed0 }).and_then(|report| {
-                print!("{}", report.table);
-                report.verdict()
-            })
+        Command::Check { scenario, seeds, seed0, set, out } => experiments::check::execute(
+            &experiments::check::CheckArgs { scenario, seeds, seed0, set, out },
+        )
+        .and_then(|report| {
+            print!("{}", report.table);
+            report.verdict()
+        }),
+        Command::Compare { a, b, seeds, seed0, out, metrics, set } => {
+            experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out, metrics, set })
         }
-        Command::Compare { a, b, seeds, seed0, out, metrics } => {
-            experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out, metrics })
+        Command::Plot { dir, out, format, metrics } => {
+            experiments::figures::execute(&experiments::figures::PlotArgs { dir, out, format, metrics })
         }
         Command::Reproduce { manifests, root, only, check, check_determinism, threads, list } => {
             let args = experiments::reproduce::ReproduceArgs {

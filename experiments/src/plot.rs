@@ -8,6 +8,15 @@
 //! line index, and axis ranges are computed from the data alone. Rendering never panics on awkward data:
 //! empty lines, a single point, constant or all-zero data and non-finite points (which are skipped) all give
 //! a drawable figure. It never touches the file system; the caller writes the returned bytes.
+//!
+//! Moments (an action, a health verdict flipping, an alarm) can be drawn as [`Marker`]s, vertical
+//! lines across every panel coloured by kind, with one legend entry per kind
+//! ([`render_svg_marked`]); a figure without markers is drawn exactly as before. The submodules draw
+//! other kinds of figure with the same font, palette and guarantees: `charts` (x-y charts with
+//! confidence bands, linear or log x, categorical x) and `heatmap`.
+
+pub mod charts;
+pub mod heatmap;
 
 use std::fmt;
 use std::ops::Range;
@@ -28,12 +37,12 @@ const TITLE_HEIGHT_PX: u32 = 50;
 const LEGEND_WIDTH_PX: u32 = 240;
 
 /// The only font family the module uses; plotters' axis labels default to it as well.
-const FONT_FAMILY: &str = "sans-serif";
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
 static DEJAVU_SANS_TTF: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Line colours by line index within a panel: the Okabe-Ito palette (distinguishable with the common
 /// colour-vision deficiencies), minus its yellow, which is unreadable on white. Index wraps around.
-const LINE_PALETTE: [RGBColor; 7] = [
+pub(crate) const LINE_PALETTE: [RGBColor; 7] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x9E, 0x73), // bluish green
@@ -50,6 +59,25 @@ const BAND_PALETTE: [RGBColor; 3] = [
     RGBColor(0xE0, 0xB0, 0x00), // amber
 ];
 const BAND_OPACITY: f64 = 0.18;
+
+/// Marker colours by kind index (order of first appearance): darker than the bands, distinct from
+/// the first line colours.
+const MARKER_PALETTE: [RGBColor; 6] = [
+    RGBColor(0x6A, 0x3D, 0x9A), // purple
+    RGBColor(0x33, 0xA0, 0x2C), // green
+    RGBColor(0xB1, 0x59, 0x28), // brown
+    RGBColor(0xE3, 0x1A, 0x1C), // red
+    RGBColor(0x1F, 0x78, 0xB4), // dark blue
+    RGBColor(0x99, 0x99, 0x99), // grey
+];
+
+/// A moment of simulated time (an action, a routing change), drawn as a vertical line on every panel.
+/// Markers of the same `kind` share a colour and one legend entry, which `kind` labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub kind: String,
+    pub at_s: f64,
+}
 
 /// One series on a panel. `points` are (simulated seconds, value) and are drawn in the given order;
 /// a point whose coordinates are not finite (NaN) is a gap in the data, where the line is broken.
@@ -115,25 +143,51 @@ impl std::error::Error for PlotError {}
 /// Text is written as SVG `<text>` elements, so the viewer picks the glyphs, but all layout (legend and
 /// label placement) is measured with the embedded font and is therefore identical everywhere.
 pub fn render_svg(fig: &Figure) -> Result<String, PlotError> {
+    render_svg_marked(fig, &[])
+}
+
+/// Renders the figure as an 8-bit RGB PNG, text rasterised from the embedded font.
+pub fn render_png(fig: &Figure) -> Result<Vec<u8>, PlotError> {
+    render_png_marked(fig, &[])
+}
+
+/// As [`render_svg`], with `markers` drawn on every panel.
+pub fn render_svg_marked(fig: &Figure, markers: &[Marker]) -> Result<String, PlotError> {
     let size = figure_size_px(fig)?;
+    svg_of(size, |root| draw_figure(root, fig, markers))
+}
+
+/// As [`render_png`], with `markers` drawn on every panel.
+pub fn render_png_marked(fig: &Figure, markers: &[Marker]) -> Result<Vec<u8>, PlotError> {
+    let size = figure_size_px(fig)?;
+    png_of(size, |root| draw_figure(root, fig, markers))
+}
+
+/// An SVG document of `size` drawn by `draw`, with the embedded font registered.
+pub(crate) fn svg_of(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), PlotError>,
+) -> Result<String, PlotError> {
     register_embedded_font()?;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw_figure(&root, fig)?;
+        draw(&root)?;
         root.present().map_err(drawing_error)?;
     }
     Ok(svg)
 }
 
-/// Renders the figure as an 8-bit RGB PNG, text rasterised from the embedded font.
-pub fn render_png(fig: &Figure) -> Result<Vec<u8>, PlotError> {
-    let (width, height) = figure_size_px(fig)?;
+/// An 8-bit RGB PNG of `size` drawn by `draw`, with the embedded font registered.
+pub(crate) fn png_of(
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), PlotError>,
+) -> Result<Vec<u8>, PlotError> {
     register_embedded_font()?;
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        draw_figure(&root, fig)?;
+        draw(&root)?;
         root.present().map_err(drawing_error)?;
     }
     encode_png(&rgb, width, height)
@@ -151,13 +205,13 @@ fn figure_size_px(fig: &Figure) -> Result<(u32, u32), PlotError> {
 /// Registers DejaVu Sans as "sans-serif" in plotters' process-wide font table, once. The outcome is
 /// remembered so a corrupt asset is reported on every call instead of panicking. The table is global to the
 /// process: nothing else in mrsim may register a "sans-serif" font, or figures would change.
-fn register_embedded_font() -> Result<(), PlotError> {
+pub(crate) fn register_embedded_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS_TTF).is_ok());
     if ok { Ok(()) } else { Err(PlotError::InvalidFont) }
 }
 
-fn drawing_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -> PlotError {
+pub(crate) fn drawing_error<E: std::error::Error + Send + Sync>(error: DrawingAreaErrorKind<E>) -> PlotError {
     PlotError::Drawing(error.to_string())
 }
 
@@ -172,17 +226,34 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, PlotError>
     Ok(png_bytes)
 }
 
-fn draw_figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) -> Result<(), PlotError> {
+fn draw_figure<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+    markers: &[Marker],
+) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(drawing_error)?;
     let body = root.titled(&fig.title, (FONT_FAMILY, 26)).map_err(drawing_error)?;
-    let x_range = x_range_of(fig);
+    let x_range = x_range_of(fig, markers);
     let panel_areas = body.split_evenly((fig.panels.len(), 1));
     let last_index = fig.panels.len() - 1;
+    let kinds = marker_kinds(markers);
     for (index, (panel, area)) in fig.panels.iter().zip(panel_areas.iter()).enumerate() {
         let x_label = if index == last_index { fig.x_label.as_str() } else { "" };
-        draw_panel(area, panel, x_label, x_range.clone(), &fig.bands)?;
+        draw_panel(area, panel, x_label, x_range.clone(), &fig.bands, (markers, &kinds))?;
     }
     Ok(())
+}
+
+/// The markers' kinds in order of first appearance, with how many markers each has.
+fn marker_kinds(markers: &[Marker]) -> Vec<(&str, usize)> {
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for m in markers {
+        match kinds.iter_mut().find(|(k, _)| *k == m.kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((m.kind.as_str(), 1)),
+        }
+    }
+    kinds
 }
 
 fn draw_panel<DB: DrawingBackend>(
@@ -191,6 +262,7 @@ fn draw_panel<DB: DrawingBackend>(
     x_label: &str,
     x_range: Range<f64>,
     bands: &[Band],
+    (markers, kinds): (&[Marker], &[(&str, usize)]),
 ) -> Result<(), PlotError> {
     let (width, _) = area.dim_in_pixel();
     let (chart_area, legend_area) = area.split_horizontally(width.saturating_sub(LEGEND_WIDTH_PX));
@@ -219,13 +291,20 @@ fn draw_panel<DB: DrawingBackend>(
         let corners = [(start_s, y_range.start), (end_s, y_range.end)];
         chart.draw_series([Rectangle::new(corners, band_colour(index).filled())]).map_err(drawing_error)?;
     }
+    // Markers go over the bands and under the lines: thin, so the data stays readable.
+    for m in markers.iter().filter(|m| m.at_s.is_finite()) {
+        let kind = kinds.iter().position(|(k, _)| *k == m.kind).unwrap_or(0);
+        let style = marker_colour(kind).mix(0.8).stroke_width(1);
+        let segment = vec![(m.at_s, y_range.start), (m.at_s, y_range.end)];
+        chart.draw_series(LineSeries::new(segment, style)).map_err(drawing_error)?;
+    }
     for (index, line) in panel.lines.iter().enumerate() {
         let style = line_colour(index).stroke_width(2);
         for segment in segments(line) {
             chart.draw_series(LineSeries::new(segment, style)).map_err(drawing_error)?;
         }
     }
-    draw_legend(&legend_area, panel, bands)
+    draw_legend(&legend_area, panel, bands, kinds)
 }
 
 /// Draws the legend in its own column: one swatch and label per line, then one per band.
@@ -233,6 +312,7 @@ fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
     bands: &[Band],
+    kinds: &[(&str, usize)],
 ) -> Result<(), PlotError> {
     const ROW_HEIGHT_PX: i32 = 22;
     const TOP_PX: i32 = 40;
@@ -251,11 +331,22 @@ fn draw_legend<DB: DrawingBackend>(
         area.draw_text(&band.label, &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
         y += ROW_HEIGHT_PX;
     }
+    for (index, (kind, count)) in kinds.iter().enumerate() {
+        let x = 8 + SWATCH_PX / 2;
+        let swatch = PathElement::new(vec![(x, y - 8), (x, y + 8)], marker_colour(index).stroke_width(2));
+        area.draw(&swatch).map_err(drawing_error)?;
+        area.draw_text(&format!("{kind} ({count})"), &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
+        y += ROW_HEIGHT_PX;
+    }
     Ok(())
 }
 
-fn line_colour(index: usize) -> RGBColor {
+pub(crate) fn line_colour(index: usize) -> RGBColor {
     LINE_PALETTE[index % LINE_PALETTE.len()]
+}
+
+fn marker_colour(index: usize) -> RGBColor {
+    MARKER_PALETTE[index % MARKER_PALETTE.len()]
 }
 
 fn band_colour(index: usize) -> RGBAColor {
@@ -269,7 +360,7 @@ fn finite_points(line: &Line) -> impl Iterator<Item = (f64, f64)> + '_ {
 
 /// The runs of consecutive finite points: a point that is not finite marks a gap in the data, and
 /// the line is broken there rather than drawn straight across it.
-fn segments(line: &Line) -> Vec<Vec<(f64, f64)>> {
+pub(crate) fn segments(line: &Line) -> Vec<Vec<(f64, f64)>> {
     let mut runs = vec![Vec::new()];
     for &(x, y) in &line.points {
         if x.is_finite() && y.is_finite() {
@@ -293,11 +384,12 @@ fn band_extent(band: &Band) -> Option<(f64, f64)> {
 
 /// The shared x range: every finite point of every panel and every band, without padding, so the axis
 /// starts and ends where the data does.
-fn x_range_of(fig: &Figure) -> Range<f64> {
+fn x_range_of(fig: &Figure, markers: &[Marker]) -> Range<f64> {
     let line_xs =
         fig.panels.iter().flat_map(|panel| panel.lines.iter()).flat_map(|line| finite_points(line).map(|(x, _)| x));
     let band_xs = fig.bands.iter().filter_map(band_extent).flat_map(|(start, end)| [start, end]);
-    padded_range(line_xs.chain(band_xs), 0.0)
+    let marker_xs = markers.iter().map(|m| m.at_s);
+    padded_range(line_xs.chain(band_xs).chain(marker_xs), 0.0)
 }
 
 /// The range spanning the finite values, widened by `pad_fraction` of its span on each side.
@@ -305,7 +397,7 @@ fn x_range_of(fig: &Figure) -> Range<f64> {
 /// Degenerate inputs still give a usable, non-empty range: no values give 0..1; a single value (or all
 /// equal, such as all zeros) gives that value +- max(10% of its magnitude, 1). Values are clamped to
 /// +-1e300 first so the span itself can never overflow to infinity.
-fn padded_range(values: impl Iterator<Item = f64>, pad_fraction: f64) -> Range<f64> {
+pub(crate) fn padded_range(values: impl Iterator<Item = f64>, pad_fraction: f64) -> Range<f64> {
     const LIMIT: f64 = 1e300;
     let mut bounds: Option<(f64, f64)> = None;
     for value in values.filter(|v| v.is_finite()).map(|v| v.clamp(-LIMIT, LIMIT)) {

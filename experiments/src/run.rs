@@ -6,9 +6,11 @@
 //! and every output file must agree byte for byte.
 //!
 //! The folder: summary.json, timeseries.csv, plots/timeline.svg, summary.md, events.csv,
-//! scenario.toml (the source as given) and manifest.json (version, seed, scenario hash, and every
-//! other file's hash); none of them holds a wall time or a path. With `list_conflicts = true` in
-//! `[scenario]`, also conflicts.csv (see [`crate::artifacts::conflicts_csv`]).
+//! histograms.csv (latency, staleness, replication lag and per-client outage distributions in
+//! fixed buckets, for `mrsim plot`), scenario.toml (the source as given) and manifest.json
+//! (version, seed, scenario hash, and every other file's hash); none of them holds a wall time or a
+//! path. With `list_conflicts = true` in `[scenario]`, also conflicts.csv (see
+//! [`crate::artifacts::conflicts_csv`]).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ use crate::history::HistoryFiles;
 use crate::overrides::{self, Override};
 use crate::report::{self, Summary};
 use crate::scenario::Scenario;
-use crate::{CliError, artifacts, output, plot};
+use crate::{CliError, artifacts, histograms, output, plot};
 use models::history::{HistoryEntry, HistorySink};
 
 /// What `mrsim run` was asked to do.
@@ -85,6 +87,7 @@ pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bun
     let svg = plot::render_svg(&report::timeline_figure(scenario, output))
         .map_err(|e| CliError::internal(format!("drawing the timeline failed: {e}")))?;
     let events = artifacts::events_csv(scenario, output).map_err(CliError::internal)?;
+    let histograms = histograms::histograms_csv(scenario, output).map_err(CliError::internal)?;
     let markdown = artifacts::summary_markdown(&summary);
     // The first three keep their places: tests and tools address them by index.
     let mut files = vec![
@@ -93,6 +96,7 @@ pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bun
         ("plots/timeline.svg".to_string(), svg.into_bytes()),
         ("summary.md".to_string(), markdown.into_bytes()),
         ("events.csv".to_string(), events),
+        ("histograms.csv".to_string(), histograms),
         ("scenario.toml".to_string(), scenario.source.clone().into_bytes()),
     ];
     if scenario.world.list_conflicts {

@@ -246,3 +246,93 @@ fn output_is_the_same_bytes_with_one_thread_or_four() {
         assert_eq!(run("1", &args), run("4", &args), "{args:?}");
     }
 }
+
+/// The summary.json of `mrsim run FILE ARGS...`, run into `out`.
+fn run_summary(file: &str, out: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["run", file, "--out", out.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = mrsim(&all);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn check_set_changes_the_scenario_and_out_writes_every_seeds_verdict() {
+    let dir = scratch("set-out");
+    let expects = "[[expect]]\nmetric = \"writes.acknowledged\"\nat_least = 1\n\n\
+                   [[expect]]\nmetric = \"reads.stale_fraction\"\nat_most = 1\nper = \"mean\"\n";
+    let file = write(&dir, "s.toml", &with_expects(expects));
+    let out = dir.join("out");
+    let o = mrsim(&["check", &file, "--seeds", "2", "--set", "scenario.duration=20s", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("check.csv"), "the table names the files: {}", text(&o.stdout));
+    let rows = read_csv(&out.join("check.csv"));
+    assert_eq!(rows[0], ["seed", "expect", "metric", "value", "bound", "pass"]);
+    assert_eq!(rows.len(), 1 + 2 * 2, "one row per expect and seed: {rows:?}");
+    assert_eq!(rows[1][..3], ["0x2a", "0", "writes.acknowledged"]);
+    assert_eq!((rows[1][4].as_str(), rows[1][5].as_str()), (">= 1", "true"));
+    assert_eq!(rows[3][..3], ["0x2a", "1", "reads.stale_fraction"]);
+    assert_eq!(rows[1][0], rows[3][0], "expect order, then seed order");
+    // The value is the changed scenario's: `mrsim run --set` of the same seed gives it, the file alone does not.
+    let changed = run_summary(&file, &dir.join("run-set"), &["--set", "scenario.duration=20s"]);
+    let plain = run_summary(&file, &dir.join("run-plain"), &[]);
+    let value: f64 = rows[1][3].parse().unwrap();
+    assert_eq!(Some(value), changed["writes"]["acknowledged"].as_f64());
+    assert_ne!(Some(value), plain["writes"]["acknowledged"].as_f64(), "--set was applied");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("check.json")).unwrap()).unwrap();
+    assert_eq!(summary["passed"], true);
+    assert_eq!(summary["set"], serde_json::json!(["scenario.duration=20s"]));
+    assert_eq!(summary["seeds"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["expects"][1]["per"], "mean");
+    assert_eq!(summary["expects_held"], 2);
+    let entries: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries.len(), 2, "check.csv and check.json, no temporary file: {entries:?}");
+
+    // A failing check still writes its verdicts, and its reproduce line repeats the change.
+    let failing = write(&dir, "f.toml", &with_expects("[[expect]]\nmetric = \"writes.acknowledged\"\nat_most = 1\n"));
+    let out = dir.join("out-fail");
+    let o = mrsim(&["check", &failing, "--set", "scenario.duration=20s", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(&format!("reproduce: mrsim run {failing} --set scenario.duration=20s --seed 0x2a")),
+        "{}",
+        text(&o.stderr)
+    );
+    let rows = read_csv(&out.join("check.csv"));
+    assert_eq!((rows[1][4].as_str(), rows[1][5].as_str()), ("<= 1", "false"));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("check.json")).unwrap()).unwrap();
+    assert_eq!((summary["passed"].as_bool(), summary["expects_failed"].as_u64()), (Some(false), Some(1)));
+    assert_eq!(summary["expects"][0]["failing_seeds"][0]["seed"], "0x2a");
+
+    // A bad --set is bad input, and nothing is written.
+    let out = dir.join("out-bad");
+    let o = mrsim(&["check", &file, "--set", "scenaro.duration=20s", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--set scenaro.duration=20s: unknown top-level table"), "{}", text(&o.stderr));
+    assert!(!out.exists());
+    let o = mrsim(&["check", &file, "--set", "scenario.duration=-3s"]);
+    assert_eq!(o.status.code(), Some(2), "an invalid value is reported by validation");
+    assert!(text(&o.stderr).contains("(with --set)"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn compare_set_changes_both_scenarios() {
+    let dir = scratch("compare-set");
+    let a = write(&dir, "a.toml", &short_mrsc());
+    let out = dir.join("out");
+    let o =
+        mrsim(&["compare", &a, &a, "--seeds", "1", "--set", "scenario.duration=20s", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("both changed by --set scenario.duration=20s"), "{}", text(&o.stdout));
+    let rows = read_csv(&out.join("compare.csv"));
+    let acknowledged = rows.iter().find(|r| r[0] == "writes.acknowledged").expect("the row");
+    let changed = run_summary(&a, &dir.join("run-set"), &["--set", "scenario.duration=20s"]);
+    let expected = changed["writes"]["acknowledged"].as_f64().unwrap();
+    assert_eq!(
+        (acknowledged[2].parse::<f64>().unwrap(), acknowledged[3].parse::<f64>().unwrap()),
+        (expected, expected)
+    );
+    let o = mrsim(&["compare", &a, &a, "--seeds", "1", "--set", "population[9].rate=1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("index 9 is out of range"), "{}", text(&o.stderr));
+}
