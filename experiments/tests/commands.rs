@@ -30,6 +30,12 @@ const SHIPPED: &[&str] = &[
     "failover/global-accelerator",
     "failover/cloudfront",
     "failover/cloudfront-1s",
+    "sweeps/failover-timing",
+    "sweeps/mrec-pinning",
+    "sweeps/mrec-vs-mrsc",
+    "sweeps/active-active",
+    "sweeps/warm-standby",
+    "sweeps/deep-vs-shallow",
 ];
 
 /// A fresh, empty folder under the target directory for one test.

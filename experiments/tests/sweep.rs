@@ -465,13 +465,17 @@ mod columns {
         let summary: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("run").join("summary.json")).unwrap()).unwrap();
         let failover = &summary["faults"][0]["failover"];
-        let number = |column: &str| row[column].parse::<f64>().unwrap_or_else(|_| panic!("{column} = {:?}", row[column]));
+        let number =
+            |column: &str| row[column].parse::<f64>().unwrap_or_else(|_| panic!("{column} = {:?}", row[column]));
         assert_eq!(number("failover_detection_s"), failover["detection_s"].as_f64().unwrap());
         assert!(number("failover_detection_s") > 20.0 && number("failover_detection_s") < 35.0, "10 s x 3");
         assert_eq!(number("failover_recovery_s"), failover["recovery_s"].as_f64().unwrap());
         assert_eq!(number("failover_transition_error_rate"), failover["transition_error_rate"].as_f64().unwrap());
         assert_eq!(number("failover_client_outage_s_p99"), failover["client_outage_s"]["p99"].as_f64().unwrap());
-        assert_eq!(number("failover_clients_unrecovered"), failover["client_outage_s"]["unrecovered"].as_f64().unwrap());
+        assert_eq!(
+            number("failover_clients_unrecovered"),
+            failover["client_outage_s"]["unrecovered"].as_f64().unwrap()
+        );
         match failover["routing_convergence_s"].as_f64() {
             Some(x) => assert_eq!(number("failover_routing_convergence_s"), x),
             None => assert_eq!(row["failover_routing_convergence_s"], "", "never converged: an empty cell"),
