@@ -83,7 +83,8 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
         /// An axis of the grid: `path=v1,v2,...` (each value applied as --set path=value);
-        /// repeatable, the grid is the cartesian product.
+        /// repeatable, the grid is the cartesian product. `path1+path2=v1,v2` sets every value at
+        /// both paths (a linked axis: one column, the keys move together).
         #[arg(long, value_name = "PATH=V1,V2,...", required = true)]
         grid: Vec<String>,
         /// Seeds per grid point.

@@ -57,7 +57,9 @@ pub struct SweepArgs {
     pub shard: Option<Shard>,
 }
 
-/// One `--grid`: a path and the values it takes, as written.
+/// One `--grid`: a path and the values it takes, as written. The path may join several paths with
+/// `+` (`population[0].rate+population[1].rate=100,200`): every value is then set at each of them,
+/// so one axis moves several keys together (a linked axis), in one column named by the whole path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Axis {
     pub path: String,
@@ -65,12 +67,18 @@ pub struct Axis {
 }
 
 impl Axis {
-    /// Parses `path=v1,v2,...`. Commas inside brackets, parentheses, braces or quotes belong to a
-    /// value, so `uniform(10ms, 20ms)` and `[1, 2]` are one value each.
+    /// Parses `path=v1,v2,...` or `path1+path2=v1,v2,...`. Commas inside brackets, parentheses,
+    /// braces or quotes belong to a value, so `uniform(10ms, 20ms)` and `[1, 2]` are one value each.
     pub fn parse(text: &str) -> Result<Axis, String> {
         let fail = |why: &str| format!("--grid {text}: {why}; expected path=v1,v2,... e.g. population[0].rate=100,200");
         let (path, list) = text.split_once('=').ok_or_else(|| fail("no `=`"))?;
-        overrides::parse_path(path.trim()).map_err(|e| fail(&e))?;
+        let paths: Vec<&str> = path.split('+').map(str::trim).collect();
+        for (i, p) in paths.iter().enumerate() {
+            overrides::parse_path(p).map_err(|e| fail(&e))?;
+            if paths[..i].contains(p) {
+                return Err(fail(&format!("the path {p} is joined twice")));
+            }
+        }
         let values = split_top_level(list);
         if values.iter().any(|v| v.is_empty()) {
             return Err(fail("an empty value"));
@@ -80,7 +88,12 @@ impl Axis {
                 return Err(fail(&format!("the value {v} is listed twice")));
             }
         }
-        Ok(Axis { path: path.trim().to_string(), values })
+        Ok(Axis { path: paths.join("+"), values })
+    }
+
+    /// The paths every value of this axis is set at.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.path.split('+')
     }
 }
 
@@ -150,6 +163,20 @@ pub const METRICS: &[Metric] = &[
             .filter_map(|st| st.write_unavailability_s.max)
             .fold(None, |m, x| Some(m.map_or(x, |m: f64| m.max(x))))
     }),
+    ("latency_write_ms_p50", |s| s.latency_ms.write.p50),
+    // Attempts a store refused (MRSC's NoQuorum and ReplicatedWriteConflictException, ...), all stores.
+    ("store_rejections", |s| Some(s.stores.iter().map(|st| st.rejected).sum::<u64>() as f64)),
+    ("rpo_writes", |s| Some(s.stores.iter().map(|st| st.rpo_writes).sum::<u64>() as f64)),
+    ("app_tier_shed", |s| Some(s.app_tiers.iter().map(|a| a.shed).sum::<u64>() as f64)),
+    ("fail_open_answers", |s| Some(s.routing.fail_open_answers as f64)),
+    // The failover timing of the scenario's first fault (`faults[0]` in summary.json); empty when
+    // it did not happen while the fault lasted (never detected, never converged).
+    ("failover_detection_s", |s| s.faults.first().and_then(|f| f.failover.detection_s)),
+    ("failover_routing_convergence_s", |s| s.faults.first().and_then(|f| f.failover.routing_convergence_s)),
+    ("failover_recovery_s", |s| s.faults.first().and_then(|f| f.failover.recovery_s)),
+    ("failover_transition_error_rate", |s| s.faults.first().map(|f| f.failover.transition_error_rate)),
+    ("failover_client_outage_s_p99", |s| s.faults.first().and_then(|f| f.failover.client_outage_s.p99)),
+    ("failover_clients_unrecovered", |s| s.faults.first().map(|f| f.failover.client_outage_s.unrecovered as f64)),
 ];
 
 /// What a finished sweep did.
@@ -170,7 +197,10 @@ pub struct Outcome {
 
 /// A grid point ready to run.
 struct Point {
+    /// Every override of the point, each path of a linked axis on its own.
     overrides: Vec<Override>,
+    /// The value of each axis, as written.
+    values: Vec<String>,
     scenario: Scenario,
 }
 
@@ -196,8 +226,10 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
     let fixed = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>().map_err(input)?;
     let axes = args.grid.iter().map(|g| Axis::parse(g)).collect::<Result<Vec<_>, _>>().map_err(input)?;
     for (i, a) in axes.iter().enumerate() {
-        if axes[..i].iter().any(|b| b.path == a.path) {
-            return Err(input(format!("--grid {} is given twice", a.path)));
+        for p in a.paths() {
+            if axes[..i].iter().any(|b| b.paths().any(|q| q == p)) {
+                return Err(input(format!("--grid {p} is given twice")));
+            }
         }
     }
     let source = overrides::read_source(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
@@ -239,7 +271,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
             return None; // another run failed: do not start more.
         }
         let (p, s) = jobs[j];
-        let result = run_one(&points[p], &axes, p, s, seeds[s]).and_then(|row| {
+        let result = run_one(&points[p], p, s, seeds[s]).and_then(|row| {
             let bytes = csv_bytes(&header, std::slice::from_ref(&row))?;
             output::write_atomic(&run_file(&out, p, s), &bytes).map_err(CliError::output)?;
             Ok(row)
@@ -324,9 +356,10 @@ fn build_points(path: &Path, source: &str, fixed: &[Override], axes: &[Axis]) ->
         let point_overrides: Vec<Override> = axes
             .iter()
             .zip(&chosen)
-            .map(|(a, &v)| Override::new(&a.path, &a.values[v]))
+            .flat_map(|(a, &v)| a.paths().map(move |p| Override::new(p, &a.values[v])))
             .collect::<Result<_, _>>()
             .map_err(|e| CliError::input(format!("error: --grid: {e}")))?;
+        let values = axes.iter().zip(&chosen).map(|(a, &v)| a.values[v].clone()).collect();
         let mut all = fixed.to_vec();
         all.extend(point_overrides.iter().cloned());
         let scenario = match overrides::resolve(path, source, &all) {
@@ -338,7 +371,7 @@ fn build_points(path: &Path, source: &str, fixed: &[Override], axes: &[Axis]) ->
                 )));
             }
         };
-        points.push(Point { overrides: point_overrides, scenario });
+        points.push(Point { overrides: point_overrides, values, scenario });
     }
     Ok(points)
 }
@@ -405,13 +438,13 @@ fn read_run_file(out: &Path, header: &[String], point: usize, s: usize, seed: Se
 }
 
 /// Runs one (point, seed) and renders its row.
-fn run_one(point: &Point, axes: &[Axis], p: usize, s: usize, seed: Seed) -> Result<Vec<String>, CliError> {
+fn run_one(point: &Point, p: usize, s: usize, seed: Seed) -> Result<Vec<String>, CliError> {
     let output = models::run::run(&point.scenario.world, seed, TraceMode::Hash).map_err(|e| {
         CliError::run(format!("sweep point {p} ({}), seed {s} ({seed}): {e}", describe(&point.overrides)))
     })?;
     let summary = report::summary(&point.scenario, seed, &output);
     let mut row = vec![p.to_string(), seed.to_string()];
-    row.extend(axes.iter().zip(&point.overrides).map(|(_, o)| o.text.clone()));
+    row.extend(point.values.iter().cloned());
     row.extend(METRICS.iter().map(|(_, read)| read(&summary).map_or(String::new(), number)));
     Ok(row)
 }
@@ -542,6 +575,16 @@ mod tests {
         assert!(Axis::parse("population[0].rate").unwrap_err().contains("no `=`"));
         assert!(Axis::parse("population[0].rate=1,1").unwrap_err().contains("listed twice"));
         assert!(Axis::parse("population[0].rate=").unwrap_err().contains("empty value"));
+    }
+
+    #[test]
+    fn a_linked_axis_joins_paths_with_plus_and_sets_each() {
+        let a = Axis::parse("population[0].rate + population[1].rate=100,200").unwrap();
+        assert_eq!(a.path, "population[0].rate+population[1].rate");
+        assert_eq!(a.paths().collect::<Vec<_>>(), ["population[0].rate", "population[1].rate"]);
+        assert_eq!(a.values, ["100", "200"]);
+        assert!(Axis::parse("population[0].rate+population[0].rate=1,2").unwrap_err().contains("joined twice"));
+        assert!(Axis::parse("population[0].rate+=1,2").unwrap_err().contains("path is empty"));
     }
 
     #[test]

@@ -40,6 +40,12 @@ const SHIPPED: &[&str] = &[
     "reference-walk/route53-failover",
     "reference-walk/global-accelerator-failover",
     "reference-walk/planned-switchover",
+    "sweeps/failover-timing",
+    "sweeps/mrec-pinning",
+    "sweeps/mrec-vs-mrsc",
+    "sweeps/active-active",
+    "sweeps/warm-standby",
+    "sweeps/deep-vs-shallow",
 ];
 
 /// A fresh, empty folder under the target directory for one test.

@@ -405,3 +405,88 @@ mod shard {
         assert!(stderr(&o).contains("set MRSIM_SHARD_COUNT"), "{}", stderr(&o));
     }
 }
+
+mod columns {
+    use super::*;
+
+    fn table(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(str::to_string)).collect()).collect()
+    }
+
+    #[test]
+    fn a_linked_axis_sets_every_path_in_one_column_like_fixed_sets_would() {
+        let dir = scratch("linked");
+        let scenario = skeleton();
+        let run = |out: &Path, extra: &[&str]| {
+            let mut args = vec!["sweep", scenario.as_str()];
+            args.extend(SHORT);
+            args.extend(extra);
+            args.extend(["--seeds", "2", "--out", out.to_str().unwrap()]);
+            let o = mrsim(&args);
+            assert!(o.status.success(), "{}", stderr(&o));
+        };
+        let (linked, fixed) = (dir.join("linked"), dir.join("fixed"));
+        run(&linked, &["--grid", "population[0].rate+population[1].rate=50,150"]);
+        run(&fixed, &["--set", "population[1].rate=150", "--grid", "population[0].rate=150"]);
+        let (linked, fixed) = (table(&linked.join("runs.csv")), table(&fixed.join("runs.csv")));
+        assert_eq!(linked.len(), 4);
+        assert_eq!(linked[2]["population[0].rate+population[1].rate"], "150");
+        for (l, f) in linked[2..].iter().zip(&fixed) {
+            assert_eq!(l["seed"], f["seed"]);
+            assert_eq!(l["operations_started"], f["operations_started"], "both populations ran at 150/s");
+        }
+        assert_ne!(linked[0]["operations_started"], linked[2]["operations_started"]);
+    }
+
+    /// The failover, store and routing columns read the same numbers `mrsim run` reports in
+    /// summary.json for the same seed: Route 53 fast over a two-minute outage.
+    #[test]
+    fn failover_and_store_columns_match_the_run_summary() {
+        let dir = scratch("failover-columns");
+        let scenario =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/failover/route53-fast.toml").display().to_string();
+        let short = ["--set", "scenario.duration=4m", "--set", "fault[0].start=1m", "--set", "fault[0].end=3m"];
+        let (sweep_dir, run_dir) = (dir.join("sweep"), dir.join("run"));
+        let mut args = vec!["sweep", scenario.as_str()];
+        args.extend(short);
+        args.extend(["--grid", "route53.ttl=10s", "--seeds", "1", "--out", sweep_dir.to_str().unwrap()]);
+        let o = mrsim(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let row = &table(&dir.join("sweep").join("runs.csv"))[0];
+        let mut args = vec!["run", scenario.as_str()];
+        args.extend(short);
+        args.extend(["--set", "route53.ttl=10s", "--seed", row["seed"].as_str()]);
+        args.extend(["--out", run_dir.to_str().unwrap()]);
+        let o = mrsim(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("run").join("summary.json")).unwrap()).unwrap();
+        let failover = &summary["faults"][0]["failover"];
+        let number =
+            |column: &str| row[column].parse::<f64>().unwrap_or_else(|_| panic!("{column} = {:?}", row[column]));
+        assert_eq!(number("failover_detection_s"), failover["detection_s"].as_f64().unwrap());
+        assert!(number("failover_detection_s") > 20.0 && number("failover_detection_s") < 35.0, "10 s x 3");
+        assert_eq!(number("failover_recovery_s"), failover["recovery_s"].as_f64().unwrap());
+        assert_eq!(number("failover_transition_error_rate"), failover["transition_error_rate"].as_f64().unwrap());
+        assert_eq!(number("failover_client_outage_s_p99"), failover["client_outage_s"]["p99"].as_f64().unwrap());
+        assert_eq!(
+            number("failover_clients_unrecovered"),
+            failover["client_outage_s"]["unrecovered"].as_f64().unwrap()
+        );
+        match failover["routing_convergence_s"].as_f64() {
+            Some(x) => assert_eq!(number("failover_routing_convergence_s"), x),
+            None => assert_eq!(row["failover_routing_convergence_s"], "", "never converged: an empty cell"),
+        }
+        let stores = summary["stores"].as_array().unwrap();
+        let sum = |field: &str| stores.iter().map(|s| s[field].as_f64().unwrap()).sum::<f64>();
+        assert_eq!(number("store_rejections"), sum("rejected"));
+        assert_eq!(number("rpo_writes"), sum("rpo_writes"));
+        let shed: f64 = summary["app_tiers"].as_array().unwrap().iter().map(|a| a["shed"].as_f64().unwrap()).sum();
+        assert_eq!(number("app_tier_shed"), shed);
+        assert_eq!(number("fail_open_answers"), summary["routing"]["fail_open_answers"].as_f64().unwrap());
+        assert_eq!(number("latency_write_ms_p50"), summary["latency_ms"]["write"]["p50"].as_f64().unwrap());
+    }
+}
