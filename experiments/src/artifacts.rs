@@ -21,6 +21,11 @@ pub fn manifest_json(scenario: &Scenario, seed: Seed, files: &[(String, Vec<u8>)
         .iter()
         .map(|(name, bytes)| json!({ "name": name, "bytes": bytes.len(), "fnv1a64": hash(bytes) }))
         .collect();
+    let inputs: Vec<_> = scenario
+        .inputs
+        .iter()
+        .map(|i| json!({ "name": i.name, "bytes": i.bytes, "fnv1a64": format!("{:#018x}", i.fnv1a64) }))
+        .collect();
     let manifest = json!({
         "mrsim_version": env!("CARGO_PKG_VERSION"),
         "command": "run",
@@ -30,6 +35,8 @@ pub fn manifest_json(scenario: &Scenario, seed: Seed, files: &[(String, Vec<u8>)
             "fnv1a64": hash(scenario.source.as_bytes()),
             "file": "scenario.toml",
         },
+        "arguments": { "set": scenario.overrides },
+        "inputs": inputs,
         "files": listed,
     });
     let mut bytes = serde_json::to_vec_pretty(&manifest).expect("a JSON value always serialises");

@@ -258,7 +258,8 @@ pub fn read_source(path: &Path) -> Result<String, LoadError> {
 /// the validated scenario.
 pub fn resolve(path: &Path, source: &str, overrides: &[Override]) -> Result<(String, Scenario), LoadError> {
     let text = apply_to_text(source, overrides).map_err(LoadError::Override)?;
-    let scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(LoadError::Scenario)?;
+    let mut scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(LoadError::Scenario)?;
+    scenario.overrides = overrides.iter().map(|o| o.to_string()).collect();
     Ok((text, scenario))
 }
 

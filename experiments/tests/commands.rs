@@ -624,6 +624,8 @@ mod run_folder {
         assert!(files.iter().any(|f| f["name"] == "summary.json"), "{manifest}");
         let text = String::from_utf8(std::fs::read(a.join("manifest.json")).unwrap()).unwrap();
         assert!(!text.contains(a.to_str().unwrap()) && !text.contains("commands-run-folder"), "no paths: {text}");
+        assert_eq!(manifest["arguments"]["set"], serde_json::json!([]), "no --set given");
+        assert_eq!(manifest["inputs"], serde_json::json!([]), "aurora reads no trace");
 
         let events = String::from_utf8(std::fs::read(a.join("events.csv")).unwrap()).unwrap();
         let mut lines = events.lines();
@@ -777,4 +779,33 @@ mod include {
         assert_eq!(o.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml:2:"), "{}", String::from_utf8_lossy(&o.stderr));
     }
+}
+
+/// The manifest records the `--set` changes and every trace the scenario replays, with the trace's
+/// size and hash as the scenario names it (no path of the machine).
+#[test]
+fn the_manifest_lists_set_arguments_and_trace_inputs() {
+    let dir = scratch("manifest-inputs");
+    let o = mrsim(&[
+        "run",
+        &scenario("world"),
+        "--set",
+        "scenario.duration=20s",
+        "--set",
+        "fault=[]",
+        "--set",
+        "action=[]",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["arguments"]["set"], serde_json::json!(["scenario.duration=20s", "fault=[]", "action=[]"]));
+    let trace = std::fs::read(repo_root().join("experiments/scenarios/traces/checkout.csv")).unwrap();
+    // FNV-1a 64, computed here independently of mrsim.
+    let fnv = trace.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    assert_eq!(
+        manifest["inputs"],
+        serde_json::json!([{ "name": "traces/checkout.csv", "bytes": trace.len(), "fnv1a64": format!("{fnv:#018x}") }])
+    );
 }

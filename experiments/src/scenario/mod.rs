@@ -39,6 +39,19 @@ pub struct Scenario {
     pub expects: Vec<Expect>,
     /// The file's bytes, for hashing into the manifest.
     pub source: String,
+    /// Files the scenario reads besides itself (trace replays), as the scenario names them, with
+    /// their size and hash, for the manifest: a changed trace changes the run.
+    pub inputs: Vec<InputFile>,
+    /// The `--set path=value` changes applied to the file, as written, for the manifest.
+    pub overrides: Vec<String>,
+}
+
+/// A file a scenario reads: its name as the scenario writes it, its size and FNV-1a 64 hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    pub name: String,
+    pub bytes: usize,
+    pub fnv1a64: u64,
 }
 
 /// One problem in a scenario file.

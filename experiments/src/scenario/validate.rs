@@ -259,6 +259,17 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         fault_generators,
         list_conflicts: header.list_conflicts.unwrap_or(false),
     };
+    // Trace files loaded above; each is listed once, in the order the populations name them.
+    let mut inputs: Vec<super::InputFile> = Vec::new();
+    for trace in raw.populations.iter().filter_map(|c| c.trace.as_ref()) {
+        let name = trace.get_ref().clone();
+        if inputs.iter().any(|i| i.name == name) {
+            continue;
+        }
+        if let Ok(bytes) = std::fs::read(base_dir.join(&name)) {
+            inputs.push(super::InputFile { name, bytes: bytes.len(), fnv1a64: sim_core::rng::fnv1a64(&bytes) });
+        }
+    }
     Ok(Scenario {
         name: header.name.clone(),
         description: header.description.clone(),
@@ -266,6 +277,8 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         world,
         expects,
         source: source.to_string(),
+        inputs,
+        overrides: Vec::new(),
     })
 }
 
