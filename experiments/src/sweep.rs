@@ -179,6 +179,49 @@ pub const METRICS: &[Metric] = &[
     ("failover_clients_unrecovered", |s| s.faults.first().map(|f| f.failover.client_outage_s.unrecovered as f64)),
 ];
 
+/// A per-store column and how to read it from the store's row of the summary.
+type StoreMetric = (&'static str, fn(&report::StoreRow) -> Option<f64>);
+
+/// Per-store columns, after [`METRICS`]: `stores.{name}.{field}` for every store of the scenario,
+/// named as `summary.json` and `mrsim check` name them.
+pub const STORE_METRICS: &[StoreMetric] = &[
+    ("writes_acknowledged", |s| Some(s.writes_acknowledged as f64)),
+    ("lost_last_writer_wins", |s| Some(s.lost_last_writer_wins as f64)),
+    ("lost_failover", |s| Some(s.lost_failover as f64)),
+    ("lost_region_never_returned", |s| Some(s.lost_region_never_returned as f64)),
+    ("conflicts", |s| Some(s.conflicts as f64)),
+    ("stale_reads", |s| Some(s.stale_reads as f64)),
+    ("rejected", |s| Some(s.rejected as f64)),
+    ("rpo_writes", |s| Some(s.rpo_writes as f64)),
+    ("write_unavailability_s.max", |s| s.write_unavailability_s.max),
+    ("replication_lag_ms.p99", |s| s.replication_lag_ms.p99),
+];
+
+/// Every metric column of a sweep of `scenario`: [`METRICS`], then [`STORE_METRICS`] per store in
+/// the order the scenario declares them.
+pub fn metric_columns(scenario: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = METRICS.iter().map(|m| m.0.to_string()).collect();
+    for store in &scenario.world.stores {
+        names.extend(STORE_METRICS.iter().map(|(field, _)| format!("stores.{}.{field}", store.name)));
+    }
+    names
+}
+
+/// The cells of `columns` for one run's summary; a store the run does not have gives empty cells.
+fn metric_cells(summary: &Summary, columns: &[String]) -> Vec<String> {
+    let mut cells: Vec<String> = METRICS.iter().map(|(_, read)| read(summary).map_or(String::new(), number)).collect();
+    for column in &columns[METRICS.len()..] {
+        let cell = column.strip_prefix("stores.").and_then(|rest| {
+            let (field, read) = STORE_METRICS.iter().find(|(f, _)| rest.ends_with(&format!(".{f}")))?;
+            let name = &rest[..rest.len() - field.len() - 1];
+            let row = summary.stores.iter().find(|s| s.name == name)?;
+            read(row)
+        });
+        cells.push(cell.map_or(String::new(), number));
+    }
+    cells
+}
+
 /// What a finished sweep did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -191,6 +234,8 @@ pub struct Outcome {
     pub threads: usize,
     /// points.csv's rows, for the terminal (empty for a shard, which assembles nothing).
     pub point_rows: Vec<Vec<String>>,
+    /// The metric columns, in order.
+    pub metrics: Vec<String>,
     /// The shard that ran, and how many runs it holds.
     pub shard: Option<(Shard, usize)>,
 }
@@ -245,11 +290,11 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
         grid: axes.clone(),
         seeds: args.seeds,
         seed0: seed0.to_string(),
-        metrics: METRICS.iter().map(|m| m.0.to_string()).collect(),
+        metrics: metric_columns(&base),
     };
     claim_folder(&out, &manifest)?;
 
-    let header = header(&axes);
+    let header = header(&axes, &manifest.metrics);
     let jobs: Vec<(usize, usize)> = (0..points.len()).flat_map(|p| (0..seeds.len()).map(move |s| (p, s))).collect();
     let mine = |j: usize| args.shard.is_none_or(|shard| shard.owns(j));
     let mut rows: Vec<Option<Vec<String>>> = jobs
@@ -271,7 +316,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
             return None; // another run failed: do not start more.
         }
         let (p, s) = jobs[j];
-        let result = run_one(&points[p], p, s, seeds[s]).and_then(|row| {
+        let result = run_one(&points[p], p, s, seeds[s], &manifest.metrics).and_then(|row| {
             let bytes = csv_bytes(&header, std::slice::from_ref(&row))?;
             output::write_atomic(&run_file(&out, p, s), &bytes).map_err(CliError::output)?;
             Ok(row)
@@ -313,6 +358,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
         reused,
         threads,
         point_rows: Vec::new(),
+        metrics: manifest.metrics.clone(),
         shard: None,
     };
     if let Some(shard) = args.shard {
@@ -322,7 +368,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
         return Ok(outcome);
     }
     let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.expect("every run has a row")).collect();
-    outcome.point_rows = assemble(&outcome.out, &outcome.axes, &rows, seeds.len())?;
+    outcome.point_rows = assemble(&outcome.out, &outcome.axes, &manifest.metrics, &rows, seeds.len())?;
     Ok(outcome)
 }
 
@@ -333,10 +379,16 @@ fn run_seeds(seed0: Seed, count: u32) -> Vec<Seed> {
 
 /// Writes runs.csv and points.csv from every run's row, sorted by (point, seed); returns points.csv's
 /// rows. The one place both files are made, by a sweep on one machine and by `mrsim merge`.
-fn assemble(out: &Path, axes: &[Axis], rows: &[Vec<String>], seeds: usize) -> Result<Vec<Vec<String>>, CliError> {
-    output::write_atomic(&out.join("runs.csv"), &csv_bytes(&header(axes), rows)?).map_err(CliError::output)?;
-    let point_rows = aggregate(axes, rows, seeds);
-    output::write_atomic(&out.join("points.csv"), &csv_bytes(&points_header(axes), &point_rows)?)
+fn assemble(
+    out: &Path,
+    axes: &[Axis],
+    metrics: &[String],
+    rows: &[Vec<String>],
+    seeds: usize,
+) -> Result<Vec<Vec<String>>, CliError> {
+    output::write_atomic(&out.join("runs.csv"), &csv_bytes(&header(axes, metrics), rows)?).map_err(CliError::output)?;
+    let point_rows = aggregate(axes, metrics.len(), rows, seeds);
+    output::write_atomic(&out.join("points.csv"), &csv_bytes(&points_header(axes, metrics), &point_rows)?)
         .map_err(CliError::output)?;
     Ok(point_rows)
 }
@@ -438,14 +490,14 @@ fn read_run_file(out: &Path, header: &[String], point: usize, s: usize, seed: Se
 }
 
 /// Runs one (point, seed) and renders its row.
-fn run_one(point: &Point, p: usize, s: usize, seed: Seed) -> Result<Vec<String>, CliError> {
+fn run_one(point: &Point, p: usize, s: usize, seed: Seed, columns: &[String]) -> Result<Vec<String>, CliError> {
     let output = models::run::run(&point.scenario.world, seed, TraceMode::Hash).map_err(|e| {
         CliError::run(format!("sweep point {p} ({}), seed {s} ({seed}): {e}", describe(&point.overrides)))
     })?;
     let summary = report::summary(&point.scenario, seed, &output);
     let mut row = vec![p.to_string(), seed.to_string()];
     row.extend(point.values.iter().cloned());
-    row.extend(METRICS.iter().map(|(_, read)| read(&summary).map_or(String::new(), number)));
+    row.extend(metric_cells(&summary, columns));
     Ok(row)
 }
 
@@ -454,18 +506,18 @@ fn number(x: f64) -> String {
     format!("{x}")
 }
 
-fn header(axes: &[Axis]) -> Vec<String> {
+fn header(axes: &[Axis], metrics: &[String]) -> Vec<String> {
     let mut h = vec!["point".to_string(), "seed".to_string()];
     h.extend(axes.iter().map(|a| a.path.clone()));
-    h.extend(METRICS.iter().map(|m| m.0.to_string()));
+    h.extend(metrics.iter().cloned());
     h
 }
 
-fn points_header(axes: &[Axis]) -> Vec<String> {
+fn points_header(axes: &[Axis], metrics: &[String]) -> Vec<String> {
     let mut h = vec!["point".to_string()];
     h.extend(axes.iter().map(|a| a.path.clone()));
     h.push("runs".to_string());
-    for (name, _) in METRICS {
+    for name in metrics {
         h.push(format!("{name}_mean"));
         h.push(format!("{name}_ci95"));
     }
@@ -475,7 +527,7 @@ fn points_header(axes: &[Axis]) -> Vec<String> {
 /// points.csv's rows from runs.csv's (sorted by point, then seed), sequentially. A metric a run did
 /// not define (a percentile of nothing) is left out of its point's mean.
 /// A point's grid values are read from its first run's row, which holds them as written.
-fn aggregate(axes: &[Axis], rows: &[Vec<String>], seeds: usize) -> Vec<Vec<String>> {
+fn aggregate(axes: &[Axis], metrics: usize, rows: &[Vec<String>], seeds: usize) -> Vec<Vec<String>> {
     let first_metric = 2 + axes.len();
     rows.chunks(seeds)
         .enumerate()
@@ -483,7 +535,7 @@ fn aggregate(axes: &[Axis], rows: &[Vec<String>], seeds: usize) -> Vec<Vec<Strin
             let mut row = vec![p.to_string()];
             row.extend(runs[0][2..first_metric].iter().cloned());
             row.push(seeds.to_string());
-            for m in 0..METRICS.len() {
+            for m in 0..metrics {
                 let values: Vec<f64> = runs.iter().filter_map(|r| r[first_metric + m].parse::<f64>().ok()).collect();
                 let (mean, half) = stats::mean_ci95(&values);
                 row.push(mean.map_or(String::new(), number));
@@ -536,7 +588,7 @@ pub fn terminal_text(o: &Outcome, wall_s: f64) -> String {
     let shown = ["operations_error_rate", "writes_lost_last_writer_wins", "reads_stale_fraction"];
     const LIMIT: usize = 20;
     for row in o.point_rows.iter().take(LIMIT) {
-        let first_metric = row.len() - 2 * METRICS.len();
+        let first_metric = row.len() - 2 * o.metrics.len();
         let settings: Vec<String> = o.axes.iter().zip(&row[1..]).map(|(a, v)| format!("{}={v}", a.path)).collect();
         let settings = settings.join(" ");
         let mut line = format!("  point {:<3} {settings}:", row[0]);

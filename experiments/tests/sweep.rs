@@ -489,4 +489,57 @@ mod columns {
         assert_eq!(number("fail_open_answers"), summary["routing"]["fail_open_answers"].as_f64().unwrap());
         assert_eq!(number("latency_write_ms_p50"), summary["latency_ms"]["write"]["p50"].as_f64().unwrap());
     }
+
+    /// Per-store columns (`stores.NAME.FIELD`) hold each store's own numbers from summary.json, for
+    /// every store the scenario declares, and points.csv averages them like the other columns.
+    #[test]
+    fn per_store_columns_match_each_store_row_of_the_summary() {
+        let dir = scratch("store-columns");
+        let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mrsc.toml").display().to_string();
+        let short = ["--set", "scenario.duration=40s", "--set", "fault[0].start=10s", "--set", "fault[0].end=30s"];
+        let (sweep_dir, run_dir) = (dir.join("sweep"), dir.join("run"));
+        let mut args = vec!["sweep", scenario.as_str()];
+        args.extend(short);
+        args.extend(["--grid", "population[0].rate=60", "--seeds", "2", "--out", sweep_dir.to_str().unwrap()]);
+        let o = mrsim(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rows = table(&sweep_dir.join("runs.csv"));
+        let row = &rows[1];
+        let mut args = vec!["run", scenario.as_str()];
+        args.extend(short);
+        args.extend(["--set", "population[0].rate=60", "--seed", row["seed"].as_str()]);
+        args.extend(["--out", run_dir.to_str().unwrap()]);
+        let o = mrsim(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
+        let stores = summary["stores"].as_array().unwrap();
+        assert_eq!(stores.len(), 2, "mrsc.toml has an MRSC and an MREC table");
+        for store in stores {
+            let name = store["name"].as_str().unwrap();
+            for (field, value) in [
+                ("writes_acknowledged", &store["writes_acknowledged"]),
+                ("lost_last_writer_wins", &store["lost_last_writer_wins"]),
+                ("rejected", &store["rejected"]),
+                ("stale_reads", &store["stale_reads"]),
+                ("write_unavailability_s.max", &store["write_unavailability_s"]["max"]),
+                ("replication_lag_ms.p99", &store["replication_lag_ms"]["p99"]),
+            ] {
+                let column = format!("stores.{name}.{field}");
+                let cell = row.get(&column).unwrap_or_else(|| panic!("no column {column}"));
+                match value.as_f64() {
+                    Some(v) => assert_eq!(cell.parse::<f64>().unwrap(), v, "{column}"),
+                    None => assert_eq!(cell, "", "{column}: undefined in the summary, empty in the sweep"),
+                }
+            }
+        }
+        // The MREC table loses writes to last-writer-wins; the MRSC table refuses instead.
+        assert!(row["stores.ledger-mrec.lost_last_writer_wins"].parse::<f64>().unwrap() > 0.0);
+        assert_eq!(row["stores.ledger-mrsc.lost_last_writer_wins"], "0");
+        let points = table(&sweep_dir.join("points.csv"));
+        let mean = points[0]["stores.ledger-mrec.writes_acknowledged_mean"].parse::<f64>().unwrap();
+        let both: f64 =
+            rows.iter().map(|r| r["stores.ledger-mrec.writes_acknowledged"].parse::<f64>().unwrap()).sum::<f64>();
+        assert!((mean - both / 2.0).abs() < 1e-9, "{mean} vs {}", both / 2.0);
+    }
 }

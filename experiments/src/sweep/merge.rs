@@ -56,7 +56,7 @@ pub fn merge(folders: &[PathBuf], out: &Path) -> Result<Merged, CliError> {
     })?;
     let seeds = run_seeds(seed0, manifest.seeds);
     let points: usize = manifest.grid.iter().map(|a| a.values.len()).product();
-    let header = header(&manifest.grid);
+    let header = header(&manifest.grid, &manifest.metrics);
 
     let (mut rows, mut files, mut missing) = (Vec::new(), Vec::new(), Vec::new());
     for p in 0..points {
@@ -104,7 +104,7 @@ pub fn merge(folders: &[PathBuf], out: &Path) -> Result<Merged, CliError> {
     for (p, s, bytes) in &files {
         output::write_atomic(&run_file(out, *p, *s), bytes).map_err(CliError::output)?;
     }
-    assemble(out, &manifest.grid, &rows, seeds.len())?;
+    assemble(out, &manifest.grid, &manifest.metrics, &rows, seeds.len())?;
     Ok(Merged { out: out.to_path_buf(), folders: folders.len(), runs: rows.len() })
 }
 
