@@ -7,6 +7,7 @@
 //! manifest names the scenario by the FNV-1a hash of its bytes, not by where the file was.
 
 use models::run::RunOutput;
+use models::workload::arrivals::RateProfile;
 use serde_json::json;
 use sim_core::{Seed, SimTime};
 
@@ -51,11 +52,14 @@ struct TimelineEvent {
     what: String,
 }
 
-/// `events.csv`: `time_s,kind,what`, one row per fault start, fault heal, action and routing
-/// change (health verdict, routing control, record change, traffic dial, alarm), ordered by
+/// `events.csv`: `time_s,kind,what`, one row per fault start, fault heal, action, routing
+/// change (health verdict, routing control, record change, traffic dial, alarm) and workload change
+/// a rate profile schedules (a step, a ramp's start and end), ordered by
 /// time, then kind, then the order the run recorded them.
 pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, String> {
     let r = &run.recorder;
+    // Clients stop sending at the end of the fault phase: later profile steps never happen.
+    let end = SimTime::ZERO + scenario.world.duration;
     let mut events = Vec::new();
     for w in &r.faults {
         let kind = &run.faults[w.fault].kind;
@@ -75,6 +79,28 @@ pub fn events_csv(scenario: &Scenario, run: &RunOutput) -> Result<Vec<u8>, Strin
     }
     for e in &r.routing_events {
         events.push(TimelineEvent { at: e.at, kind: e.kind, what: e.what.clone() });
+    }
+    // Workload changes a rate profile schedules: each step after the start, a ramp's two ends.
+    for p in &scenario.world.populations {
+        let models::config::Arrivals::Open(profile) = &p.arrivals else { continue };
+        let rate = |r: f64| format!("population {}: {r} requests/s", p.name);
+        match profile {
+            RateProfile::Steps(points) => {
+                for &(at, r) in points.iter().filter(|(at, _)| *at > SimTime::ZERO && *at < end) {
+                    events.push(TimelineEvent { at, kind: "workload", what: rate(r) });
+                }
+            }
+            RateProfile::Ramp { from_rate, to_rate, start, end: ramp_end } => {
+                let what = format!("population {}: ramp from {from_rate} to {to_rate} requests/s", p.name);
+                if *start < end {
+                    events.push(TimelineEvent { at: *start, kind: "workload", what: format!("{what} begins") });
+                }
+                if *ramp_end < end {
+                    events.push(TimelineEvent { at: *ramp_end, kind: "workload", what: format!("{what} ends") });
+                }
+            }
+            _ => {}
+        }
     }
     // A stable sort keeps the recorded order among equal (time, kind).
     events.sort_by(|a, b| (a.at, a.kind).cmp(&(b.at, b.kind)));

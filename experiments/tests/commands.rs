@@ -809,3 +809,50 @@ fn the_manifest_lists_set_arguments_and_trace_inputs() {
         serde_json::json!([{ "name": "traces/checkout.csv", "bytes": trace.len(), "fnv1a64": format!("{fnv:#018x}") }])
     );
 }
+
+/// events.csv lists the workload changes a rate profile schedules (each step after the start, a
+/// ramp's start and end), and none past the end of the fault phase, when clients stop sending.
+#[test]
+fn events_list_scheduled_workload_changes() {
+    let dir = scratch("workload-events");
+    let text = std::fs::read_to_string(scenario("skeleton")).unwrap();
+    let text = text
+        .replacen(
+            "rate = 200.0              # requests per second, Poisson",
+            "rate_profile = { type = \"steps\", points = [[\"0s\", 100.0], [\"20s\", 300.0], [\"50s\", 100.0], [\"2m\", 5.0]] }",
+            1,
+        )
+        .replacen(
+            "rate = 200.0\n",
+            "rate_profile = { type = \"ramp\", from_rate = 50.0, to_rate = 150.0, start = \"10s\", end = \"30s\" }\n",
+            1,
+        );
+    let file = dir.join("profiles.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.join("out");
+    let o = mrsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--set",
+        "scenario.duration=1m",
+        "--set",
+        "fault[0].start=35s",
+        "--set",
+        "fault[0].end=40s",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let workload: Vec<&str> = events.lines().filter(|l| l.contains(",workload,")).collect();
+    assert_eq!(
+        workload,
+        [
+            "10,workload,population west-clients: ramp from 50 to 150 requests/s begins",
+            "20,workload,population east-clients: 300 requests/s",
+            "30,workload,population west-clients: ramp from 50 to 150 requests/s ends",
+            "50,workload,population east-clients: 100 requests/s",
+        ],
+        "{events}"
+    );
+}

@@ -174,6 +174,7 @@ fn marker_label(kind: &str) -> String {
         "record_change" => "record changes".into(),
         "traffic_dial" => "traffic-dial changes".into(),
         "alarm" => "alarms".into(),
+        "workload" => "workload changes".into(),
         other => other.replace('_', " "),
     }
 }
