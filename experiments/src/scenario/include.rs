@@ -112,6 +112,79 @@ fn load_merged(path: &Path, mut table: Table, chain: &mut Vec<PathBuf>) -> Resul
     Ok(merged)
 }
 
+/// Every file the scenario at `path` is built from: its includes, depth first in merge order, then
+/// `path` itself. Files that cannot be read or parsed are left out (resolving reports them).
+pub fn source_files(path: &Path) -> Vec<PathBuf> {
+    fn walk(path: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+        let Ok(text) = std::fs::read_to_string(path) else { return };
+        let Ok(table) = text.parse::<Table>() else { return };
+        let names: Vec<String> = match table.get("include") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for name in names {
+            // The depth bound stops a cycle, which resolving reports as an error anyway.
+            if depth < 32 {
+                walk(&dir.join(name), out, depth + 1);
+            }
+        }
+        out.push(path.to_path_buf());
+    }
+    let mut out = Vec::new();
+    walk(path, &mut out, 0);
+    out
+}
+
+/// A `key = value` line without spaces or a trailing comment, for comparing lines across files;
+/// None for a line that is not an assignment.
+fn assignment(line: &str) -> Option<String> {
+    let (mut out, mut quote) = (String::new(), None);
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => break,
+            (None, c) if c.is_whitespace() => continue,
+            _ => {}
+        }
+        out.push(c);
+    }
+    (out.contains('=') && !out.starts_with('[')).then_some(out)
+}
+
+/// Problems located in the merged text of a scenario with includes also name where their line came
+/// from: the one line of the source files (the last file that has it, as the merge lets later files
+/// win) that makes the same assignment. A line no file writes that way (an inline table the merge
+/// reordered, a value `--set` changed) keeps only its place in the merged text.
+pub fn locate_in_sources(top: &Path, merged: &str, mut err: ScenarioError) -> ScenarioError {
+    let files: Vec<(PathBuf, String)> =
+        source_files(top).into_iter().filter_map(|f| std::fs::read_to_string(&f).ok().map(|t| (f, t))).collect();
+    let merged_lines: Vec<&str> = merged.lines().collect();
+    for p in &mut err.problems {
+        let Some((line, _)) = p.line_column else { continue };
+        let Some(wanted) = merged_lines.get(line.wrapping_sub(1)).and_then(|l| assignment(l)) else { continue };
+        let found = files.iter().rev().find_map(|(file, text)| {
+            let hits: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| assignment(l).as_deref() == Some(&wanted))
+                .map(|(i, _)| i)
+                .collect();
+            (!hits.is_empty()).then(|| (file, text, hits))
+        });
+        if let Some((file, text, hits)) = found
+            && let [i] = hits.as_slice()
+        {
+            let column = text.lines().nth(*i).map_or(1, |l| l.len() - l.trim_start().len() + 1);
+            p.message.push_str(&format!(" (written at {}:{}:{column})", file.display(), i + 1));
+        }
+    }
+    err
+}
+
 /// Merges `over` onto `base`: tables key by key, anything else replaced.
 pub fn merge(base: &mut Table, over: Table) {
     for (key, value) in over {
@@ -192,6 +265,39 @@ mod tests {
         let t = resolved(&dir, "top.toml");
         assert_eq!(t["network"]["jitter"].as_str(), Some("2ms"));
         assert_eq!(t["region"][0]["name"].as_str(), Some("us-east-1"));
+    }
+
+    /// A problem found in the merged text also names the file and line that wrote it; a line
+    /// two files write the same way is attributed to the later one, as the merge lets it win.
+    #[test]
+    fn problems_in_merged_text_name_the_line_that_wrote_them() {
+        let dir = folder(
+            "origins",
+            &[
+                (
+                    "world.toml",
+                    "[scenario]\nduration = \"10m\"\n\n[[region]]\nname = \"us-east-1\"\n\n[[region]]\nname = \"us-west-2\"\n\n\
+                     [[fault]]\ntype = \"region_outage\"\nregion = \"us-east-1\"\nstart = \"1m\"\nend   =  \"-2m\"  # typo\n",
+                ),
+                ("top.toml", "include = \"world.toml\"\n[scenario]\nname = \"t\"\n"),
+            ],
+        );
+        let top = dir.join("top.toml");
+        assert_eq!(source_files(&top), vec![dir.join("world.toml"), top.clone()]);
+        let e = crate::scenario::load(&top).unwrap_err().to_string();
+        let world = dir.join("world.toml").display().to_string();
+        assert!(e.contains("durations cannot be negative"), "{e}");
+        assert!(e.contains(&format!("(written at {world}:14:1)")), "{e}");
+        // Not an assignment, or written nowhere: nothing is added.
+        let plain = ScenarioError {
+            file: top.clone(),
+            problems: vec![Diagnostic { line_column: Some((2, 1)), path: String::new(), message: "m".into() }],
+        };
+        let merged = "# header\nend = \"9m\"\n";
+        assert_eq!(locate_in_sources(&top, merged, plain).problems[0].message, "m");
+        assert_eq!(assignment("end   =  \"-2m\"  # typo"), Some("end=\"-2m\"".into()));
+        assert_eq!(assignment("name = \"a # b\""), Some("name=\"a # b\"".into()));
+        assert_eq!(assignment("[[fault]]"), None);
     }
 
     #[test]

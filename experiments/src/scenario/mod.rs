@@ -109,7 +109,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         .map_err(|e| fail(format!("cannot read the scenario file: {e}; expected a readable UTF-8 TOML file")))?;
     match include::resolve(path, &source)? {
         None => parse(path, &source),
-        Some(text) => parse(&with_includes_path(path), &text),
+        Some(text) => parse(&with_includes_path(path), &text).map_err(|e| include::locate_in_sources(path, &text, e)),
     }
 }
 
