@@ -201,12 +201,15 @@ fn percentiles(p: &Percentiles) -> String {
 pub fn summary_markdown(s: &Summary) -> String {
     let mut t = format!("# mrsim run: {} (seed {})\n\n", s.scenario, s.seed);
     t.push_str(&format!(
-        "{} s fault phase, simulation ended at {} after {} events; trace hash {}.\n\n",
+        "{} s fault phase, simulation ended at {} after {}; trace hash {}.\n\n",
         s.simulated.fault_phase_s,
         secs(Some(s.simulated.end_s)),
-        s.simulated.events,
+        crate::count(s.simulated.events, "event", "events"),
         s.simulated.trace_hash
     ));
+    for w in &s.warnings {
+        t.push_str(&format!("**Warning:** {w}.\n\n"));
+    }
     t.push_str("## Headline\n\n");
     let o = &s.operations;
     let w = &s.writes;
@@ -278,7 +281,7 @@ fn stores_section(s: &Summary) -> String {
                 st.shadowed.to_string(),
                 st.divergent_keys.to_string(),
                 secs(st.write_unavailability_s.max),
-                format!("{} writes / {}", st.rpo_writes, secs(Some(st.rpo_s))),
+                format!("{} / {}", crate::count(st.rpo_writes, "write", "writes"), secs(Some(st.rpo_s))),
                 format!("{} / {}", ms(st.replication_lag_ms.p50), ms(st.replication_lag_ms.p99)),
             ]
         })
@@ -372,7 +375,13 @@ fn timeline_sections(s: &Summary) -> String {
             .faults
             .iter()
             .map(|f| {
-                let healed = f.healed_s.map_or("never".to_string(), |h| format!("{h} s"));
+                let healed = match (f.healed_s, f.scheduled_end_s) {
+                    (Some(h), Some(scheduled)) => {
+                        format!("cut at {h} s with the fault phase (scheduled {scheduled} s)")
+                    }
+                    (Some(h), None) => format!("{h} s"),
+                    (None, _) => "never".to_string(),
+                };
                 vec![f.fault_type.clone(), f.target.clone(), format!("{} s", f.started_s), healed]
             })
             .collect();
@@ -384,12 +393,27 @@ fn timeline_sections(s: &Summary) -> String {
             .iter()
             .map(|f| {
                 let o = &f.failover;
+                let (detected, converged, recovered, error_rate) = match o.routing_tier {
+                    true => (
+                        secs(o.detection_s, "never"),
+                        secs(o.routing_convergence_s, "never"),
+                        secs(o.recovery_s, "-"),
+                        format!("{:.3}%", 100.0 * o.transition_error_rate),
+                    ),
+                    // Nothing routes: the transition is the whole fault.
+                    false => (
+                        "n/a (no routing tier)".to_string(),
+                        "n/a (no routing tier)".to_string(),
+                        "n/a".to_string(),
+                        format!("{:.3}% (whole fault)", 100.0 * o.transition_error_rate),
+                    ),
+                };
                 vec![
                     format!("{} {}", f.fault_type, f.target),
-                    secs(o.detection_s, "never"),
-                    secs(o.routing_convergence_s, "never"),
-                    secs(o.recovery_s, "-"),
-                    format!("{:.3}%", 100.0 * o.transition_error_rate),
+                    detected,
+                    converged,
+                    recovered,
+                    error_rate,
                     secs(o.client_outage_s.p50, "-"),
                     secs(o.client_outage_s.p99, "-"),
                     secs(o.client_outage_s.max, "-"),
@@ -402,7 +426,7 @@ fn timeline_sections(s: &Summary) -> String {
                 "Fault",
                 "Detected",
                 "Routing converged (99%)",
-                "Recovered",
+                "Recovered (after heal)",
                 "Error rate in transition",
                 "Client outage p50",
                 "p99",

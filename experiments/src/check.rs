@@ -194,6 +194,7 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
     }
     let overrides = parse_overrides(&args.set)?;
     let scenario = load_with(&args.scenario, &overrides)?;
+    eprint!("{}", scenario.warnings);
     let file = args.scenario.display().to_string();
     let reproduce = |seed: Seed| reproduce_command(&args.scenario, &overrides, seed);
     if scenario.expects.is_empty() {
@@ -344,7 +345,8 @@ fn failure_lines(v: &Verdict, reproduce: &dyn Fn(Seed) -> String) -> Vec<String>
     let e = &v.expect;
     let head = match (e.per, v.mean) {
         (Per::Mean, Some(mean)) => {
-            format!("the mean over {} seeds is {}, expected {}", v.observed.len(), number(mean), e.bound)
+            let seeds = crate::count(v.observed.len() as u64, "seed", "seeds");
+            format!("the mean over {seeds} is {}, expected {}", number(mean), e.bound)
         }
         (Per::Mean, None) => format!("not every seed has a value, so there is no mean to compare with {}", e.bound),
         (Per::Seed, _) => format!("expected {} in every seed", e.bound),

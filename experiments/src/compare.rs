@@ -127,6 +127,7 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     let overrides = check::parse_overrides(&args.set)?;
     let a = check::load_with(&args.a, &overrides)?;
     let b = check::load_with(&args.b, &overrides)?;
+    eprint!("{}{}", a.warnings, b.warnings);
     let root = args.seed0.or(a.seed).unwrap_or(DEFAULT_SEED);
     let seeds = check::seeds(root, args.seeds);
     let (file_a, file_b) = (args.a.display().to_string(), args.b.display().to_string());
@@ -134,10 +135,10 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     let leaves_b = check::run_seeds_with(&b, &|seed| reproduce_command(&args.b, &overrides, seed), &seeds)?;
     let rows = select(rows(&leaves_a, &leaves_b), &args.metrics).map_err(CliError::input)?;
     let mut text = format!(
-        "mrsim compare: A = {} ({file_a}), B = {} ({file_b}); {} paired seeds from {root}\n",
+        "mrsim compare: A = {} ({file_a}), B = {} ({file_b}); {} from {root}\n",
         a.name,
         b.name,
-        seeds.len()
+        crate::count(seeds.len() as u64, "paired seed", "paired seeds")
     );
     if !overrides.is_empty() {
         let changes: Vec<String> = overrides.iter().map(|o| o.to_string()).collect();
@@ -153,6 +154,20 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     Ok(text)
 }
 
+/// The 95% half-width `h` of row `r`, to as many decimals as the row's means and difference show
+/// (at most six, as `number` prints them): an interval is no more precise than what it qualifies.
+/// A small interval keeps two significant digits, so a nonzero one never prints as 0.
+fn half_width(h: f64, r: &Row) -> String {
+    let decimals = |x: f64| number(x).split_once('.').map_or(0, |(_, d)| d.len());
+    let row = [r.mean_a, r.mean_b, r.mean_difference].into_iter().map(decimals).max().unwrap_or(0);
+    let mut significant = 0;
+    while h > 0.0 && h * 10f64.powi(significant as i32) < 10.0 && significant < 6 {
+        significant += 1;
+    }
+    let places = row.max(significant);
+    number(format!("{h:.places$}").parse().unwrap_or(h))
+}
+
 fn table(rows: &[Row]) -> String {
     let header = ["metric", "n", "mean A", "mean B", "B - A", "95% CI +-", "CI excludes 0"].map(String::from);
     let cells: Vec<[String; 7]> = rows
@@ -164,7 +179,7 @@ fn table(rows: &[Row]) -> String {
                 number(r.mean_a),
                 number(r.mean_b),
                 number(r.mean_difference),
-                r.ci95_half_width.map_or("-".into(), number),
+                r.ci95_half_width.map_or("-".into(), |h| half_width(h, r)),
                 r.excludes_zero().map_or("-", |x| if x { "yes" } else { "no" }).to_string(),
             ]
         })
@@ -202,6 +217,27 @@ mod tests {
 
     fn leaves(values: &[(&str, f64)]) -> BTreeMap<String, Leaf> {
         values.iter().map(|(k, v)| (k.to_string(), Leaf::Number(*v))).collect()
+    }
+
+    #[test]
+    fn the_half_width_is_rounded_like_its_row() {
+        let row = |a: f64, b: f64| Row {
+            metric: "m".into(),
+            n: 8,
+            mean_a: a,
+            mean_b: b,
+            mean_difference: b - a,
+            ci95_half_width: None,
+        };
+        // Whole-number means: a whole-number interval (the newcomer's 42.048547).
+        assert_eq!(half_width(42.048547, &row(3904.0, 3950.0)), "42");
+        // Means to a tenth: a tenth.
+        assert_eq!(half_width(857.66882, &row(12.5, 176.0)), "857.7");
+        // Shares to six places stay at six; trailing zeros are dropped as elsewhere.
+        assert_eq!(half_width(0.0089081, &row(0.123382, 0.115463)), "0.008908");
+        // A small interval beside whole numbers keeps two significant digits rather than print 0.
+        assert_eq!(half_width(0.3141, &row(1.0, 2.0)), "0.31");
+        assert_eq!(half_width(0.0, &row(1.0, 1.0)), "0");
     }
 
     #[test]

@@ -29,21 +29,24 @@ use crate::scenario::{self, Scenario};
 /// `mrsim validate SCENARIO`.
 pub fn validate_command(path: &Path) -> Result<String, CliError> {
     let s = scenario::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    eprint!("{}", s.warnings);
     let w = &s.world;
+    let n = |len: usize, one: &str, many: &str| crate::count(len as u64, one, many);
     Ok(format!(
-        "{}: valid ({} Regions, {} stores, {} populations, {} faults, {} actions)\n",
+        "{}: valid ({}, {}, {}, {}, {})\n",
         path.display(),
-        w.topology.len(),
-        w.stores.len(),
-        w.populations.len(),
-        w.faults.len(),
-        w.actions.len()
+        n(w.topology.len(), "Region", "Regions"),
+        n(w.stores.len(), "store", "stores"),
+        n(w.populations.len(), "population", "populations"),
+        n(w.faults.len(), "fault", "faults"),
+        n(w.actions.len(), "action", "actions")
     ))
 }
 
 /// `mrsim explain SCENARIO`.
 pub fn explain_command(path: &Path) -> Result<String, CliError> {
     let s = scenario::load(path).map_err(|e| CliError::input(e.to_string()))?;
+    eprint!("{}", s.warnings);
     explain(&s).map_err(CliError::internal)
 }
 
@@ -320,7 +323,12 @@ impl Explainer<'_> {
             Arrivals::Trace(entries) => {
                 let file = self.file.get("population").and_then(|ps| ps.get(i)).and_then(|p| p.get("trace"));
                 let file = file.and_then(|f| f.as_str()).unwrap_or("").to_string();
-                let _ = writeln!(self.out, "trace = {}  # {} operations", quote(&file), entries.len());
+                let _ = writeln!(
+                    self.out,
+                    "trace = {}  # {}",
+                    quote(&file),
+                    crate::count(entries.len() as u64, "operation", "operations")
+                );
             }
         }
         if matches!(p.arrivals, Arrivals::Open(_)) {

@@ -144,7 +144,8 @@ pub fn execute(args: &PlotArgs) -> Result<String, CliError> {
         FolderKind::Run => "run folder",
         FolderKind::Sweep => "sweep folder",
     };
-    let mut text = format!("mrsim plot: {} ({kind}): {} files\n", args.dir.display(), files.len());
+    let mut text =
+        format!("mrsim plot: {} ({kind}): {}\n", args.dir.display(), crate::count(files.len() as u64, "file", "files"));
     for (name, bytes) in &files {
         text.push_str(&format!("  wrote           {} ({} bytes)\n", out.join(name).display(), bytes.len()));
     }

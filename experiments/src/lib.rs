@@ -27,6 +27,12 @@ pub mod trace;
 
 use std::fmt;
 
+/// `n` followed by its noun, singular for exactly one: `count(1, "file", "files")` is "1 file",
+/// `count(0, "file", "files")` "0 files".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A command's failure: its message and the process exit code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CliError {
@@ -75,3 +81,13 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_singular_for_one_only() {
+        assert_eq!(super::count(1, "file", "files"), "1 file");
+        assert_eq!(super::count(0, "file", "files"), "0 files");
+        assert_eq!(super::count(2, "entry", "entries"), "2 entries");
+    }
+}

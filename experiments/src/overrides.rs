@@ -258,13 +258,18 @@ pub fn read_source(path: &Path) -> Result<String, LoadError> {
 /// the validated scenario.
 pub fn resolve(path: &Path, source: &str, overrides: &[Override]) -> Result<(String, Scenario), LoadError> {
     let text = apply_to_text(source, overrides).map_err(LoadError::Override)?;
-    let mut scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(|e| {
-        // With includes or `--set`, lines refer to the merged text: say where each line was written.
-        match source.starts_with(scenario::include::RESOLVED_HEADER) || !overrides.is_empty() {
-            true => LoadError::Scenario(scenario::include::locate_in_sources(path, &text, e)),
-            false => LoadError::Scenario(e),
-        }
+    if let Some(e) = scenario::fragment_error(path, &text) {
+        return Err(LoadError::Scenario(e));
+    }
+    // With includes or `--set`, lines refer to the merged text: say where each line was written.
+    let merged = source.starts_with(scenario::include::RESOLVED_HEADER) || !overrides.is_empty();
+    let mut scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(|e| match merged {
+        true => LoadError::Scenario(scenario::include::locate_in_sources(path, &text, e)),
+        false => LoadError::Scenario(e),
     })?;
+    if merged {
+        scenario.warnings = scenario::include::locate_warnings(path, &text, scenario.warnings);
+    }
     scenario.overrides = overrides.iter().map(|o| o.to_string()).collect();
     Ok((text, scenario))
 }

@@ -8,10 +8,12 @@
 use models::checker::LossCause;
 use models::config::{FaultKind, OutageScope, PartitionMode, Trigger};
 use models::ids::{RegionId, StoreId};
+use models::routing::config::Entry;
 use models::run::RunOutput;
 use serde::Serialize;
 use sim_core::{Histogram, SimTime};
 
+use crate::count;
 use crate::plot::{Band, Figure, Line, Panel};
 use crate::scenario::Scenario;
 
@@ -20,6 +22,10 @@ use crate::scenario::Scenario;
 pub struct Summary {
     pub scenario: String,
     pub seed: String,
+    /// What validation let through but a reader should know, as `PATH: MESSAGE` (a fault cut by
+    /// the end of the fault phase); left out of the file when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub simulated: Simulated,
     /// What users saw: operations that succeeded (after any retries) or failed for good.
     pub operations: Operations,
@@ -224,7 +230,12 @@ pub struct FaultRow {
     /// What it struck, in words: "us-east-1", "us-east-1 app tier", "us-east-1 -> us-west-2", ...
     pub target: String,
     pub started_s: f64,
+    /// When the fault ended in the run: its end, or the end of the fault phase when that came first.
     pub healed_s: Option<f64>,
+    /// The end the scenario gave a fault that the end of the fault phase cut short (the fault then
+    /// ended at `healed_s`, with the phase); left out of the file for every other fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_end_s: Option<f64>,
     /// How the routing tier and the clients got through it.
     pub failover: FailoverRow,
     /// Each modelled app tier while the fault lasted: did the Regions that took the traffic queue
@@ -247,9 +258,16 @@ pub struct FaultAppTierRow {
 }
 
 /// A fault's failover timing (models::timing). Times in seconds; `None`: it did not happen while
-/// the fault lasted (never detected, never converged).
+/// the fault lasted (never detected, never converged), or, in a scenario without a routing tier
+/// (every population static), does not apply: nothing routes, so nothing detects or converges, and
+/// the transition is then the whole fault.
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct FailoverRow {
+    /// Some population reaches the Regions through a routing tier (Route 53, Global Accelerator,
+    /// CloudFront); false when every population is static. Not in the file: there the timings
+    /// are `null`.
+    #[serde(skip)]
+    pub routing_tier: bool,
     /// Fault start to the routing tier counting the struck Region unhealthy.
     pub detection_s: Option<f64>,
     /// Fault start until 99% of new requests land elsewhere (and stay so while the fault lasts).
@@ -281,11 +299,27 @@ fn struck_region(kind: &FaultKind) -> Option<RegionId> {
     }
 }
 
-fn failover_row(run: &RunOutput, w: &models::report::FaultWindow, phase_end: SimTime) -> FailoverRow {
-    let t = models::timing::failover_timing(&run.recorder, w, struck_region(&run.faults[w.fault].kind), phase_end);
+/// Whether some population reaches the Regions through a routing tier rather than statically.
+pub fn has_routing_tier(scenario: &Scenario) -> bool {
+    scenario.world.populations.iter().any(|p| p.routing.entry != Entry::Static || p.routing.reads_via_cloudfront)
+}
+
+fn failover_row(
+    run: &RunOutput,
+    w: &models::report::FaultWindow,
+    phase_end: SimTime,
+    routing_tier: bool,
+) -> FailoverRow {
+    // Without a routing tier nothing moves traffic away from the struck Region: timing it as a
+    // Region's failover would call "converged at 0 s" a Region no population is homed in. Timed
+    // like a fault without a Region instead: no detection or convergence, the transition the
+    // whole fault.
+    let region = struck_region(&run.faults[w.fault].kind).filter(|_| routing_tier);
+    let t = models::timing::failover_timing(&run.recorder, w, region, phase_end);
     let s = |d: sim_core::SimDuration| (d.as_nanos() / 1_000_000) as f64 / 1_000.0;
     let q = |p: f64| t.client_outage.quantile(p).map(|n| s(sim_core::SimDuration::from_nanos(n)));
     FailoverRow {
+        routing_tier,
         detection_s: t.detection.map(s),
         routing_convergence_s: t.routing_convergence.map(s),
         recovery_s: t.recovery.map(s),
@@ -400,18 +434,22 @@ fn ratio(part: u64, whole: u64) -> f64 {
 
 pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Summary {
     let r = &run.recorder;
+    let phase_end = SimTime::at(scenario.world.duration);
+    let routing_tier = has_routing_tier(scenario);
     let faults = r
         .faults
         .iter()
         .map(|w| {
-            let kind = &run.faults[w.fault].kind;
+            let config = &run.faults[w.fault];
+            let kind = &config.kind;
             FaultRow {
                 fault_type: kind.type_name().to_string(),
                 target: describe_fault(kind, scenario),
                 started_s: w.started.as_secs_f64(),
                 healed_s: w.healed.map(SimTime::as_secs_f64),
-                failover: failover_row(run, w, SimTime::at(scenario.world.duration)),
-                app_tiers: fault_app_tier_rows(scenario, r, w, SimTime::at(scenario.world.duration)),
+                scheduled_end_s: config.end.filter(|&end| end > phase_end).map(SimTime::as_secs_f64),
+                failover: failover_row(run, w, phase_end, routing_tier),
+                app_tiers: fault_app_tier_rows(scenario, r, w, phase_end),
             }
         })
         .collect();
@@ -419,6 +457,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
     Summary {
         scenario: scenario.name.clone(),
         seed: seed.to_string(),
+        warnings: scenario.warnings.summary.clone(),
         simulated: Simulated {
             fault_phase_s: scenario.world.duration.as_secs_f64(),
             end_s: run.stats.end_time.as_secs_f64(),
@@ -528,12 +567,9 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
             let lost = |cause| r.lost.iter().filter(|l| l.store.index() == i && l.cause == cause).count() as u64;
             StoreRow {
                 name: config.name.clone(),
-                store_type: match &config.kind {
-                    models::config::StoreKind::DynamoDbMrec => "dynamodb_global_table (MREC)".into(),
-                    models::config::StoreKind::Quorum(_) => "quorum (MRSC)".into(),
-                    models::config::StoreKind::AuroraGlobal(_) => "aurora_global_database".into(),
-                    models::config::StoreKind::S3Replication(_) => "s3_replication".into(),
-                },
+                // As the file names it: a DynamoDB MRSC table is a quorum channel in the
+                // models, but the scenario says dynamodb_global_table.
+                store_type: scenario.store_types.get(i).copied().unwrap_or("").to_string(),
                 writes_acknowledged: stats.writes_acked,
                 lost_last_writer_wins: lost(LossCause::LastWriterWins),
                 lost_failover: lost(LossCause::Failover),
@@ -784,48 +820,55 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     let mut t = String::new();
     t.push_str(&format!("mrsim run: {} (seed {})\n", s.scenario, s.seed));
     t.push_str(&format!(
-        "  simulated       {}s fault phase, ended at {}s; {} events in {:.2}s wall time; trace {}\n",
-        s.simulated.fault_phase_s, s.simulated.end_s, s.simulated.events, wall_seconds, s.simulated.trace_hash
+        "  simulated       {}s fault phase, ended at {}s; {} in {:.2}s wall time; trace {}\n",
+        s.simulated.fault_phase_s,
+        s.simulated.end_s,
+        count(s.simulated.events, "event", "events"),
+        wall_seconds,
+        s.simulated.trace_hash
     ));
+    for w in &s.warnings {
+        t.push_str(&format!("  warning         {w}\n"));
+    }
     t.push_str(&format!(
-        "  operations      {} started, {} succeeded, {} failed ({}) after {} retries; p99 {}\n",
+        "  operations      {} started, {} succeeded, {} failed ({}) after {}; p99 {}\n",
         s.operations.started,
         s.operations.succeeded,
         s.operations.failed,
         pct(s.operations.error_rate),
-        s.operations.retries,
+        count(s.operations.retries, "retry", "retries"),
         ms(s.operations.latency_ms.p99)
     ));
     t.push_str(&format!(
-        "  attempts        {} sent, {} failed ({}); {} duplicate writes; {} conditional checks failed\n",
+        "  attempts        {} sent, {} failed ({}); {}; {} failed\n",
         s.attempts.sent,
         s.attempts.failed,
         pct(s.attempts.error_rate),
-        s.operations.duplicate_writes,
-        s.operations.conditional_check_failed
+        count(s.operations.duplicate_writes, "duplicate write", "duplicate writes"),
+        count(s.operations.conditional_check_failed, "conditional check", "conditional checks")
     ));
     t.push_str(&format!(
-        "  writes          {} acknowledged ({} discarded somewhere by last-writer-wins), {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {} conflicts, {} shadowed\n",
+        "  writes          {} acknowledged ({} discarded somewhere by last-writer-wins), {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {}, {} shadowed\n",
         s.writes.acknowledged,
         s.writes.discarded_by_last_writer_wins,
         s.writes.lost_last_writer_wins,
         s.writes.lost_failover,
         s.writes.lost_region_never_returned,
-        s.writes.conflicts,
+        count(s.writes.conflicts, "conflict", "conflicts"),
         s.writes.shadowed
     ));
     {
         for st in &s.stores {
             t.push_str(&format!(
-                "  store           {} ({}): {} writes acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {} reads, {} stale; {} rejected; writes unavailable up to {}; replication lag p50 {} p99 {}\n",
+                "  store           {} ({}): {} acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {}, {} stale; {} rejected; writes unavailable up to {}; replication lag p50 {} p99 {}\n",
                 st.name,
                 st.store_type,
-                st.writes_acknowledged,
+                count(st.writes_acknowledged, "write", "writes"),
                 st.lost_last_writer_wins + st.lost_failover + st.lost_region_never_returned,
                 st.lost_last_writer_wins,
                 st.lost_failover,
                 st.lost_region_never_returned,
-                st.reads,
+                count(st.reads, "read", "reads"),
                 st.stale_reads,
                 st.rejected,
                 st.write_unavailability_s.max.map_or("-".to_string(), |m| format!("{m}s")),
@@ -837,8 +880,13 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     if s.cross_store.requests > 0 {
         let c = &s.cross_store;
         t.push_str(&format!(
-            "  cross-store     {} requests, {} completed; {} partial updates ({} repaired, {} left partial); {} partial by a later loss\n",
-            c.requests, c.completed, c.partial_updates, c.repaired, c.unrepaired, c.partial_by_loss
+            "  cross-store     {}, {} completed; {} ({} repaired, {} left partial); {} partial by a later loss\n",
+            count(c.requests, "request", "requests"),
+            c.completed,
+            count(c.partial_updates, "partial update", "partial updates"),
+            c.repaired,
+            c.unrepaired,
+            c.partial_by_loss
         ));
     }
     if !s.rejections.is_empty() {
@@ -848,14 +896,14 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     for tr in &s.transitions {
         let secs = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}s"));
         t.push_str(&format!(
-            "  {:<15} {} {} -> {} at {}s: write unavailability (RTO) {}, RPO {} writes / {}\n",
+            "  {:<15} {} {} -> {} at {}s: write unavailability (RTO) {}, RPO {} / {}\n",
             tr.transition_type,
             tr.store,
             tr.from,
             tr.to,
             tr.started_s,
             secs(tr.rto_s),
-            tr.rpo_writes,
+            count(tr.rpo_writes, "write", "writes"),
             secs(tr.rpo_s)
         ));
     }
@@ -868,8 +916,9 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         ms(s.reads.staleness_ms.p99)
     ));
     t.push_str(&format!(
-        "  sessions        {} read-your-writes violations, {} monotonic-read violations\n",
-        s.reads.read_your_writes_violations, s.reads.monotonic_read_violations
+        "  sessions        {}, {}\n",
+        count(s.reads.read_your_writes_violations, "read-your-writes violation", "read-your-writes violations"),
+        count(s.reads.monotonic_read_violations, "monotonic-read violation", "monotonic-read violations")
     ));
     t.push_str(&format!(
         "  latency         read p50 {} p99 {}; write p50 {} p99 {}\n",
@@ -887,9 +936,9 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     ));
     for a in &s.app_tiers {
         t.push_str(&format!(
-            "  app tier        {}: {} servers at the end, utilisation mean {} (max interval {}), queue max {}, {} shed, {} abandoned\n",
+            "  app tier        {}: {} at the end, utilisation mean {} (max interval {}), queue max {}, {} shed, {} abandoned\n",
             a.region,
-            a.servers_end,
+            count(a.servers_end, "server", "servers"),
             pct(a.utilisation_mean),
             pct(a.utilisation_max_interval),
             a.queue_length_max,
@@ -898,20 +947,36 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         ));
     }
     for f in &s.faults {
-        let healed = f.healed_s.map_or("never healed".to_string(), |h| format!("healed at {h}s"));
+        let healed = match (f.healed_s, f.scheduled_end_s) {
+            (Some(h), Some(scheduled)) => {
+                format!("cut at {h}s when the fault phase ended (scheduled to end at {scheduled}s)")
+            }
+            (Some(h), None) => format!("healed at {h}s"),
+            (None, _) => "never healed".to_string(),
+        };
         t.push_str(&format!("  fault           {} {}: from {}s, {healed}\n", f.fault_type, f.target, f.started_s));
         let o = &f.failover;
         let secs = |v: Option<f64>, none: &str| v.map_or(none.to_string(), |v| format!("{v}s"));
+        let routing = match o.routing_tier {
+            true => format!(
+                "detected {}, routing converged {}, error rate {} over {}",
+                secs(o.detection_s, "never"),
+                secs(o.routing_convergence_s, "never"),
+                pct(o.transition_error_rate),
+                count(o.transition_attempts, "attempt", "attempts")
+            ),
+            false => format!(
+                "n/a (no routing tier: every population is static); error rate {} over {} while the fault lasted",
+                pct(o.transition_error_rate),
+                count(o.transition_attempts, "attempt", "attempts")
+            ),
+        };
         t.push_str(&format!(
-            "    failover      detected {}, routing converged {}, error rate {} over {} attempts; client outage p50 {} p99 {} max {} ({} clients, {} unrecovered)\n",
-            secs(o.detection_s, "never"),
-            secs(o.routing_convergence_s, "never"),
-            pct(o.transition_error_rate),
-            o.transition_attempts,
+            "    failover      {routing}; client outage p50 {} p99 {} max {} ({}, {} unrecovered)\n",
             secs(o.client_outage_s.p50, "-"),
             secs(o.client_outage_s.p99, "-"),
             secs(o.client_outage_s.max, "-"),
-            o.client_outage_s.clients,
+            count(o.client_outage_s.clients, "client", "clients"),
             o.client_outage_s.unrecovered,
         ));
         for a in &f.app_tiers {
@@ -972,6 +1037,124 @@ mod tests {
             shed_total: 4,
             abandoned_total: 2,
         }
+    }
+
+    /// Three stores, static clients, and an outage whose end (90 s) is after the fault phase (60 s).
+    const CUT: &str = r#"
+[scenario]
+name = "cut"
+duration = "60s"
+drain_max = "1m"
+
+[[region]]
+name = "us-east-1"
+
+[[region]]
+name = "us-east-2"
+
+[[region]]
+name = "us-west-2"
+
+[[store]]
+name = "strong"
+type = "dynamodb_global_table"
+multi_region_consistency = "STRONG"
+regions = ["us-east-1", "us-east-2", "us-west-2"]
+
+[[store]]
+name = "eventual"
+type = "dynamodb_global_table"
+regions = ["us-east-1", "us-west-2"]
+
+[[store]]
+name = "q"
+type = "quorum"
+regions = ["us-east-1", "us-east-2", "us-west-2"]
+
+[[population]]
+name = "east"
+region = "us-east-1"
+access_latency = "5ms"
+rate = 20.0
+timeout = "2s"
+
+[[population.operation]]
+weight = 1
+store = "eventual"
+type = "write"
+keys = { uniform = 5 }
+
+[[fault]]
+type = "region_outage"
+region = "us-east-1"
+start = "30s"
+end = "90s"
+"#;
+
+    fn cut_summary(text: &str) -> super::Summary {
+        let scenario = crate::scenario::parse(std::path::Path::new("cut.toml"), text).expect("the scenario is valid");
+        let output = models::run::run(&scenario.world, sim_core::Seed(7), sim_core::TraceMode::Off).expect("it ends");
+        super::summary(&scenario, sim_core::Seed(7), &output)
+    }
+
+    #[test]
+    fn stores_are_typed_as_the_file_names_them() {
+        let s = cut_summary(CUT);
+        let types: Vec<&str> = s.stores.iter().map(|st| st.store_type.as_str()).collect();
+        assert_eq!(types, ["dynamodb_global_table (MRSC)", "dynamodb_global_table (MREC)", "quorum"]);
+        let md = crate::artifacts::summary_markdown(&s);
+        assert!(md.contains("| strong | dynamodb_global_table (MRSC) |"), "{md}");
+        assert!(super::terminal_text(&s, 0.0).contains("store           q (quorum): "));
+    }
+
+    #[test]
+    fn a_fault_past_the_fault_phase_is_reported_cut_not_healed() {
+        let s = cut_summary(CUT);
+        let f = &s.faults[0];
+        assert_eq!((f.healed_s, f.scheduled_end_s), (Some(60.0), Some(90.0)));
+        let warning = "fault[0].end: 90s is after the end of the fault phase at 1m (scenario.duration): the fault is \
+                       cut there";
+        assert_eq!(s.warnings, [warning]);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["faults"][0]["scheduled_end_s"], 90.0);
+        let terminal = super::terminal_text(&s, 0.0);
+        assert!(terminal.contains(&format!("  warning         {warning}\n")), "{terminal}");
+        assert!(
+            terminal.contains("from 30s, cut at 60s when the fault phase ended (scheduled to end at 90s)"),
+            "{terminal}"
+        );
+        assert!(!terminal.contains("healed"), "{terminal}");
+        let md = crate::artifacts::summary_markdown(&s);
+        assert!(md.contains(&format!("**Warning:** {warning}.")), "{md}");
+        assert!(md.contains("| 30 s | cut at 60 s with the fault phase (scheduled 90 s) |"), "{md}");
+
+        // A fault that ends inside the phase keeps its words and its file: no warning, no new field.
+        let inside = cut_summary(&CUT.replace("end = \"90s\"", "end = \"50s\""));
+        assert!(inside.warnings.is_empty() && inside.faults[0].scheduled_end_s.is_none());
+        let json = serde_json::to_string(&inside).unwrap();
+        assert!(!json.contains("warnings") && !json.contains("scheduled_end_s"), "{json}");
+        assert!(super::terminal_text(&inside, 0.0).contains("from 30s, healed at 50s\n"));
+        assert!(!crate::artifacts::summary_markdown(&inside).contains("Warning"));
+    }
+
+    #[test]
+    fn without_a_routing_tier_failover_timing_does_not_apply() {
+        let s = cut_summary(CUT);
+        let o = &s.faults[0].failover;
+        assert!(!o.routing_tier);
+        assert_eq!((o.detection_s, o.routing_convergence_s, o.recovery_s), (None, None, None));
+        // The transition is then the whole fault: 30 s to 60 s, at 20 requests/s.
+        assert!(o.transition_attempts > 400, "{}", o.transition_attempts);
+        let terminal = super::terminal_text(&s, 0.0);
+        assert!(terminal.contains("    failover      n/a (no routing tier: every population is static); error rate "));
+        assert!(!terminal.contains("detected never"), "{terminal}");
+        let md = crate::artifacts::summary_markdown(&s);
+        assert!(md.contains("| Recovered (after heal) |"), "{md}");
+        assert!(
+            md.contains("| region_outage us-east-1 | n/a (no routing tier) | n/a (no routing tier) | n/a | "),
+            "{md}"
+        );
+        assert!(md.contains("% (whole fault) |"), "{md}");
     }
 
     #[test]

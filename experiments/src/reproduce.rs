@@ -299,10 +299,10 @@ fn produce(args: &ReproduceArgs, entries: &[Entry]) -> Result<String, CliError> 
         fs::remove_dir_all(dir.join("runs"))
             .map_err(|e| CliError::output(format!("cannot remove {}: {e}", dir.join("runs").display())))?;
         text.push_str(&format!(
-            "  sweep  {out:<40} {:>6.1} s ({} points x {} seeds)\n",
+            "  sweep  {out:<40} {:>6.1} s ({} x {})\n",
             started.elapsed().as_secs_f64(),
-            outcome.points,
-            outcome.seeds
+            crate::count(outcome.points as u64, "point", "points"),
+            crate::count(outcome.seeds as u64, "seed", "seeds")
         ));
     }
     Ok(text)

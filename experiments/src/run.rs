@@ -159,6 +159,7 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
     let overrides = args.set.iter().map(|s| Override::parse(s)).collect::<Result<Vec<_>, _>>();
     let overrides = overrides.map_err(|e| CliError::input(format!("error: {e}")))?;
     let scenario = overrides::load(&args.scenario, &overrides).map_err(|e| CliError::input(e.to_string()))?;
+    eprint!("{}", scenario.warnings);
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let reproduce = reproduce_command(&args.scenario, &overrides, seed);
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario, seed));

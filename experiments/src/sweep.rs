@@ -280,6 +280,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
     let source = overrides::read_source(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
     let (base_text, base) =
         overrides::resolve(&args.scenario, &source, &fixed).map_err(|e| CliError::input(e.to_string()))?;
+    eprint!("{}", base.warnings);
     let seed0 = args.seed0.or(base.seed).unwrap_or(DEFAULT_SEED);
     let seeds = run_seeds(seed0, args.seeds);
     let points = build_points(&args.scenario, &source, &fixed, &axes)?;
@@ -558,31 +559,26 @@ fn csv_bytes(header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, CliErro
 
 /// The terminal report: what ran, a few headline numbers per point, the files.
 pub fn terminal_text(o: &Outcome, wall_s: f64) -> String {
+    let n = |count: usize, one: &str, many: &str| crate::count(count as u64, one, many);
+    let (points, seeds, runs) =
+        (n(o.points, "point", "points"), n(o.seeds, "seed", "seeds"), n(o.points * o.seeds, "run", "runs"));
+    let (reused, threads) = (n(o.reused, "run", "runs"), n(o.threads, "thread", "threads"));
     if let Some((shard, held)) = o.shard {
+        let held_runs = n(held, "run", "runs");
         return format!(
-            "mrsim sweep: shard {shard} of {} points x {} seeds = {} runs: {} ran, {} runs reused, {held} runs in this \
-             shard; {wall_s:.2}s wall time on {} threads\n  wrote           {} (runs in {})\n\
-             shard {shard} ran {} of its {held} runs; when every shard has finished, run `mrsim merge SHARD_DIR... --out \
+            "mrsim sweep: shard {shard} of {points} x {seeds} = {runs}: {} ran, {reused} reused, {held_runs} in this \
+             shard; {wall_s:.2}s wall time on {threads}\n  wrote           {} (runs in {})\n\
+             shard {shard} ran {} of its {held_runs}; when every shard has finished, run `mrsim merge SHARD_DIR... --out \
              DIR` to write runs.csv and points.csv\n",
-            o.points,
-            o.seeds,
-            o.points * o.seeds,
             o.ran,
-            o.reused,
-            o.threads,
             o.out.join("sweep.json").display(),
             o.out.join("runs").display(),
             o.ran,
         );
     }
     let mut text = format!(
-        "mrsim sweep: {} points x {} seeds = {} runs: {} ran, {} runs reused; {wall_s:.2}s wall time on {} threads\n",
-        o.points,
-        o.seeds,
-        o.points * o.seeds,
-        o.ran,
-        o.reused,
-        o.threads
+        "mrsim sweep: {points} x {seeds} = {runs}: {} ran, {reused} reused; {wall_s:.2}s wall time on {threads}\n",
+        o.ran
     );
     let column = |name: &str| METRICS.iter().position(|m| m.0 == name);
     let shown = ["operations_error_rate", "writes_lost_last_writer_wins", "reads_stale_fraction"];

@@ -632,3 +632,131 @@ fn list_conflicts_writes_conflicts_csv_that_agrees_with_the_summary() {
     let (_, _, plain) = run_text("no-list-conflicts", &skeleton_text());
     assert!(!plain.join("conflicts.csv").exists());
 }
+
+fn scenario_path(name: &str) -> String {
+    repo_root().join(format!("experiments/scenarios/{name}.toml")).display().to_string()
+}
+
+/// An include fragment given to validate, run or explain is called one, with the shipped scenarios
+/// that include it, rather than "missing field `name`".
+#[test]
+fn an_include_fragment_is_named_as_one_with_the_scenarios_that_include_it() {
+    let common = scenario_path("failover/common");
+    for args in
+        [vec!["validate", &common], vec!["explain", &common], vec!["run", &common, "--set", "scenario.duration=1m"]]
+    {
+        let o = mrsim(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        for needle in [
+            "common.toml: scenario.name: `[scenario]` has no `name`, so this looks like an include fragment",
+            "validate or run a scenario that includes it: ",
+            "failover/cloudfront-1s.toml, ",
+            "failover/route53-ttl60.toml;",
+        ] {
+            assert!(stderr.contains(needle), "{args:?}: stderr lacks {needle:?}:\n{stderr}");
+        }
+        assert!(!stderr.contains("missing field"), "{stderr}");
+        assert!(!stderr.contains("failover/common.toml,"), "a fragment does not include itself: {stderr}");
+    }
+    // A fragment nothing in its folder includes, and a file with no [scenario] table at all.
+    let dir = scratch("fragment-alone");
+    let file = dir.join("regions.toml");
+    std::fs::write(&file, "[[region]]\nname = \"us-east-1\"\n").unwrap();
+    let o = mrsim(&["validate", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("there is no `[scenario]` table, so this looks like an include fragment"), "{stderr}");
+    assert!(
+        stderr.contains("validate or run a scenario that includes it (`include = [\"regions.toml\"]`)"),
+        "{stderr}"
+    );
+    // A scenario with a name is not a fragment: its own problems are reported as before.
+    let (code, stderr, _) = run_text("named-bad", &skeleton_text().replace("duration = \"10m\"", "duration = \"0s\""));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("scenario.duration: found 0s") && !stderr.contains("fragment"), "{stderr}");
+}
+
+/// A fault that ends after the fault phase is run, cut there, with a warning on stderr (naming the
+/// line that wrote the end) and in the terminal summary; a fault inside the phase gets none.
+#[test]
+fn a_fault_cut_by_the_end_of_the_fault_phase_is_warned_about() {
+    let dir = scratch("cut-fault");
+    let out = dir.join("out");
+    let o = mrsim(&["run", &skeleton(), "--set", "scenario.duration=5m", "--out", out.to_str().unwrap()]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{stderr}");
+    let warning =
+        "fault[0].end: 7m is after the end of the fault phase at 5m (scenario.duration): the fault is cut there";
+    assert!(stderr.starts_with("warning: ") && stderr.contains(warning), "{stderr}");
+    assert!(stderr.contains("(written at ") && stderr.contains("skeleton.toml:59:1)"), "{stderr}");
+    assert!(stdout.contains(&format!("  warning         {warning}\n")), "{stdout}");
+    assert!(
+        stdout.contains("from 240s, cut at 300s when the fault phase ended (scheduled to end at 420s)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("healed at 300s"), "{stdout}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains(&format!("**Warning:** {warning}.")), "{md}");
+    assert!(!md.contains("written at"), "summary.md names no paths: {md}");
+
+    let v = mrsim(&["validate", &skeleton()]);
+    assert!(v.status.success() && v.stderr.is_empty(), "{}", String::from_utf8_lossy(&v.stderr));
+    let short = dir.join("short.toml");
+    std::fs::write(&short, skeleton_text().replace("duration = \"10m\"", "duration = \"5m\"")).unwrap();
+    let v = mrsim(&["validate", short.to_str().unwrap()]);
+    assert!(v.status.success());
+    let stderr = String::from_utf8_lossy(&v.stderr);
+    assert!(stderr.contains("short.toml:59:7: fault[0].end: 7m is after the end of the fault phase at 5m"), "{stderr}");
+}
+
+/// One misspelt Region in a store's list is one error: the checks that count the list (at least
+/// two replicas, MRSC's three Regions, a quorum's members) would count a list the file does not hold.
+#[test]
+fn a_misspelt_store_region_does_not_cascade_into_counts() {
+    let cases: Vec<(&str, String, &str, &[&str])> = vec![
+        (
+            "mrec-misspelt",
+            skeleton_text().replacen("regions = [\"us-east-1\", \"us-west-2\"]", "regions = [\"us-east-1\", \"us-west-9\"]", 1),
+            "store[0].regions[1]: Region \"us-west-9\" is not declared",
+            &["Region(s)", "expected at least 2"],
+        ),
+        (
+            "mrsc-misspelt",
+            scenario_text("mrsc").replacen(
+                "regions = [\"us-east-1\", \"us-east-2\", \"us-west-2\"]",
+                "regions = [\"us-east-1\", \"us-east-2\", \"us-west-9\"]",
+                1,
+            ),
+            "store[0].regions[2]: Region \"us-west-9\" is not declared",
+            &["MRSC needs", "Region set"],
+        ),
+        (
+            "quorum-misspelt",
+            scenario_text("mrsc").replacen(
+                "type = \"dynamodb_global_table\"\nmulti_region_consistency = \"STRONG\"\nregions = [\"us-east-1\", \"us-east-2\", \"us-west-2\"]",
+                "type = \"quorum\"\nregions = [\"us-east-1\", \"us-east-2\", \"us-west-9\"]\nwrite_quorum = 3",
+                1,
+            ),
+            "store[0].regions[2]: Region \"us-west-9\" is not declared",
+            &["write_quorum is 3"],
+        ),
+    ];
+    for (name, text, wanted, unwanted) in cases {
+        let (code, stderr, _) = run_text(name, &text);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(wanted), "{name}: stderr lacks {wanted:?}:\n{stderr}");
+        for u in unwanted {
+            assert!(!stderr.contains(u), "{name}: a cascading {u:?}:\n{stderr}");
+        }
+        assert_eq!(stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{name}: {stderr}");
+    }
+}
+
+/// Counts of one are singular in what validate, run and plot print.
+#[test]
+fn counts_of_one_are_singular() {
+    let v = mrsim(&["validate", &skeleton()]);
+    let text = String::from_utf8_lossy(&v.stdout);
+    assert!(text.ends_with(": valid (2 Regions, 1 store, 2 populations, 1 fault, 0 actions)\n"), "{text}");
+}

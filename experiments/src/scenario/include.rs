@@ -137,6 +137,48 @@ pub fn source_files(path: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The scenarios in the folder of `path` built from it (through their includes, directly or not),
+/// sorted by name: what to validate instead of a fragment. A file that does not parse, or that is
+/// itself a fragment (no `[scenario]` name after its includes), is left out.
+pub fn includers(path: &Path) -> Vec<PathBuf> {
+    let Ok(target) = std::fs::canonicalize(path) else { return Vec::new() };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .filter(|n| n.to_string_lossy().ends_with(".toml"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| path.with_file_name(n))
+        .filter(|candidate| {
+            let built_from = source_files(candidate);
+            let includes = built_from
+                .iter()
+                .take(built_from.len().saturating_sub(1))
+                .any(|f| std::fs::canonicalize(f).is_ok_and(|f| f == target));
+            let named = || {
+                read_resolved(candidate).ok().and_then(|t| t.parse::<Table>().ok()).is_some_and(|t| {
+                    t.get("scenario").and_then(Value::as_table).is_some_and(|h| h.contains_key("name"))
+                })
+            };
+            includes && named()
+        })
+        .collect()
+}
+
+/// `warnings` about the merged text of the scenario `top`, each also naming where its line was
+/// written, as [`locate_in_sources`] does for errors.
+pub fn locate_warnings(top: &Path, merged: &str, warnings: super::Warnings) -> super::Warnings {
+    if warnings.list.is_empty() {
+        return warnings;
+    }
+    let located = locate_in_sources(top, merged, ScenarioError { file: warnings.file, problems: warnings.list });
+    super::Warnings { file: located.file, list: located.problems, summary: warnings.summary }
+}
+
 /// A `key = value` line without spaces or a trailing comment, for comparing lines across files;
 /// None for a line that is not an assignment.
 fn assignment(line: &str) -> Option<String> {

@@ -44,6 +44,43 @@ pub struct Scenario {
     pub inputs: Vec<InputFile>,
     /// The `--set path=value` changes applied to the file, as written, for the manifest.
     pub overrides: Vec<String>,
+    /// What validation let through but a user should know (a fault the end of the fault phase
+    /// cuts short), printed on stderr by the commands and repeated in the run's summary.
+    pub warnings: Warnings,
+    /// Each store's type as the file names it: `dynamodb_global_table (MREC)`,
+    /// `dynamodb_global_table (MRSC)`, `quorum`, `aurora_global_database`, `s3_replication`.
+    pub store_types: Vec<&'static str>,
+}
+
+/// Problems that do not stop a run, in the form of errors: one `warning: FILE:LINE:COLUMN: PATH:
+/// MESSAGE` line each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Warnings {
+    pub file: PathBuf,
+    pub list: Vec<Diagnostic>,
+    /// Each warning as `PATH: MESSAGE`, as validation wrote it (without the file, or where a line
+    /// of a merged scenario was written): for the run's summary, which names no paths.
+    pub summary: Vec<String>,
+}
+
+impl Warnings {
+    pub fn new(list: Vec<Diagnostic>) -> Warnings {
+        let summary = list
+            .iter()
+            .map(|d| if d.path.is_empty() { d.message.clone() } else { format!("{}: {}", d.path, d.message) })
+            .collect();
+        Warnings { file: PathBuf::new(), list, summary }
+    }
+}
+
+impl fmt::Display for Warnings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.list {
+            write_diagnostic(f, "warning", &self.file, p)?;
+            writeln!(f)?;
+        }
+        Ok(())
+    }
 }
 
 /// A file a scenario reads: its name as the scenario writes it, its size and FNV-1a 64 hash.
@@ -73,19 +110,24 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = self.file.display();
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            match (p.line_column, p.path.is_empty()) {
-                (Some((line, column)), true) => write!(f, "error: {file}:{line}:{column}: {}", p.message)?,
-                (Some((line, column)), false) => write!(f, "error: {file}:{line}:{column}: {}: {}", p.path, p.message)?,
-                (None, false) => write!(f, "error: {file}: {}: {}", p.path, p.message)?,
-                (None, true) => write!(f, "error: {file}: {}", p.message)?,
-            }
+            write_diagnostic(f, "error", &self.file, p)?;
         }
         Ok(())
+    }
+}
+
+/// `KIND: FILE:LINE:COLUMN: PATH: MESSAGE`, leaving out what is not known.
+fn write_diagnostic(f: &mut fmt::Formatter<'_>, kind: &str, file: &Path, p: &Diagnostic) -> fmt::Result {
+    let file = file.display();
+    match (p.line_column, p.path.is_empty()) {
+        (Some((line, column)), true) => write!(f, "{kind}: {file}:{line}:{column}: {}", p.message),
+        (Some((line, column)), false) => write!(f, "{kind}: {file}:{line}:{column}: {}: {}", p.path, p.message),
+        (None, false) => write!(f, "{kind}: {file}: {}: {}", p.path, p.message),
+        (None, true) => write!(f, "{kind}: {file}: {}", p.message),
     }
 }
 
@@ -108,9 +150,59 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| fail(format!("cannot read the scenario file: {e}; expected a readable UTF-8 TOML file")))?;
     match include::resolve(path, &source)? {
-        None => parse(path, &source),
-        Some(text) => parse(&with_includes_path(path), &text).map_err(|e| include::locate_in_sources(path, &text, e)),
+        None => {
+            if let Some(e) = fragment_error(path, &source) {
+                return Err(e);
+            }
+            parse(path, &source)
+        }
+        Some(text) => {
+            if let Some(e) = fragment_error(path, &text) {
+                return Err(e);
+            }
+            let mut s =
+                parse(&with_includes_path(path), &text).map_err(|e| include::locate_in_sources(path, &text, e))?;
+            s.warnings = include::locate_warnings(path, &text, s.warnings);
+            Ok(s)
+        }
     }
+}
+
+/// An error when `text` (the scenario file `path`, includes merged) has no `[scenario]` table with
+/// a `name`: the file is then most likely an include fragment, which serde would only call
+/// "missing field `name`". Names the scenarios in the fragment's folder that include it, so the
+/// user knows what to validate instead. `None` for a scenario with a name, and for text that is not
+/// TOML (the parser reports that with its place).
+pub fn fragment_error(path: &Path, text: &str) -> Option<ScenarioError> {
+    let table: toml::Table = text.parse().ok()?;
+    let header = table.get("scenario").and_then(toml::Value::as_table);
+    if header.is_some_and(|h| h.contains_key("name")) {
+        return None;
+    }
+    let found = match header {
+        Some(_) => "`[scenario]` has no `name`",
+        None => "there is no `[scenario]` table",
+    };
+    let includers = include::includers(path);
+    let instead = match includers.as_slice() {
+        [] => {
+            let name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().to_string());
+            format!("validate or run a scenario that includes it (`include = [{name:?}]`)")
+        }
+        [one] => format!("validate or run the scenario that includes it: {}", one.display()),
+        many => {
+            let names: Vec<String> = many.iter().map(|p| p.display().to_string()).collect();
+            format!("validate or run a scenario that includes it: {}", names.join(", "))
+        }
+    };
+    let message = format!(
+        "{found}, so this looks like an include fragment rather than a scenario; {instead}; a scenario of \
+         its own needs `name = \"...\"` under `[scenario]`"
+    );
+    Some(ScenarioError {
+        file: path.to_path_buf(),
+        problems: vec![Diagnostic { line_column: None, path: "scenario.name".to_string(), message }],
+    })
 }
 
 /// The name a scenario with includes goes by in validation errors: `FILE (with includes)`, in the
@@ -133,5 +225,8 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
         }
     })?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    validate(&raw, source, base_dir).map_err(|problems| ScenarioError { file: path.to_path_buf(), problems })
+    let mut scenario =
+        validate(&raw, source, base_dir).map_err(|problems| ScenarioError { file: path.to_path_buf(), problems })?;
+    scenario.warnings.file = path.to_path_buf();
+    Ok(scenario)
 }

@@ -42,9 +42,15 @@ const DEFAULT_REPLICATION_RETRY: SimDuration = SimDuration::from_secs(1);
 pub(super) struct Problems<'s> {
     source: &'s str,
     list: Vec<Diagnostic>,
+    /// What does not stop the scenario but a user should know.
+    warnings: Vec<Diagnostic>,
 }
 
 impl Problems<'_> {
+    pub(super) fn warn_at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
+        let line_column = Some(line_column(self.source, span.start));
+        self.warnings.push(Diagnostic { line_column, path: path.into(), message: message.into() });
+    }
     pub(super) fn at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
         let line_column = Some(line_column(self.source, span.start));
         self.list.push(Diagnostic { line_column, path: path.into(), message: message.into() });
@@ -98,7 +104,7 @@ pub(super) fn declared_store(
 
 /// Checks `raw` (parsed from `source`) and builds the scenario, or returns every problem found.
 pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut p = Problems { source, list: Vec::new() };
+    let mut p = Problems { source, list: Vec::new(), warnings: Vec::new() };
     let header = &raw.scenario;
     let duration = header.duration.get_ref().0;
     if duration.is_zero() {
@@ -279,6 +285,8 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         source: source.to_string(),
         inputs,
         overrides: Vec::new(),
+        warnings: super::Warnings::new(p.warnings),
+        store_types: raw.stores.iter().map(validate_stores::type_label).collect(),
     })
 }
 

@@ -151,6 +151,16 @@ pub(super) fn fault(
                     ),
                 );
             }
+            if start < SimTime::at(duration) && end.get_ref().0 > duration {
+                p.warn_at(
+                    end.span(),
+                    format!("{path}.end"),
+                    format!(
+                        "{} is after the end of the fault phase at {duration} (scenario.duration): the fault is cut there",
+                        end.get_ref().0
+                    ),
+                );
+            }
             Some(SimTime::at(end.get_ref().0))
         }
         (None, true) => {

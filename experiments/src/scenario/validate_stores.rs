@@ -33,6 +33,17 @@ fn type_name(t: StoreType) -> &'static str {
     }
 }
 
+/// The store's type as reports name it: the file's `type`, with DynamoDB's consistency mode.
+pub(super) fn type_label(s: &RawStore) -> &'static str {
+    match s.store_type {
+        StoreType::DynamoDbGlobalTable => match s.multi_region_consistency.as_ref().map(|m| *m.get_ref()) {
+            Some(MultiRegionConsistency::Strong) => "dynamodb_global_table (MRSC)",
+            _ => "dynamodb_global_table (MREC)",
+        },
+        t => type_name(t),
+    }
+}
+
 /// Reports fields given that the store's type does not use.
 fn reject_unused(s: &RawStore, path: &str, p: &mut Problems) {
     let t = s.store_type;
@@ -115,18 +126,40 @@ fn reject_unused(s: &RawStore, path: &str, p: &mut Problems) {
     }
 }
 
-fn region_list(list: &Spanned<Vec<Spanned<String>>>, path: &str, names: &[String], p: &mut Problems) -> Vec<RegionId> {
+/// The Regions of `list`, or `None` when one of them is not declared (each reported): the checks
+/// that count or place the store's Regions are then skipped, since they would count a list the
+/// file does not hold ("found 1 Region(s)" for a list of two with one misspelt).
+fn region_list(
+    list: &Spanned<Vec<Spanned<String>>>,
+    path: &str,
+    names: &[String],
+    p: &mut Problems,
+) -> Option<Vec<RegionId>> {
     let mut out: Vec<RegionId> = Vec::new();
+    let mut all_declared = true;
     for (j, r) in list.get_ref().iter().enumerate() {
-        if let Some(id) = declared_region(names, r, &format!("{path}[{j}]"), p) {
-            if out.contains(&id) {
-                let message = format!("Region {:?} is listed twice; expected each Region once", r.get_ref());
-                p.at(r.span(), format!("{path}[{j}]"), message);
+        match declared_region(names, r, &format!("{path}[{j}]"), p) {
+            Some(id) => {
+                if out.contains(&id) {
+                    let message = format!("Region {:?} is listed twice; expected each Region once", r.get_ref());
+                    p.at(r.span(), format!("{path}[{j}]"), message);
+                }
+                out.push(id);
             }
-            out.push(id);
+            None => all_declared = false,
         }
     }
-    out
+    all_declared.then_some(out)
+}
+
+/// `region_list` of an optional list: an absent list is empty.
+fn optional_region_list(
+    list: &Option<Spanned<Vec<Spanned<String>>>>,
+    path: &str,
+    names: &[String],
+    p: &mut Problems,
+) -> Option<Vec<RegionId>> {
+    list.as_ref().map_or(Some(Vec::new()), |l| region_list(l, path, names, p))
 }
 
 fn required<'a, T>(
@@ -175,6 +208,7 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
                         "a witness applies to multi_region_consistency = \"STRONG\" only",
                     );
                 }
+                let regions = regions?;
                 if regions.len() < 2 {
                     let message = format!(
                         "found {} Region(s); expected at least 2 replica Regions for a global table",
@@ -184,10 +218,8 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
                 }
                 return Some((StoreKind::DynamoDbMrec, regions));
             }
-            let witness = match &s.witness {
-                Some(w) => Some(declared_region(names, w, &format!("{path}.witness"), p)?),
-                None => None,
-            };
+            let witness = s.witness.as_ref().map(|w| declared_region(names, w, &format!("{path}.witness"), p));
+            let (regions, witness) = (regions?, witness.map_or(Some(None), |w| w.map(Some))?);
             match quorum::mrsc(&regions, witness, names) {
                 Ok(config) => {
                     let all = config.members.iter().map(|m| m.region).collect();
@@ -202,11 +234,8 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
         StoreType::Quorum => {
             let regions =
                 region_list(required(&s.regions, "regions", s, &path, p)?, &format!("{path}.regions"), names, p);
-            let witnesses = s
-                .witnesses
-                .as_ref()
-                .map(|w| region_list(w, &format!("{path}.witnesses"), names, p))
-                .unwrap_or_default();
+            let witnesses = optional_region_list(&s.witnesses, &format!("{path}.witnesses"), names, p);
+            let (regions, witnesses) = (regions?, witnesses?);
             let members: Vec<Member> = regions
                 .iter()
                 .map(|&region| Member { region, witness: false })
@@ -245,18 +274,12 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
             Some((StoreKind::Quorum(config), all))
         }
         StoreType::AuroraGlobalDatabase => {
-            let writer =
-                declared_region(names, required(&s.writer, "writer", s, &path, p)?, &format!("{path}.writer"), p)?;
-            let secondaries = s
-                .secondaries
-                .as_ref()
-                .map(|l| region_list(l, &format!("{path}.secondaries"), names, p))
-                .unwrap_or_default();
-            let headless = s
-                .headless_secondaries
-                .as_ref()
-                .map(|l| region_list(l, &format!("{path}.headless_secondaries"), names, p))
-                .unwrap_or_default();
+            let writer = required(&s.writer, "writer", s, &path, p)
+                .map(|w| declared_region(names, w, &format!("{path}.writer"), p));
+            let secondaries = optional_region_list(&s.secondaries, &format!("{path}.secondaries"), names, p);
+            let headless =
+                optional_region_list(&s.headless_secondaries, &format!("{path}.headless_secondaries"), names, p);
+            let (writer, secondaries, headless) = (writer??, secondaries?, headless?);
             let mut config = AuroraConfig::new(
                 writer,
                 secondaries
@@ -298,16 +321,18 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
             Some((StoreKind::AuroraGlobal(Box::new(config)), all))
         }
         StoreType::S3Replication => {
-            let buckets =
-                region_list(required(&s.buckets, "buckets", s, &path, p)?, &format!("{path}.buckets"), names, p);
+            let buckets = required(&s.buckets, "buckets", s, &path, p)
+                .map(|b| region_list(b, &format!("{path}.buckets"), names, p));
             let mut rules = Vec::new();
+            let mut rules_declared = true;
             for (j, (from, to)) in required(&s.rules, "rules", s, &path, p)?.get_ref().iter().enumerate() {
                 let (from, to) = (
                     declared_region(names, from, &format!("{path}.rules[{j}][0]"), p),
                     declared_region(names, to, &format!("{path}.rules[{j}][1]"), p),
                 );
-                if let (Some(from), Some(to)) = (from, to) {
-                    rules.push(Rule { from, to });
+                match (from, to) {
+                    (Some(from), Some(to)) => rules.push(Rule { from, to }),
+                    _ => rules_declared = false,
                 }
             }
             let rtc = s.rtc.as_ref().is_some_and(|r| *r.get_ref());
@@ -323,6 +348,10 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
                     0
                 }
             };
+            let buckets = buckets??;
+            if !rules_declared {
+                return None;
+            }
             let config = S3Config {
                 buckets: buckets.clone(),
                 rules,

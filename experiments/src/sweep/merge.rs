@@ -27,9 +27,9 @@ pub struct Merged {
 pub fn execute(folders: &[PathBuf], out: &Path) -> Result<String, CliError> {
     let m = merge(folders, out)?;
     Ok(format!(
-        "mrsim merge: {} runs from {} folders\n  wrote           {}, {} (runs in {})\n",
-        m.runs,
-        m.folders,
+        "mrsim merge: {} from {}\n  wrote           {}, {} (runs in {})\n",
+        crate::count(m.runs as u64, "run", "runs"),
+        crate::count(m.folders as u64, "folder", "folders"),
         m.out.join("runs.csv").display(),
         m.out.join("points.csv").display(),
         m.out.join("runs").display()
