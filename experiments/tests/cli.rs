@@ -760,3 +760,18 @@ fn counts_of_one_are_singular() {
     let text = String::from_utf8_lossy(&v.stdout);
     assert!(text.ends_with(": valid (2 Regions, 1 store, 2 populations, 1 fault, 0 actions)\n"), "{text}");
 }
+
+/// `mrsim bench model`'s bad input exits 2 naming the problem, before anything is measured.
+#[test]
+fn bench_model_bad_input_is_named() {
+    let o = mrsim(&["bench", "model", "--sweep-seeds", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--sweep-seeds must be positive"));
+    let o = mrsim(&["bench", "model", "--scenario", "/nonexistent/model.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(e.contains("/nonexistent/model.toml is not a file") && e.contains("--scenario"), "{e}");
+    let help = mrsim(&["bench", "model", "--help"]);
+    let h = String::from_utf8_lossy(&help.stdout).to_string();
+    assert!(h.contains("peak heap") && h.contains("experiments/scenarios/bench/model.toml"), "{h}");
+}

@@ -30,6 +30,7 @@ const SHIPPED: &[&str] = &[
     "failover/global-accelerator",
     "failover/cloudfront",
     "failover/cloudfront-1s",
+    "bench/model",
     "ecommerce/no-headroom",
     "ecommerce/headroom-30",
     "chaos/regional-failover",
