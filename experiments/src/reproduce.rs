@@ -241,8 +241,8 @@ pub fn execute(args: &ReproduceArgs) -> Result<String, CliError> {
     }
     let verb = if args.check { "reproduced byte for byte" } else { "written" };
     text.push_str(&format!(
-        "{} result folder(s) under {} {verb} in {:.1} s\n",
-        entries.len(),
+        "{} under {} {verb} in {:.1} s\n",
+        crate::count(entries.len() as u64, "result folder", "result folders"),
         args.root.display(),
         started.elapsed().as_secs_f64()
     ));
