@@ -215,7 +215,7 @@ pub fn locate_in_sources(top: &Path, merged: &str, mut err: ScenarioError) -> Sc
                 .filter(|(_, l)| assignment(l).as_deref() == Some(&wanted))
                 .map(|(i, _)| i)
                 .collect();
-            (!hits.is_empty()).then(|| (file, text, hits))
+            (!hits.is_empty()).then_some((file, text, hits))
         });
         if let Some((file, text, hits)) = found
             && let [i] = hits.as_slice()
