@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::SimTime;
+use sim_core::{LookupMap, SimTime};
 
 use crate::ids::{Key, RegionId, StoreId, WriteId};
 
@@ -133,9 +133,11 @@ struct Version {
 pub struct VersionTree {
     store: StoreId,
     replicas: u32,
-    versions: BTreeMap<WriteId, Version>,
-    /// The genesis version and root of every key touched so far.
-    roots: BTreeMap<Key, WriteId>,
+    /// Looked up only, never iterated (so a hash map cannot order anything): a million touched
+    /// keys keep a million genesis versions live.
+    versions: LookupMap<WriteId, Version>,
+    /// The genesis version and root of every key touched so far (looked up only).
+    roots: LookupMap<Key, WriteId>,
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
@@ -145,8 +147,9 @@ pub struct VersionTree {
     conflicts: u64,
     /// Acknowledged versions that were discarded somewhere, counted as they settle.
     discarded_acked: u64,
-    /// Live versions without a live child, per item: more than one means concurrent branches.
-    leaves: BTreeMap<Key, u64>,
+    /// Live versions without a live child, per item: more than one means concurrent branches
+    /// (looked up only).
+    leaves: LookupMap<Key, u64>,
     /// The largest number of live versions held at once, for the memory report.
     live_max: usize,
     /// Whether to keep the conflict list (memory then grows with the conflicts of the run).
@@ -163,13 +166,13 @@ impl VersionTree {
         VersionTree {
             store,
             replicas,
-            versions: BTreeMap::new(),
-            roots: BTreeMap::new(),
+            versions: LookupMap::new(),
+            roots: LookupMap::new(),
             lost: Vec::new(),
             survived: 0,
             conflicts: 0,
             discarded_acked: 0,
-            leaves: BTreeMap::new(),
+            leaves: LookupMap::new(),
             live_max: 0,
             listing: false,
             resolutions: BTreeMap::new(),
@@ -229,16 +232,17 @@ impl VersionTree {
 
     /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
     pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
-        let (key, depth) = (self.get(parent).key, self.get(parent).depth + 1);
+        let p = self.get_mut(parent);
+        let (key, depth, had_child) = (p.key, p.depth + 1, !p.children.is_empty());
+        p.children.push(id);
         let leaves = self.leaves.entry(key).or_insert(0);
-        if !self.versions[&parent].children.is_empty() {
+        if had_child {
             // The parent already had a child, so it was no leaf: this write adds a branch.
             *leaves += 1;
         }
         if *leaves > 1 {
             self.conflicts += 1;
         }
-        self.get_mut(parent).children.push(id);
         let v = Version {
             key,
             parent: Some(parent),
