@@ -137,7 +137,10 @@ impl Ledger {
     /// The session read `returned` (live) of `key`: judges it against the session's own last write
     /// and last read of the item, then remembers it as the session's last read.
     pub fn session_read(&mut self, now: SimTime, session: SessionId, key: Key, returned: WriteId) -> SessionVerdict {
-        let state = self.sessions.get(&session).copied().unwrap_or_default();
+        // One lookup: remember this read now, judge against what the session held before.
+        let entry = self.sessions.entry(session).or_default();
+        let state = *entry;
+        entry.last_read = Some((key, returned));
         let mut verdict = SessionVerdict::default();
         if let Some((k, written)) = state.last_write
             && k == key
@@ -150,8 +153,7 @@ impl Ledger {
             verdict.monotonic_read_violation = returned != read && self.tree.descends_from(read, returned);
         }
         self.tree.acquire(returned);
-        let previous = self.sessions.entry(session).or_default().last_read.replace((key, returned));
-        if let Some((_, old)) = previous {
+        if let Some((_, old)) = state.last_read {
             self.tree.release(old, now);
         }
         verdict
