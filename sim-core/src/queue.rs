@@ -15,8 +15,7 @@
 //! dropped, including those of events that had already fired. Memory is therefore proportional to
 //! the events pending.
 
-use std::collections::BTreeSet;
-
+use crate::lookup::LookupMap;
 use crate::time::SimTime;
 
 /// Identifies a scheduled event, for cancellation. It is the event's insertion sequence.
@@ -57,7 +56,8 @@ pub struct EventQueue<E> {
     /// The root holds the former last leaf after a pop; it must be sifted down before it is read.
     root_dirty: bool,
     next_sequence: u64,
-    cancelled: BTreeSet<u64>,
+    /// Sequences of cancelled events; only ever asked whether it holds one (never iterated).
+    cancelled: LookupMap<u64, ()>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -68,7 +68,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: Vec::new(), root_dirty: false, next_sequence: 0, cancelled: BTreeSet::new() }
+        EventQueue { heap: Vec::new(), root_dirty: false, next_sequence: 0, cancelled: LookupMap::new() }
     }
 
     /// Schedules `event` at `time`; returns its id for cancellation.
@@ -100,7 +100,7 @@ impl<E> EventQueue<E> {
             }
             let top = self.heap.swap_remove(0);
             self.root_dirty = !self.heap.is_empty();
-            if !self.cancelled.is_empty() && self.cancelled.remove(&top.sequence()) {
+            if !self.cancelled.is_empty() && self.cancelled.remove(&top.sequence()).is_some() {
                 continue;
             }
             return Some((top.time(), top.event));
@@ -112,7 +112,7 @@ impl<E> EventQueue<E> {
         loop {
             self.settle_root();
             let top = self.heap.first()?;
-            if !self.cancelled.is_empty() && self.cancelled.contains(&top.sequence()) {
+            if !self.cancelled.is_empty() && self.cancelled.contains_key(&top.sequence()) {
                 let top = self.heap.swap_remove(0);
                 self.cancelled.remove(&top.sequence());
                 self.root_dirty = !self.heap.is_empty();
@@ -128,7 +128,7 @@ impl<E> EventQueue<E> {
         if id.0 >= self.next_sequence {
             return;
         }
-        self.cancelled.insert(id.0);
+        self.cancelled.insert(id.0, ());
         if self.cancelled.len() > TOMBSTONE_FLOOR && self.cancelled.len() > self.heap.len() / 2 {
             self.purge_tombstones();
         }
@@ -171,7 +171,7 @@ impl<E> EventQueue<E> {
     fn purge_tombstones(&mut self) {
         self.root_dirty = false;
         let cancelled = std::mem::take(&mut self.cancelled);
-        self.heap.retain(|e| !cancelled.contains(&e.sequence()));
+        self.heap.retain(|e| !cancelled.contains_key(&e.sequence()));
         // Bottom-up heapify: every internal node, last first.
         if self.heap.len() > 1 {
             for i in (0..=(self.heap.len() - 2) / ARITY).rev() {
