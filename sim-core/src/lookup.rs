@@ -119,6 +119,15 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
+    /// Every key, sorted: the order a `BTreeMap`'s keys iterate in.
+    pub fn sorted_keys(&self) -> Vec<K>
+    where
+        K: Ord + Clone,
+    {
+        let mut keys: Vec<K> = self.map.keys().cloned().collect();
+        keys.sort_unstable();
+        keys
+    }
     /// Every entry, sorted by key: the order a `BTreeMap` of the same entries iterates in,
     /// whatever the hasher and the insertion history.
     pub fn into_sorted_vec(self) -> Vec<(K, V)>
@@ -128,6 +137,14 @@ impl<K: Hash + Eq, V> LookupMap<K, V> {
         let mut entries: Vec<(K, V)> = self.map.into_iter().collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         entries
+    }
+}
+
+impl<K: Hash + Eq, V> std::ops::Index<&K> for LookupMap<K, V> {
+    type Output = V;
+    /// The value of `key`; panics if there is none, as `BTreeMap` indexing does.
+    fn index(&self, key: &K) -> &V {
+        self.map.get(key).expect("no entry for the key in the LookupMap")
     }
 }
 
@@ -157,6 +174,7 @@ mod tests {
             }
             assert_eq!(map.len(), shadow.len());
         }
+        assert_eq!(map.sorted_keys(), shadow.keys().copied().collect::<Vec<_>>());
         assert_eq!(map.into_sorted_vec(), shadow.into_iter().collect::<Vec<_>>());
     }
 

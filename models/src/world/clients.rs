@@ -8,8 +8,6 @@
 //! source 000). With pinning, a user's writes go to the user's home Region, which a re-pin action
 //! moves.
 
-use std::collections::BTreeMap;
-
 use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
 
 use super::{Event, World};
@@ -494,4 +492,5 @@ impl World {
 }
 
 /// What the world keeps about users, by (population, user).
-pub(super) type Users = BTreeMap<(PopulationId, u64), UserState>;
+/// Looked up only (never iterated).
+pub(super) type Users = sim_core::LookupMap<(PopulationId, u64), UserState>;

@@ -17,7 +17,7 @@ mod stores;
 
 use std::collections::BTreeMap;
 
-use sim_core::{Model, Outbox, Seed, SimTime, Stream};
+use sim_core::{LookupMap, Model, Outbox, Seed, SimTime, Stream};
 
 use crate::alarm::Alarm;
 use crate::apptier::AppTier;
@@ -184,8 +184,9 @@ pub struct World {
     users: Users,
     /// Replication messages waiting for a fault to heal.
     waiting: Vec<Waiting>,
-    operations: BTreeMap<u64, Operation>,
-    pending: BTreeMap<RequestId, Attempt>,
+    /// Operations and attempts in flight, looked up only (never iterated).
+    operations: LookupMap<u64, Operation>,
+    pending: LookupMap<RequestId, Attempt>,
     next_operation: u64,
     next_request: u64,
     next_write: u64,
@@ -271,8 +272,8 @@ impl World {
             faults,
             users: Users::new(),
             waiting: Vec::new(),
-            operations: BTreeMap::new(),
-            pending: BTreeMap::new(),
+            operations: LookupMap::new(),
+            pending: LookupMap::new(),
             next_operation: 0,
             next_request: 0,
             next_write: 0,
