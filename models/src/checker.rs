@@ -110,22 +110,82 @@ pub struct LostWrite {
     pub cause: LossCause,
 }
 
+/// A live version, packed into 64 bytes (the optional fields as raw values with presence bits in
+/// `flags`): a million touched keys keep a million of them, so their size is the checker's cache
+/// footprint.
 #[derive(Clone, Debug)]
 struct Version {
     key: Key,
-    parent: Option<WriteId>,
+    /// The parent's id, meaningful with [`HAS_PARENT`].
+    parent: WriteId,
     /// Generations from the key's genesis (0). Kept when ancestors are pruned, so an ancestry
     /// question never walks further up than the depth of the ancestor asked about.
     depth: u64,
+    /// When the client received the acknowledgement, meaningful with [`ACKED`].
+    acked_at: SimTime,
     children: Vec<WriteId>,
     holds: u32,
-    /// The Region that took the write; `None` for a genesis version.
-    region: Option<RegionId>,
-    /// Some replica dropped it for a concurrent version that won last-writer-wins.
-    discarded: bool,
-    acked_at: Option<SimTime>,
-    /// A failover discarded a hold on it (see [`VersionTree::release_as`]).
-    failed_over: bool,
+    /// The Region that took the write, meaningful with [`HAS_REGION`] (a genesis version has none).
+    region: RegionId,
+    flags: u8,
+}
+
+/// `Version::flags`: it has a parent (it is not its key's root).
+const HAS_PARENT: u8 = 1;
+/// It was written by a Region (it is not a genesis version).
+const HAS_REGION: u8 = 2;
+/// Acknowledged to its client.
+const ACKED: u8 = 4;
+/// Some replica dropped it for a concurrent version that won last-writer-wins.
+const DISCARDED: u8 = 8;
+/// A failover discarded a hold on it (see [`VersionTree::release_as`]).
+const FAILED_OVER: u8 = 16;
+
+impl Version {
+    fn genesis(key: Key, holds: u32) -> Self {
+        Version {
+            key,
+            parent: WriteId(0),
+            depth: 0,
+            acked_at: SimTime::ZERO,
+            children: Vec::new(),
+            holds,
+            region: RegionId::from_raw(0),
+            flags: 0,
+        }
+    }
+    fn write(key: Key, parent: WriteId, depth: u64, holds: u32, region: RegionId) -> Self {
+        Version {
+            key,
+            parent,
+            depth,
+            acked_at: SimTime::ZERO,
+            children: Vec::new(),
+            holds,
+            region,
+            flags: HAS_PARENT | HAS_REGION,
+        }
+    }
+    fn parent(&self) -> Option<WriteId> {
+        (self.flags & HAS_PARENT != 0).then_some(self.parent)
+    }
+    fn region(&self) -> Option<RegionId> {
+        (self.flags & HAS_REGION != 0).then_some(self.region)
+    }
+    fn acked_at(&self) -> Option<SimTime> {
+        (self.flags & ACKED != 0).then_some(self.acked_at)
+    }
+    fn discarded(&self) -> bool {
+        self.flags & DISCARDED != 0
+    }
+    fn failed_over(&self) -> bool {
+        self.flags & FAILED_OVER != 0
+    }
+    fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        }
+    }
 }
 
 /// The live version trees of one store.
@@ -202,8 +262,8 @@ impl VersionTree {
                 store: self.store,
                 key: v.key,
                 write,
-                region: v.region.expect("a genesis version is never dropped"),
-                acked_at: v.acked_at,
+                region: v.region().expect("a genesis version is never dropped"),
+                acked_at: v.acked_at(),
                 resolution: Some(r),
                 outcome: ConflictOutcome::Unsettled,
             });
@@ -218,17 +278,7 @@ impl VersionTree {
         if let Some(&root) = self.roots.get(&key) {
             return (root, false);
         }
-        let v = Version {
-            key,
-            parent: None,
-            depth: 0,
-            children: Vec::new(),
-            holds: self.replicas,
-            region: None,
-            discarded: false,
-            acked_at: None,
-            failed_over: false,
-        };
+        let v = Version::genesis(key, self.replicas);
         self.versions.insert(fresh, v);
         self.roots.insert(key, fresh);
         *self.leaves.entry(key).or_insert(0) += 1;
@@ -240,7 +290,7 @@ impl VersionTree {
         let p = self.get_mut(parent);
         let (key, depth, had_child) = (p.key, p.depth + 1, !p.children.is_empty());
         p.children.push(id);
-        if p.parent.is_none() && p.holds == 0 && !had_child {
+        if p.parent().is_none() && p.holds == 0 && !had_child {
             // The root (a version with no parent is its key's root) now has no hold and one child.
             self.prune_pending.insert(key);
         }
@@ -252,17 +302,7 @@ impl VersionTree {
         if *leaves > 1 {
             self.conflicts += 1;
         }
-        let v = Version {
-            key,
-            parent: Some(parent),
-            depth,
-            children: Vec::new(),
-            holds,
-            region: Some(region),
-            discarded: false,
-            acked_at: None,
-            failed_over: false,
-        };
+        let v = Version::write(key, parent, depth, holds, region);
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.versions.len());
@@ -273,7 +313,7 @@ impl VersionTree {
     /// its own Region that wins.
     /// `how` says by which version, where and when; the list keeps the first drop of each version.
     pub fn mark_discarded(&mut self, id: WriteId, how: Resolution) {
-        self.get_mut(id).discarded = true;
+        self.get_mut(id).set(DISCARDED, true);
         if self.listing {
             self.resolutions.entry(id).or_insert(how);
         }
@@ -327,8 +367,8 @@ impl VersionTree {
         let v = self.get_mut(id);
         assert!(v.holds > 0, "released a hold on {id:?} that had none");
         v.holds -= 1;
-        v.failed_over |= cause == LossCause::Failover;
-        let (key, is_root) = (v.key, v.parent.is_none());
+        v.set(FAILED_OVER, cause == LossCause::Failover);
+        let (key, is_root) = (v.key, v.parent().is_none());
         let dead = v.holds == 0 && v.children.is_empty();
         if dead {
             self.collect(id, now, cause);
@@ -349,11 +389,13 @@ impl VersionTree {
 
     /// Marks `id` acknowledged to its client at `at`. The caller must hold it.
     pub fn acknowledge(&mut self, id: WriteId, at: SimTime) {
-        self.get_mut(id).acked_at = Some(at);
+        let v = self.get_mut(id);
+        v.acked_at = at;
+        v.flags |= ACKED;
     }
 
     pub fn acked_at(&self, id: WriteId) -> Option<SimTime> {
-        self.get(id).acked_at
+        self.get(id).acked_at()
     }
 
     /// Whether `descendant` is `ancestor` or descends from it. Both must be live (held). The walk
@@ -371,7 +413,7 @@ impl VersionTree {
             if v.depth <= target {
                 return id == ancestor;
             }
-            match v.parent {
+            match v.parent() {
                 Some(parent) => id = parent,
                 None => return false,
             }
@@ -411,35 +453,35 @@ impl VersionTree {
                 return;
             }
             let v = self.versions.remove(&id).expect("checked live above");
-            if v.discarded && v.acked_at.is_some() {
+            if v.discarded() && v.acked_at().is_some() {
                 self.discarded_acked += 1;
             }
             // A dead version has no live child: it was a leaf.
             self.leaf_count_add(v.key, -1);
-            let effective = if v.failed_over { LossCause::Failover } else { cause };
+            let effective = if v.failed_over() { LossCause::Failover } else { cause };
             if self.listing
-                && let Some(region) = v.region
+                && let Some(region) = v.region()
             {
                 let resolution = self.resolutions.remove(&id);
-                let outcome = match v.acked_at {
+                let outcome = match v.acked_at() {
                     Some(_) => ConflictOutcome::Lost(effective),
                     None => ConflictOutcome::NotAcknowledged,
                 };
-                let lost_to_lww = v.acked_at.is_some() && effective == LossCause::LastWriterWins;
+                let lost_to_lww = v.acked_at().is_some() && effective == LossCause::LastWriterWins;
                 if resolution.is_some() || lost_to_lww {
                     let row = ConflictRecord {
                         store: self.store,
                         key: v.key,
                         write: id,
                         region,
-                        acked_at: v.acked_at,
+                        acked_at: v.acked_at(),
                         resolution,
                         outcome,
                     };
                     self.conflict_rows.insert(id, row);
                 }
             }
-            if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
+            if let (Some(acked_at), Some(region)) = (v.acked_at(), v.region()) {
                 let cause = effective;
                 self.lost.push(LostWrite {
                     write: id,
@@ -451,7 +493,7 @@ impl VersionTree {
                     cause,
                 });
             }
-            let Some(parent) = v.parent else {
+            let Some(parent) = v.parent() else {
                 // A dead genesis: every replica let go of the key. Forget it.
                 self.roots.remove(&v.key);
                 return;
@@ -460,7 +502,7 @@ impl VersionTree {
             p.children.retain(|&c| c != id);
             // Its last descendant was thrown away by a failover: if the parent dies too, now or when
             // its last hold goes (a session's last write, say), the failover is why.
-            p.failed_over |= effective == LossCause::Failover;
+            p.set(FAILED_OVER, effective == LossCause::Failover);
             if p.children.is_empty() {
                 self.leaf_count_add(v.key, 1);
             }
@@ -484,7 +526,7 @@ impl VersionTree {
                 return;
             }
             let child = v.children[0];
-            if v.discarded && v.acked_at.is_some() {
+            if v.discarded() && v.acked_at().is_some() {
                 self.discarded_acked += 1;
             }
             let v = self.versions.remove(&root).expect("checked live above");
@@ -493,15 +535,15 @@ impl VersionTree {
                     store: self.store,
                     key,
                     write: root,
-                    region: v.region.expect("a genesis version is never dropped"),
-                    acked_at: v.acked_at,
+                    region: v.region().expect("a genesis version is never dropped"),
+                    acked_at: v.acked_at(),
                     resolution: Some(resolution),
                     outcome: ConflictOutcome::Survived,
                 };
                 self.conflict_rows.insert(root, row);
             }
             self.survived += 1;
-            self.get_mut(child).parent = None;
+            self.get_mut(child).flags &= !HAS_PARENT;
             self.roots.insert(key, child);
         }
     }
@@ -510,6 +552,11 @@ impl VersionTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_fits_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Version>(), 64);
+    }
 
     const EAST: RegionId = RegionId::from_raw(0);
     const WEST: RegionId = RegionId::from_raw(1);
