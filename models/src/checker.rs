@@ -368,8 +368,11 @@ impl VersionTree {
         assert!(v.holds > 0, "released a hold on {id:?} that had none");
         v.holds -= 1;
         v.set(FAILED_OVER, cause == LossCause::Failover);
-        let (key, is_root) = (v.key, v.parent().is_none());
+        let key = v.key;
         let dead = v.holds == 0 && v.children.is_empty();
+        // A version without a parent is its key's root; released, it may now be prunable, which
+        // is decided here without looking the root up again.
+        let root_prunable = v.parent().is_none() && v.holds == 0 && v.children.len() == 1;
         if dead {
             self.collect(id, now, cause);
         }
@@ -377,7 +380,7 @@ impl VersionTree {
         // the root among them), released the root itself, or a write made it so earlier; otherwise
         // it is as the last prune left it, and looking it up would find nothing to do.
         let pending = !self.prune_pending.is_empty() && self.prune_pending.remove(&key);
-        if dead || is_root || pending {
+        if dead || root_prunable || pending {
             self.prune_root(key);
         }
     }
