@@ -102,7 +102,9 @@ pub enum Event {
         store: StoreId,
         from: RegionId,
         to: RegionId,
-        message: ChannelMessage,
+        /// Boxed, as in every variant below with a large payload: every pending event takes the
+        /// size of the largest variant in the queue, which every push and pop moves.
+        message: Box<ChannelMessage>,
         reliable: bool,
     },
     /// The sender of a lost reliable channel message sends it again.
@@ -110,11 +112,11 @@ pub enum Event {
         store: StoreId,
         from: RegionId,
         to: RegionId,
-        message: ChannelMessage,
+        message: Box<ChannelMessage>,
     },
     ChannelTimerFired {
         store: StoreId,
-        timer: ChannelTimer,
+        timer: Box<ChannelTimer>,
     },
     /// A channel store's answer to an attempt leaves the Region (already judged, for a read).
     StoreAnswered {
@@ -417,12 +419,12 @@ impl Model for World {
             Event::FaultStarted { fault } => self.fault_started(now, fault, out),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
             Event::ChannelMessageArrived { store, from, to, message, reliable } => {
-                self.channel_message_arrived(now, store, from, to, message, reliable, out)
+                self.channel_message_arrived(now, store, from, to, *message, reliable, out)
             }
             Event::ChannelMessageResent { store, from, to, message } => {
-                self.send_channel_message(store, from, to, message, true, out)
+                self.send_channel_message(store, from, to, *message, true, out)
             }
-            Event::ChannelTimerFired { store, timer } => self.channel_timer_fired(now, store, timer, out),
+            Event::ChannelTimerFired { store, timer } => self.channel_timer_fired(now, store, *timer, out),
             Event::StoreAnswered { store, request, answer } => self.store_answered(now, store, request, answer, out),
             Event::ActionDue { action } => self.action_due(now, action, out),
             Event::ScaleOutReady { region, servers } => self.scale_out_ready(now, region, servers, out),
