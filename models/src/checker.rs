@@ -123,11 +123,65 @@ struct Version {
     depth: u64,
     /// When the client received the acknowledgement, meaningful with [`ACKED`].
     acked_at: SimTime,
-    children: Vec<WriteId>,
+    /// An ancestor further up than the parent (Myers' skew-binary jump pointer; itself for a
+    /// genesis version), so an ancestry question over a long chain takes logarithmically many
+    /// steps. It may point above the key's root after pruning; such a jump is never taken (see
+    /// [`VersionTree::descends_from`]).
+    jump: WriteId,
+    children: Children,
     holds: u32,
     /// The Region that took the write, meaningful with [`HAS_REGION`] (a genesis version has none).
     region: RegionId,
     flags: u8,
+}
+
+/// A version's live children, in the order they were written. Most versions have none or one, so
+/// those cases take no allocation and 16 bytes.
+#[derive(Clone, Debug)]
+enum Children {
+    None,
+    One(WriteId),
+    // Boxed so the enum takes 16 bytes (a boxed slice is a wide pointer); two or more live
+    // children are rare (concurrent branches).
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<WriteId>>),
+}
+
+impl Children {
+    fn is_empty(&self) -> bool {
+        matches!(self, Children::None)
+    }
+    /// The child, when there is exactly one.
+    fn only(&self) -> Option<WriteId> {
+        match self {
+            Children::One(c) => Some(*c),
+            _ => None,
+        }
+    }
+    fn push(&mut self, id: WriteId) {
+        *self = match std::mem::replace(self, Children::None) {
+            Children::None => Children::One(id),
+            Children::One(c) => Children::Many(Box::new(vec![c, id])),
+            Children::Many(mut v) => {
+                v.push(id);
+                Children::Many(v)
+            }
+        };
+    }
+    fn remove(&mut self, id: WriteId) {
+        *self = match std::mem::replace(self, Children::None) {
+            Children::One(c) if c == id => Children::None,
+            Children::Many(mut v) => {
+                v.retain(|&c| c != id);
+                match v.as_slice() {
+                    [] => Children::None,
+                    [c] => Children::One(*c),
+                    _ => Children::Many(v),
+                }
+            }
+            other => other,
+        };
+    }
 }
 
 /// `Version::flags`: it has a parent (it is not its key's root).
@@ -148,19 +202,21 @@ impl Version {
             parent: WriteId(0),
             depth: 0,
             acked_at: SimTime::ZERO,
-            children: Vec::new(),
+            jump: WriteId(0),
+            children: Children::None,
             holds,
             region: RegionId::from_raw(0),
             flags: 0,
         }
     }
-    fn write(key: Key, parent: WriteId, depth: u64, holds: u32, region: RegionId) -> Self {
+    fn write(key: Key, parent: WriteId, jump: WriteId, depth: u64, holds: u32, region: RegionId) -> Self {
         Version {
             key,
             parent,
             depth,
             acked_at: SimTime::ZERO,
-            children: Vec::new(),
+            jump,
+            children: Children::None,
             holds,
             region,
             flags: HAS_PARENT | HAS_REGION,
@@ -278,7 +334,8 @@ impl VersionTree {
         if let Some(&root) = self.roots.get(&key) {
             return (root, false);
         }
-        let v = Version::genesis(key, self.replicas);
+        let mut v = Version::genesis(key, self.replicas);
+        v.jump = fresh;
         self.versions.insert(fresh, v);
         self.roots.insert(key, fresh);
         *self.leaves.entry(key).or_insert(0) += 1;
@@ -287,6 +344,7 @@ impl VersionTree {
 
     /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
     pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
+        let jump = self.jump_for_child_of(parent);
         let p = self.get_mut(parent);
         let (key, depth, had_child) = (p.key, p.depth + 1, !p.children.is_empty());
         p.children.push(id);
@@ -302,7 +360,7 @@ impl VersionTree {
         if *leaves > 1 {
             self.conflicts += 1;
         }
-        let v = Version::write(key, parent, depth, holds, region);
+        let v = Version::write(key, parent, jump, depth, holds, region);
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.versions.len());
@@ -372,7 +430,7 @@ impl VersionTree {
         let dead = v.holds == 0 && v.children.is_empty();
         // A version without a parent is its key's root; released, it may now be prunable, which
         // is decided here without looking the root up again.
-        let root_prunable = v.parent().is_none() && v.holds == 0 && v.children.len() == 1;
+        let root_prunable = v.parent().is_none() && v.holds == 0 && v.children.only().is_some();
         if dead {
             self.collect(id, now, cause);
         }
@@ -416,11 +474,41 @@ impl VersionTree {
             if v.depth <= target {
                 return id == ancestor;
             }
+            // Every ancestor of a live version down to the key's root is live, and the root is
+            // no deeper than `ancestor`: a jump that does not pass `target` lands on a live
+            // version. One that passes it (or points above the root, at a pruned version) is not
+            // taken.
+            if v.jump != id
+                && let Some(j) = self.versions.get(&v.jump)
+                && j.depth >= target
+            {
+                id = v.jump;
+                continue;
+            }
             match v.parent() {
                 Some(parent) => id = parent,
                 None => return false,
             }
         }
+    }
+
+    /// The jump pointer of a new child of `parent` (Myers, "An applicative random-access stack",
+    /// 1983): the parent's jump's jump when the parent's two jumps span equal distances, else the
+    /// parent. Depths only decide it, so the pointers form skew-binary spans and any ancestor is
+    /// reached in O(log depth) steps.
+    fn jump_for_child_of(&self, parent: WriteId) -> WriteId {
+        let p = self.get(parent);
+        if p.jump == parent {
+            return parent;
+        }
+        // The parent's jump may have been pruned: the child's jump would then lie above the root
+        // and never be taken, so any value does; the parent is used.
+        let Some(j) = self.versions.get(&p.jump) else { return parent };
+        let jj_depth = match self.versions.get(&j.jump) {
+            Some(jj) if j.jump != p.jump => jj.depth,
+            _ => return parent,
+        };
+        if p.depth - j.depth == j.depth - jj_depth { j.jump } else { parent }
     }
 
     /// The lost writes found so far, in the order they were decided.
@@ -502,7 +590,7 @@ impl VersionTree {
                 return;
             };
             let p = self.get_mut(parent);
-            p.children.retain(|&c| c != id);
+            p.children.remove(id);
             // Its last descendant was thrown away by a failover: if the parent dies too, now or when
             // its last hold goes (a session's last write, say), the failover is why.
             p.set(FAILED_OVER, effective == LossCause::Failover);
@@ -525,10 +613,10 @@ impl VersionTree {
     fn prune_root(&mut self, key: Key) {
         while let Some(&root) = self.roots.get(&key) {
             let v = self.get(root);
-            if v.holds > 0 || v.children.len() != 1 {
+            if v.holds > 0 {
                 return;
             }
-            let child = v.children[0];
+            let Some(child) = v.children.only() else { return };
             if v.discarded() && v.acked_at().is_some() {
                 self.discarded_acked += 1;
             }
@@ -555,6 +643,56 @@ impl VersionTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The naive ancestry walk, parent by parent, that the jump pointers shortcut.
+    fn descends_naively(tree: &VersionTree, descendant: WriteId, ancestor: WriteId) -> bool {
+        let mut id = descendant;
+        loop {
+            if id == ancestor {
+                return true;
+            }
+            match tree.get(id).parent() {
+                Some(parent) => id = parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// Random trees of one key (long chains, branches, holds released so roots are pruned): every
+    /// ancestry question over live versions gets the naive walk's answer.
+    #[test]
+    fn jump_pointers_answer_as_the_naive_walk() {
+        let mut x: u64 = 0x2a;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        for round in 0..20 {
+            let mut tree = VersionTree::new(StoreId::new(0), 1);
+            let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+            let mut held = vec![g];
+            for i in 0..600u64 {
+                let parent = held[held.len() - 1 - next(held.len().min(3) as u64) as usize];
+                tree.create(WriteId(i), parent, EAST, 1);
+                held.push(WriteId(i));
+                if next(3) == 0 && held.len() > 2 {
+                    let drop = held.remove(next(held.len() as u64 - 1) as usize);
+                    tree.release(drop, t(i));
+                }
+                if i % 7 == 0 {
+                    for _ in 0..20 {
+                        let a = held[next(held.len() as u64) as usize];
+                        let b = held[next(held.len() as u64) as usize];
+                        assert_eq!(
+                            tree.descends_from(a, b),
+                            descends_naively(&tree, a, b),
+                            "round {round} write {i}: {a:?} from {b:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_version_fits_a_cache_line() {
