@@ -18,6 +18,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::collections::hash_map::Entry;
+
 use sim_core::{LookupMap, SimTime};
 
 use crate::ids::{Key, RegionId, StoreId, WriteId};
@@ -244,6 +246,16 @@ impl Version {
     }
 }
 
+/// What the tree knows of one key while it has live versions.
+#[derive(Clone, Copy, Debug)]
+struct KeyTree {
+    /// The genesis version, or the version that replaced it as root when it was pruned.
+    root: WriteId,
+    /// Live versions without a live child: more than one means concurrent branches. At least one
+    /// while the key has live versions (it drops to zero only for a moment inside a collection).
+    leaves: u64,
+}
+
 /// The live version trees of one store.
 #[derive(Clone, Debug)]
 pub struct VersionTree {
@@ -252,8 +264,9 @@ pub struct VersionTree {
     /// Looked up only, never iterated (so a hash map cannot order anything): a million touched
     /// keys keep a million genesis versions live.
     versions: LookupMap<WriteId, Version>,
-    /// The genesis version and root of every key touched so far (looked up only).
-    roots: LookupMap<Key, WriteId>,
+    /// Per key with live versions: its root and its leaf count (looked up only). One entry, so a
+    /// key's first touch and a write each find both in one probe.
+    keys: LookupMap<Key, KeyTree>,
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
@@ -263,9 +276,6 @@ pub struct VersionTree {
     conflicts: u64,
     /// Acknowledged versions that were discarded somewhere, counted as they settle.
     discarded_acked: u64,
-    /// Live versions without a live child, per item: more than one means concurrent branches
-    /// (looked up only).
-    leaves: LookupMap<Key, u64>,
     /// The largest number of live versions held at once, for the memory report.
     live_max: usize,
     /// Whether to keep the conflict list (memory then grows with the conflicts of the run).
@@ -287,12 +297,11 @@ impl VersionTree {
             store,
             replicas,
             versions: LookupMap::new(),
-            roots: LookupMap::new(),
+            keys: LookupMap::new(),
             lost: Vec::new(),
             survived: 0,
             conflicts: 0,
             discarded_acked: 0,
-            leaves: LookupMap::new(),
             live_max: 0,
             listing: false,
             resolutions: BTreeMap::new(),
@@ -331,15 +340,16 @@ impl VersionTree {
     /// The genesis version of `key`, created on first touch with one hold per replica. `fresh` is
     /// the id to use if it must be created; returns whether it was used.
     pub fn genesis(&mut self, key: Key, fresh: WriteId) -> (WriteId, bool) {
-        if let Some(&root) = self.roots.get(&key) {
-            return (root, false);
+        match self.keys.entry(key) {
+            Entry::Occupied(k) => (k.get().root, false),
+            Entry::Vacant(k) => {
+                k.insert(KeyTree { root: fresh, leaves: 1 });
+                let mut v = Version::genesis(key, self.replicas);
+                v.jump = fresh;
+                self.versions.insert(fresh, v);
+                (fresh, true)
+            }
         }
-        let mut v = Version::genesis(key, self.replicas);
-        v.jump = fresh;
-        self.versions.insert(fresh, v);
-        self.roots.insert(key, fresh);
-        *self.leaves.entry(key).or_insert(0) += 1;
-        (fresh, true)
     }
 
     /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
@@ -352,7 +362,7 @@ impl VersionTree {
             // The root (a version with no parent is its key's root) now has no hold and one child.
             self.prune_pending.insert(key);
         }
-        let leaves = self.leaves.entry(key).or_insert(0);
+        let leaves = &mut self.keys.get_mut(&key).expect("a key with a live version has a tree").leaves;
         if had_child {
             // The parent already had a child, so it was no leaf: this write adds a branch.
             *leaves += 1;
@@ -445,7 +455,7 @@ impl VersionTree {
 
     /// The root of `key`'s live tree: the version every replica that never wrote the key holds.
     pub fn root(&self, key: Key) -> Option<WriteId> {
-        self.roots.get(&key).copied()
+        self.keys.get(&key).map(|k| k.root)
     }
 
     /// Marks `id` acknowledged to its client at `at`. The caller must hold it.
@@ -586,7 +596,7 @@ impl VersionTree {
             }
             let Some(parent) = v.parent() else {
                 // A dead genesis: every replica let go of the key. Forget it.
-                self.roots.remove(&v.key);
+                self.keys.remove(&v.key);
                 return;
             };
             let p = self.get_mut(parent);
@@ -602,16 +612,13 @@ impl VersionTree {
     }
 
     fn leaf_count_add(&mut self, key: Key, delta: i64) {
-        let leaves = self.leaves.entry(key).or_insert(0);
+        let leaves = &mut self.keys.get_mut(&key).expect("a key with a live version has a tree").leaves;
         *leaves = leaves.checked_add_signed(delta).expect("the leaf count never goes below zero");
-        if *leaves == 0 {
-            self.leaves.remove(&key);
-        }
     }
 
     /// Drops roots that have survived: no hold and a single live child.
     fn prune_root(&mut self, key: Key) {
-        while let Some(&root) = self.roots.get(&key) {
+        while let Some(root) = self.keys.get(&key).map(|k| k.root) {
             let v = self.get(root);
             if v.holds > 0 {
                 return;
@@ -635,7 +642,7 @@ impl VersionTree {
             }
             self.survived += 1;
             self.get_mut(child).flags &= !HAS_PARENT;
-            self.roots.insert(key, child);
+            self.keys.get_mut(&key).expect("checked above").root = child;
         }
     }
 }
