@@ -317,7 +317,9 @@ impl World {
         let delay = cfg.latency[region.index()].sample(&mut self.populations[op.population.index()].access);
         let request = RequestId(self.next_request);
         self.next_request += 1;
-        let timeout = out.schedule_in(cfg.timeout, Event::RequestTimedOut { request });
+        // One lane per population: its timeouts are one fixed delay apart from a clock that never
+        // goes back, so they come due in the order they were set, and nearly all are cancelled.
+        let timeout = out.schedule_in_lane(op.population.index(), cfg.timeout, Event::RequestTimedOut { request });
         out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
         let newest_acked = match op.kind {
             OperationKind::Read => self.stores[op.store.index()].ledger().snapshot_newest_acked(op.key),
