@@ -66,7 +66,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use sim_core::{Dist, Histogram, Seed, SimDuration, SimTime, Stream};
+use sim_core::{Dist, Histogram, LookupMap, Seed, SimDuration, SimTime, Stream};
 
 use crate::channel::{AttemptRef, Effect, Rejection, StoreAnswer};
 use crate::checker::LossCause;
@@ -368,7 +368,8 @@ struct Cluster {
     creating_instance: bool,
     up: bool,
     /// The current version of every item it has a version of other than genesis (each a hold).
-    items: BTreeMap<Key, WriteId>,
+    /// Looked up only; the end of the run and a resync visit them sorted by key.
+    items: LookupMap<Key, WriteId>,
     /// Every record up to this LSN is applied (for the writer: committed).
     applied_lsn: u64,
     /// When the newest record it applied (or committed) was committed.
@@ -442,7 +443,7 @@ impl AuroraChannel {
             headless,
             creating_instance: false,
             up: true,
-            items: BTreeMap::new(),
+            items: LookupMap::new(),
             applied_lsn: 0,
             applied_committed_at: None,
             buffer: BTreeMap::new(),
@@ -1108,7 +1109,10 @@ impl AuroraChannel {
     /// it held that the writer does not is released as lost to the failover.
     fn resync(&mut self, now: SimTime, c: usize) {
         let w = self.writer;
-        let keys: BTreeSet<Key> = self.clusters[c].items.keys().chain(self.clusters[w].items.keys()).copied().collect();
+        let mut keys: Vec<Key> = self.clusters[c].items.sorted_keys();
+        keys.extend(self.clusters[w].items.sorted_keys());
+        keys.sort_unstable();
+        keys.dedup();
         for key in keys {
             let (new, old) = (self.current(w, key), self.current(c, key));
             if new == old {
@@ -1208,7 +1212,9 @@ impl AuroraChannel {
             }
             let cl = &mut self.clusters[c];
             let held: Vec<WriteId> = std::mem::take(&mut cl.items)
-                .into_values()
+                .into_sorted_vec()
+                .into_iter()
+                .map(|(_, write)| write)
                 .chain(std::mem::take(&mut cl.buffer).into_values().map(|r| r.write))
                 .collect();
             for w in held {

@@ -16,9 +16,11 @@
 //! flight, never with the number of writes in the run. Each key starts from a genesis version (the
 //! item not yet written), held by every replica, so a key's live versions always form one tree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use sim_core::SimTime;
+use std::collections::hash_map::Entry;
+
+use sim_core::{LookupMap, SimTime};
 
 use crate::ids::{Key, RegionId, StoreId, WriteId};
 
@@ -110,22 +112,148 @@ pub struct LostWrite {
     pub cause: LossCause,
 }
 
+/// A live version, packed into 64 bytes (the optional fields as raw values with presence bits in
+/// `flags`): a million touched keys keep a million of them, so their size is the checker's cache
+/// footprint.
 #[derive(Clone, Debug)]
 struct Version {
     key: Key,
-    parent: Option<WriteId>,
+    /// The parent's id, meaningful with [`HAS_PARENT`].
+    parent: WriteId,
     /// Generations from the key's genesis (0). Kept when ancestors are pruned, so an ancestry
     /// question never walks further up than the depth of the ancestor asked about.
     depth: u64,
-    children: Vec<WriteId>,
+    /// When the client received the acknowledgement, meaningful with [`ACKED`].
+    acked_at: SimTime,
+    /// An ancestor further up than the parent (Myers' skew-binary jump pointer; itself for a
+    /// genesis version), so an ancestry question over a long chain takes logarithmically many
+    /// steps. It may point above the key's root after pruning; such a jump is never taken (see
+    /// [`VersionTree::descends_from`]).
+    jump: WriteId,
+    children: Children,
     holds: u32,
-    /// The Region that took the write; `None` for a genesis version.
-    region: Option<RegionId>,
-    /// Some replica dropped it for a concurrent version that won last-writer-wins.
-    discarded: bool,
-    acked_at: Option<SimTime>,
-    /// A failover discarded a hold on it (see [`VersionTree::release_as`]).
-    failed_over: bool,
+    /// The Region that took the write, meaningful with [`HAS_REGION`] (a genesis version has none).
+    region: RegionId,
+    flags: u8,
+}
+
+/// A version's live children, in the order they were written. Most versions have none or one, so
+/// those cases take no allocation and 16 bytes.
+#[derive(Clone, Debug)]
+enum Children {
+    None,
+    One(WriteId),
+    // Boxed so the enum takes 16 bytes (a boxed slice is a wide pointer); two or more live
+    // children are rare (concurrent branches).
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<WriteId>>),
+}
+
+impl Children {
+    fn is_empty(&self) -> bool {
+        matches!(self, Children::None)
+    }
+    /// The child, when there is exactly one.
+    fn only(&self) -> Option<WriteId> {
+        match self {
+            Children::One(c) => Some(*c),
+            _ => None,
+        }
+    }
+    fn push(&mut self, id: WriteId) {
+        *self = match std::mem::replace(self, Children::None) {
+            Children::None => Children::One(id),
+            Children::One(c) => Children::Many(Box::new(vec![c, id])),
+            Children::Many(mut v) => {
+                v.push(id);
+                Children::Many(v)
+            }
+        };
+    }
+    fn remove(&mut self, id: WriteId) {
+        *self = match std::mem::replace(self, Children::None) {
+            Children::One(c) if c == id => Children::None,
+            Children::Many(mut v) => {
+                v.retain(|&c| c != id);
+                match v.as_slice() {
+                    [] => Children::None,
+                    [c] => Children::One(*c),
+                    _ => Children::Many(v),
+                }
+            }
+            other => other,
+        };
+    }
+}
+
+/// `Version::flags`: it has a parent (it is not its key's root).
+const HAS_PARENT: u8 = 1;
+/// It was written by a Region (it is not a genesis version).
+const HAS_REGION: u8 = 2;
+/// Acknowledged to its client.
+const ACKED: u8 = 4;
+/// Some replica dropped it for a concurrent version that won last-writer-wins.
+const DISCARDED: u8 = 8;
+/// A failover discarded a hold on it (see [`VersionTree::release_as`]).
+const FAILED_OVER: u8 = 16;
+
+impl Version {
+    fn genesis(key: Key, holds: u32) -> Self {
+        Version {
+            key,
+            parent: WriteId(0),
+            depth: 0,
+            acked_at: SimTime::ZERO,
+            jump: WriteId(0),
+            children: Children::None,
+            holds,
+            region: RegionId::from_raw(0),
+            flags: 0,
+        }
+    }
+    fn write(key: Key, parent: WriteId, jump: WriteId, depth: u64, holds: u32, region: RegionId) -> Self {
+        Version {
+            key,
+            parent,
+            depth,
+            acked_at: SimTime::ZERO,
+            jump,
+            children: Children::None,
+            holds,
+            region,
+            flags: HAS_PARENT | HAS_REGION,
+        }
+    }
+    fn parent(&self) -> Option<WriteId> {
+        (self.flags & HAS_PARENT != 0).then_some(self.parent)
+    }
+    fn region(&self) -> Option<RegionId> {
+        (self.flags & HAS_REGION != 0).then_some(self.region)
+    }
+    fn acked_at(&self) -> Option<SimTime> {
+        (self.flags & ACKED != 0).then_some(self.acked_at)
+    }
+    fn discarded(&self) -> bool {
+        self.flags & DISCARDED != 0
+    }
+    fn failed_over(&self) -> bool {
+        self.flags & FAILED_OVER != 0
+    }
+    fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        }
+    }
+}
+
+/// What the tree knows of one key while it has live versions.
+#[derive(Clone, Copy, Debug)]
+struct KeyTree {
+    /// The genesis version, or the version that replaced it as root when it was pruned.
+    root: WriteId,
+    /// Live versions without a live child: more than one means concurrent branches. At least one
+    /// while the key has live versions (it drops to zero only for a moment inside a collection).
+    leaves: u64,
 }
 
 /// The live version trees of one store.
@@ -133,9 +261,12 @@ struct Version {
 pub struct VersionTree {
     store: StoreId,
     replicas: u32,
-    versions: BTreeMap<WriteId, Version>,
-    /// The genesis version and root of every key touched so far.
-    roots: BTreeMap<Key, WriteId>,
+    /// Looked up only, never iterated (so a hash map cannot order anything): a million touched
+    /// keys keep a million genesis versions live.
+    versions: LookupMap<WriteId, Version>,
+    /// Per key with live versions: its root and its leaf count (looked up only). One entry, so a
+    /// key's first touch and a write each find both in one probe.
+    keys: LookupMap<Key, KeyTree>,
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
@@ -145,8 +276,6 @@ pub struct VersionTree {
     conflicts: u64,
     /// Acknowledged versions that were discarded somewhere, counted as they settle.
     discarded_acked: u64,
-    /// Live versions without a live child, per item: more than one means concurrent branches.
-    leaves: BTreeMap<Key, u64>,
     /// The largest number of live versions held at once, for the memory report.
     live_max: usize,
     /// Whether to keep the conflict list (memory then grows with the conflicts of the run).
@@ -155,6 +284,10 @@ pub struct VersionTree {
     resolutions: BTreeMap<WriteId, Resolution>,
     /// With `listing`: settled rows, by write.
     conflict_rows: BTreeMap<WriteId, ConflictRecord>,
+    /// Keys whose root became prunable (no hold, one live child) outside a release: a write on a
+    /// root that had no hold and no child (see [`VersionTree::create`]). Empty in practice; it lets
+    /// a release skip the root check when it cannot have changed the root.
+    prune_pending: BTreeSet<Key>,
 }
 
 impl VersionTree {
@@ -163,17 +296,17 @@ impl VersionTree {
         VersionTree {
             store,
             replicas,
-            versions: BTreeMap::new(),
-            roots: BTreeMap::new(),
+            versions: LookupMap::new(),
+            keys: LookupMap::new(),
             lost: Vec::new(),
             survived: 0,
             conflicts: 0,
             discarded_acked: 0,
-            leaves: BTreeMap::new(),
             live_max: 0,
             listing: false,
             resolutions: BTreeMap::new(),
             conflict_rows: BTreeMap::new(),
+            prune_pending: BTreeSet::new(),
         }
     }
 
@@ -194,8 +327,8 @@ impl VersionTree {
                 store: self.store,
                 key: v.key,
                 write,
-                region: v.region.expect("a genesis version is never dropped"),
-                acked_at: v.acked_at,
+                region: v.region().expect("a genesis version is never dropped"),
+                acked_at: v.acked_at(),
                 resolution: Some(r),
                 outcome: ConflictOutcome::Unsettled,
             });
@@ -207,49 +340,37 @@ impl VersionTree {
     /// The genesis version of `key`, created on first touch with one hold per replica. `fresh` is
     /// the id to use if it must be created; returns whether it was used.
     pub fn genesis(&mut self, key: Key, fresh: WriteId) -> (WriteId, bool) {
-        if let Some(&root) = self.roots.get(&key) {
-            return (root, false);
+        match self.keys.entry(key) {
+            Entry::Occupied(k) => (k.get().root, false),
+            Entry::Vacant(k) => {
+                k.insert(KeyTree { root: fresh, leaves: 1 });
+                let mut v = Version::genesis(key, self.replicas);
+                v.jump = fresh;
+                self.versions.insert(fresh, v);
+                (fresh, true)
+            }
         }
-        let v = Version {
-            key,
-            parent: None,
-            depth: 0,
-            children: Vec::new(),
-            holds: self.replicas,
-            region: None,
-            discarded: false,
-            acked_at: None,
-            failed_over: false,
-        };
-        self.versions.insert(fresh, v);
-        self.roots.insert(key, fresh);
-        *self.leaves.entry(key).or_insert(0) += 1;
-        (fresh, true)
     }
 
     /// Records a new write `id` by `region` on top of `parent`, with `holds` initial holds.
     pub fn create(&mut self, id: WriteId, parent: WriteId, region: RegionId, holds: u32) {
-        let (key, depth) = (self.get(parent).key, self.get(parent).depth + 1);
-        let leaves = self.leaves.entry(key).or_insert(0);
-        if !self.versions[&parent].children.is_empty() {
+        let jump = self.jump_for_child_of(parent);
+        let p = self.get_mut(parent);
+        let (key, depth, had_child) = (p.key, p.depth + 1, !p.children.is_empty());
+        p.children.push(id);
+        if p.parent().is_none() && p.holds == 0 && !had_child {
+            // The root (a version with no parent is its key's root) now has no hold and one child.
+            self.prune_pending.insert(key);
+        }
+        let leaves = &mut self.keys.get_mut(&key).expect("a key with a live version has a tree").leaves;
+        if had_child {
             // The parent already had a child, so it was no leaf: this write adds a branch.
             *leaves += 1;
         }
         if *leaves > 1 {
             self.conflicts += 1;
         }
-        self.get_mut(parent).children.push(id);
-        let v = Version {
-            key,
-            parent: Some(parent),
-            depth,
-            children: Vec::new(),
-            holds,
-            region: Some(region),
-            discarded: false,
-            acked_at: None,
-            failed_over: false,
-        };
+        let v = Version::write(key, parent, jump, depth, holds, region);
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.versions.len());
@@ -260,7 +381,7 @@ impl VersionTree {
     /// its own Region that wins.
     /// `how` says by which version, where and when; the list keeps the first drop of each version.
     pub fn mark_discarded(&mut self, id: WriteId, how: Resolution) {
-        self.get_mut(id).discarded = true;
+        self.get_mut(id).set(DISCARDED, true);
         if self.listing {
             self.resolutions.entry(id).or_insert(how);
         }
@@ -314,24 +435,38 @@ impl VersionTree {
         let v = self.get_mut(id);
         assert!(v.holds > 0, "released a hold on {id:?} that had none");
         v.holds -= 1;
-        v.failed_over |= cause == LossCause::Failover;
+        v.set(FAILED_OVER, cause == LossCause::Failover);
         let key = v.key;
-        self.collect(id, now, cause);
-        self.prune_root(key);
+        let dead = v.holds == 0 && v.children.is_empty();
+        // A version without a parent is its key's root; released, it may now be prunable, which
+        // is decided here without looking the root up again.
+        let root_prunable = v.parent().is_none() && v.holds == 0 && v.children.only().is_some();
+        if dead {
+            self.collect(id, now, cause);
+        }
+        // The root can only have become prunable if this release removed versions (a child of
+        // the root among them), released the root itself, or a write made it so earlier; otherwise
+        // it is as the last prune left it, and looking it up would find nothing to do.
+        let pending = !self.prune_pending.is_empty() && self.prune_pending.remove(&key);
+        if dead || root_prunable || pending {
+            self.prune_root(key);
+        }
     }
 
     /// The root of `key`'s live tree: the version every replica that never wrote the key holds.
     pub fn root(&self, key: Key) -> Option<WriteId> {
-        self.roots.get(&key).copied()
+        self.keys.get(&key).map(|k| k.root)
     }
 
     /// Marks `id` acknowledged to its client at `at`. The caller must hold it.
     pub fn acknowledge(&mut self, id: WriteId, at: SimTime) {
-        self.get_mut(id).acked_at = Some(at);
+        let v = self.get_mut(id);
+        v.acked_at = at;
+        v.flags |= ACKED;
     }
 
     pub fn acked_at(&self, id: WriteId) -> Option<SimTime> {
-        self.get(id).acked_at
+        self.get(id).acked_at()
     }
 
     /// Whether `descendant` is `ancestor` or descends from it. Both must be live (held). The walk
@@ -339,6 +474,9 @@ impl VersionTree {
     /// length of the chain: two Regions writing one item concurrently grow two long chains that
     /// only meet when the writing stops, and a read compares the tips of both.
     pub fn descends_from(&self, descendant: WriteId, ancestor: WriteId) -> bool {
+        if descendant == ancestor {
+            return true;
+        }
         let target = self.get(ancestor).depth;
         let mut id = descendant;
         loop {
@@ -346,11 +484,41 @@ impl VersionTree {
             if v.depth <= target {
                 return id == ancestor;
             }
-            match v.parent {
+            // Every ancestor of a live version down to the key's root is live, and the root is
+            // no deeper than `ancestor`: a jump that does not pass `target` lands on a live
+            // version. One that passes it (or points above the root, at a pruned version) is not
+            // taken.
+            if v.jump != id
+                && let Some(j) = self.versions.get(&v.jump)
+                && j.depth >= target
+            {
+                id = v.jump;
+                continue;
+            }
+            match v.parent() {
                 Some(parent) => id = parent,
                 None => return false,
             }
         }
+    }
+
+    /// The jump pointer of a new child of `parent` (Myers, "An applicative random-access stack",
+    /// 1983): the parent's jump's jump when the parent's two jumps span equal distances, else the
+    /// parent. Depths only decide it, so the pointers form skew-binary spans and any ancestor is
+    /// reached in O(log depth) steps.
+    fn jump_for_child_of(&self, parent: WriteId) -> WriteId {
+        let p = self.get(parent);
+        if p.jump == parent {
+            return parent;
+        }
+        // The parent's jump may have been pruned: the child's jump would then lie above the root
+        // and never be taken, so any value does; the parent is used.
+        let Some(j) = self.versions.get(&p.jump) else { return parent };
+        let jj_depth = match self.versions.get(&j.jump) {
+            Some(jj) if j.jump != p.jump => jj.depth,
+            _ => return parent,
+        };
+        if p.depth - j.depth == j.depth - jj_depth { j.jump } else { parent }
     }
 
     /// The lost writes found so far, in the order they were decided.
@@ -386,35 +554,35 @@ impl VersionTree {
                 return;
             }
             let v = self.versions.remove(&id).expect("checked live above");
-            if v.discarded && v.acked_at.is_some() {
+            if v.discarded() && v.acked_at().is_some() {
                 self.discarded_acked += 1;
             }
             // A dead version has no live child: it was a leaf.
             self.leaf_count_add(v.key, -1);
-            let effective = if v.failed_over { LossCause::Failover } else { cause };
+            let effective = if v.failed_over() { LossCause::Failover } else { cause };
             if self.listing
-                && let Some(region) = v.region
+                && let Some(region) = v.region()
             {
                 let resolution = self.resolutions.remove(&id);
-                let outcome = match v.acked_at {
+                let outcome = match v.acked_at() {
                     Some(_) => ConflictOutcome::Lost(effective),
                     None => ConflictOutcome::NotAcknowledged,
                 };
-                let lost_to_lww = v.acked_at.is_some() && effective == LossCause::LastWriterWins;
+                let lost_to_lww = v.acked_at().is_some() && effective == LossCause::LastWriterWins;
                 if resolution.is_some() || lost_to_lww {
                     let row = ConflictRecord {
                         store: self.store,
                         key: v.key,
                         write: id,
                         region,
-                        acked_at: v.acked_at,
+                        acked_at: v.acked_at(),
                         resolution,
                         outcome,
                     };
                     self.conflict_rows.insert(id, row);
                 }
             }
-            if let (Some(acked_at), Some(region)) = (v.acked_at, v.region) {
+            if let (Some(acked_at), Some(region)) = (v.acked_at(), v.region()) {
                 let cause = effective;
                 self.lost.push(LostWrite {
                     write: id,
@@ -426,16 +594,16 @@ impl VersionTree {
                     cause,
                 });
             }
-            let Some(parent) = v.parent else {
+            let Some(parent) = v.parent() else {
                 // A dead genesis: every replica let go of the key. Forget it.
-                self.roots.remove(&v.key);
+                self.keys.remove(&v.key);
                 return;
             };
             let p = self.get_mut(parent);
-            p.children.retain(|&c| c != id);
+            p.children.remove(id);
             // Its last descendant was thrown away by a failover: if the parent dies too, now or when
             // its last hold goes (a session's last write, say), the failover is why.
-            p.failed_over |= effective == LossCause::Failover;
+            p.set(FAILED_OVER, effective == LossCause::Failover);
             if p.children.is_empty() {
                 self.leaf_count_add(v.key, 1);
             }
@@ -444,22 +612,19 @@ impl VersionTree {
     }
 
     fn leaf_count_add(&mut self, key: Key, delta: i64) {
-        let leaves = self.leaves.entry(key).or_insert(0);
+        let leaves = &mut self.keys.get_mut(&key).expect("a key with a live version has a tree").leaves;
         *leaves = leaves.checked_add_signed(delta).expect("the leaf count never goes below zero");
-        if *leaves == 0 {
-            self.leaves.remove(&key);
-        }
     }
 
     /// Drops roots that have survived: no hold and a single live child.
     fn prune_root(&mut self, key: Key) {
-        while let Some(&root) = self.roots.get(&key) {
+        while let Some(root) = self.keys.get(&key).map(|k| k.root) {
             let v = self.get(root);
-            if v.holds > 0 || v.children.len() != 1 {
+            if v.holds > 0 {
                 return;
             }
-            let child = v.children[0];
-            if v.discarded && v.acked_at.is_some() {
+            let Some(child) = v.children.only() else { return };
+            if v.discarded() && v.acked_at().is_some() {
                 self.discarded_acked += 1;
             }
             let v = self.versions.remove(&root).expect("checked live above");
@@ -468,16 +633,16 @@ impl VersionTree {
                     store: self.store,
                     key,
                     write: root,
-                    region: v.region.expect("a genesis version is never dropped"),
-                    acked_at: v.acked_at,
+                    region: v.region().expect("a genesis version is never dropped"),
+                    acked_at: v.acked_at(),
                     resolution: Some(resolution),
                     outcome: ConflictOutcome::Survived,
                 };
                 self.conflict_rows.insert(root, row);
             }
             self.survived += 1;
-            self.get_mut(child).parent = None;
-            self.roots.insert(key, child);
+            self.get_mut(child).flags &= !HAS_PARENT;
+            self.keys.get_mut(&key).expect("checked above").root = child;
         }
     }
 }
@@ -485,6 +650,61 @@ impl VersionTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The naive ancestry walk, parent by parent, that the jump pointers shortcut.
+    fn descends_naively(tree: &VersionTree, descendant: WriteId, ancestor: WriteId) -> bool {
+        let mut id = descendant;
+        loop {
+            if id == ancestor {
+                return true;
+            }
+            match tree.get(id).parent() {
+                Some(parent) => id = parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// Random trees of one key (long chains, branches, holds released so roots are pruned): every
+    /// ancestry question over live versions gets the naive walk's answer.
+    #[test]
+    fn jump_pointers_answer_as_the_naive_walk() {
+        let mut x: u64 = 0x2a;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        for round in 0..20 {
+            let mut tree = VersionTree::new(StoreId::new(0), 1);
+            let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+            let mut held = vec![g];
+            for i in 0..600u64 {
+                let parent = held[held.len() - 1 - next(held.len().min(3) as u64) as usize];
+                tree.create(WriteId(i), parent, EAST, 1);
+                held.push(WriteId(i));
+                if next(3) == 0 && held.len() > 2 {
+                    let drop = held.remove(next(held.len() as u64 - 1) as usize);
+                    tree.release(drop, t(i));
+                }
+                if i % 7 == 0 {
+                    for _ in 0..20 {
+                        let a = held[next(held.len() as u64) as usize];
+                        let b = held[next(held.len() as u64) as usize];
+                        assert_eq!(
+                            tree.descends_from(a, b),
+                            descends_naively(&tree, a, b),
+                            "round {round} write {i}: {a:?} from {b:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_version_fits_a_cache_line() {
+        assert_eq!(std::mem::size_of::<Version>(), 64);
+    }
 
     const EAST: RegionId = RegionId::from_raw(0);
     const WEST: RegionId = RegionId::from_raw(1);

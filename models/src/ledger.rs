@@ -8,9 +8,7 @@
 //! acknowledged before it began nor a descendant of it, and its staleness is how long before the
 //! read began that write was acknowledged.
 
-use std::collections::BTreeMap;
-
-use sim_core::{SimDuration, SimTime};
+use sim_core::{LookupMap, SimDuration, SimTime};
 
 use crate::checker::{LossCause, VersionTree};
 use crate::ids::{Key, RegionId, StoreId, WriteId};
@@ -40,10 +38,12 @@ pub struct SessionVerdict {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     tree: VersionTree,
-    /// Memory follows the sessions: two held versions each, at most.
-    sessions: BTreeMap<SessionId, Session>,
+    /// Memory follows the sessions: two held versions each, at most. Looked up only; the end of
+    /// the run visits them sorted by session.
+    sessions: LookupMap<SessionId, Session>,
     /// The newest acknowledged write of each item, held so a later read can be compared with it.
-    newest_acked: BTreeMap<Key, WriteId>,
+    /// Looked up only; the end of the run visits them sorted by key.
+    newest_acked: LookupMap<Key, WriteId>,
     /// Genesis versions take ids from the top of the id space; writes from the bottom.
     next_genesis: u64,
 }
@@ -53,8 +53,8 @@ impl Ledger {
     pub fn new(store: StoreId, holders: u32) -> Self {
         Ledger {
             tree: VersionTree::new(store, holders),
-            sessions: BTreeMap::new(),
-            newest_acked: BTreeMap::new(),
+            sessions: LookupMap::new(),
+            newest_acked: LookupMap::new(),
             next_genesis: u64::MAX,
         }
     }
@@ -137,7 +137,10 @@ impl Ledger {
     /// The session read `returned` (live) of `key`: judges it against the session's own last write
     /// and last read of the item, then remembers it as the session's last read.
     pub fn session_read(&mut self, now: SimTime, session: SessionId, key: Key, returned: WriteId) -> SessionVerdict {
-        let state = self.sessions.get(&session).copied().unwrap_or_default();
+        // One lookup: remember this read now, judge against what the session held before.
+        let entry = self.sessions.entry(session).or_default();
+        let state = *entry;
+        entry.last_read = Some((key, returned));
         let mut verdict = SessionVerdict::default();
         if let Some((k, written)) = state.last_write
             && k == key
@@ -150,8 +153,7 @@ impl Ledger {
             verdict.monotonic_read_violation = returned != read && self.tree.descends_from(read, returned);
         }
         self.tree.acquire(returned);
-        let previous = self.sessions.entry(session).or_default().last_read.replace((key, returned));
-        if let Some((_, old)) = previous {
+        if let Some((_, old)) = state.last_read {
             self.tree.release(old, now);
         }
         verdict
@@ -168,10 +170,10 @@ impl Ledger {
     /// The end of the run: the newest-acknowledged and session holds go, so what they kept alive is
     /// settled.
     pub fn release_acknowledged(&mut self, now: SimTime) {
-        for write in std::mem::take(&mut self.newest_acked).into_values() {
+        for (_, write) in std::mem::take(&mut self.newest_acked).into_sorted_vec() {
             self.tree.release(write, now);
         }
-        for session in std::mem::take(&mut self.sessions).into_values() {
+        for (_, session) in std::mem::take(&mut self.sessions).into_sorted_vec() {
             for (_, write) in session.last_write.into_iter().chain(session.last_read) {
                 self.tree.release(write, now);
             }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{Dist, SimDuration, SimTime, Stream};
+use sim_core::{Dist, LookupMap, SimDuration, SimTime, Stream};
 
 use crate::checker::{LossCause, Resolution, VersionTree};
 use crate::config::StoreConfig;
@@ -82,7 +82,8 @@ pub struct Table {
     id: StoreId,
     replica_of: Vec<bool>,
     /// Per Region (by index): the items of its replica; empty where the table has no replica.
-    items: Vec<BTreeMap<Key, Item>>,
+    /// Looked up only; the end of the run visits them sorted by key.
+    items: Vec<LookupMap<Key, Item>>,
     ledger: Ledger,
     /// Per Region: idempotency keys applied there, with when and as which write.
     applied: Vec<BTreeMap<u64, (SimTime, WriteId)>>,
@@ -107,7 +108,7 @@ impl Table {
         Table {
             id,
             replica_of,
-            items: vec![BTreeMap::new(); regions],
+            items: vec![LookupMap::new(); regions],
             ledger: Ledger::new(id, config.regions.len() as u32),
             applied: vec![BTreeMap::new(); regions],
             replication_delay: config.replication_delay.clone(),
@@ -318,7 +319,7 @@ impl Table {
             }
             let gone = LossCause::RegionNeverReturned;
             if self.replica_of[r] {
-                for item in std::mem::take(&mut self.items[r]).into_values() {
+                for (_, item) in std::mem::take(&mut self.items[r]).into_sorted_vec() {
                     self.ledger.tree_mut().release_as(item.write, now, gone);
                 }
                 self.replica_of[r] = false;
@@ -329,7 +330,7 @@ impl Table {
 
     fn count_divergent(&self) -> u64 {
         let replicas: Vec<usize> = (0..self.replica_of.len()).filter(|&r| self.replica_of[r]).collect();
-        let mut keys: Vec<Key> = replicas.iter().flat_map(|&r| self.items[r].keys().copied()).collect();
+        let mut keys: Vec<Key> = replicas.iter().flat_map(|&r| self.items[r].sorted_keys()).collect();
         keys.sort_unstable();
         keys.dedup();
         let held = |r: usize, k: &Key| self.items[r].get(k).map(|i| i.write);

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{CounterSeries, GaugeSeries, Histogram, MeanSeries, SimDuration, SimTime};
+use sim_core::{CounterSeries, GaugeSeries, Histogram, LookupMap, MeanSeries, SimDuration, SimTime};
 
 use crate::apptier::AppTier;
 use crate::aurora::TransitionReport;
@@ -196,7 +196,8 @@ pub struct Recorder {
     pub origin_failovers: u64,
     /// Users whose last operation failed for good, since the first attempt of the first such
     /// operation.
-    client_failing_since: BTreeMap<(u16, u64), SimTime>,
+    /// Looked up only; the end of the run sorts what is left.
+    client_failing_since: LookupMap<(u16, u64), SimTime>,
     /// Client-visible outages: (start, length) from the first attempt of a user's first failed
     /// operation to the end of its next successful one.
     pub client_outages: Vec<(SimTime, SimDuration)>,
@@ -262,7 +263,7 @@ impl Recorder {
             region_health: Vec::new(),
             fail_open_answers: 0,
             origin_failovers: 0,
-            client_failing_since: BTreeMap::new(),
+            client_failing_since: LookupMap::new(),
             client_outages: Vec::new(),
             client_outages_unrecovered: Vec::new(),
             app_tiers: Vec::new(),
@@ -538,7 +539,11 @@ impl Recorder {
     /// Takes the checker's verdicts and closes every series at `end`.
     pub fn finish(&mut self, end: SimTime, stores: &[StoreSettled<'_>], tiers: &[Option<AppTier<RequestId>>]) {
         self.end = end;
-        let mut open: Vec<SimTime> = std::mem::take(&mut self.client_failing_since).into_values().collect();
+        let mut open: Vec<SimTime> = std::mem::take(&mut self.client_failing_since)
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(_, since)| since)
+            .collect();
         open.sort();
         self.client_outages_unrecovered = open;
         self.app_tiers = tiers

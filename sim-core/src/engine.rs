@@ -51,6 +51,12 @@ impl<'q, E> Outbox<'q, E> {
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) -> EventId {
         self.queue.push(self.now.saturating_add(delay), event)
     }
+    /// Schedules `event` after `delay` from now in FIFO lane `lane`: the same order as
+    /// [`Outbox::schedule_in`], cheaper for a fixed delay whose events are mostly cancelled (see
+    /// [`EventQueue::push_in_lane`]).
+    pub fn schedule_in_lane(&mut self, lane: usize, delay: SimDuration, event: E) -> EventId {
+        self.queue.push_in_lane(lane, self.now.saturating_add(delay), event)
+    }
     pub fn cancel(&mut self, id: EventId) {
         self.queue.cancel(id);
     }

@@ -9,14 +9,22 @@
 //! is when a handler schedules a follow-up event, the new event takes the root and one sift-down
 //! serves both operations. This is the classic hold-model fast path.
 //!
+//! Events a caller schedules in a *lane* ([`EventQueue::push_in_lane`]) wait in a FIFO of their own
+//! instead of the heap, as long as each lands no earlier than the lane's last (a fixed delay from
+//! a clock that never goes back, as a request's timeout is); otherwise they go to the heap. A pop
+//! takes the least `(time, sequence)` among the heap's root and the lanes' fronts, so lanes change
+//! the cost, never the order. Timeouts that are nearly all cancelled then cost a push and a pop
+//! at the ends of a deque, and do not deepen the heap.
+//!
 //! Cancellation is by tombstone: [`EventQueue::cancel`] records the event's sequence and the event
 //! is discarded when it reaches the top. Tombstones never outnumber live events for long: once they
 //! exceed half the heap (and a small floor), the heap is rebuilt without them and every tombstone is
 //! dropped, including those of events that had already fired. Memory is therefore proportional to
 //! the events pending.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 
+use crate::lookup::LookupMap;
 use crate::time::SimTime;
 
 /// Identifies a scheduled event, for cancellation. It is the event's insertion sequence.
@@ -46,6 +54,8 @@ impl<E> Entry<E> {
 }
 
 const ARITY: usize = 4;
+/// Lanes beyond this many are not kept: their events go to the heap.
+const MAX_LANES: usize = 8;
 /// Below this many tombstones the heap is never rebuilt: rebuilding a tiny heap buys nothing.
 const TOMBSTONE_FLOOR: usize = 64;
 
@@ -57,7 +67,17 @@ pub struct EventQueue<E> {
     /// The root holds the former last leaf after a pop; it must be sifted down before it is read.
     root_dirty: bool,
     next_sequence: u64,
-    cancelled: BTreeSet<u64>,
+    /// Sequences of cancelled events; only ever asked whether it holds one (never iterated).
+    cancelled: LookupMap<u64, ()>,
+    /// FIFO lanes, each in increasing `(time, sequence)` order.
+    lanes: Vec<VecDeque<Entry<E>>>,
+}
+
+/// Where the earliest entry is.
+#[derive(Clone, Copy)]
+enum Source {
+    Heap,
+    Lane(usize),
 }
 
 impl<E> Default for EventQueue<E> {
@@ -68,7 +88,13 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: Vec::new(), root_dirty: false, next_sequence: 0, cancelled: BTreeSet::new() }
+        EventQueue {
+            heap: Vec::new(),
+            root_dirty: false,
+            next_sequence: 0,
+            cancelled: LookupMap::new(),
+            lanes: Vec::new(),
+        }
     }
 
     /// Schedules `event` at `time`; returns its id for cancellation.
@@ -91,16 +117,58 @@ impl<E> EventQueue<E> {
         EventId(sequence)
     }
 
+    /// Schedules `event` at `time` in FIFO lane `lane` (see the module documentation): the same
+    /// order as [`EventQueue::push`], cheaper for events of one fixed delay that are mostly
+    /// cancelled. An event earlier than the lane's last, or of a lane beyond the few kept, goes to
+    /// the heap.
+    pub fn push_in_lane(&mut self, lane: usize, time: SimTime, event: E) -> EventId {
+        if lane >= MAX_LANES {
+            return self.push(time, event);
+        }
+        if self.lanes.len() <= lane {
+            self.lanes.resize_with(lane + 1, VecDeque::new);
+        }
+        let sequence = self.next_sequence;
+        let key = (u128::from(time.as_nanos()) << 64) | u128::from(sequence);
+        if self.lanes[lane].back().is_some_and(|last| last.key > key) {
+            return self.push(time, event);
+        }
+        self.next_sequence += 1;
+        self.lanes[lane].push_back(Entry { key, event });
+        EventId(sequence)
+    }
+
+    /// Where the earliest entry is, if any (the root must be settled).
+    fn earliest(&self) -> Option<(Source, u128)> {
+        let mut best = self.heap.first().map(|e| (Source::Heap, e.key));
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(front) = lane.front()
+                && best.is_none_or(|(_, key)| front.key < key)
+            {
+                best = Some((Source::Lane(i), front.key));
+            }
+        }
+        best
+    }
+
+    fn take(&mut self, source: Source) -> Entry<E> {
+        match source {
+            Source::Heap => {
+                let top = self.heap.swap_remove(0);
+                self.root_dirty = !self.heap.is_empty();
+                top
+            }
+            Source::Lane(i) => self.lanes[i].pop_front().expect("the lane had a front"),
+        }
+    }
+
     /// Removes and returns the earliest live event, skipping cancelled ones.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
             self.settle_root();
-            if self.heap.is_empty() {
-                return None;
-            }
-            let top = self.heap.swap_remove(0);
-            self.root_dirty = !self.heap.is_empty();
-            if !self.cancelled.is_empty() && self.cancelled.remove(&top.sequence()) {
+            let (source, _) = self.earliest()?;
+            let top = self.take(source);
+            if !self.cancelled.is_empty() && self.cancelled.remove(&top.sequence()).is_some() {
                 continue;
             }
             return Some((top.time(), top.event));
@@ -111,14 +179,14 @@ impl<E> EventQueue<E> {
     pub fn peek_time(&mut self) -> Option<SimTime> {
         loop {
             self.settle_root();
-            let top = self.heap.first()?;
-            if !self.cancelled.is_empty() && self.cancelled.contains(&top.sequence()) {
-                let top = self.heap.swap_remove(0);
-                self.cancelled.remove(&top.sequence());
-                self.root_dirty = !self.heap.is_empty();
+            let (source, key) = self.earliest()?;
+            let sequence = key as u64;
+            if !self.cancelled.is_empty() && self.cancelled.contains_key(&sequence) {
+                self.take(source);
+                self.cancelled.remove(&sequence);
                 continue;
             }
-            return Some(top.time());
+            return Some(SimTime::from_nanos((key >> 64) as u64));
         }
     }
 
@@ -128,8 +196,8 @@ impl<E> EventQueue<E> {
         if id.0 >= self.next_sequence {
             return;
         }
-        self.cancelled.insert(id.0);
-        if self.cancelled.len() > TOMBSTONE_FLOOR && self.cancelled.len() > self.heap.len() / 2 {
+        self.cancelled.insert(id.0, ());
+        if self.cancelled.len() > TOMBSTONE_FLOOR && self.cancelled.len() > self.len() / 2 {
             self.purge_tombstones();
         }
     }
@@ -137,13 +205,13 @@ impl<E> EventQueue<E> {
     /// Entries held, including cancelled ones not yet discarded (never more than about twice the
     /// live events, see the module documentation).
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     /// True when no entry is held at all. A queue holding only cancelled entries is not empty by
     /// this measure, but [`EventQueue::pop`] returns `None` on it.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.lanes.iter().all(VecDeque::is_empty)
     }
 
     /// Tombstones currently recorded.
@@ -158,7 +226,8 @@ impl<E> EventQueue<E> {
 
     /// Bytes reserved by the heap, for memory reports.
     pub fn capacity_bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<Entry<E>>()
+        (self.heap.capacity() + self.lanes.iter().map(VecDeque::capacity).sum::<usize>())
+            * std::mem::size_of::<Entry<E>>()
     }
 
     fn settle_root(&mut self) {
@@ -171,7 +240,11 @@ impl<E> EventQueue<E> {
     fn purge_tombstones(&mut self) {
         self.root_dirty = false;
         let cancelled = std::mem::take(&mut self.cancelled);
-        self.heap.retain(|e| !cancelled.contains(&e.sequence()));
+        self.heap.retain(|e| !cancelled.contains_key(&e.sequence()));
+        for lane in &mut self.lanes {
+            lane.retain(|e| !cancelled.contains_key(&e.sequence()));
+            lane.shrink_to(lane.len() * 2);
+        }
         // Bottom-up heapify: every internal node, last first.
         if self.heap.len() > 1 {
             for i in (0..=(self.heap.len() - 2) / ARITY).rev() {
@@ -239,8 +312,15 @@ mod tests {
                 match rng.below(10) {
                     0..=4 => {
                         // Few distinct times, so ties are common and the FIFO rule is exercised.
-                        let t = now + rng.below(8);
-                        let id = queue.push(SimTime::from_nanos(t), step);
+                        // Some go to lanes (0 and 1 with a fixed delay, so mostly in order; 9
+                        // beyond the lanes kept), some of them earlier than the lane's last.
+                        let which = rng.below(4);
+                        let t = if which == 0 { now + 6 } else { now + rng.below(8) };
+                        let id = match which {
+                            0 => queue.push_in_lane(0, SimTime::from_nanos(t), step),
+                            1 => queue.push_in_lane(rng.below(2) as usize * 9, SimTime::from_nanos(t), step),
+                            _ => queue.push(SimTime::from_nanos(t), step),
+                        };
                         shadow.insert((t, id.sequence()), step);
                         ids.push((id, t));
                     }

@@ -14,9 +14,7 @@ pub mod config;
 pub mod health;
 pub mod route53;
 
-use std::collections::BTreeMap;
-
-use sim_core::{Seed, SimDuration, SimTime, Stream};
+use sim_core::{LookupMap, Seed, SimDuration, SimTime, Stream};
 
 use crate::config::WorldConfig;
 use crate::ids::{PopulationId, RegionId, StoreId};
@@ -88,9 +86,10 @@ pub struct RoutingTier {
     cloudfront: Option<config::CloudFrontConfig>,
     controls: Vec<(String, bool)>,
     resolvers: Vec<ResolverPool>,
-    client_caches: BTreeMap<UserKey, (RegionId, SimTime)>,
-    connections: BTreeMap<UserKey, Connection>,
-    affinity: BTreeMap<UserKey, RegionId>,
+    // Per user, looked up only (never iterated).
+    client_caches: LookupMap<UserKey, (RegionId, SimTime)>,
+    connections: LookupMap<UserKey, Connection>,
+    affinity: LookupMap<UserKey, RegionId>,
     /// Per Region: the checks whose verdicts say whether the routing tier counts it healthy.
     watched: Vec<Vec<usize>>,
     /// Per Region: unhealthy since, as the routing tier sees it.
@@ -245,9 +244,9 @@ impl RoutingTier {
             cloudfront: routing.cloudfront.clone(),
             controls,
             resolvers,
-            client_caches: BTreeMap::new(),
-            connections: BTreeMap::new(),
-            affinity: BTreeMap::new(),
+            client_caches: LookupMap::new(),
+            connections: LookupMap::new(),
+            affinity: LookupMap::new(),
             watched,
             unhealthy_since: vec![None; topology.len()],
             answers: seed.stream("routing/route53/answers"),

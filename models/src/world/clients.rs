@@ -8,8 +8,6 @@
 //! source 000). With pinning, a user's writes go to the user's home Region, which a re-pin action
 //! moves.
 
-use std::collections::BTreeMap;
-
 use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
 
 use super::{Event, World};
@@ -319,7 +317,9 @@ impl World {
         let delay = cfg.latency[region.index()].sample(&mut self.populations[op.population.index()].access);
         let request = RequestId(self.next_request);
         self.next_request += 1;
-        let timeout = out.schedule_in(cfg.timeout, Event::RequestTimedOut { request });
+        // One lane per population: its timeouts are one fixed delay apart from a clock that never
+        // goes back, so they come due in the order they were set, and nearly all are cancelled.
+        let timeout = out.schedule_in_lane(op.population.index(), cfg.timeout, Event::RequestTimedOut { request });
         out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
         let newest_acked = match op.kind {
             OperationKind::Read => self.stores[op.store.index()].ledger().snapshot_newest_acked(op.key),
@@ -494,4 +494,5 @@ impl World {
 }
 
 /// What the world keeps about users, by (population, user).
-pub(super) type Users = BTreeMap<(PopulationId, u64), UserState>;
+/// Looked up only (never iterated).
+pub(super) type Users = sim_core::LookupMap<(PopulationId, u64), UserState>;

@@ -17,7 +17,7 @@ mod stores;
 
 use std::collections::BTreeMap;
 
-use sim_core::{Model, Outbox, Seed, SimTime, Stream};
+use sim_core::{LookupMap, Model, Outbox, Seed, SimTime, Stream};
 
 use crate::alarm::Alarm;
 use crate::apptier::AppTier;
@@ -102,7 +102,9 @@ pub enum Event {
         store: StoreId,
         from: RegionId,
         to: RegionId,
-        message: ChannelMessage,
+        /// Boxed, as in every variant below with a large payload: every pending event takes the
+        /// size of the largest variant in the queue, which every push and pop moves.
+        message: Box<ChannelMessage>,
         reliable: bool,
     },
     /// The sender of a lost reliable channel message sends it again.
@@ -110,11 +112,11 @@ pub enum Event {
         store: StoreId,
         from: RegionId,
         to: RegionId,
-        message: ChannelMessage,
+        message: Box<ChannelMessage>,
     },
     ChannelTimerFired {
         store: StoreId,
-        timer: ChannelTimer,
+        timer: Box<ChannelTimer>,
     },
     /// A channel store's answer to an attempt leaves the Region (already judged, for a read).
     StoreAnswered {
@@ -184,8 +186,9 @@ pub struct World {
     users: Users,
     /// Replication messages waiting for a fault to heal.
     waiting: Vec<Waiting>,
-    operations: BTreeMap<u64, Operation>,
-    pending: BTreeMap<RequestId, Attempt>,
+    /// Operations and attempts in flight, looked up only (never iterated).
+    operations: LookupMap<u64, Operation>,
+    pending: LookupMap<RequestId, Attempt>,
     next_operation: u64,
     next_request: u64,
     next_write: u64,
@@ -271,8 +274,8 @@ impl World {
             faults,
             users: Users::new(),
             waiting: Vec::new(),
-            operations: BTreeMap::new(),
-            pending: BTreeMap::new(),
+            operations: LookupMap::new(),
+            pending: LookupMap::new(),
             next_operation: 0,
             next_request: 0,
             next_write: 0,
@@ -416,12 +419,12 @@ impl Model for World {
             Event::FaultStarted { fault } => self.fault_started(now, fault, out),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),
             Event::ChannelMessageArrived { store, from, to, message, reliable } => {
-                self.channel_message_arrived(now, store, from, to, message, reliable, out)
+                self.channel_message_arrived(now, store, from, to, *message, reliable, out)
             }
             Event::ChannelMessageResent { store, from, to, message } => {
-                self.send_channel_message(store, from, to, message, true, out)
+                self.send_channel_message(store, from, to, *message, true, out)
             }
-            Event::ChannelTimerFired { store, timer } => self.channel_timer_fired(now, store, timer, out),
+            Event::ChannelTimerFired { store, timer } => self.channel_timer_fired(now, store, *timer, out),
             Event::StoreAnswered { store, request, answer } => self.store_answered(now, store, request, answer, out),
             Event::ActionDue { action } => self.action_due(now, action, out),
             Event::ScaleOutReady { region, servers } => self.scale_out_ready(now, region, servers, out),

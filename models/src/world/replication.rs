@@ -153,11 +153,15 @@ impl World {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationArrived { store, shipment, from, to });
                 }
                 Waiting::ChannelCopy { store, from, to, message } => {
-                    let event = Event::ChannelMessageArrived { store, from, to, message, reliable: true };
+                    let event =
+                        Event::ChannelMessageArrived { store, from, to, message: Box::new(message), reliable: true };
                     out.schedule_in(SimDuration::ZERO, event);
                 }
                 Waiting::ChannelUnsent { store, from, to, message } => {
-                    out.schedule_in(SimDuration::ZERO, Event::ChannelMessageResent { store, from, to, message });
+                    out.schedule_in(
+                        SimDuration::ZERO,
+                        Event::ChannelMessageResent { store, from, to, message: Box::new(message) },
+                    );
                 }
             }
         }

@@ -189,7 +189,7 @@ impl World {
                     self.send_channel_message(store, from, to, message, reliable, out)
                 }
                 Effect::Timer { delay, timer } => {
-                    out.schedule_in(delay, Event::ChannelTimerFired { store, timer });
+                    out.schedule_in(delay, Event::ChannelTimerFired { store, timer: Box::new(timer) });
                 }
                 Effect::Reply { attempt, answer, delay } => {
                     let request = RequestId(attempt.0);
@@ -266,7 +266,7 @@ impl World {
         if let Some(Some(factor)) = impairment {
             delay = sim_core::SimDuration::from_nanos_f64(delay.as_nanos() as f64 * factor);
         }
-        out.schedule_in(delay, Event::ChannelMessageArrived { store, from, to, message, reliable });
+        out.schedule_in(delay, Event::ChannelMessageArrived { store, from, to, message: Box::new(message), reliable });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -283,7 +283,7 @@ impl World {
         self.recorder.replication_message_lost(now, from);
         if reliable {
             let retry = self.config.stores[store.index()].replication_retry_interval;
-            out.schedule_in(retry, Event::ChannelMessageResent { store, from, to, message });
+            out.schedule_in(retry, Event::ChannelMessageResent { store, from, to, message: Box::new(message) });
         } else if let (StoreState::Quorum(q), ChannelMessage::Quorum(m)) = (&mut self.stores[store.index()], &message) {
             q.message_lost(now, m);
         }
