@@ -45,6 +45,21 @@ pub fn manifest_json(scenario: &Scenario, seed: Seed, files: &[(String, Vec<u8>)
     bytes
 }
 
+/// The headers of an app tier's load, in the run's table and the per-fault one.
+const LOAD_HEADERS: [&str; 5] =
+    ["Utilisation (mean)", "Utilisation (max interval)", "Queue (max)", "Shed", "Abandoned"];
+
+/// The cells under [`LOAD_HEADERS`].
+fn load_cells(mean: f64, max_interval: f64, queue_max: u64, shed: u64, abandoned: u64) -> [String; 5] {
+    [
+        format!("{:.2}%", mean * 100.0),
+        format!("{:.2}%", max_interval * 100.0),
+        queue_max.to_string(),
+        shed.to_string(),
+        abandoned.to_string(),
+    ]
+}
+
 /// One row of `events.csv`.
 struct TimelineEvent {
     at: SimTime,
@@ -342,27 +357,19 @@ fn timeline_sections(s: &Summary) -> String {
             .app_tiers
             .iter()
             .map(|a| {
-                vec![
-                    a.region.clone(),
-                    a.servers_end.to_string(),
-                    format!("{:.2}%", a.utilisation_mean * 100.0),
-                    format!("{:.2}%", a.utilisation_max_interval * 100.0),
-                    a.queue_length_max.to_string(),
-                    a.shed.to_string(),
-                    a.abandoned.to_string(),
-                ]
+                let mut row = vec![a.region.clone(), a.servers_end.to_string()];
+                row.extend(load_cells(
+                    a.utilisation_mean,
+                    a.utilisation_max_interval,
+                    a.queue_length_max,
+                    a.shed,
+                    a.abandoned,
+                ));
+                row
             })
             .collect();
         t.push_str(&table(
-            &[
-                "Region",
-                "Servers at the end",
-                "Utilisation (mean)",
-                "Utilisation (max interval)",
-                "Queue (max)",
-                "Shed",
-                "Abandoned",
-            ],
+            &[&["Region", "Servers at the end"][..], &LOAD_HEADERS].concat(),
             &[false, true, true, true, true, true, true],
             &rows,
         ));
@@ -443,28 +450,15 @@ fn timeline_sections(s: &Summary) -> String {
                 .iter()
                 .flat_map(|f| {
                     f.app_tiers.iter().map(move |a| {
-                        vec![
-                            format!("{} {}", f.fault_type, f.target),
-                            a.region.clone(),
-                            format!("{:.2}%", a.utilisation_mean * 100.0),
-                            format!("{:.2}%", a.utilisation_max_interval * 100.0),
-                            a.queue_length_max.to_string(),
-                            a.shed.to_string(),
-                            a.abandoned.to_string(),
-                        ]
+                        let mut row = vec![format!("{} {}", f.fault_type, f.target), a.region.clone()];
+                        let (mean, max) = (a.utilisation_mean, a.utilisation_max_interval);
+                        row.extend(load_cells(mean, max, a.queue_length_max, a.shed, a.abandoned));
+                        row
                     })
                 })
                 .collect();
             t.push_str(&table(
-                &[
-                    "Fault",
-                    "Region",
-                    "Utilisation (mean)",
-                    "Utilisation (max interval)",
-                    "Queue (max)",
-                    "Shed",
-                    "Abandoned",
-                ],
+                &[&["Fault", "Region"][..], &LOAD_HEADERS].concat(),
                 &[false, false, true, true, true, true, true],
                 &rows,
             ));

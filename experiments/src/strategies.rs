@@ -387,6 +387,27 @@ mod tests {
         assert_eq!(schedule.to_string(), "[a] -> [b] 5s-9s; b clock -250 ms 0s-3s");
     }
 
+    /// A drawn case the format refuses (a Region the scenario does not declare) is an error naming
+    /// the problem, for the property test to reject; a valid one runs.
+    #[test]
+    fn a_case_is_validated_before_it_runs() {
+        let base = "[scenario]\nname = \"c\"\nduration = \"10s\"\n[[region]]\nname = \"us-east-1\"\n\
+                    [[region]]\nname = \"us-west-2\"\n[[store]]\nname = \"t\"\ntype = \"dynamodb_global_table\"\n\
+                    regions = [\"us-east-1\", \"us-west-2\"]\n[[population]]\nname = \"p\"\nregion = \"us-east-1\"\n\
+                    rate = 20.0\naccess_latency = \"5ms\"\nread_fraction = 0.5\nstore = \"t\"\nkeys = { uniform = 5 }\n";
+        let outage = |region: &str| {
+            FaultSchedule(vec![Fault { kind: FaultKind::RegionOutage { region: region.into() }, start_s: 2, end_s: 5 }])
+        };
+        let e = Case::new("c.toml", base, Some(&outage("mars-1")), None, 1).unwrap_err();
+        assert!(e.contains("mars-1") && e.contains("fault[0]"), "{e}");
+        let w = Workload { rate_scale: 0.5, keys: Keys::Uniform(3) };
+        let case = Case::new("c.toml", base, Some(&outage("us-east-1")), Some(&w), 1).unwrap();
+        assert_eq!(case.description, "us-east-1 dark 2s-5s; rates x0.5, keys Uniform(3)");
+        let summary = case.run().unwrap();
+        assert!(summary.operations.started > 0);
+        assert_eq!(summary.faults.len(), 1, "the drawn outage is in the run");
+    }
+
     #[test]
     fn a_workload_scales_rates_and_replaces_keys() {
         let mut table: Table = "[[population]]\nrate = 100\n[[population.operation]]\nkeys = { uniform = 5 }\n\

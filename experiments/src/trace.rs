@@ -108,7 +108,12 @@ impl std::error::Error for TraceError {}
 
 /// Reads and parses the trace at `path`.
 pub fn read_trace(path: &Path) -> Result<Vec<TraceRecord>, TraceError> {
-    let bytes = std::fs::read(path).map_err(|e| TraceError {
+    parse_trace_bytes(path, &read_trace_bytes(path)?)
+}
+
+/// A trace file's bytes, or an error naming the file.
+pub fn read_trace_bytes(path: &Path) -> Result<Vec<u8>, TraceError> {
+    std::fs::read(path).map_err(|e| TraceError {
         file: path.to_path_buf(),
         problems: vec![TraceProblem {
             line_column: None,
@@ -116,8 +121,7 @@ pub fn read_trace(path: &Path) -> Result<Vec<TraceRecord>, TraceError> {
             message: format!("cannot read the trace file: {e}; expected a readable CSV file"),
         }],
         more: false,
-    })?;
-    parse_trace_bytes(path, &bytes)
+    })
 }
 
 /// Parses a trace given as bytes: a file that is not UTF-8 is reported at its first invalid byte.

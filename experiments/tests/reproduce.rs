@@ -111,6 +111,13 @@ fn bad_manifests_exit_2_naming_the_file_and_entry() {
         assert!(text(&o).contains(needle), "{manifest}: expected {needle:?} in {}", text(&o));
         assert!(!text(&o).contains("panicked"), "{}", text(&o));
     }
+    fs::write(dir.join("bad.toml"), "[[run]]\nscenario = \"x.toml\"\nout = \"a\"\nseed = \"1\"\n").unwrap();
+    let o = mrsim(&["reproduce", "--manifests", dir.to_str().unwrap(), "--threads", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--threads must be at least 1"), "{}", text(&o));
+    let o = mrsim(&["reproduce", "--manifests", dir.to_str().unwrap(), "--only", "zzz"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no entry's out starts with zzz"), "{}", text(&o));
     let o = mrsim(&["reproduce", "--manifests", dir.join("none").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot read the manifest folder"), "{}", text(&o));

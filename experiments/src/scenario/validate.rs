@@ -190,12 +190,14 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
     let routing = validate_routing::routing(raw, &routing_names, &names, &store_names, &mut p);
     let alarms = validate_alarms::alarms(&raw.alarms, &routing_names, &names, &stores, &mut p);
 
+    let inputs = std::cell::RefCell::new(Vec::new());
     let ctx = validate_clients::Context {
         regions: &names,
         stores: &stores,
         topology: topology.as_ref(),
         base_dir,
         routing: &routing_names,
+        inputs: &inputs,
     };
     let mut population_names: Vec<&String> = Vec::new();
     let mut populations = Vec::new();
@@ -265,17 +267,6 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         fault_generators,
         list_conflicts: header.list_conflicts.unwrap_or(false),
     };
-    // Trace files loaded above; each is listed once, in the order the populations name them.
-    let mut inputs: Vec<super::InputFile> = Vec::new();
-    for trace in raw.populations.iter().filter_map(|c| c.trace.as_ref()) {
-        let name = trace.get_ref().clone();
-        if inputs.iter().any(|i| i.name == name) {
-            continue;
-        }
-        if let Ok(bytes) = std::fs::read(base_dir.join(&name)) {
-            inputs.push(super::InputFile { name, bytes: bytes.len(), fnv1a64: sim_core::rng::fnv1a64(&bytes) });
-        }
-    }
     Ok(Scenario {
         name: header.name.clone(),
         description: header.description.clone(),
@@ -283,7 +274,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         world,
         expects,
         source: source.to_string(),
-        inputs,
+        inputs: inputs.into_inner(),
         overrides: Vec::new(),
         warnings: super::Warnings::new(p.warnings),
         store_types: raw.stores.iter().map(validate_stores::type_label).collect(),

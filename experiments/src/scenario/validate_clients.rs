@@ -47,6 +47,8 @@ pub(super) struct Context<'a> {
     pub base_dir: &'a Path,
     /// What the routing sections and alarms declare, for populations' entries and actions.
     pub routing: &'a RoutingNames,
+    /// The trace files read so far, with their size and hash, for the manifest (each once).
+    pub inputs: &'a std::cell::RefCell<Vec<super::InputFile>>,
 }
 
 impl Context<'_> {
@@ -415,7 +417,17 @@ fn arrivals(c: &RawPopulation, path: &str, ctx: &Context, p: &mut Problems) -> O
     }
     let trace = c.trace.as_ref().expect("one of the four is given");
     let file = ctx.base_dir.join(trace.get_ref());
-    let records = match crate::trace::read_trace(&file) {
+    // Read once: the bytes parsed are the bytes hashed into the manifest.
+    let read = crate::trace::read_trace_bytes(&file);
+    let parsed = read.and_then(|bytes| {
+        let name = trace.get_ref().clone();
+        let mut inputs = ctx.inputs.borrow_mut();
+        if !inputs.iter().any(|i| i.name == name) {
+            inputs.push(super::InputFile { name, bytes: bytes.len(), fnv1a64: sim_core::rng::fnv1a64(&bytes) });
+        }
+        crate::trace::parse_trace_bytes(&file, &bytes)
+    });
+    let records = match parsed {
         Ok(r) => r,
         Err(e) => {
             p.at(trace.span(), format!("{path}.trace"), format!("the trace file does not load:\n{e}"));
