@@ -102,8 +102,15 @@ pub struct StoreRow {
     pub reads: u64,
     pub stale_reads: u64,
     pub rejected: u64,
+    /// Of `rejected`: MRSC's ReplicatedWriteConflictException (the item was being written in
+    /// another Region). A refused write, never a conflicted one.
+    pub rejected_conflict: u64,
     pub failed: u64,
-    pub conflicts: u64,
+    /// Acknowledged writes that met a concurrent version (neither observed the other) at some
+    /// replica, each counted once.
+    pub conflicted: u64,
+    /// `conflicted` over `writes_acknowledged` (0 with no write).
+    pub conflict_rate: f64,
     pub shadowed: u64,
     pub divergent_keys: u64,
     /// Per population, windows from a failed write to its next acknowledged one (seconds).
@@ -177,6 +184,15 @@ pub struct Requests {
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Writes {
     pub acknowledged: u64,
+    /// Acknowledged writes that met a concurrent version (neither observed the other) at some
+    /// replica, each counted once. Discarded writes and writes lost to last-writer-wins are among
+    /// them. It depends on the writes and the replicas only, never on the clients.
+    pub conflicted: u64,
+    /// `conflicted` over `acknowledged` (0 with no write).
+    pub conflict_rate: f64,
+    /// Attempts MRSC refused with ReplicatedWriteConflictException: refused, so never conflicted
+    /// (an MRSC table never holds concurrent versions); counted apart.
+    pub rejected_conflict: u64,
     /// Acknowledged writes some replica discarded for a concurrent last-writer-wins winner that
     /// never received them (the classic lost update); a lost write is one of these that no
     /// surviving write observed either.
@@ -185,8 +201,6 @@ pub struct Writes {
     pub lost_failover: u64,
     /// S3 versions hidden behind a concurrent version: recoverable, not lost.
     pub shadowed: u64,
-    /// Writes made while a concurrent write of the same item, which neither observed, was live.
-    pub conflicts: u64,
     pub lost_last_writer_wins: u64,
     pub lost_region_never_returned: u64,
 }
@@ -477,10 +491,12 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         attempts: Requests { sent: r.requests, succeeded, failed: r.failed, error_rate: ratio(r.failed, r.requests) },
         writes: Writes {
             acknowledged: r.writes_acked,
+            conflicted: r.conflicted,
+            conflict_rate: ratio(r.conflicted, r.writes_acked),
+            rejected_conflict: r.stores.iter().map(|st| st.rejected_conflict).sum(),
             discarded_by_last_writer_wins: r.discarded_by_last_writer_wins,
             lost_failover: r.lost_by(LossCause::Failover),
             shadowed: r.shadowed,
-            conflicts: r.conflicts,
             lost_last_writer_wins: r.lost_by(LossCause::LastWriterWins),
             lost_region_never_returned: r.lost_by(LossCause::RegionNeverReturned),
         },
@@ -577,8 +593,10 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
                 reads: stats.reads_ok,
                 stale_reads: stats.stale_reads,
                 rejected: stats.rejected,
+                rejected_conflict: stats.rejected_conflict,
                 failed: stats.failed,
-                conflicts: stats.conflicts,
+                conflicted: stats.conflicted,
+                conflict_rate: ratio(stats.conflicted, stats.writes_acked),
                 shadowed: stats.shadowed,
                 divergent_keys: stats.divergent_keys,
                 replication_lag_ms: Percentiles::of(&stats.replication_lag),
@@ -848,22 +866,25 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         count(s.operations.conditional_check_failed, "conditional check", "conditional checks")
     ));
     t.push_str(&format!(
-        "  writes          {} acknowledged ({} discarded somewhere by last-writer-wins), {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {}, {} shadowed\n",
+        "  writes          {} acknowledged, {} conflicted ({}), {} discarded somewhere by last-writer-wins; {} lost to last-writer-wins, {} lost to failover, {} lost with a Region that never returned; {} shadowed; {} rejected for a conflict (MRSC)\n",
         s.writes.acknowledged,
+        s.writes.conflicted,
+        pct(s.writes.conflict_rate),
         s.writes.discarded_by_last_writer_wins,
         s.writes.lost_last_writer_wins,
         s.writes.lost_failover,
         s.writes.lost_region_never_returned,
-        count(s.writes.conflicts, "conflict", "conflicts"),
-        s.writes.shadowed
+        s.writes.shadowed,
+        s.writes.rejected_conflict
     ));
     {
         for st in &s.stores {
             t.push_str(&format!(
-                "  store           {} ({}): {} acknowledged, {} lost (LWW {}, failover {}, Region gone {}); {}, {} stale; {} rejected; writes unavailable up to {}; replication lag p50 {} p99 {}\n",
+                "  store           {} ({}): {} acknowledged, {} conflicted, {} lost (LWW {}, failover {}, Region gone {}); {}, {} stale; {} rejected ({} for a conflict); writes unavailable up to {}; replication lag p50 {} p99 {}\n",
                 st.name,
                 st.store_type,
                 count(st.writes_acknowledged, "write", "writes"),
+                st.conflicted,
                 st.lost_last_writer_wins + st.lost_failover + st.lost_region_never_returned,
                 st.lost_last_writer_wins,
                 st.lost_failover,
@@ -871,6 +892,7 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
                 count(st.reads, "read", "reads"),
                 st.stale_reads,
                 st.rejected,
+                st.rejected_conflict,
                 st.write_unavailability_s.max.map_or("-".to_string(), |m| format!("{m}s")),
                 ms(st.replication_lag_ms.p50),
                 ms(st.replication_lag_ms.p99)

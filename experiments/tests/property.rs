@@ -82,3 +82,46 @@ fn the_same_property_is_refuted_for_mrec_with_a_replayable_case() {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_mrsim")).args(["validate", saved]).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// The same writes spread over more users: the scenario with `users` per population.
+fn with_users(text: &str, users: u64) -> String {
+    let mut table: toml::Table = text.parse().expect("the case is TOML");
+    for p in table["population"].as_array_mut().expect("populations") {
+        p.as_table_mut().unwrap().insert("users".into(), toml::Value::Integer(users as i64));
+    }
+    toml::to_string(&table).unwrap()
+}
+
+/// Conflicts are a property of writes, never of clients: over drawn partition schedules, workloads
+/// and seeds, the same acknowledged writes spread over 1 user or over many per population give the
+/// same conflicted, discarded and lost counts (and the same stale reads, which follow the writes and
+/// replicas too). A case whose writes differ between the two (a session that changed what was sent)
+/// is no test of the property and is rejected.
+#[test]
+fn conflict_counts_do_not_depend_on_the_number_of_users() {
+    let path = repo_root().join("experiments/scenarios/conflicts-vs-users.toml");
+    let text = std::fs::read_to_string(&path).expect("conflicts-vs-users.toml");
+    let regions = vec!["us-east-1".to_string(), "us-west-2".to_string()];
+    let strategy =
+        (partition_schedule(regions, Duration::from_secs(60), 2), workload(2.0, 12), 2u64..2000, any::<u64>());
+    let tested = std::cell::Cell::new(0u32);
+    let result = runner().run(&strategy, |(schedule, load, users, seed)| {
+        let one = Case::new(&path, &with_users(&text, 1), Some(&schedule), Some(&load), seed);
+        let many = Case::new(&path, &with_users(&text, users), Some(&schedule), Some(&load), seed);
+        let (one, many) = (one.map_err(TestCaseError::reject)?, many.map_err(TestCaseError::reject)?);
+        let (a, b) = (one.run().map_err(TestCaseError::fail)?, many.run().map_err(TestCaseError::fail)?);
+        prop_assume!(a.writes.acknowledged == b.writes.acknowledged && a.operations.started == b.operations.started);
+        tested.set(tested.get() + 1);
+        let counts = |s: &experiments::report::Summary| {
+            (s.writes.conflicted, s.writes.discarded_by_last_writer_wins, s.writes.lost_last_writer_wins, s.reads.stale)
+        };
+        prop_assert_eq!(counts(&a), counts(&b), "1 user against {} users: {}", users, many.reproduce(cases_dir()));
+        prop_assert!(a.writes.conflicted >= a.writes.discarded_by_last_writer_wins);
+        prop_assert!(a.writes.discarded_by_last_writer_wins >= a.writes.lost_last_writer_wins);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert!(tested.get() > 0, "every drawn case was rejected: the property was never tested");
+}

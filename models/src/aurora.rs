@@ -1201,7 +1201,7 @@ impl AuroraChannel {
     /// The end of the drain phase. `never_returned[r]` marks Regions that never came back: their
     /// clusters' storage is gone with them.
     pub fn finish(&mut self, now: SimTime, never_returned: &[bool]) {
-        self.ledger.release_acknowledged(now);
+        self.ledger.release_acknowledged();
         let gone = LossCause::RegionNeverReturned;
         for (record, _) in std::mem::take(&mut self.parked) {
             self.ledger.release_as(record.write, now, gone);

@@ -15,6 +15,23 @@
 //! Both rules are decided the moment they become true, so memory grows with the versions still in
 //! flight, never with the number of writes in the run. Each key starts from a genesis version (the
 //! item not yet written), held by every replica, so a key's live versions always form one tree.
+//!
+//! Client bookkeeping never holds a version. A session's last write and last read, the newest
+//! acknowledged write of an item and a read's snapshot of it are **pins**: they keep the answer to
+//! the questions a session asks (does this read descend from my write? is it an ancestor of what I
+//! read before?) without keeping the version in the tree. A pinned version that leaves the tree
+//! leaves a small tomb behind, for as long as it is pinned: *survived* (every version live now or
+//! later descends from it) or *died* (none does; the tomb names the nearest ancestor that was live
+//! when it died, pinned in turn, so "is this live version an ancestor of the one I read?" can still
+//! be answered). So the tree, and the verdicts it gives, depend on the writes and the replicas
+//! only, never on how many clients remember what.
+//!
+//! **Conflicts** are a property of writes: a write is *conflicted* when, at some replica, it met a
+//! version concurrent with it (neither observed the other). The channels say so when it happens
+//! ([`VersionTree::mark_conflicted`], and [`VersionTree::mark_discarded`] for a last-writer-wins
+//! resolution, which marks both sides); each acknowledged write counts once. A write lost to
+//! last-writer-wins counts as conflicted even when only a write that observed it met the winner:
+//! it lost that resolution through its descendant.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -122,7 +139,10 @@ struct Version {
     parent: WriteId,
     /// Generations from the key's genesis (0). Kept when ancestors are pruned, so an ancestry
     /// question never walks further up than the depth of the ancestor asked about.
-    depth: u64,
+    depth: u32,
+    /// Pins (see the module documentation): they keep the record while it is in the tree, and a
+    /// tomb once it leaves it, but never decide whether it is dead.
+    pins: u32,
     /// When the client received the acknowledgement, meaningful with [`ACKED`].
     acked_at: SimTime,
     /// An ancestor further up than the parent (Myers' skew-binary jump pointer; itself for a
@@ -196,6 +216,25 @@ const ACKED: u8 = 4;
 const DISCARDED: u8 = 8;
 /// A failover discarded a hold on it (see [`VersionTree::release_as`]).
 const FAILED_OVER: u8 = 16;
+/// It met a concurrent version at some replica (see [`VersionTree::mark_conflicted`]).
+const CONFLICTED: u8 = 32;
+
+/// What the checker keeps of a version that left the tree while pinned.
+#[derive(Clone, Copy, Debug)]
+struct Tomb {
+    fate: Fate,
+    acked_at: Option<SimTime>,
+    pins: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// Pruned as a root with one live child: an ancestor of every version live now or later.
+    Survived,
+    /// Dead: no version descends from it. `anchor` is its nearest ancestor live when it died (pinned
+    /// by this tomb), or none when its whole key left the tree.
+    Died { anchor: Option<WriteId> },
+}
 
 impl Version {
     fn genesis(key: Key, holds: u32) -> Self {
@@ -203,6 +242,7 @@ impl Version {
             key,
             parent: WriteId(0),
             depth: 0,
+            pins: 0,
             acked_at: SimTime::ZERO,
             jump: WriteId(0),
             children: Children::None,
@@ -211,11 +251,12 @@ impl Version {
             flags: 0,
         }
     }
-    fn write(key: Key, parent: WriteId, jump: WriteId, depth: u64, holds: u32, region: RegionId) -> Self {
+    fn write(key: Key, parent: WriteId, jump: WriteId, depth: u32, holds: u32, region: RegionId) -> Self {
         Version {
             key,
             parent,
             depth,
+            pins: 0,
             acked_at: SimTime::ZERO,
             jump,
             children: Children::None,
@@ -239,21 +280,14 @@ impl Version {
     fn failed_over(&self) -> bool {
         self.flags & FAILED_OVER != 0
     }
+    fn conflicted(&self) -> bool {
+        self.flags & CONFLICTED != 0
+    }
     fn set(&mut self, flag: u8, on: bool) {
         if on {
             self.flags |= flag;
         }
     }
-}
-
-/// What the tree knows of one key while it has live versions.
-#[derive(Clone, Copy, Debug)]
-struct KeyTree {
-    /// The genesis version, or the version that replaced it as root when it was pruned.
-    root: WriteId,
-    /// Live versions without a live child: more than one means concurrent branches. At least one
-    /// while the key has live versions (it drops to zero only for a moment inside a collection).
-    leaves: u64,
 }
 
 /// The live version trees of one store.
@@ -264,16 +298,18 @@ pub struct VersionTree {
     /// Looked up only, never iterated (so a hash map cannot order anything): a million touched
     /// keys keep a million genesis versions live.
     versions: LookupMap<WriteId, Version>,
-    /// Per key with live versions: its root and its leaf count (looked up only). One entry, so a
-    /// key's first touch and a write each find both in one probe.
-    keys: LookupMap<Key, KeyTree>,
+    /// Per key with live versions: its root, the genesis version or the version that replaced it
+    /// when it was pruned (looked up only).
+    keys: LookupMap<Key, WriteId>,
+    /// Versions that left the tree while pinned (looked up only): as many as there are pins on
+    /// versions no longer in the tree, at most.
+    tombs: LookupMap<WriteId, Tomb>,
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
-    /// Writes created while their item's live tree had another leaf, a version the new write does
-    /// not descend from and that does not descend from it: concurrent writes that did not observe
-    /// each other, each counted once (by the later of a pair).
-    conflicts: u64,
+    /// Acknowledged writes that met a concurrent version at some replica, each counted once, when
+    /// it is both (see the module documentation).
+    conflicted_acked: u64,
     /// Acknowledged versions that were discarded somewhere, counted as they settle.
     discarded_acked: u64,
     /// The largest number of live versions held at once, for the memory report.
@@ -298,9 +334,10 @@ impl VersionTree {
             replicas,
             versions: LookupMap::new(),
             keys: LookupMap::new(),
+            tombs: LookupMap::new(),
             lost: Vec::new(),
             survived: 0,
-            conflicts: 0,
+            conflicted_acked: 0,
             discarded_acked: 0,
             live_max: 0,
             listing: false,
@@ -341,9 +378,9 @@ impl VersionTree {
     /// the id to use if it must be created; returns whether it was used.
     pub fn genesis(&mut self, key: Key, fresh: WriteId) -> (WriteId, bool) {
         match self.keys.entry(key) {
-            Entry::Occupied(k) => (k.get().root, false),
+            Entry::Occupied(k) => (*k.get(), false),
             Entry::Vacant(k) => {
-                k.insert(KeyTree { root: fresh, leaves: 1 });
+                k.insert(fresh);
                 let mut v = Version::genesis(key, self.replicas);
                 v.jump = fresh;
                 self.versions.insert(fresh, v);
@@ -362,29 +399,42 @@ impl VersionTree {
             // The root (a version with no parent is its key's root) now has no hold and one child.
             self.prune_pending.insert(key);
         }
-        let leaves = &mut self.keys.get_mut(&key).expect("a key with a live version has a tree").leaves;
-        if had_child {
-            // The parent already had a child, so it was no leaf: this write adds a branch.
-            *leaves += 1;
-        }
-        if *leaves > 1 {
-            self.conflicts += 1;
-        }
         let v = Version::write(key, parent, jump, depth, holds, region);
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
-        self.live_max = self.live_max.max(self.versions.len());
+        self.live_max = self.live_max.max(self.live());
     }
 
     /// A replica dropped `id` (live) for a concurrent version that won last-writer-wins: the classic
     /// lost update. Unlike a lost write, it may still survive, as the ancestor of a later write in
     /// its own Region that wins.
     /// `how` says by which version, where and when; the list keeps the first drop of each version.
+    /// Both it and the winner met a concurrent version: both are conflicted.
     pub fn mark_discarded(&mut self, id: WriteId, how: Resolution) {
         self.get_mut(id).set(DISCARDED, true);
+        self.mark_conflicted(id);
+        self.mark_conflicted(how.winner);
         if self.listing {
             self.resolutions.entry(id).or_insert(how);
         }
+    }
+
+    /// `id` (live) met a version concurrent with it at some replica: it is conflicted, and counted
+    /// once it is acknowledged (or now, if it already is).
+    pub fn mark_conflicted(&mut self, id: WriteId) {
+        let v = self.get_mut(id);
+        if v.conflicted() {
+            return;
+        }
+        v.flags |= CONFLICTED;
+        let acked = v.acked_at().is_some();
+        self.conflicted_acked += u64::from(acked);
+    }
+
+    /// Acknowledged writes that met a concurrent version at some replica (or were lost to
+    /// last-writer-wins), each counted once.
+    pub fn conflicted_acked(&self) -> u64 {
+        self.conflicted_acked
     }
 
     /// Acknowledged writes some replica discarded for a concurrent winner, counted when settled.
@@ -400,6 +450,8 @@ impl VersionTree {
     /// answered from its idempotency record): the client was told it succeeded, it did not survive.
     pub fn record_lost(&mut self, write: WriteId, key: Key, region: RegionId, now: SimTime) {
         let cause = LossCause::LastWriterWins;
+        // Lost to last-writer-wins, so conflicted (see the module documentation).
+        self.conflicted_acked += 1;
         self.lost.push(LostWrite { write, store: self.store, key, region, acked_at: now, lost_at: now, cause });
         if self.listing {
             let row = self.conflict_rows.entry(write).or_insert(ConflictRecord {
@@ -455,18 +507,89 @@ impl VersionTree {
 
     /// The root of `key`'s live tree: the version every replica that never wrote the key holds.
     pub fn root(&self, key: Key) -> Option<WriteId> {
-        self.keys.get(&key).map(|k| k.root)
+        self.keys.get(&key).copied()
     }
 
     /// Marks `id` acknowledged to its client at `at`. The caller must hold it.
     pub fn acknowledge(&mut self, id: WriteId, at: SimTime) {
         let v = self.get_mut(id);
+        let newly_counted = v.acked_at().is_none() && v.conflicted();
         v.acked_at = at;
         v.flags |= ACKED;
+        self.conflicted_acked += u64::from(newly_counted);
     }
 
+    /// When `id` (live, or pinned after it left the tree) was acknowledged.
     pub fn acked_at(&self, id: WriteId) -> Option<SimTime> {
-        self.get(id).acked_at()
+        match self.versions.get(&id) {
+            Some(v) => v.acked_at(),
+            None => self.tomb(id).acked_at,
+        }
+    }
+
+    /// Pins `id`, which is live or pinned already (see the module documentation).
+    pub fn pin(&mut self, id: WriteId) {
+        match self.versions.get_mut(&id) {
+            Some(v) => v.pins += 1,
+            None => self.tombs.get_mut(&id).unwrap_or_else(|| panic!("pinned {id:?}, which is gone")).pins += 1,
+        }
+    }
+
+    /// Drops one pin on `id`; a tomb with no pin left goes, and lets go of its anchor.
+    pub fn unpin(&mut self, id: WriteId) {
+        let mut id = id;
+        loop {
+            if let Some(v) = self.versions.get_mut(&id) {
+                v.pins = v.pins.checked_sub(1).expect("unpinned a version that had no pin");
+                return;
+            }
+            let tomb = self.tombs.get_mut(&id).unwrap_or_else(|| panic!("unpinned {id:?}, which is gone"));
+            tomb.pins -= 1;
+            if tomb.pins > 0 {
+                return;
+            }
+            let tomb = self.tombs.remove(&id).expect("checked above");
+            match tomb.fate {
+                Fate::Died { anchor: Some(anchor) } => id = anchor,
+                _ => return,
+            }
+        }
+    }
+
+    /// Whether `descendant` (live) is `ancestor` or descends from it, where `ancestor` is live or
+    /// pinned: a survivor is an ancestor of every live version, a dead version of none.
+    pub fn observed(&self, descendant: WriteId, ancestor: WriteId) -> bool {
+        if self.versions.contains_key(&ancestor) {
+            return self.descends_from(descendant, ancestor);
+        }
+        self.tomb(ancestor).fate == Fate::Survived
+    }
+
+    /// Whether `ancestor` (live) is a proper ancestor of `of`, which is live or pinned. Once `of`
+    /// has died, its live ancestors are those of the nearest one that was live when it died (and,
+    /// if that died too, of its own anchor, and so on); once it has survived, it has none.
+    pub fn precedes(&self, ancestor: WriteId, of: WriteId) -> bool {
+        let mut of = of;
+        loop {
+            if self.versions.contains_key(&of) {
+                return ancestor != of && self.descends_from(of, ancestor);
+            }
+            match self.tomb(of).fate {
+                Fate::Survived | Fate::Died { anchor: None } => return false,
+                Fate::Died { anchor: Some(anchor) } => {
+                    if anchor == ancestor {
+                        return true;
+                    }
+                    of = anchor;
+                }
+            }
+        }
+    }
+
+    fn tomb(&self, id: WriteId) -> &Tomb {
+        self.tombs
+            .get(&id)
+            .unwrap_or_else(|| panic!("version {id:?} is neither live nor pinned in store {:?}", self.store))
     }
 
     /// Whether `descendant` is `ancestor` or descends from it. Both must be live (held). The walk
@@ -525,14 +648,12 @@ impl VersionTree {
     pub fn lost(&self) -> &[LostWrite] {
         &self.lost
     }
-    pub fn conflicts(&self) -> u64 {
-        self.conflicts
-    }
     pub fn survived(&self) -> u64 {
         self.survived
     }
+    /// Versions in the tree, and tombs of pinned versions that left it.
     pub fn live(&self) -> usize {
-        self.versions.len()
+        self.versions.len() + self.tombs.len()
     }
     pub fn live_max(&self) -> usize {
         self.live_max
@@ -546,20 +667,30 @@ impl VersionTree {
         self.versions.get_mut(&id).unwrap_or_else(|| panic!("version {id:?} is not live in store {store:?}"))
     }
 
-    /// Removes `id` and then its ancestors while they are dead.
+    /// Removes `id` and then its ancestors while they are dead. Pinned ones leave tombs anchored
+    /// on the nearest ancestor left live (none if the key's genesis went too).
     fn collect(&mut self, mut id: WriteId, now: SimTime, cause: LossCause) {
-        loop {
+        let mut entombed: Vec<(WriteId, Option<SimTime>, u32)> = Vec::new();
+        let anchor = loop {
             let v = self.get(id);
             if v.holds > 0 || !v.children.is_empty() {
-                return;
+                break Some(id);
             }
-            let v = self.versions.remove(&id).expect("checked live above");
-            if v.discarded() && v.acked_at().is_some() {
-                self.discarded_acked += 1;
-            }
-            // A dead version has no live child: it was a leaf.
-            self.leaf_count_add(v.key, -1);
+            let mut v = self.versions.remove(&id).expect("checked live above");
             let effective = if v.failed_over() { LossCause::Failover } else { cause };
+            if v.acked_at().is_some() {
+                if v.discarded() {
+                    self.discarded_acked += 1;
+                }
+                if effective == LossCause::LastWriterWins && v.region().is_some() && !v.conflicted() {
+                    // Lost to last-writer-wins through a descendant: conflicted too.
+                    v.flags |= CONFLICTED;
+                    self.conflicted_acked += 1;
+                }
+            }
+            if v.pins > 0 {
+                entombed.push((id, v.acked_at(), v.pins));
+            }
             if self.listing
                 && let Some(region) = v.region()
             {
@@ -583,7 +714,6 @@ impl VersionTree {
                 }
             }
             if let (Some(acked_at), Some(region)) = (v.acked_at(), v.region()) {
-                let cause = effective;
                 self.lost.push(LostWrite {
                     write: id,
                     store: self.store,
@@ -591,34 +721,32 @@ impl VersionTree {
                     region,
                     acked_at,
                     lost_at: now,
-                    cause,
+                    cause: effective,
                 });
             }
             let Some(parent) = v.parent() else {
                 // A dead genesis: every replica let go of the key. Forget it.
                 self.keys.remove(&v.key);
-                return;
+                break None;
             };
             let p = self.get_mut(parent);
             p.children.remove(id);
             // Its last descendant was thrown away by a failover: if the parent dies too, now or when
             // its last hold goes (a session's last write, say), the failover is why.
             p.set(FAILED_OVER, effective == LossCause::Failover);
-            if p.children.is_empty() {
-                self.leaf_count_add(v.key, 1);
-            }
             id = parent;
+        };
+        for (write, acked_at, pins) in entombed {
+            self.tombs.insert(write, Tomb { fate: Fate::Died { anchor }, acked_at, pins });
+            if let Some(anchor) = anchor {
+                self.get_mut(anchor).pins += 1;
+            }
         }
-    }
-
-    fn leaf_count_add(&mut self, key: Key, delta: i64) {
-        let leaves = &mut self.keys.get_mut(&key).expect("a key with a live version has a tree").leaves;
-        *leaves = leaves.checked_add_signed(delta).expect("the leaf count never goes below zero");
     }
 
     /// Drops roots that have survived: no hold and a single live child.
     fn prune_root(&mut self, key: Key) {
-        while let Some(root) = self.keys.get(&key).map(|k| k.root) {
+        while let Some(&root) = self.keys.get(&key) {
             let v = self.get(root);
             if v.holds > 0 {
                 return;
@@ -628,6 +756,9 @@ impl VersionTree {
                 self.discarded_acked += 1;
             }
             let v = self.versions.remove(&root).expect("checked live above");
+            if v.pins > 0 {
+                self.tombs.insert(root, Tomb { fate: Fate::Survived, acked_at: v.acked_at(), pins: v.pins });
+            }
             if let Some(resolution) = self.resolutions.remove(&root) {
                 let row = ConflictRecord {
                     store: self.store,
@@ -642,7 +773,7 @@ impl VersionTree {
             }
             self.survived += 1;
             self.get_mut(child).flags &= !HAS_PARENT;
-            self.keys.get_mut(&key).expect("checked above").root = child;
+            *self.keys.get_mut(&key).expect("checked above") = child;
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::ids::{Key, RegionId, StoreId, WriteId};
 pub type SessionId = (u16, u64);
 
 /// What the checker remembers of a session: its last acknowledged write and its last read, each
-/// held (so they can be compared with later reads) until replaced.
+/// pinned (so they can be compared with later reads, never held: see [`crate::checker`]) until
+/// replaced.
 #[derive(Clone, Copy, Debug, Default)]
 struct Session {
     last_write: Option<(Key, WriteId)>,
@@ -38,10 +39,10 @@ pub struct SessionVerdict {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     tree: VersionTree,
-    /// Memory follows the sessions: two held versions each, at most. Looked up only; the end of
+    /// Memory follows the sessions: two pinned versions each, at most. Looked up only; the end of
     /// the run visits them sorted by session.
     sessions: LookupMap<SessionId, Session>,
-    /// The newest acknowledged write of each item, held so a later read can be compared with it.
+    /// The newest acknowledged write of each item, pinned so a later read can be compared with it.
     /// Looked up only; the end of the run visits them sorted by key.
     newest_acked: LookupMap<Key, WriteId>,
     /// Genesis versions take ids from the top of the id space; writes from the bottom.
@@ -76,56 +77,62 @@ impl Ledger {
         genesis
     }
 
-    /// Takes a hold on the newest write acknowledged for `key`, for a read beginning now.
+    /// Pins the newest write acknowledged for `key`, for a read beginning now: the read's snapshot,
+    /// let go by [`Ledger::judge_read`] or [`Ledger::drop_snapshot`].
     pub fn snapshot_newest_acked(&mut self, key: Key) -> Option<WriteId> {
         let newest = *self.newest_acked.get(&key)?;
-        self.tree.acquire(newest);
+        self.tree.pin(newest);
         Some(newest)
     }
 
+    /// A read ended without a verdict: its snapshot is let go.
+    pub fn drop_snapshot(&mut self, snapshot: WriteId) {
+        self.tree.unpin(snapshot);
+    }
+
     /// The verdict on a read that returned `returned` (live) and began at `began`, when `snapshot`
-    /// (held, and released here) was the newest acknowledged write: `Some(staleness)` if stale.
-    pub fn judge_read(
-        &mut self,
-        now: SimTime,
-        returned: WriteId,
-        began: SimTime,
-        snapshot: Option<WriteId>,
-    ) -> Option<SimDuration> {
+    /// (pinned, and let go here) was the newest acknowledged write: `Some(staleness)` if stale.
+    pub fn judge_read(&mut self, returned: WriteId, began: SimTime, snapshot: Option<WriteId>) -> Option<SimDuration> {
         let newest = snapshot?;
-        let fresh = self.tree.descends_from(returned, newest);
+        let fresh = self.tree.observed(returned, newest);
         let acked_at = self.tree.acked_at(newest).expect("the newest acknowledged write was acknowledged");
-        self.tree.release(newest, now);
+        self.tree.unpin(newest);
         if fresh { None } else { Some(began.saturating_since(acked_at)) }
     }
 
-    /// The client received the acknowledgement of `write`. The response's hold becomes the hold of
-    /// "newest acknowledged write of the item".
+    /// The client received the acknowledgement of `write`, with the response's hold on it: the
+    /// write becomes the item's newest acknowledged (pinned) and the response lets go of it, which
+    /// settles it as lost at once if no replica holds it any more.
     pub fn acknowledge(&mut self, now: SimTime, key: Key, write: WriteId) {
         self.tree.acknowledge(write, now);
+        self.tree.pin(write);
         if let Some(previous) = self.newest_acked.insert(key, write) {
-            self.tree.release(previous, now);
+            self.tree.unpin(previous);
         }
+        self.tree.release(write, now);
     }
 
     /// A retried write found its idempotency key already applied as `write`, and the client is told
     /// it succeeded: `write` is acknowledged now. If it has already been overwritten out of
-    /// existence, it is an acknowledged write that did not survive: lost.
-    pub fn acknowledge_retry(&mut self, now: SimTime, key: Key, write: WriteId, region: RegionId) {
+    /// existence, it is an acknowledged write that did not survive: lost. Returns whether it was
+    /// acknowledged (so the session can remember it) rather than lost.
+    pub fn acknowledge_retry(&mut self, now: SimTime, key: Key, write: WriteId, region: RegionId) -> bool {
         if self.tree.is_live(write) {
             self.tree.acquire(write);
             self.acknowledge(now, key, write);
+            true
         } else {
             self.tree.record_lost(write, key, region, now);
+            false
         }
     }
 
     /// The session's write of `key` was acknowledged: it becomes the session's last write.
-    pub fn session_wrote(&mut self, now: SimTime, session: SessionId, key: Key, write: WriteId) {
-        self.tree.acquire(write);
+    pub fn session_wrote(&mut self, session: SessionId, key: Key, write: WriteId) {
+        self.tree.pin(write);
         let previous = self.sessions.entry(session).or_default().last_write.replace((key, write));
         if let Some((_, old)) = previous {
-            self.tree.release(old, now);
+            self.tree.unpin(old);
         }
     }
 
@@ -136,7 +143,7 @@ impl Ledger {
 
     /// The session read `returned` (live) of `key`: judges it against the session's own last write
     /// and last read of the item, then remembers it as the session's last read.
-    pub fn session_read(&mut self, now: SimTime, session: SessionId, key: Key, returned: WriteId) -> SessionVerdict {
+    pub fn session_read(&mut self, session: SessionId, key: Key, returned: WriteId) -> SessionVerdict {
         // One lookup: remember this read now, judge against what the session held before.
         let entry = self.sessions.entry(session).or_default();
         let state = *entry;
@@ -145,16 +152,16 @@ impl Ledger {
         if let Some((k, written)) = state.last_write
             && k == key
         {
-            verdict.read_your_writes_violation = !self.tree.descends_from(returned, written);
+            verdict.read_your_writes_violation = !self.tree.observed(returned, written);
         }
         if let Some((k, read)) = state.last_read
             && k == key
         {
-            verdict.monotonic_read_violation = returned != read && self.tree.descends_from(read, returned);
+            verdict.monotonic_read_violation = self.tree.precedes(returned, read);
         }
-        self.tree.acquire(returned);
+        self.tree.pin(returned);
         if let Some((_, old)) = state.last_read {
-            self.tree.release(old, now);
+            self.tree.unpin(old);
         }
         verdict
     }
@@ -167,15 +174,15 @@ impl Ledger {
         self.tree.release_as(write, now, cause);
     }
 
-    /// The end of the run: the newest-acknowledged and session holds go, so what they kept alive is
-    /// settled.
-    pub fn release_acknowledged(&mut self, now: SimTime) {
+    /// The end of the run: the newest-acknowledged and session pins go (they decide nothing, so
+    /// this settles nothing; it empties the tombs).
+    pub fn release_acknowledged(&mut self) {
         for (_, write) in std::mem::take(&mut self.newest_acked).into_sorted_vec() {
-            self.tree.release(write, now);
+            self.tree.unpin(write);
         }
         for (_, session) in std::mem::take(&mut self.sessions).into_sorted_vec() {
             for (_, write) in session.last_write.into_iter().chain(session.last_read) {
-                self.tree.release(write, now);
+                self.tree.unpin(write);
             }
         }
     }
@@ -203,39 +210,141 @@ mod tests {
         l.tree_mut().create(WriteId(1), g, EAST, 2); // east replica + the answer
         l.release(g, t(0)); // east moved off genesis; west still holds it
         l.acknowledge(t(5), K, WriteId(1));
-        l.session_wrote(t(5), S, K, WriteId(1));
+        l.session_wrote(S, K, WriteId(1));
         assert_eq!(
-            l.session_read(t(6), S, K, g),
+            l.session_read(S, K, g),
             SessionVerdict { read_your_writes_violation: true, monotonic_read_violation: false }
         );
-        assert_eq!(l.session_read(t(7), S, K, WriteId(1)), SessionVerdict::default());
+        assert_eq!(l.session_read(S, K, WriteId(1)), SessionVerdict::default());
         assert_eq!(
-            l.session_read(t(8), S, K, g),
+            l.session_read(S, K, g),
             SessionVerdict { read_your_writes_violation: true, monotonic_read_violation: true }
         );
         // Another session, another item: no verdict from this session's history.
-        assert_eq!(l.session_read(t(9), (0, 8), K, g), SessionVerdict::default());
+        assert_eq!(l.session_read((0, 8), K, g), SessionVerdict::default());
         let other_item = l.genesis(Key(2));
-        assert_eq!(l.session_read(t(9), S, Key(2), other_item), SessionVerdict::default());
-        l.release_acknowledged(t(10));
+        assert_eq!(l.session_read(S, Key(2), other_item), SessionVerdict::default());
+        l.release_acknowledged();
         assert!(l.tree().lost().is_empty());
     }
 
-    /// A write is a conflict when another live branch exists that it did not observe. w2 forks off
-    /// genesis beside w1; w3 extends w2 but never saw w1 either; once w1 dies, w4 on w3 is alone.
+    /// East writes w1 and west w2, both on genesis, both acknowledged; w2 wins last-writer-wins at
+    /// both replicas. Two sessions remember w1 (its writer, and a reader), yet w1 dies the moment the
+    /// last replica and message let go of it: it is lost then, both writes are conflicted, and
+    /// nothing else is. West writes on: none of those writes is conflicted, though the sessions
+    /// still remember w1. The sessions' verdicts come from w1's tomb: its writer misses its write,
+    /// its reader sees no ancestor of w1 in what west returns.
     #[test]
-    fn writes_concurrent_with_a_live_branch_are_conflicts() {
+    fn a_version_only_sessions_remember_is_settled_and_conflicts_with_nothing() {
+        let west = RegionId::from_raw(1);
+        let (writer, reader) = ((0, 1), (1, 1));
+        let mut l = Ledger::new(StoreId::new(0), 2);
+        let g = l.genesis(K);
+        let drop_for = |winner: u64| crate::checker::Resolution {
+            at: t(40),
+            replica: EAST,
+            stamp_nanos: 0,
+            winner: WriteId(winner),
+            winner_region: west,
+            winner_stamp_nanos: 1,
+        };
+        l.tree_mut().create(WriteId(1), g, EAST, 3); // east replica, the shipment, the answer
+        l.release(g, t(0));
+        l.acknowledge(t(1), K, WriteId(1));
+        l.session_wrote(writer, K, WriteId(1));
+        assert_eq!(l.session_read(reader, K, WriteId(1)), SessionVerdict::default());
+        l.tree_mut().create(WriteId(2), g, west, 3);
+        l.release(g, t(2));
+        l.acknowledge(t(3), K, WriteId(2));
+        assert_eq!(l.tree().conflicted_acked(), 0, "nothing has met yet");
+        // w1 reaches west and loses to w2; w2 reaches east and wins over w1.
+        l.tree_mut().mark_discarded(WriteId(1), drop_for(2));
+        l.release(WriteId(1), t(40));
+        l.tree_mut().mark_discarded(WriteId(1), drop_for(2));
+        assert!(l.tree().lost().is_empty(), "east still holds w1");
+        l.release(WriteId(1), t(41)); // east takes w2 (the shipment's hold becomes east's)
+        let lost: Vec<(WriteId, SimTime)> = l.tree().lost().iter().map(|x| (x.write, x.lost_at)).collect();
+        assert_eq!(lost, vec![(WriteId(1), t(41))], "lost when the last replica let go, sessions or not");
+        assert_eq!(l.tree().conflicted_acked(), 2, "w1 and w2 met at both replicas: each counts once");
+        // West writes w3..w12 on the winning branch: no conflict, whoever remembers w1.
+        let mut parent = WriteId(2);
+        for w in 3..13 {
+            l.tree_mut().create(WriteId(w), parent, west, 3); // west replica, the shipment, the answer
+            l.release(parent, t(50 + w));
+            l.acknowledge(t(50 + w), K, WriteId(w));
+            l.release(parent, t(60 + w)); // the shipment reaches east, which takes it
+            parent = WriteId(w);
+        }
+        assert_eq!(l.tree().conflicted_acked(), 2);
+        // The tree keeps the replicas' current version (w12) and the tombs of w1 and of genesis
+        // (w1's anchor, pruned since as a survivor): not the chain the sessions saw.
+        assert_eq!(l.tree().live(), 3);
+        assert_eq!(
+            l.session_read(writer, K, WriteId(12)),
+            SessionVerdict { read_your_writes_violation: true, monotonic_read_violation: false }
+        );
+        assert_eq!(l.session_read(reader, K, WriteId(12)), SessionVerdict::default());
+        l.release_acknowledged();
+        assert_eq!(l.tree().live(), 1, "the tombs went with the last pins");
+    }
+
+    /// Three replicas. A session reads r, east's write on genesis. Central writes w on genesis and
+    /// w wins at east; r's shipments lose, so r dies while west still holds genesis. The session
+    /// then reads genesis at west: an ancestor of what it read before, a monotonic-read violation,
+    /// decided from r's tomb (anchored on genesis).
+    #[test]
+    fn a_dead_version_keeps_its_ancestors_for_monotonic_reads() {
+        let central = RegionId::from_raw(2);
+        let mut l = Ledger::new(StoreId::new(0), 3);
+        let g = l.genesis(K);
+        l.tree_mut().create(WriteId(1), g, EAST, 2); // east replica + shipments
+        l.release(g, t(0));
+        assert_eq!(l.session_read(S, K, WriteId(1)), SessionVerdict::default());
+        l.tree_mut().create(WriteId(2), g, central, 3);
+        l.release(g, t(1));
+        l.release(WriteId(1), t(30)); // east takes w
+        l.release(WriteId(1), t(31)); // r's shipments lose everywhere
+        assert!(!l.tree().is_live(WriteId(1)));
+        assert!(l.tree().lost().is_empty(), "r was never acknowledged");
+        assert_eq!(
+            l.session_read(S, K, g),
+            SessionVerdict { read_your_writes_violation: false, monotonic_read_violation: true }
+        );
+        assert_eq!(l.session_read(S, K, WriteId(2)), SessionVerdict::default(), "w is no ancestor of g");
+    }
+
+    /// A retried write whose idempotency record answers it after its version died is an
+    /// acknowledged write that did not survive: lost to last-writer-wins, and conflicted.
+    #[test]
+    fn a_retry_acknowledged_after_its_version_died_is_lost() {
         let west = RegionId::from_raw(1);
         let mut l = Ledger::new(StoreId::new(0), 2);
         let g = l.genesis(K);
-        l.tree_mut().create(WriteId(1), g, EAST, 1);
-        assert_eq!(l.tree().conflicts(), 0, "w1 is the only write");
-        l.tree_mut().create(WriteId(2), g, west, 1);
-        assert_eq!(l.tree().conflicts(), 1, "w2 did not observe w1");
-        l.tree_mut().create(WriteId(3), WriteId(2), west, 1);
-        assert_eq!(l.tree().conflicts(), 2, "w3 observed w2 but not w1");
-        l.release(WriteId(1), t(1)); // w1 loses everywhere and dies
-        l.tree_mut().create(WriteId(4), WriteId(3), west, 1);
-        assert_eq!(l.tree().conflicts(), 2, "w4 has no live branch beside it");
+        // East takes w1 (its answer timed out: no answer hold), west w2, concurrently.
+        l.tree_mut().create(WriteId(1), g, EAST, 2); // east replica + shipment
+        l.release(g, t(0));
+        l.tree_mut().create(WriteId(2), g, west, 2);
+        l.release(g, t(0));
+        l.release(WriteId(1), t(30)); // w2 wins at east
+        assert!(l.acknowledge_retry(t(31), K, WriteId(1), EAST), "w1 is live (its shipment): acknowledged");
+        l.release(WriteId(1), t(32)); // w1's shipment loses at west: w1 dies, acknowledged
+        let lost: Vec<(WriteId, SimTime)> = l.tree().lost().iter().map(|x| (x.write, x.lost_at)).collect();
+        assert_eq!(lost, vec![(WriteId(1), t(32))]);
+        let mut l2 = Ledger::new(StoreId::new(0), 2);
+        let g = l2.genesis(K);
+        l2.tree_mut().create(WriteId(1), g, EAST, 2);
+        l2.release(g, t(0));
+        l2.tree_mut().create(WriteId(2), g, west, 2);
+        l2.release(g, t(0));
+        l2.release(WriteId(1), t(30));
+        l2.release(WriteId(1), t(32)); // w1 dies before the retry: never acknowledged, not lost
+        assert!(l2.tree().lost().is_empty());
+        assert!(!l2.acknowledge_retry(t(33), K, WriteId(1), EAST), "w1 is gone: the retry's success is a loss");
+        let lost: Vec<(WriteId, LossCause)> = l2.tree().lost().iter().map(|x| (x.write, x.cause)).collect();
+        assert_eq!(lost, vec![(WriteId(1), LossCause::LastWriterWins)]);
+        assert_eq!(l2.tree().conflicted_acked(), 1);
+        let lost: Vec<(WriteId, LossCause)> = l.tree().lost().iter().map(|x| (x.write, x.cause)).collect();
+        assert_eq!(lost, vec![(WriteId(1), LossCause::LastWriterWins)]);
+        assert_eq!(l.tree().conflicted_acked(), 1);
     }
 }

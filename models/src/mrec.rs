@@ -7,7 +7,7 @@
 //! The table also keeps the consistency checker's [`VersionTree`] up to date: every replica's
 //! current version, shipment in flight and pending response is a hold on the version it names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sim_core::{Dist, LookupMap, SimDuration, SimTime, Stream};
 
@@ -95,7 +95,9 @@ pub struct Table {
     order: BTreeMap<(Key, RegionId, Option<RegionId>), SimTime>,
     /// Writes committed and not yet applied at a replica, by (item, destination): a write made at
     /// the destination meanwhile, later than such a write, discards it (it did not receive it).
-    in_flight: BTreeMap<(Key, RegionId), Vec<(WriteId, Stamp)>>,
+    /// Ordered by stamp, so a local write takes exactly the older ones, and an arrival finds its
+    /// own in logarithmic time however many wait (a dark Region's copies pile up here).
+    in_flight: BTreeMap<(Key, RegionId), BTreeSet<(Stamp, WriteId)>>,
     divergent_keys: u64,
 }
 
@@ -169,11 +171,18 @@ impl Table {
         self.items[region.index()].insert(key, Item { write, stamp, deleted, operation });
         // Copies of earlier writes from elsewhere still on their way here are overwritten by a write
         // that never received them: they will lose here, whatever arrives in between.
-        if let Some(coming) = self.in_flight.get(&(key, region)) {
-            for &(w, s) in coming {
-                if s < stamp {
-                    self.ledger.tree_mut().mark_discarded(w, s.dropped_for(write, stamp, region, now));
-                }
+        // Each is marked once and forgotten here (it is discarded whatever happens next), so a
+        // Region that keeps writing an item never walks the same in-flight copies twice.
+        if let Some(coming) = self.in_flight.get_mut(&(key, region)) {
+            let tree = self.ledger.tree_mut();
+            while let Some(&(s, w)) = coming.first()
+                && s < stamp
+            {
+                coming.pop_first();
+                tree.mark_discarded(w, s.dropped_for(write, stamp, region, now));
+            }
+            if coming.is_empty() {
+                self.in_flight.remove(&(key, region));
             }
         }
         self.remember(now, region, operation, write);
@@ -181,7 +190,7 @@ impl Table {
         let others: Vec<RegionId> =
             (0..self.replica_of.len()).map(RegionId::new).filter(|&r| r != region && self.is_replica(r)).collect();
         for to in others {
-            self.in_flight.entry((key, to)).or_default().push((write, stamp));
+            self.in_flight.entry((key, to)).or_default().insert((stamp, write));
         }
         let delay = self.replication_delay.sample_duration(&mut self.replication);
         (delay, Shipment { write, key, stamp, committed_at: now, deleted, operation })
@@ -219,12 +228,11 @@ impl Table {
         self.current(region, key).0
     }
 
-    /// A read of `key` at `region` at `now`, for a read that began at `began` when `newest_acked`
-    /// (held by the caller, released here) was the newest acknowledged write. Returns how stale the
+    /// A read of `key` at `region` now, for a read that began at `began` when `newest_acked`
+    /// (pinned by the caller, let go here) was the newest acknowledged write. Returns how stale the
     /// answer is, if it is stale.
     pub fn read_local(
         &mut self,
-        now: SimTime,
         region: RegionId,
         key: Key,
         began: SimTime,
@@ -232,7 +240,7 @@ impl Table {
     ) -> Option<SimDuration> {
         newest_acked?;
         let (returned, _) = self.current(region, key);
-        self.ledger.judge_read(now, returned, began, newest_acked)
+        self.ledger.judge_read(returned, began, newest_acked)
     }
 
     /// The pipeline of `from` ships `shipment`: one hold per destination replaces the shipment's.
@@ -250,7 +258,7 @@ impl Table {
     pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
         recorder.replication_applied(now, self.id, to, shipment.committed_at);
         if let Some(coming) = self.in_flight.get_mut(&(shipment.key, to)) {
-            coming.retain(|&(w, _)| w != shipment.write);
+            coming.remove(&(shipment.stamp, shipment.write));
             if coming.is_empty() {
                 self.in_flight.remove(&(shipment.key, to));
             }
@@ -312,7 +320,7 @@ impl Table {
     /// The end of the drain phase. `down[r]` marks Regions that never came back: their replicas are
     /// gone. Then counts divergent keys among the rest.
     pub fn finish(&mut self, now: SimTime, down: &[bool]) {
-        self.ledger.release_acknowledged(now);
+        self.ledger.release_acknowledged();
         for (r, is_down) in down.iter().enumerate() {
             if !*is_down {
                 continue;
@@ -485,15 +493,15 @@ mod tests {
         t.ledger().acknowledge(ms(5), KEY, WriteId(1));
         let snapshot = t.ledger().snapshot_newest_acked(KEY);
         assert_eq!(snapshot, Some(WriteId(1)));
-        assert_eq!(t.read_local(ms(8), WEST, KEY, ms(6), snapshot), Some(SimDuration::from_millis(1)));
+        assert_eq!(t.read_local(WEST, KEY, ms(6), snapshot), Some(SimDuration::from_millis(1)));
         let snapshot = t.ledger().snapshot_newest_acked(KEY);
-        assert_eq!(t.read_local(ms(8), EAST, KEY, ms(6), snapshot), None);
+        assert_eq!(t.read_local(EAST, KEY, ms(6), snapshot), None);
         t.ship(ms(10), &e, EAST);
         t.apply_remote(ms(30), WEST, &e, &mut rec);
         let snapshot = t.ledger().snapshot_newest_acked(KEY);
-        assert_eq!(t.read_local(ms(31), WEST, KEY, ms(31), snapshot), None);
+        assert_eq!(t.read_local(WEST, KEY, ms(31), snapshot), None);
         // A read with nothing acknowledged before it began cannot be stale.
-        assert_eq!(t.read_local(ms(31), WEST, Key(2), ms(31), None), None);
+        assert_eq!(t.read_local(WEST, Key(2), ms(31), None), None);
     }
 
     /// A Region whose clock reads earlier than the stamp it overwrites still replaces its local

@@ -723,7 +723,7 @@ impl QuorumChannel {
     /// The end of the run: the newest-acknowledged holds go, operations still open and votes still
     /// cast let go of their versions, and divergent keys are counted.
     pub fn finish(&mut self, now: SimTime) {
-        self.ledger.release_acknowledged(now);
+        self.ledger.release_acknowledged();
         for (write, _) in std::mem::take(&mut self.writes) {
             self.ledger.release(write, now);
         }
@@ -1079,12 +1079,12 @@ mod tests {
             match answer {
                 StoreAnswer::Written { write } => ledger.acknowledge(now, op.key, write),
                 StoreAnswer::Read { version } => {
-                    op.stale = ledger.judge_read(now, version, op.began, op.snapshot);
+                    op.stale = ledger.judge_read(version, op.began, op.snapshot);
                     ledger.release(version, now);
                 }
                 StoreAnswer::Rejected(_) => {
                     if let Some(s) = op.snapshot {
-                        ledger.release(s, now);
+                        ledger.drop_snapshot(s);
                     }
                 }
             }

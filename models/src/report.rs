@@ -106,8 +106,11 @@ pub struct StoreStats {
     pub write_unavailability: Histogram,
     /// Per population: when its writes started failing, while they still fail.
     failing_since: BTreeMap<PopulationId, SimTime>,
-    /// Settled by `finish`.
-    pub conflicts: u64,
+    /// Answers that were MRSC's ReplicatedWriteConflictException (the item was being written in
+    /// another Region): rejected writes, never conflicted ones.
+    pub rejected_conflict: u64,
+    /// Settled by `finish`: acknowledged writes that met a concurrent version at some replica.
+    pub conflicted: u64,
     pub divergent_keys: u64,
     pub shadowed: u64,
 }
@@ -212,8 +215,9 @@ pub struct Recorder {
     pub read_your_writes_violations: u64,
     /// Reads that went back to an ancestor of what their session read of the item before.
     pub monotonic_read_violations: u64,
-    /// Writes made while a concurrent write of the same item (that neither observed) was live.
-    pub conflicts: u64,
+    /// Acknowledged writes that met a concurrent version (neither observed the other) at some
+    /// replica, each counted once; discarded and lost-to-last-writer-wins writes are among them.
+    pub conflicted: u64,
     /// Acknowledged writes some replica discarded for a concurrent last-writer-wins winner (the
     /// classic lost update; some survive as ancestors of a later write and are not lost writes).
     pub discarded_by_last_writer_wins: u64,
@@ -272,7 +276,7 @@ impl Recorder {
             stale_reads: 0,
             read_your_writes_violations: 0,
             monotonic_read_violations: 0,
-            conflicts: 0,
+            conflicted: 0,
             discarded_by_last_writer_wins: 0,
             read_latency: Histogram::new(),
             write_latency: Histogram::new(),
@@ -495,7 +499,10 @@ impl Recorder {
                 s.reads_ok += 1;
                 s.stale_reads += u64::from(stale);
             }
-            Some(StoreTally::Rejected(_)) => s.rejected += 1,
+            Some(StoreTally::Rejected(r)) => {
+                s.rejected += 1;
+                s.rejected_conflict += u64::from(r == Rejection::ReplicatedWriteConflict);
+            }
             Some(StoreTally::Failed) | None => s.failed += 1,
         }
     }
@@ -562,7 +569,7 @@ impl Recorder {
             .collect();
         for (i, store) in stores.iter().enumerate() {
             self.divergent_keys += store.divergent_keys;
-            self.conflicts += store.tree.conflicts();
+            self.conflicted += store.tree.conflicted_acked();
             self.discarded_by_last_writer_wins += store.tree.discarded_acked();
             self.shadowed += store.shadowed;
             self.live_versions_max += store.tree.live_max();
@@ -576,7 +583,7 @@ impl Recorder {
                 self.stores[i].replication_lag.merge(lag);
             }
             let stats = &mut self.stores[i];
-            stats.conflicts = store.tree.conflicts();
+            stats.conflicted = store.tree.conflicted_acked();
             stats.divergent_keys = store.divergent_keys;
             stats.shadowed = store.shadowed;
         }

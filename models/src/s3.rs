@@ -430,7 +430,7 @@ impl S3Channel {
     /// buckets are gone, and versions no other bucket stores are lost with them. Then records the
     /// divergent keys among the remaining buckets.
     pub fn finish(&mut self, now: SimTime, never_returned: &[bool]) {
-        self.ledger.release_acknowledged(now);
+        self.ledger.release_acknowledged();
         for bucket in &mut self.buckets {
             if bucket.gone || !never_returned.get(bucket.region.index()).copied().unwrap_or(false) {
                 continue;

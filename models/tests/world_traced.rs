@@ -250,8 +250,9 @@ fn one_way_partition_cuts_one_direction_and_leaves_the_other() {
 /// - t=500 west writes k1: WEST has not seen w1 (it arrives at 1011), so w2's parent is the empty
 ///   item; applied at 501, stamped 501 ms; acked at 502. w2 is truly later.
 /// - 1011: w1 reaches WEST; 1001 > 501: w1 wins, WEST drops w2.
-/// - 1511: w2 reaches EAST; 501 < 1001: it loses. Nothing holds w2 but "newest acknowledged write"
-///   any more, released at the end of the run: w2 is lost to last-writer-wins, acked at 502.
+/// - 1511: w2 reaches EAST; 501 < 1001: it loses. No replica and no message holds w2 any more (the
+///   client bookkeeping that remembers it pins it, holding nothing): w2 is lost to
+///   last-writer-wins at 1511, acked at 502.
 ///
 /// Without the skew, the same trace loses w1 instead: w2 (501 ms) beats w1 (1 ms) in EAST at 1511,
 /// when EAST drops its last hold on w1.
@@ -282,7 +283,7 @@ fn clock_skew_lets_the_earlier_write_win_and_the_later_acknowledged_one_is_lost(
     };
     let r = &skewed.recorder;
     assert_eq!(r.writes_acked, 2);
-    assert_eq!(r.lost, vec![lost(2, WEST, 502, skewed.stats.end_time)]);
+    assert_eq!(r.lost, vec![lost(2, WEST, 502, ms(1511))]);
     assert_eq!(r.lost_by(LossCause::LastWriterWins), 1);
     assert_eq!(total(&r.regions[WEST.index()].lost_writes), 1);
     assert_eq!(r.divergent_keys, 0);
@@ -680,14 +681,15 @@ fn conditional_write_is_checked_in_the_local_replica_only() {
     let r = run.recorder;
 
     assert_eq!((r.conditional_check_failed, r.writes_acked), (0, 2));
-    // The replicas drop w1 by 116 ms; its session's hold (its last write) keeps it to the end.
+    // The replicas drop w1 by 116 ms, and it is lost then: its session still remembers it as its
+    // last write, but a session pins what it remembers and holds nothing.
     let lost = LostWrite {
         write: WriteId(1),
         store: S0,
         key: K2,
         region: EAST,
         acked_at: ms(2),
-        lost_at: run.stats.end_time,
+        lost_at: ms(116),
         cause: LossCause::LastWriterWins,
     };
     assert_eq!(r.lost, vec![lost]);

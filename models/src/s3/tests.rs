@@ -142,7 +142,7 @@ impl Harness {
             }
             Pending::Answer { attempt, answer: StoreAnswer::Read { version } } => {
                 let (began, snapshot) = self.reads.remove(&attempt).expect("a read in progress");
-                let verdict = self.s3.ledger_mut().judge_read(self.now, version, began, snapshot);
+                let verdict = self.s3.ledger_mut().judge_read(version, began, snapshot);
                 self.verdicts.insert(attempt, (version, verdict));
             }
             Pending::Answer { answer: StoreAnswer::Rejected(r), .. } => panic!("S3 rejected an attempt: {r:?}"),

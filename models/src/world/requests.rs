@@ -204,8 +204,8 @@ impl World {
                 let table = &mut self.stores[store.index()].mrec();
                 let returned = table.current_version(region, key);
                 let value = table.current_operation(region, key);
-                let stale_by = table.ledger().judge_read(now, returned, began, snapshot);
-                let session = table.ledger().session_read(now, session, key, returned);
+                let stale_by = table.ledger().judge_read(returned, began, snapshot);
+                let session = table.ledger().session_read(session, key, returned);
                 Answer::Read { stale_by, session, value }
             }
             OperationKind::Write
@@ -357,7 +357,7 @@ impl World {
         let Some(attempt) = self.pending.remove(&request) else { return };
         let table = &mut self.stores[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
-            table.ledger().release(snapshot, now);
+            table.ledger().drop_snapshot(snapshot);
         }
         if let Some(Answer::Written { write }) = attempt.answer {
             table.ledger().release(write, now);
@@ -375,7 +375,7 @@ impl World {
         out.cancel(attempt.timeout);
         let table = &mut self.stores[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
-            table.ledger().release(snapshot, now);
+            table.ledger().drop_snapshot(snapshot);
         }
         let latency = now - attempt.sent_at;
         self.recorder.store_answered(attempt.store, attempt.answer.as_ref().map(answer_class));
@@ -389,14 +389,13 @@ impl World {
         let outcome = match attempt.answer.expect("a response carries an answer") {
             Answer::Written { write } => {
                 table.ledger().acknowledge(now, attempt.key, write);
-                table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
+                table.ledger().session_wrote(session_of(&attempt), attempt.key, write);
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded { value: Some(attempt.operation), write: Some(write) }
             }
             Answer::AlreadyApplied { write } => {
-                table.ledger().acknowledge_retry(now, attempt.key, write, attempt.region);
-                if table.tree().is_live(write) {
-                    table.ledger().session_wrote(now, session_of(&attempt), attempt.key, write);
+                if table.ledger().acknowledge_retry(now, attempt.key, write, attempt.region) {
+                    table.ledger().session_wrote(session_of(&attempt), attempt.key, write);
                 }
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded { value: Some(attempt.operation), write: Some(write) }
@@ -438,7 +437,7 @@ impl World {
         }
         let snapshot = attempt.newest_acked.take();
         if let Some(snapshot) = snapshot {
-            self.stores[store.index()].ledger().release(snapshot, now);
+            self.stores[store.index()].ledger().drop_snapshot(snapshot);
         }
         if dropped {
             self.forget_attempt(now, request);

@@ -213,8 +213,8 @@ impl World {
                 let answer = match judged {
                     Some((snapshot, began, session, key)) => {
                         let ledger = self.stores[store.index()].ledger();
-                        let stale_by = ledger.judge_read(now, version, began, snapshot);
-                        let session = ledger.session_read(now, session, key, version);
+                        let stale_by = ledger.judge_read(version, began, snapshot);
+                        let session = ledger.session_read(session, key, version);
                         let value = self.history_writes.get(&(store, version)).copied();
                         Answer::Read { stale_by, session, value }
                     }
