@@ -372,12 +372,18 @@ impl S3Channel {
         let stored = self.buckets[b].objects.get(&replica.key).is_some_and(|v| v.contains_key(&replica.stamp));
         assert!(!stored, "{write:?} was delivered twice to the bucket in {to}");
         if let (current, Some(current_stamp)) = self.current(b, replica.key) {
-            let tree = self.ledger.tree();
+            let tree = self.ledger.tree_mut();
             let hidden = if replica.stamp > current_stamp {
                 (!tree.descends_from(write, current)).then_some(current)
             } else {
                 (!tree.descends_from(current, write)).then_some(write)
             };
+            if hidden.is_some() {
+                // Neither observed the other (the later one does not descend from the earlier):
+                // the two met here, concurrent, and both are conflicted.
+                tree.mark_conflicted(write);
+                tree.mark_conflicted(current);
+            }
             self.shadowed.extend(hidden);
         }
         // The message's hold becomes the bucket's.

@@ -231,6 +231,7 @@ fn bidirectional_concurrent_puts_keep_both_versions_and_shadow_the_earlier() {
         assert_eq!(h.s3.current_version(region, KEY), Some((second, false)), "{region}");
     }
     assert_eq!(h.s3.shadowed(), 1);
+    assert_eq!(h.s3.ledger().tree().conflicted_acked(), 2, "the two met in both buckets: each counts once");
     assert_eq!(h.applied.len(), 2, "each version crossed once: no loop back to its origin");
 
     h.s3.finish(h.now, &[false; 3]);
@@ -249,6 +250,7 @@ fn a_put_that_observed_the_current_version_shadows_nothing() {
     h.drain();
     assert_eq!(h.s3.current_version(A, KEY), Some((second, false)));
     assert_eq!(h.s3.shadowed(), 0);
+    assert_eq!(h.s3.ledger().tree().conflicted_acked(), 0);
 }
 
 /// A -> B without delete marker replication: the marker stays in A, B keeps showing the object,
