@@ -1549,6 +1549,63 @@ mod tests {
         assert_eq!(s.ch.divergent_keys(), 0);
     }
 
+    /// Issue 13, traced by hand: a member that was down catches up from the log once, however many
+    /// commits it missed. Two replicas (us-east-1, us-west-2) and a witness in us-east-2, catch-up
+    /// streamed at 10 items/s. us-west-2 is down from 0 to 1500 ms. us-east-1 commits five writes
+    /// with the witness's vote (at 112, 212, ..., 512 ms; four items, K twice); each Commit to
+    /// us-west-2 is lost on arrival (142, 242, ... ms) and all of them leave one catch-up entry.
+    /// The pair's one timer fires at 1142 ms: its CatchUp is lost too (arrives 1172 ms, still
+    /// down), so it fires again at 2172 ms. That CatchUp reaches us-west-2 at 2202 ms with
+    /// us-east-1's count (5): us-west-2 is catching up and asks for a sync (reaches us-east-1 at
+    /// 2232 ms), which streams the four items in 400 ms and arrives at 2662 ms.
+    #[test]
+    fn a_member_back_from_an_outage_catches_up_once() {
+        let config = mrsc(&[E1, W2], Some(E2), &names()).unwrap();
+        let mut s = Sim::new(config);
+        s.ch = QuorumChannel::new(StoreId::new(0), s.ch.config().clone()).with_catch_up_rate(10);
+        s.down.insert(W2);
+        let fx = s.ch.region_down(ms(0), W2);
+        s.effects(fx);
+        let keys = [K, Key(2), Key(3), K, Key(4)];
+        let mut written = Vec::new();
+        for (i, key) in keys.into_iter().enumerate() {
+            let (attempt, id) = s.write(ms(100 + 100 * i as u64), E1, key);
+            written.push((attempt, id, 112 + 100 * i as u64));
+        }
+        s.run_until(ms(1000));
+        for &(attempt, id, at) in &written {
+            assert_eq!(s.answer_of(attempt), Some((ms(at), StoreAnswer::Written { write: id })));
+        }
+        assert_eq!(s.ch.catch_up_entries(), 1, "five lost Commits, one entry: us-west-2 missed part of the log");
+
+        s.run_until(ms(1500));
+        s.heal(dur(0));
+        assert!(!s.ch.is_catching_up(W2), "back, but it does not know what it missed yet");
+        s.run_until(ms(2171));
+        assert_eq!(s.ch.catch_up_entries(), 1, "the CatchUp sent at 1142 ms was lost and noted again");
+        s.run_until(ms(2172));
+        assert_eq!(s.ch.catch_up_entries(), 0, "sent again at 2172 ms");
+        s.run_until(ms(2202));
+        assert!(s.ch.is_catching_up(W2), "the CatchUp at 2202 ms showed five commits it has not applied");
+        let (rejected_write, _) = s.write(ms(2300), W2, Key(5));
+        assert_eq!(s.answer_of(rejected_write), Some((ms(2300), rejected(Rejection::CatchingUp))));
+        s.run_until(ms(2433));
+        assert_eq!(s.ch.catch_up_entries(), 1, "us-east-1 streams the four items from 2232 to 2632 ms");
+        s.run_until(ms(2661));
+        assert!(s.ch.is_catching_up(W2));
+        s.run_until(ms(2662));
+        assert!(!s.ch.is_catching_up(W2), "the SyncReply brought every item it missed");
+        assert_eq!(s.ch.catch_up_entries(), 0);
+        assert_eq!(s.ch.current_version(W2, K), Some(written[3].1), "K's newest version, not each of them");
+        assert_eq!(s.ch.current_version(W2, Key(4)), Some(written[4].1));
+        let (w, id) = s.write(ms(2700), W2, Key(5));
+        s.run_until(ms(2800));
+        assert_eq!(s.answer_of(w), Some((ms(2750), StoreAnswer::Written { write: id })));
+        s.finish();
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
     /// Two replicas (us-east-1, us-west-2) and a witness in us-east-2: the witness's vote makes
     /// the write's quorum at 12 ms, even with us-west-2 cut off; the witness serves no reads and
     /// takes no writes; strong reads are answered by a replica.
