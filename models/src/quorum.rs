@@ -384,6 +384,9 @@ struct MemberState {
     down: bool,
     /// Committed (or, with `OnReceipt`, received) current versions; absent = genesis.
     items: BTreeMap<Key, Versioned>,
+    /// The items whose current version came from each commit: a sync finds what a requester
+    /// has not applied by ranges of commit counts, without visiting every item.
+    by_commit: BTreeMap<CommitId, Key>,
     votes: BTreeMap<Key, Vote>,
     /// Per member index: commits of that coordinator applied here, contiguously from 1.
     applied: Vec<u64>,
@@ -457,6 +460,7 @@ impl QuorumChannel {
                 witness: m.witness,
                 down: false,
                 items: BTreeMap::new(),
+                by_commit: BTreeMap::new(),
                 votes: BTreeMap::new(),
                 applied: vec![0; n],
                 ahead: vec![BTreeSet::new(); n],
@@ -591,7 +595,7 @@ impl QuorumChannel {
         if self.on_commit() {
             self.members[m].votes.insert(key, Vote { write, stamp });
         } else {
-            self.members[m].items.insert(key, version);
+            self.set_item(m, version);
             self.ledger.release(parent.write, now);
         }
         let deadline = now.saturating_add(self.config.timeout);
@@ -755,15 +759,28 @@ impl QuorumChannel {
     /// The committed versions `m` holds that a member with `applied` commits of each coordinator
     /// has not applied: the newest of each item, so a catch-up is one version per item changed.
     fn sync_versions(&self, m: usize, applied: &[u64]) -> Vec<Versioned> {
-        self.members[m]
-            .items
-            .values()
-            .filter(|v| {
-                v.commit
-                    .is_some_and(|c| self.member(c.origin).is_some_and(|o| applied.get(o).is_none_or(|&a| c.seq > a)))
-            })
-            .copied()
-            .collect()
+        let s = &self.members[m];
+        let mut keys: Vec<Key> = Vec::new();
+        for (o, origin) in self.members.iter().enumerate() {
+            let after = applied.get(o).copied().unwrap_or(0);
+            let from = CommitId { origin: origin.region, seq: after.saturating_add(1) };
+            let to = CommitId { origin: origin.region, seq: u64::MAX };
+            keys.extend(s.by_commit.range(from..=to).map(|(_, &k)| k));
+        }
+        // In item order, as the items are kept.
+        keys.sort_unstable();
+        keys.iter().map(|k| s.items[k]).collect()
+    }
+
+    /// Makes `version` `m`'s current version of its item, keeping the commit index in step.
+    fn set_item(&mut self, m: usize, version: Versioned) {
+        let s = &mut self.members[m];
+        if let Some(old) = s.items.insert(version.key, version).and_then(|old| old.commit) {
+            s.by_commit.remove(&old);
+        }
+        if let Some(c) = version.commit {
+            s.by_commit.insert(c, version.key);
+        }
     }
 
     /// A timer set by this channel fires.
@@ -1002,7 +1019,7 @@ impl QuorumChannel {
         let commit = Some(CommitId { origin: s.region, seq: s.applied[m] });
         let version = Versioned { commit, ..op.version };
         // The vote's hold becomes the current version's.
-        s.items.insert(key, version);
+        self.set_item(m, version);
         self.ledger.release(old.write, now);
         for to in (0..self.n()).filter(|&to| to != m) {
             self.ledger.tree_mut().acquire(write);
@@ -1037,7 +1054,7 @@ impl QuorumChannel {
             let lag = now.saturating_since(version.written_at);
             self.apply_lags[m].record(lag.as_nanos());
             self.recent_lags.push((self.members[m].region, version.written_at, lag));
-            self.members[m].items.insert(version.key, version);
+            self.set_item(m, version);
             self.ledger.release(current.write, now);
         } else {
             self.ledger.release(version.write, now);
