@@ -1371,7 +1371,8 @@ mod tests {
             }
         }
 
-        /// Heals every cut; the world retransmits held reliable messages `retry` later.
+        /// Heals every cut and brings the down Regions back; the world would resend held reliable
+        /// messages `retry` later (the quorum channel sends none: what was lost is caught up).
         fn heal(&mut self, retry: SimDuration) {
             self.cut.clear();
             for region in std::mem::take(&mut self.down) {
@@ -1522,7 +1523,7 @@ mod tests {
 
     /// us-west-2 is cut off from both others from 0 to 5 s. It rejects a write and a strong read
     /// with NoQuorum after the 1 s timeout and serves a stale eventual read; the majority keeps
-    /// writing. After the heal (reliable messages retransmitted 500 ms later), the first message
+    /// writing. After the heal (the lost Commits left a catch-up entry per coordinator), the first message
     /// from us-east-1 tells us-west-2 it is behind: it is CatchingUp until us-east-1's SyncReply
     /// (at 5100 ms), then it takes writes again.
     #[test]
