@@ -303,6 +303,7 @@ impl Explainer<'_> {
             "replication_retry_interval",
             duration(s.replication_retry_interval),
         );
+        self.line(&at("catch_up_rate"), "catch_up_rate", s.catch_up_rate.to_string());
         self.line(&at("idempotency"), "idempotency", s.idempotency.to_string());
     }
 

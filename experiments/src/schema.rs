@@ -223,6 +223,14 @@ fn store() -> Value {
                 duration("How long a replica waits before resending a replication message that was lost (default 1s)."),
             ),
             (
+                "catch_up_rate",
+                integer(
+                    "How fast a member, replica or secondary that missed messages is brought back up to date \
+                     once its path heals, in items (quorum and MRSC: items streamed by a sync) or messages \
+                     (Aurora, S3: held reliable messages resent) per second (default 10000, at least 1).",
+                ),
+            ),
+            (
                 "idempotency",
                 boolean("Writes carry an idempotency key the store enforces (a conditional put on the key)."),
             ),

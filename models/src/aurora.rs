@@ -424,6 +424,8 @@ pub struct AuroraChannel {
     serial: u64,
     fenced: Option<Fenced>,
     reports: Vec<TransitionReport>,
+    /// Apply lags since the world last took them: (Region, committed at, lag).
+    recent_lags: Vec<(RegionId, SimTime, SimDuration)>,
     ledger: Ledger,
     commit_stream: Stream,
     lag_stream: Stream,
@@ -470,6 +472,7 @@ impl AuroraChannel {
             serial: 0,
             fenced: None,
             reports: Vec::new(),
+            recent_lags: Vec::new(),
             commit_stream: stream("commit"),
             lag_stream: stream("lag"),
             control_stream: stream("control"),
@@ -801,6 +804,14 @@ impl AuroraChannel {
         cl.applied_committed_at = Some(cl.applied_committed_at.map_or(r.committed_at, |a| a.max(r.committed_at)));
         cl.last_apply_lag = now.saturating_since(r.committed_at);
         cl.apply_lags.record(cl.last_apply_lag.as_nanos());
+        let region = cl.region;
+        self.recent_lags.push((region, r.committed_at, cl.last_apply_lag));
+    }
+
+    /// The apply lags recorded since the last call, as (Region, committed at, lag), for the
+    /// world's time series of replication lag into each Region.
+    pub fn take_recent_lags(&mut self) -> Vec<(RegionId, SimTime, SimDuration)> {
+        std::mem::take(&mut self.recent_lags)
     }
 
     fn after_apply(&mut self, now: SimTime, t: usize) -> Vec<AuroraEffect> {

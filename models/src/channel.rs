@@ -80,9 +80,10 @@ pub enum StoreAnswer {
 pub enum Effect<M, T> {
     /// Deliver `message` from `from` to `to`. The world adds the link's one-way latency (and any
     /// degradation) and applies faults: a message cut by a partition in drop mode, lost on a lossy
-    /// link, or sent to a Region that is down is lost if `reliable` is false (the channel learns by
-    /// its own timer), and retransmitted by the world until delivered if `reliable` is true (as a
-    /// replication pipeline does).
+    /// link, or sent to a Region that is down is lost if `reliable` is false (the channel is told,
+    /// or learns by its own timer), and held in its (store, from, to) link's backlog and resent in
+    /// order once the path is open if `reliable` is true (as a replication pipeline does): one
+    /// resend timer per link, never one per message.
     Send { from: RegionId, to: RegionId, message: M, reliable: bool },
     /// Call the channel back with `timer` after `delay`.
     Timer { delay: SimDuration, timer: T },

@@ -65,6 +65,10 @@ pub struct StoreConfig {
     /// How long a sender waits before sending a replication message again when it was lost (a
     /// partition in drop mode, a lossy link).
     pub replication_retry_interval: SimDuration,
+    /// How fast a member, replica or secondary that missed messages is brought back up to date
+    /// once its path heals, in items (or messages) per second: the quorum channel streams a
+    /// catch-up at this rate, and the world resends a channel's held reliable messages at it.
+    pub catch_up_rate: u64,
     /// Writes carry an idempotency key and the store refuses a key it has already applied (a
     /// conditional put on the key); without it, a retried write may apply twice.
     pub idempotency: bool,

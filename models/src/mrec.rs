@@ -369,6 +369,7 @@ mod tests {
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: SimDuration::from_secs(1),
+            catch_up_rate: crate::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         };

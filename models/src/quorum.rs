@@ -21,9 +21,8 @@
 //!   receipt if its stamp is newer than its own (last stamp wins). A write that timed out stays
 //!   applied wherever it landed: unacknowledged but visible, as in those stores.
 //! - `OnCommit` (MRSC): a member receiving `Replicate` only *votes* for it (holds it pending). The
-//!   coordinator, on W votes, applies it, answers `Written` and sends `Commit` (reliable: the
-//!   world retransmits until delivered, as a replication log would); members apply on `Commit`.
-//!   A write that cannot reach W is aborted: the coordinator sends `Abort` (reliable) and the
+//!   coordinator, on W votes, applies it, answers `Written` and sends `Commit`; members apply on
+//!   `Commit`. A write that cannot reach W is aborted: the coordinator sends `Abort` and the
 //!   votes are withdrawn, so a rejected write is never applied anywhere, is never returned by a
 //!   read, and ends with no holds (the checker settles it as never acknowledged, not lost). A
 //!   member refuses a `Replicate` that reaches it at or after its coordinator's deadline: the
@@ -61,12 +60,28 @@
 //! applied is *catching up*: it sends `SyncRequest` (its applied counts) to that sender, which
 //! answers `SyncReply` with every committed item version the requester has not applied and its own
 //! counts; the member applies them, takes the counts, and stops catching up when its applied count
-//! of every coordinator reaches the highest it has heard of (it retries every `timeout` while
-//! behind). While catching up it rejects writes and strongly consistent reads with `CatchingUp`.
+//! of every coordinator reaches the highest it has heard of (it asks each peer once, and asks
+//! again every `timeout` while behind). While catching up it rejects writes and strongly consistent reads with `CatchingUp`.
 //! Correctness never rests on it (a behind member's write meets `Stale` votes, its strong reads
 //! ask a quorum); it is the availability rule MRSC documents. Links are not FIFO, so a message
 //! that overtakes a `Commit` from the same coordinator also makes its receiver catch up for about
 //! a round trip, as a log replica that sees a gap would.
+//!
+//! **What a member misses is kept once, not resent message by message.** `Commit` and `Abort` are
+//! sent like every other message; when the world reports one lost ([`QuorumChannel::message_lost`]:
+//! the member was down, a partition cut it, a lossy link dropped it), the coordinator notes, per
+//! (coordinator, member) pair, that the member has missed part of its commit log (one flag: the
+//! member's own applied count is the log position) and which aborted writes it may still hold a
+//! vote for (an `Abort` is not needed where the write's `Replicate` is known lost: that member
+//! never voted). One `CatchUpDue` timer per pair, every `timeout` while something is missed, sends
+//! a `CatchUp` carrying the aborts and the coordinator's commit count; the member withdraws those
+//! votes and, learning it is behind, syncs as above. Once the path heals, the member is brought up
+//! to date by one sync per coordinator, whatever the number of commits it missed, and the number of
+//! messages held for the channel stays bounded by the members and the items, never by the length
+//! of the outage. A `SyncReply` takes `versions / catch_up_rate` seconds to stream (the scenario's
+//! `catch_up_rate`, items per second): the replier sends it when the transfer is over, and serves
+//! one sync per requester at a time, so repeated requests from a member behind by a long outage do
+//! not multiply the transfer.
 //!
 //! **Checker.** Holds on a version: the coordinator's answer (1, passed to the world in
 //! `Written`), each member whose current version it is (1), each member's vote for it (1), and each
@@ -307,13 +322,50 @@ pub enum QuorumBody {
         applied: Vec<u64>,
         versions: Vec<Versioned>,
     },
+    /// The sender's commits or aborts did not all reach the receiver: these aborted writes' votes
+    /// go, and `known` (the sender's commit count) tells the receiver whether it must sync.
+    CatchUp {
+        aborted: Vec<(WriteId, Key)>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum QuorumTimer {
-    WriteTimeout { write: WriteId },
-    ReadTimeout { read: u64 },
-    SyncRetry { region: RegionId },
+    WriteTimeout {
+        write: WriteId,
+    },
+    ReadTimeout {
+        read: u64,
+    },
+    SyncRetry {
+        region: RegionId,
+    },
+    /// `from` tells `to` what it missed of `from`'s commits and aborts.
+    CatchUpDue {
+        from: RegionId,
+        to: RegionId,
+    },
+    /// `from` has streamed the catch-up `to` asked for: the `SyncReply` leaves.
+    SyncStreamed {
+        from: RegionId,
+        to: RegionId,
+    },
+}
+
+/// Items per second a member streams to another that is catching up, unless the scenario says
+/// otherwise (`catch_up_rate`). An assumption: DynamoDB does not document how fast a replica that
+/// was cut off resynchronises; 10 000 items/s brings back a 10 000-item table in a second.
+pub const DEFAULT_CATCH_UP_RATE: u64 = 10_000;
+
+/// What one coordinator knows another member has missed of it.
+#[derive(Clone, Debug, Default)]
+struct Missed {
+    /// Part of its commit log (the member's applied count is where it resumes).
+    log: bool,
+    /// Aborted writes the member may still hold a vote for.
+    aborts: BTreeMap<WriteId, Key>,
+    /// A `CatchUpDue` timer is pending for the pair.
+    armed: bool,
 }
 
 pub type QuorumEffect = Effect<QuorumMessage, QuorumTimer>;
@@ -332,6 +384,9 @@ struct MemberState {
     down: bool,
     /// Committed (or, with `OnReceipt`, received) current versions; absent = genesis.
     items: BTreeMap<Key, Versioned>,
+    /// The items whose current version came from each commit: a sync finds what a requester
+    /// has not applied by ranges of commit counts, without visiting every item.
+    by_commit: BTreeMap<CommitId, Key>,
     votes: BTreeMap<Key, Vote>,
     /// Per member index: commits of that coordinator applied here, contiguously from 1.
     applied: Vec<u64>,
@@ -340,6 +395,8 @@ struct MemberState {
     /// Per member index: the highest commit count of that coordinator heard of.
     target: Vec<u64>,
     sync_armed: bool,
+    /// Peers asked for a sync since the last retry.
+    sync_asked: BTreeSet<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -349,6 +406,8 @@ struct WriteOp {
     version: Versioned,
     acks: u32,
     refusals: u32,
+    /// Per member index: its `Replicate` is known lost, so it never voted (no `Abort` needed).
+    unreached: Vec<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -371,11 +430,20 @@ pub struct QuorumChannel {
     members: Vec<MemberState>,
     /// Per member: from a write's coordinator taking it to this member making it current.
     apply_lags: Vec<Histogram>,
+    /// The same lags, one per apply since the world last took them: (Region, written at, lag).
+    recent_lags: Vec<(RegionId, SimTime, SimDuration)>,
     writes: BTreeMap<WriteId, WriteOp>,
     reads: BTreeMap<u64, ReadOp>,
     next_read: u64,
     ledger: Ledger,
     divergent_keys: u64,
+    /// Items per second of a catch-up stream.
+    catch_up_rate: u64,
+    /// Per (coordinator, member) pair: what the member missed of the coordinator.
+    missed: BTreeMap<(usize, usize), Missed>,
+    /// Per (replier, requester) pair with a `SyncReply` being streamed: the requester's applied
+    /// counts, from its latest request.
+    streaming: BTreeMap<(usize, usize), Vec<u64>>,
 }
 
 type Fx = Vec<QuorumEffect>;
@@ -392,11 +460,13 @@ impl QuorumChannel {
                 witness: m.witness,
                 down: false,
                 items: BTreeMap::new(),
+                by_commit: BTreeMap::new(),
                 votes: BTreeMap::new(),
                 applied: vec![0; n],
                 ahead: vec![BTreeSet::new(); n],
                 target: vec![0; n],
                 sync_armed: false,
+                sync_asked: BTreeSet::new(),
             })
             .collect();
         QuorumChannel {
@@ -404,11 +474,30 @@ impl QuorumChannel {
             config,
             members,
             apply_lags: vec![Histogram::new(); n],
+            recent_lags: Vec::new(),
             writes: BTreeMap::new(),
             reads: BTreeMap::new(),
             next_read: 0,
             divergent_keys: 0,
+            catch_up_rate: DEFAULT_CATCH_UP_RATE,
+            missed: BTreeMap::new(),
+            streaming: BTreeMap::new(),
         }
+    }
+
+    /// The rate of catch-up streams, in items per second (at least 1).
+    pub fn with_catch_up_rate(mut self, items_per_second: u64) -> Self {
+        self.catch_up_rate = items_per_second.max(1);
+        self
+    }
+
+    /// What the channel holds for members that missed messages: one entry per (coordinator,
+    /// member) pair with a part of the commit log missed, one per aborted write whose vote may
+    /// outlive it, one per catch-up being streamed. Bounded by the members and the items, not by
+    /// the messages lost.
+    pub fn catch_up_entries(&self) -> u64 {
+        let missed: usize = self.missed.values().map(|m| usize::from(m.log) + m.aborts.len()).sum();
+        (missed + self.streaming.len()) as u64
     }
 
     pub fn config(&self) -> &QuorumConfig {
@@ -424,6 +513,12 @@ impl QuorumChannel {
     /// making it current.
     pub fn apply_lags(&self) -> impl Iterator<Item = (RegionId, &Histogram)> {
         self.members.iter().zip(&self.apply_lags).map(|(m, h)| (m.region, h))
+    }
+
+    /// The lags recorded since the last call, as (Region, written at, lag), for the world's time
+    /// series of replication lag into each Region.
+    pub fn take_recent_lags(&mut self) -> Vec<(RegionId, SimTime, SimDuration)> {
+        std::mem::take(&mut self.recent_lags)
     }
 
     /// Keys whose replicas (witnesses aside) had not converged at [`QuorumChannel::finish`].
@@ -500,14 +595,15 @@ impl QuorumChannel {
         if self.on_commit() {
             self.members[m].votes.insert(key, Vote { write, stamp });
         } else {
-            self.members[m].items.insert(key, version);
+            self.set_item(m, version);
             self.ledger.release(parent.write, now);
         }
         let deadline = now.saturating_add(self.config.timeout);
         for to in (0..n).filter(|&to| to != m) {
             self.send(&mut fx, m, to, QuorumBody::Replicate { version, deadline }, false);
         }
-        self.writes.insert(write, WriteOp { member: m, attempt, version, acks: 1, refusals: 0 });
+        let unreached = vec![false; n];
+        self.writes.insert(write, WriteOp { member: m, attempt, version, acks: 1, refusals: 0, unreached });
         if self.config.write_quorum <= 1 {
             self.decide_write(now, write, &mut fx);
         } else {
@@ -633,29 +729,58 @@ impl QuorumChannel {
             }
             QuorumBody::Repair { version } => self.apply_any(now, t, version, &mut fx),
             QuorumBody::SyncRequest { applied } => {
-                let versions: Vec<Versioned> = self.members[t]
-                    .items
-                    .values()
-                    .filter(|v| {
-                        v.commit.is_some_and(|c| {
-                            self.member(c.origin).is_some_and(|o| applied.get(o).is_none_or(|&a| c.seq > a))
-                        })
-                    })
-                    .copied()
-                    .collect();
-                for v in &versions {
-                    self.ledger.tree_mut().acquire(v.write);
+                // One stream per requester at a time: a repeated request only updates where the
+                // requester stands, and the reply (sent when the stream is over) answers it.
+                let count = self.sync_versions(t, &applied).len() as u64;
+                if self.streaming.insert((t, f), applied).is_none() {
+                    let delay = SimDuration::from_nanos(count.saturating_mul(1_000_000_000) / self.catch_up_rate);
+                    let timer = QuorumTimer::SyncStreamed { from: self.members[t].region, to: self.members[f].region };
+                    fx.push(Effect::Timer { delay, timer });
                 }
-                let applied = self.members[t].applied.clone();
-                self.send(&mut fx, t, f, QuorumBody::SyncReply { applied, versions }, false);
             }
             QuorumBody::SyncReply { versions, .. } => {
+                self.members[t].sync_asked.remove(&f);
                 for v in versions {
                     self.apply_committed(now, t, v, &mut fx);
                 }
             }
+            QuorumBody::CatchUp { aborted } => {
+                for (write, key) in aborted {
+                    if self.members[t].votes.get(&key).is_some_and(|v| v.write == write) {
+                        self.members[t].votes.remove(&key);
+                        self.ledger.release(write, now);
+                    }
+                }
+            }
         }
         fx
+    }
+
+    /// The committed versions `m` holds that a member with `applied` commits of each coordinator
+    /// has not applied: the newest of each item, so a catch-up is one version per item changed.
+    fn sync_versions(&self, m: usize, applied: &[u64]) -> Vec<Versioned> {
+        let s = &self.members[m];
+        let mut keys: Vec<Key> = Vec::new();
+        for (o, origin) in self.members.iter().enumerate() {
+            let after = applied.get(o).copied().unwrap_or(0);
+            let from = CommitId { origin: origin.region, seq: after.saturating_add(1) };
+            let to = CommitId { origin: origin.region, seq: u64::MAX };
+            keys.extend(s.by_commit.range(from..=to).map(|(_, &k)| k));
+        }
+        // In item order, as the items are kept.
+        keys.sort_unstable();
+        keys.iter().map(|k| s.items[k]).collect()
+    }
+
+    /// Makes `version` `m`'s current version of its item, keeping the commit index in step.
+    fn set_item(&mut self, m: usize, version: Versioned) {
+        let s = &mut self.members[m];
+        if let Some(old) = s.items.insert(version.key, version).and_then(|old| old.commit) {
+            s.by_commit.remove(&old);
+        }
+        if let Some(c) = version.commit {
+            s.by_commit.insert(c, version.key);
+        }
     }
 
     /// A timer set by this channel fires.
@@ -676,19 +801,98 @@ impl QuorumChannel {
             QuorumTimer::SyncRetry { region } => {
                 if let Some(m) = self.member(region) {
                     self.members[m].sync_armed = false;
+                    self.members[m].sync_asked.clear();
                     if !self.members[m].down {
                         self.request_sync(m, None, &mut fx);
                     }
                 }
             }
+            QuorumTimer::CatchUpDue { from, to } => {
+                let (Some(c), Some(m)) = (self.member(from), self.member(to)) else { return fx };
+                let Some(missed) = self.missed.get_mut(&(c, m)) else { return fx };
+                missed.armed = false;
+                if self.members[c].down {
+                    // Re-armed when the coordinator is back.
+                    return fx;
+                }
+                let missed = self.missed.remove(&(c, m)).expect("looked up above");
+                let aborted = missed.aborts.into_iter().collect();
+                self.send(&mut fx, c, m, QuorumBody::CatchUp { aborted }, false);
+            }
+            QuorumTimer::SyncStreamed { from, to } => {
+                let (Some(t), Some(f)) = (self.member(from), self.member(to)) else { return fx };
+                let Some(applied) = self.streaming.remove(&(t, f)) else { return fx };
+                if self.members[t].down {
+                    // The stream broke off; the requester asks again.
+                    return fx;
+                }
+                let versions = self.sync_versions(t, &applied);
+                for v in &versions {
+                    self.ledger.tree_mut().acquire(v.write);
+                }
+                let applied = self.members[t].applied.clone();
+                self.send(&mut fx, t, f, QuorumBody::SyncReply { applied, versions }, false);
+            }
         }
         fx
     }
 
-    /// A message the world could not deliver (dropped, lost, or cut by a partition): the versions
-    /// it carried are released.
-    pub fn message_lost(&mut self, now: SimTime, msg: &QuorumMessage) {
+    /// A message `from` sent `to` that the world could not deliver (dropped, lost, or cut by a
+    /// partition): the versions it carried are released, and what `to` missed of `from`'s commits
+    /// and aborts is noted for a catch-up (see the module doc).
+    pub fn message_lost(&mut self, now: SimTime, from: RegionId, to: RegionId, msg: &QuorumMessage) -> Fx {
+        let mut fx = Vec::new();
         self.release_carried(now, &msg.body);
+        let (Some(f), Some(t)) = (self.member(from), self.member(to)) else { return fx };
+        match &msg.body {
+            QuorumBody::Replicate { version, .. } => {
+                if let Some(op) = self.writes.get_mut(&version.write).filter(|op| op.member == f) {
+                    op.unreached[t] = true;
+                }
+            }
+            QuorumBody::Commit { .. } => self.note_missed(f, t, |m| m.log = true, &mut fx),
+            QuorumBody::Abort { write, key } => {
+                let (write, key) = (*write, *key);
+                self.note_missed(
+                    f,
+                    t,
+                    |m| {
+                        m.aborts.insert(write, key);
+                    },
+                    &mut fx,
+                );
+            }
+            QuorumBody::CatchUp { aborted } => {
+                self.note_missed(
+                    f,
+                    t,
+                    |m| {
+                        m.log = true;
+                        m.aborts.extend(aborted.iter().copied());
+                    },
+                    &mut fx,
+                );
+            }
+            _ => {}
+        }
+        fx
+    }
+
+    /// A message that can never be delivered (the run is over): the versions it carried are
+    /// released.
+    pub fn abandon(&mut self, now: SimTime, msg: &QuorumMessage) {
+        self.release_carried(now, &msg.body);
+    }
+
+    /// Notes what `t` missed of `f`, and arms the pair's one catch-up timer.
+    fn note_missed(&mut self, f: usize, t: usize, note: impl FnOnce(&mut Missed), fx: &mut Fx) {
+        let missed = self.missed.entry((f, t)).or_default();
+        note(missed);
+        if !missed.armed && !self.members[f].down {
+            missed.armed = true;
+            let timer = QuorumTimer::CatchUpDue { from: self.members[f].region, to: self.members[t].region };
+            fx.push(Effect::Timer { delay: self.config.timeout, timer });
+        }
     }
 
     /// `region` goes down: it keeps what it stored, but the writes and reads it coordinates are
@@ -716,6 +920,15 @@ impl QuorumChannel {
         if let Some(m) = self.member(region) {
             self.members[m].down = false;
             self.request_sync(m, None, &mut fx);
+            let timeout = self.config.timeout;
+            for (&(c, t), missed) in self.missed.range_mut((m, 0)..=(m, usize::MAX)) {
+                if !missed.armed {
+                    missed.armed = true;
+                    let timer = QuorumTimer::CatchUpDue { from: region, to: self.members[t].region };
+                    debug_assert_eq!(c, m);
+                    fx.push(Effect::Timer { delay: timeout, timer });
+                }
+            }
         }
         fx
     }
@@ -806,11 +1019,11 @@ impl QuorumChannel {
         let commit = Some(CommitId { origin: s.region, seq: s.applied[m] });
         let version = Versioned { commit, ..op.version };
         // The vote's hold becomes the current version's.
-        s.items.insert(key, version);
+        self.set_item(m, version);
         self.ledger.release(old.write, now);
         for to in (0..self.n()).filter(|&to| to != m) {
             self.ledger.tree_mut().acquire(write);
-            self.send(fx, m, to, QuorumBody::Commit { version }, true);
+            self.send(fx, m, to, QuorumBody::Commit { version }, false);
         }
     }
 
@@ -828,8 +1041,9 @@ impl QuorumChannel {
             self.members[m].votes.remove(&key);
             self.ledger.release(write, now);
         }
-        for to in (0..self.n()).filter(|&to| to != m) {
-            self.send(fx, m, to, QuorumBody::Abort { write, key }, true);
+        // A member whose Replicate was lost never voted: it needs no Abort.
+        for to in (0..self.n()).filter(|&to| to != m && !op.unreached[to]) {
+            self.send(fx, m, to, QuorumBody::Abort { write, key }, false);
         }
     }
 
@@ -837,8 +1051,10 @@ impl QuorumChannel {
     fn apply_version(&mut self, now: SimTime, m: usize, version: Versioned) {
         let current = self.current(m, version.key);
         if version.stamp > current.stamp {
-            self.apply_lags[m].record(now.saturating_since(version.written_at).as_nanos());
-            self.members[m].items.insert(version.key, version);
+            let lag = now.saturating_since(version.written_at);
+            self.apply_lags[m].record(lag.as_nanos());
+            self.recent_lags.push((self.members[m].region, version.written_at, lag));
+            self.set_item(m, version);
             self.ledger.release(current.write, now);
         } else {
             self.ledger.release(version.write, now);
@@ -926,7 +1142,11 @@ impl QuorumChannel {
         };
         let applied = s.applied.clone();
         for to in peers {
-            self.send(fx, m, to, QuorumBody::SyncRequest { applied: applied.clone() }, false);
+            // Once per peer until the retry: every message that shows the member behind would
+            // otherwise ask again.
+            if self.members[m].sync_asked.insert(to) {
+                self.send(fx, m, to, QuorumBody::SyncRequest { applied: applied.clone() }, false);
+            }
         }
         if !self.members[m].sync_armed {
             self.members[m].sync_armed = true;
@@ -1109,7 +1329,8 @@ mod tests {
                         if dropped && reliable {
                             self.held.push((from, to, msg));
                         } else if dropped {
-                            self.ch.message_lost(at, &msg);
+                            let fx = self.ch.message_lost(at, from, to, &msg);
+                            self.effects(fx);
                         } else {
                             let fx = self.ch.on_message(at, from, to, msg);
                             self.effects(fx);
@@ -1150,7 +1371,8 @@ mod tests {
             }
         }
 
-        /// Heals every cut; the world retransmits held reliable messages `retry` later.
+        /// Heals every cut and brings the down Regions back; the world would resend held reliable
+        /// messages `retry` later (the quorum channel sends none: what was lost is caught up).
         fn heal(&mut self, retry: SimDuration) {
             self.cut.clear();
             for region in std::mem::take(&mut self.down) {
@@ -1301,7 +1523,7 @@ mod tests {
 
     /// us-west-2 is cut off from both others from 0 to 5 s. It rejects a write and a strong read
     /// with NoQuorum after the 1 s timeout and serves a stale eventual read; the majority keeps
-    /// writing. After the heal (reliable messages retransmitted 500 ms later), the first message
+    /// writing. After the heal (the lost Commits left a catch-up entry per coordinator), the first message
     /// from us-east-1 tells us-west-2 it is behind: it is CatchingUp until us-east-1's SyncReply
     /// (at 5100 ms), then it takes writes again.
     #[test]
@@ -1340,6 +1562,63 @@ mod tests {
         let (g, g_id) = s.write(ms(5200), W2, Key(4));
         s.run_until(ms(5400));
         assert_eq!(s.answer_of(g), Some((ms(5250), StoreAnswer::Written { write: g_id })));
+        s.finish();
+        assert!(s.lost().is_empty());
+        assert_eq!(s.ch.divergent_keys(), 0);
+    }
+
+    /// Issue 13, traced by hand: a member that was down catches up from the log once, however many
+    /// commits it missed. Two replicas (us-east-1, us-west-2) and a witness in us-east-2, catch-up
+    /// streamed at 10 items/s. us-west-2 is down from 0 to 1500 ms. us-east-1 commits five writes
+    /// with the witness's vote (at 112, 212, ..., 512 ms; four items, K twice); each Commit to
+    /// us-west-2 is lost on arrival (142, 242, ... ms) and all of them leave one catch-up entry.
+    /// The pair's one timer fires at 1142 ms: its CatchUp is lost too (arrives 1172 ms, still
+    /// down), so it fires again at 2172 ms. That CatchUp reaches us-west-2 at 2202 ms with
+    /// us-east-1's count (5): us-west-2 is catching up and asks for a sync (reaches us-east-1 at
+    /// 2232 ms), which streams the four items in 400 ms and arrives at 2662 ms.
+    #[test]
+    fn a_member_back_from_an_outage_catches_up_once() {
+        let config = mrsc(&[E1, W2], Some(E2), &names()).unwrap();
+        let mut s = Sim::new(config);
+        s.ch = QuorumChannel::new(StoreId::new(0), s.ch.config().clone()).with_catch_up_rate(10);
+        s.down.insert(W2);
+        let fx = s.ch.region_down(ms(0), W2);
+        s.effects(fx);
+        let keys = [K, Key(2), Key(3), K, Key(4)];
+        let mut written = Vec::new();
+        for (i, key) in keys.into_iter().enumerate() {
+            let (attempt, id) = s.write(ms(100 + 100 * i as u64), E1, key);
+            written.push((attempt, id, 112 + 100 * i as u64));
+        }
+        s.run_until(ms(1000));
+        for &(attempt, id, at) in &written {
+            assert_eq!(s.answer_of(attempt), Some((ms(at), StoreAnswer::Written { write: id })));
+        }
+        assert_eq!(s.ch.catch_up_entries(), 1, "five lost Commits, one entry: us-west-2 missed part of the log");
+
+        s.run_until(ms(1500));
+        s.heal(dur(0));
+        assert!(!s.ch.is_catching_up(W2), "back, but it does not know what it missed yet");
+        s.run_until(ms(2171));
+        assert_eq!(s.ch.catch_up_entries(), 1, "the CatchUp sent at 1142 ms was lost and noted again");
+        s.run_until(ms(2172));
+        assert_eq!(s.ch.catch_up_entries(), 0, "sent again at 2172 ms");
+        s.run_until(ms(2202));
+        assert!(s.ch.is_catching_up(W2), "the CatchUp at 2202 ms showed five commits it has not applied");
+        let (rejected_write, _) = s.write(ms(2300), W2, Key(5));
+        assert_eq!(s.answer_of(rejected_write), Some((ms(2300), rejected(Rejection::CatchingUp))));
+        s.run_until(ms(2433));
+        assert_eq!(s.ch.catch_up_entries(), 1, "us-east-1 streams the four items from 2232 to 2632 ms");
+        s.run_until(ms(2661));
+        assert!(s.ch.is_catching_up(W2));
+        s.run_until(ms(2662));
+        assert!(!s.ch.is_catching_up(W2), "the SyncReply brought every item it missed");
+        assert_eq!(s.ch.catch_up_entries(), 0);
+        assert_eq!(s.ch.current_version(W2, K), Some(written[3].1), "K's newest version, not each of them");
+        assert_eq!(s.ch.current_version(W2, Key(4)), Some(written[4].1));
+        let (w, id) = s.write(ms(2700), W2, Key(5));
+        s.run_until(ms(2800));
+        assert_eq!(s.answer_of(w), Some((ms(2750), StoreAnswer::Written { write: id })));
         s.finish();
         assert!(s.lost().is_empty());
         assert_eq!(s.ch.divergent_keys(), 0);
@@ -1569,7 +1848,9 @@ mod tests {
         for e in ch.write(ms(0), E1, K, WriteId(1), AttemptRef(1)) {
             match e {
                 Effect::Send { to, message, .. } if to == E2 => to_e2 = Some(message),
-                Effect::Send { message, .. } => ch.message_lost(ms(30), &message),
+                Effect::Send { from, to, message, .. } => {
+                    assert!(ch.message_lost(ms(30), from, to, &message).is_empty())
+                }
                 _ => {}
             }
         }
@@ -1580,22 +1861,22 @@ mod tests {
             delay: SimDuration::ZERO
         }));
         let abort = fx.iter().find_map(|e| match e {
-            Effect::Send { to, message, reliable: true, .. } if *to == E2 => Some(message.clone()),
+            Effect::Send { to, message, .. } if *to == E2 => Some(message.clone()),
             _ => None,
         });
         // The Abort overtakes the vote request, which arrives at the deadline.
         assert!(ch.on_message(ms(1006), E1, E2, abort.unwrap()).is_empty());
         assert!(ch.on_message(ms(1000), E1, E2, to_e2.unwrap()).is_empty(), "no vote, no answer");
         for e in ch.write(ms(1000), E1, K, WriteId(2), AttemptRef(2)) {
-            if let Effect::Send { message, .. } = e {
-                ch.message_lost(ms(1000), &message);
+            if let Effect::Send { from, to, message, .. } = e {
+                assert!(ch.message_lost(ms(1000), from, to, &message).is_empty());
             }
         }
         let fx = ch.write(ms(1000), E2, Key(1), WriteId(3), AttemptRef(3));
         assert!(fx.iter().all(|e| !matches!(e, Effect::Reply { .. })), "us-east-2 holds no vote for the item");
         for e in fx {
-            if let Effect::Send { message, .. } = e {
-                ch.message_lost(ms(1000), &message);
+            if let Effect::Send { from, to, message, .. } = e {
+                assert!(ch.message_lost(ms(1000), from, to, &message).is_empty());
             }
         }
         ch.finish(ms(2000));

@@ -226,6 +226,10 @@ pub struct Recorder {
     pub staleness: Histogram,
     pub replication_lag: Histogram,
     pub replication_messages_lost: u64,
+    /// The most replication messages held or in flight for the channels (in the network, in the
+    /// links' backlogs, in the quorum channels' catch-up entries, MREC copies waiting for a heal)
+    /// at any metrics sample of the fault phase.
+    pub channel_messages_pending_peak: u64,
     pub faults: Vec<FaultWindow>,
     /// Settled by `finish`.
     pub lost: Vec<LostWrite>,
@@ -283,6 +287,7 @@ impl Recorder {
             staleness: Histogram::new(),
             replication_lag: Histogram::new(),
             replication_messages_lost: 0,
+            channel_messages_pending_peak: 0,
             faults: Vec::new(),
             lost: Vec::new(),
             conflict_list: Vec::new(),
@@ -428,6 +433,12 @@ impl Recorder {
         self.region(to).replication_lag.add(committed_at, lag.as_nanos());
     }
 
+    /// A lag a channel measured and reports in its own histograms at the end of the run (quorum,
+    /// Aurora): only the time series of lag into `to` takes it now, in the interval of the commit.
+    pub fn replication_lag_series(&mut self, to: RegionId, committed_at: SimTime, lag: SimDuration) {
+        self.region(to).replication_lag.add(committed_at, lag.as_nanos());
+    }
+
     /// A replication whose lag the channel measured itself (S3: pipeline, network and resends).
     pub fn replication_lag_observed(&mut self, now: SimTime, store: StoreId, to: RegionId, lag: SimDuration) {
         self.replication_lag.record(lag.as_nanos());
@@ -512,6 +523,11 @@ impl Recorder {
         self.failed += 1;
         self.region(region).failed.add(now, 1);
         *self.rejections.entry(rejection.name()).or_insert(0) += 1;
+    }
+
+    /// Messages held or in flight for the channels at a metrics sample; the peak is kept.
+    pub fn channel_messages_pending(&mut self, pending: u64) {
+        self.channel_messages_pending_peak = self.channel_messages_pending_peak.max(pending);
     }
 
     pub fn replication_message_lost(&mut self, now: SimTime, from: RegionId) {

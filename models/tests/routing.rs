@@ -73,6 +73,7 @@ fn world(duration: u64, populations: Vec<PopulationConfig>, routing: RoutingConf
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: secs(1),
+            catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         }],
@@ -437,6 +438,7 @@ fn deep_checks_on_the_writer_fail_everywhere_and_route53_fails_open() {
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: secs(1),
+            catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         });

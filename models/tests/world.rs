@@ -67,6 +67,7 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
             regions: vec![EAST, WEST],
             replication_delay,
             replication_retry_interval: SimDuration::from_secs(1),
+            catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         }],

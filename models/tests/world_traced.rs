@@ -81,6 +81,7 @@ fn store(name: &str, replication_ms: u64) -> StoreConfig {
         regions: vec![EAST, WEST],
         replication_delay: Dist::Constant(ns(replication_ms) as f64),
         replication_retry_interval: d(100),
+        catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
         idempotency: false,
         per_item_order: true,
     }

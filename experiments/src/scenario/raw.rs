@@ -365,6 +365,10 @@ pub struct RawStore {
     /// How long a replica waits before resending a replication message that was lost.
     #[serde(default)]
     pub replication_retry_interval: Option<Spanned<DurationText>>,
+    /// How fast a member, replica or secondary that missed messages is brought back up to date
+    /// once its path heals, in items (or messages) per second.
+    #[serde(default)]
+    pub catch_up_rate: Option<Spanned<i64>>,
     /// Writes carry an idempotency key the store enforces (a conditional put on the key).
     #[serde(default)]
     pub idempotency: Option<bool>,

@@ -30,7 +30,7 @@ use crate::mrec::Shipment;
 use crate::report::Recorder;
 use crate::routing::RoutingTier;
 use clients::{Operation, Population, Users};
-use replication::Waiting;
+use replication::{Backlog, Waiting};
 pub use requests::Answer;
 use requests::Attempt;
 use stores::StoreState;
@@ -107,12 +107,11 @@ pub enum Event {
         message: Box<ChannelMessage>,
         reliable: bool,
     },
-    /// The sender of a lost reliable channel message sends it again.
-    ChannelMessageResent {
+    /// The resend timer of a channel link's backlog of reliable messages is due.
+    ChannelBacklogDue {
         store: StoreId,
         from: RegionId,
         to: RegionId,
-        message: Box<ChannelMessage>,
     },
     ChannelTimerFired {
         store: StoreId,
@@ -186,6 +185,10 @@ pub struct World {
     users: Users,
     /// Replication messages waiting for a fault to heal.
     waiting: Vec<Waiting>,
+    /// Channels' reliable messages not delivered yet, per (store, from, to) link.
+    backlogs: BTreeMap<(StoreId, RegionId, RegionId), Backlog>,
+    /// Channel messages on their way (scheduled to arrive, not arrived yet).
+    channel_messages_in_flight: u64,
     /// Operations and attempts in flight, looked up only (never iterated).
     operations: LookupMap<u64, Operation>,
     pending: LookupMap<RequestId, Attempt>,
@@ -274,6 +277,8 @@ impl World {
             faults,
             users: Users::new(),
             waiting: Vec::new(),
+            backlogs: BTreeMap::new(),
+            channel_messages_in_flight: 0,
             operations: LookupMap::new(),
             pending: LookupMap::new(),
             next_operation: 0,
@@ -387,6 +392,8 @@ impl World {
             }
         }
         self.observe_sampled(now, &lags);
+        let pending = self.channel_messages_pending();
+        self.recorder.channel_messages_pending(pending);
         let next = now + self.config.metrics_interval;
         if next < SimTime::at(self.config.duration) {
             out.schedule_at(next, Event::MetricsSampled);
@@ -421,9 +428,7 @@ impl Model for World {
             Event::ChannelMessageArrived { store, from, to, message, reliable } => {
                 self.channel_message_arrived(now, store, from, to, *message, reliable, out)
             }
-            Event::ChannelMessageResent { store, from, to, message } => {
-                self.send_channel_message(store, from, to, *message, true, out)
-            }
+            Event::ChannelBacklogDue { store, from, to } => self.channel_backlog_due(store, from, to, out),
             Event::ChannelTimerFired { store, timer } => self.channel_timer_fired(now, store, *timer, out),
             Event::StoreAnswered { store, request, answer } => self.store_answered(now, store, request, answer, out),
             Event::ActionDue { action } => self.action_due(now, action, out),

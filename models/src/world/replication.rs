@@ -8,7 +8,9 @@
 //! sent again after the retry interval) or held in the network until the partition heals; a replica
 //! that is down on arrival takes it when it is back; a sender that is down (or stalled) when a lost
 //! copy is due again sends it when it is back. Everything that waits is re-examined when any fault
-//! heals, so nothing is delivered through a fault still in force.
+//! heals, so nothing is delivered through a fault still in force. The channel stores' reliable
+//! messages wait in one backlog per (store, from, to) link instead (see `stores`): a heal re-arms
+//! each link's one resend timer.
 
 use sim_core::{Outbox, SimDuration, SimTime};
 
@@ -16,6 +18,7 @@ use super::{ChannelMessage, Event, World};
 use crate::faults::{LinkVerdict, PartitionMode};
 use crate::ids::{RegionId, StoreId};
 use crate::mrec::Shipment;
+use std::collections::VecDeque;
 
 /// A replication message waiting for a fault to heal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,10 +29,15 @@ pub(super) enum Waiting {
     Resend { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
     /// A copy for `to`, held in the network or by the destination.
     Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
-    /// A reliable channel message for `to`, held in the network or by the destination.
-    ChannelCopy { store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage },
-    /// A reliable channel message `from` cannot send yet (its replication is stalled).
-    ChannelUnsent { store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage },
+}
+
+/// The reliable channel messages of one (store, from, to) link that have not been delivered (lost,
+/// cut, held, or for a destination that is down), in the order they were sent, and whether the
+/// link's one resend timer is pending.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Backlog {
+    pub(super) messages: VecDeque<ChannelMessage>,
+    pub(super) armed: bool,
 }
 
 impl World {
@@ -152,18 +160,11 @@ impl World {
                 Waiting::Copy { store, shipment, from, to } => {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationArrived { store, shipment, from, to });
                 }
-                Waiting::ChannelCopy { store, from, to, message } => {
-                    let event =
-                        Event::ChannelMessageArrived { store, from, to, message: Box::new(message), reliable: true };
-                    out.schedule_in(SimDuration::ZERO, event);
-                }
-                Waiting::ChannelUnsent { store, from, to, message } => {
-                    out.schedule_in(
-                        SimDuration::ZERO,
-                        Event::ChannelMessageResent { store, from, to, message: Box::new(message) },
-                    );
-                }
             }
+        }
+        let links: Vec<_> = self.backlogs.keys().copied().collect();
+        for key in links {
+            self.arm_backlog(key, SimDuration::ZERO, out);
         }
     }
 
@@ -176,9 +177,11 @@ impl World {
                 | Waiting::Copy { store, shipment, .. } => {
                     self.stores[store.index()].mrec().abandon(now, shipment.write)
                 }
-                Waiting::ChannelCopy { store, message, .. } | Waiting::ChannelUnsent { store, message, .. } => {
-                    self.abandon_channel_message(now, store, &message)
-                }
+            }
+        }
+        for ((store, ..), backlog) in std::mem::take(&mut self.backlogs) {
+            for message in &backlog.messages {
+                self.abandon_channel_message(now, store, message);
             }
         }
     }

@@ -5,16 +5,19 @@
 //! channel vocabulary. Every other store is a channel: the world calls it with attempts, messages and
 //! timers and carries out its effects. A message between Regions meets the network's faults exactly
 //! as a replication copy does: a degraded link delays or loses it, a partition cuts it on arrival, a
-//! store that is down cannot take it. A *reliable* message is then resent after the store's retry
-//! interval, or held until the fault heals; an unreliable one is lost, and the channel is told so
-//! (it learns by its own timer, and lets go of what the message carried).
+//! store that is down cannot take it. An unreliable message is then lost, and the channel is told so
+//! (it lets go of what the message carried, and the quorum channel notes what its peer missed for a
+//! catch-up). A *reliable* one joins the backlog of its (store, from, to) link: one queue and one
+//! timer per link, never one timer per message. The backlog waits while the link is cut, the
+//! destination down or the sender stalled; when the path is open (a fault heals, or the retry
+//! interval passes on a lossy link) it is resent in order, at most `catch_up_rate` messages per
+//! second. So an outage costs memory in the messages it holds back, and no events while it lasts.
 //!
 //! A read is judged the moment the channel answers it, while the version it returned is certainly
 //! live; the judged answer then travels back to the client.
 
 use sim_core::{Outbox, Seed, SimTime};
 
-use super::replication::Waiting;
 use super::requests::Answer;
 use super::{Event, World};
 use crate::aurora::{AuroraChannel, AuroraMessage, AuroraTimer};
@@ -42,7 +45,9 @@ pub(super) fn build(id: StoreId, config: &StoreConfig, regions: usize, seed: See
     let stream = |purpose: &str| seed.stream(&format!("store/{}/{purpose}", config.name));
     match &config.kind {
         StoreKind::DynamoDbMrec => StoreState::Mrec(Box::new(Table::new(id, config, regions, stream("replication")))),
-        StoreKind::Quorum(q) => StoreState::Quorum(Box::new(QuorumChannel::new(id, q.clone()))),
+        StoreKind::Quorum(q) => {
+            StoreState::Quorum(Box::new(QuorumChannel::new(id, q.clone()).with_catch_up_rate(config.catch_up_rate)))
+        }
         StoreKind::AuroraGlobal(a) => {
             let own_seed = Seed(stream("aurora").next_u64());
             StoreState::Aurora(Box::new(AuroraChannel::new(id, (**a).clone(), own_seed)))
@@ -183,6 +188,16 @@ impl World {
         effects: Vec<ChannelEffect>,
         out: &mut Outbox<'_, Event>,
     ) {
+        // Channels that measure their replicas' lag themselves report each apply, so the time
+        // series of lag into each Region shows theirs as it shows MREC's and S3's.
+        let lags = match &mut self.stores[store.index()] {
+            StoreState::Quorum(q) => q.take_recent_lags(),
+            StoreState::Aurora(a) => a.take_recent_lags(),
+            StoreState::Mrec(_) | StoreState::S3(_) => Vec::new(),
+        };
+        for (to, committed_at, lag) in lags {
+            self.recorder.replication_lag_series(to, committed_at, lag);
+        }
         for effect in effects {
             match effect {
                 Effect::Send { from, to, message, reliable } => {
@@ -244,7 +259,8 @@ impl World {
         let impairment = self.faults.replication_impairment(store, from);
         if from != to && impairment == Some(None) {
             if reliable {
-                self.waiting.push(Waiting::ChannelUnsent { store, from, to, message });
+                // Held until the stall heals.
+                self.hold_reliable(store, from, to, message);
             } else {
                 self.channel_message_lost(out.now(), store, from, to, message, false, out);
             }
@@ -266,7 +282,76 @@ impl World {
         if let Some(Some(factor)) = impairment {
             delay = sim_core::SimDuration::from_nanos_f64(delay.as_nanos() as f64 * factor);
         }
+        self.channel_messages_in_flight += 1;
         out.schedule_in(delay, Event::ChannelMessageArrived { store, from, to, message: Box::new(message), reliable });
+    }
+
+    /// Puts a reliable message at the end of its link's backlog, to wait for the path to open.
+    fn hold_reliable(&mut self, store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage) {
+        self.backlogs.entry((store, from, to)).or_default().messages.push_back(message);
+    }
+
+    /// Arms the link's one resend timer, unless it is armed.
+    pub(super) fn arm_backlog(
+        &mut self,
+        key: (StoreId, RegionId, RegionId),
+        delay: sim_core::SimDuration,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        if let Some(b) = self.backlogs.get_mut(&key).filter(|b| !b.armed && !b.messages.is_empty()) {
+            b.armed = true;
+            let (store, from, to) = key;
+            out.schedule_in(delay, Event::ChannelBacklogDue { store, from, to });
+        }
+    }
+
+    /// A link's resend timer: while the path is closed (the link cut, the destination down, the
+    /// sender stalled) the backlog waits for a heal; otherwise it resends, in order, what
+    /// `catch_up_rate` allows in one retry interval, and arms again if more is left.
+    pub(super) fn channel_backlog_due(
+        &mut self,
+        store: StoreId,
+        from: RegionId,
+        to: RegionId,
+        out: &mut Outbox<'_, Event>,
+    ) {
+        let key = (store, from, to);
+        let Some(b) = self.backlogs.get_mut(&key) else { return };
+        b.armed = false;
+        let cut = matches!(self.faults.link(from, to), LinkVerdict::Cut(_));
+        let stalled = matches!(self.faults.replication_impairment(store, from), Some(None));
+        if cut || stalled || !self.faults.store_up(store, to) || !self.faults.store_up(store, from) {
+            return;
+        }
+        let config = &self.config.stores[store.index()];
+        let retry = config.replication_retry_interval;
+        let batch = (config.catch_up_rate as u128 * retry.as_nanos() as u128 / 1_000_000_000).max(1);
+        let mut batch = batch.min(usize::MAX as u128) as usize;
+        while batch > 0 {
+            let Some(message) = self.backlogs.get_mut(&key).and_then(|b| b.messages.pop_front()) else { break };
+            self.send_channel_message(store, from, to, message, true, out);
+            batch -= 1;
+        }
+        if self.backlogs.get(&key).is_some_and(|b| b.messages.is_empty() && !b.armed) {
+            self.backlogs.remove(&key);
+        } else {
+            self.arm_backlog(key, retry, out);
+        }
+    }
+
+    /// Messages held or in flight for the channels: in the network, in the links' backlogs, and
+    /// the quorum channels' catch-up entries; with MREC's copies waiting for a heal.
+    pub fn channel_messages_pending(&self) -> u64 {
+        let held: usize = self.backlogs.values().map(|b| b.messages.len()).sum();
+        let catch_up: u64 = self
+            .stores
+            .iter()
+            .map(|s| match s {
+                StoreState::Quorum(q) => q.catch_up_entries(),
+                _ => 0,
+            })
+            .sum();
+        self.channel_messages_in_flight + held as u64 + catch_up + self.waiting.len() as u64
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -283,9 +368,11 @@ impl World {
         self.recorder.replication_message_lost(now, from);
         if reliable {
             let retry = self.config.stores[store.index()].replication_retry_interval;
-            out.schedule_in(retry, Event::ChannelMessageResent { store, from, to, message: Box::new(message) });
+            self.hold_reliable(store, from, to, message);
+            self.arm_backlog((store, from, to), retry, out);
         } else if let (StoreState::Quorum(q), ChannelMessage::Quorum(m)) = (&mut self.stores[store.index()], &message) {
-            q.message_lost(now, m);
+            let effects = wrap(q.message_lost(now, from, to, m), ChannelMessage::Quorum, ChannelTimer::Quorum);
+            self.apply_effects(now, store, effects, out);
         }
     }
 
@@ -300,19 +387,20 @@ impl World {
         reliable: bool,
         out: &mut Outbox<'_, Event>,
     ) {
+        self.channel_messages_in_flight -= 1;
         let verdict = if from == to {
             LinkVerdict::Deliver { extra_latency: vec![], loss: 0.0 }
         } else {
             self.faults.link(from, to)
         };
         match verdict {
-            LinkVerdict::Cut(PartitionMode::Hold) if reliable => {
-                self.waiting.push(Waiting::ChannelCopy { store, from, to, message });
-            }
+            // Held in the network until the partition heals.
+            LinkVerdict::Cut(PartitionMode::Hold) if reliable => self.hold_reliable(store, from, to, message),
             LinkVerdict::Cut(_) => self.channel_message_lost(now, store, from, to, message, reliable, out),
             LinkVerdict::Deliver { .. } if !self.faults.store_up(store, to) => {
                 if reliable {
-                    self.waiting.push(Waiting::ChannelCopy { store, from, to, message });
+                    // The destination takes it when it is back.
+                    self.hold_reliable(store, from, to, message);
                 } else {
                     self.channel_message_lost(now, store, from, to, message, false, out);
                 }
@@ -363,7 +451,7 @@ impl World {
     /// whatever it held.
     pub(super) fn abandon_channel_message(&mut self, now: SimTime, store: StoreId, message: &ChannelMessage) {
         match (&mut self.stores[store.index()], message) {
-            (StoreState::Quorum(q), ChannelMessage::Quorum(m)) => q.message_lost(now, m),
+            (StoreState::Quorum(q), ChannelMessage::Quorum(m)) => q.abandon(now, m),
             (StoreState::Aurora(a), ChannelMessage::Aurora(m)) => a.abandon(now, m),
             (StoreState::S3(c), ChannelMessage::S3(S3Message::Replicate(r))) => c.abandon(now, r),
             _ => unreachable!("a channel message belongs to a store of its own kind"),
