@@ -31,6 +31,7 @@ const SHIPPED: &[&str] = &[
     "failover/cloudfront",
     "failover/cloudfront-1s",
     "bench/model",
+    "bench/hot-keys",
     "ecommerce/no-headroom",
     "ecommerce/headroom-30",
     "chaos/regional-failover",
