@@ -281,7 +281,8 @@ enum BenchCommand {
     /// The scaling table runs the reference scenario and a hot-key one
     /// (experiments/scenarios/bench/hot-keys.toml: 8 keys written from two Regions, MREC) at the
     /// rate x1, x10, x100 with the duration, fault windows, action times, rate profile times and
-    /// metrics interval divided by as much, so every row has the same requests: the wall time per
+    /// metrics interval divided by as much (app-tier capacity multiplied with the rate), so every
+    /// row has the same requests and load: the wall time per
     /// request should stay within x1.5 of the x1 row's. With --long, each also runs ten times longer
     /// at its rate (max_events raised as much): peak heap should stay within x1.1. Each row runs in
     /// a child process; one still running after --row-budget seconds is killed and reported over
@@ -396,10 +397,24 @@ fn bench_model(a: BenchModel) -> Result<String, CliError> {
     let tables =
         experiments::bench::scaling::tables(&runner, &scenarios, &a.factors, a.long, &mut |line| eprintln!("{line}"))
             .map_err(CliError::run)?;
+    let mut failures = Vec::new();
     for t in &tables {
         text.push_str(&experiments::bench::scaling::format_table(t));
+        for r in &t.rows {
+            if let experiments::bench::scaling::Outcome::Failed(e) = &r.outcome {
+                let scaling = experiments::scale::Scaling { axis: t.axis, factor: r.factor };
+                failures.push(format!("{}, {scaling}: {e}", t.scenario));
+            }
+        }
     }
-    Ok(text)
+    // A row that failed (a limit, a bug) is not a measurement: the tables are printed, and the
+    // command fails with each row's whole message. A row over budget is a measurement.
+    if failures.is_empty() {
+        Ok(text)
+    } else {
+        print!("{text}");
+        Err(CliError::run(format!("a row of the scaling table failed:\n{}", failures.join("\n"))))
+    }
 }
 
 fn parse_seed(s: &str) -> Result<Seed, String> {

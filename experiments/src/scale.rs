@@ -11,7 +11,10 @@
 //! as written; so does `drain_max`, a bound on how long the system takes to settle.
 //!
 //! - [`Axis::Rate`] x k: open-loop rates (and rate profile rates) and closed-loop session counts
-//!   x k; the timeline and the metrics interval / k, so every row also has as many metric intervals.
+//!   x k; the timeline and the metrics interval / k, so every row also has as many metric intervals;
+//!   and the app tiers' capacity x k (servers, queue limits, servers a `scale_out` adds), so a Region
+//!   is as loaded as at x1 instead of shedding what x1 served: the rows compare the cost of the same
+//!   work, not an overload.
 //!   Fault generators (their durations are distributions) and trace replays (their times are
 //!   recorded) cannot be scaled: the error names them.
 //! - [`Axis::Duration`] x k: the timeline x k at the same rates, the metrics interval as written,
@@ -103,6 +106,22 @@ pub fn scaling_overrides(source: &str, written: &Scenario, scaling: Scaling) -> 
             out.set("scenario.max_events", &max_events.to_string())?;
         }
     }
+    if scaling.axis == Axis::Rate {
+        for (i, region) in tables(&table, "region").enumerate() {
+            if let Some(tier) = region.get("app_tier").and_then(Value::as_table) {
+                for key in ["servers", "queue_limit"] {
+                    if let Some(v) = tier.get(key) {
+                        out.count(&format!("region[{i}].app_tier.{key}"), v)?;
+                    }
+                }
+            }
+        }
+        for (i, action) in tables(&table, "action").enumerate() {
+            if let Some(v) = action.get("servers") {
+                out.count(&format!("action[{i}].servers"), v)?;
+            }
+        }
+    }
     for (i, population) in tables(&table, "population").enumerate() {
         out.population(i, population)?;
     }
@@ -183,6 +202,13 @@ impl Scaler {
         })
     }
 
+    /// A whole number x k (a capacity or a session count that follows the rate).
+    fn count(&mut self, path: &str, value: &Value) -> Result<(), String> {
+        let n = value.as_integer().ok_or_else(|| format!("{path}: expected a whole number"))?;
+        let scaled = n.checked_mul(i64::from(self.scaling.factor)).ok_or(format!("{path} x the factor overflows"))?;
+        self.set(path, &scaled.to_string())
+    }
+
     fn population(&mut self, i: usize, p: &Table) -> Result<(), String> {
         let here = format!("population[{i}]");
         if p.contains_key("trace") {
@@ -201,9 +227,7 @@ impl Scaler {
             self.set(&format!("{here}.rate"), &float_text(r))?;
         }
         if let Some(sessions) = p.get("sessions").filter(|_| rate_axis) {
-            let n = sessions.as_integer().ok_or_else(|| format!("{here}.sessions: expected a whole number"))?;
-            let scaled = n.checked_mul(i64::from(self.scaling.factor)).ok_or(format!("{here}.sessions overflows"))?;
-            self.set(&format!("{here}.sessions"), &scaled.to_string())?;
+            self.count(&format!("{here}.sessions"), sessions)?;
         }
         if let Some(profile) = p.get("rate_profile") {
             let profile = profile.as_table().ok_or_else(|| format!("{here}.rate_profile: expected a table"))?;
@@ -345,6 +369,24 @@ mod tests {
     #[test]
     fn the_reference_scenario_scales_with_its_hour_and_outage() {
         let x100 = load(&shipped("bench/model.toml"), Scaling { axis: Axis::Rate, factor: 100 }).unwrap();
+        assert_eq!(
+            set_lines(&x100),
+            [
+                "scenario.duration=36s",
+                "scenario.metrics_interval=100ms",
+                "region[0].app_tier.servers=4000",
+                "region[0].app_tier.queue_limit=100000",
+                "region[1].app_tier.servers=4000",
+                "region[1].app_tier.queue_limit=100000",
+                "population[0].rate=60000.0",
+                "population[1].rate=40000.0",
+                "fault[0].start=15s",
+                "fault[0].end=21s",
+            ]
+        );
+        let tiers: Vec<(u32, u32)> =
+            x100.scenario.world.app_tiers.iter().flatten().map(|t| (t.servers, t.queue_limit)).collect();
+        assert_eq!(tiers, [(4000, 100_000), (4000, 100_000)], "as loaded as at x1: 40 servers for 1 000 requests/s");
         assert_eq!(x100.scenario.world.duration, SimDuration::from_secs(36));
         assert_eq!(x100.scenario.world.metrics_interval, SimDuration::from_millis(100));
         assert_eq!(rates(&x100), [60000.0, 40000.0]);
@@ -399,6 +441,12 @@ mod tests {
                 .collect()
         };
         assert_eq!(action_times(w10), [at("33s"), at("42s")]);
+        let added: Vec<String> = set_lines(&x10).into_iter().filter(|l| l.starts_with("action[")).collect();
+        assert_eq!(
+            added,
+            ["action[0].servers=40", "action[1].servers=40", "action[0].at=33s", "action[1].at=42s"],
+            "a scale-out adds capacity in proportion to the rate"
+        );
         assert_eq!(action_times(w1), [at("5m30s"), at("7m")]);
     }
 
