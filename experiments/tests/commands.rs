@@ -918,6 +918,42 @@ mod bench_scaling {
         assert_eq!(row(&again, "x10")[..4], x10[..4]);
     }
 
+    /// `--long` adds the duration axis: ten times the simulated time and the requests, the x1 row
+    /// shared with the rate axis rather than run again.
+    #[test]
+    fn long_adds_the_duration_axis_sharing_the_x1_row() {
+        let dir = scratch("bench-scaling-long");
+        let (a, b) = (tiny(&dir, "a.toml"), tiny(&dir, "b.toml"));
+        let o = mrsim(&[
+            "bench",
+            "model",
+            "--scaling-only",
+            "--long",
+            "--factors",
+            "1",
+            "--scenario",
+            &a,
+            "--hot-keys",
+            &b,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = stdout(&o);
+        let tables: Vec<&str> = text.split("scaling: ").skip(1).collect();
+        assert_eq!(tables.len(), 4, "rate then duration, for each scenario: {text}");
+        let duration = tables[2];
+        assert!(duration.starts_with(&format!("{a}, duration x1, x10 at the written rate")), "{text}");
+        assert!(duration.contains("scaled: scenario.duration, scenario.max_events, fault[0].start, fault[0].end\n"));
+        let x1_line = |t: &str| t.lines().find(|l| l.trim_start().starts_with("x1 ")).unwrap().to_string();
+        assert_eq!(x1_line(duration), x1_line(tables[0]), "the x1 row is measured once: {text}");
+        let (x1, x10) = (row(duration, "x1"), row(duration, "x10"));
+        assert_eq!((x1[1], x10[1]), ("10s", "100s"));
+        let requests = |r: &[&str]| r[2].parse::<f64>().unwrap();
+        assert!((requests(&x10) / requests(&x1) - 10.0).abs() < 1.0, "ten times the requests: {text}");
+        assert!(duration.contains("  target: peak heap within x1.1 of x1's (flat): x10 x"), "{text}");
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!stderr.contains("duration x1:") && stderr.contains("duration x10:"), "{stderr}");
+    }
+
     #[test]
     fn a_scenario_that_cannot_scale_is_refused_before_anything_runs() {
         let model = scenario("bench/model");
