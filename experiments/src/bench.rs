@@ -4,6 +4,10 @@
 //! a bare `BinaryHeap` loop in the same process, with the same random draws, checks that both fired
 //! the same events, and reports events per second for each and their ratio. Each measurement is the
 //! best of several repetitions, so a busy neighbour on the machine costs a repetition, not the result.
+//! The checker benchmark compares a run with one ten times longer; the model benchmark measures the
+//! reference scenario, and [`scaling`] its scaling table (rate and duration axes).
+
+pub mod scaling;
 
 use std::time::Instant;
 
@@ -99,6 +103,28 @@ pub struct CheckerRow {
     pub wall_short_s: f64,
     pub wall_long_s: f64,
     pub requests_long: u64,
+    /// Peak heap bytes during each run (None without the counting allocator).
+    pub peak_heap_short: Option<usize>,
+    pub peak_heap_long: Option<usize>,
+}
+
+/// The checker benchmark's target: the run ten times longer within this factor of the shorter, in
+/// live versions and in peak heap (memory flat in the simulated duration).
+pub const CHECKER_TARGET: f64 = 1.1;
+
+impl CheckerRow {
+    pub fn live_versions_ratio(&self) -> f64 {
+        self.live_versions_long as f64 / self.live_versions_short.max(1) as f64
+    }
+
+    pub fn peak_heap_ratio(&self) -> Option<f64> {
+        Some(self.peak_heap_long? as f64 / self.peak_heap_short?.max(1) as f64)
+    }
+
+    /// Whether both ratios are within [`CHECKER_TARGET`] (the heap's only when it was counted).
+    pub fn meets_target(&self) -> bool {
+        self.live_versions_ratio() <= CHECKER_TARGET && self.peak_heap_ratio().is_none_or(|r| r <= CHECKER_TARGET)
+    }
 }
 
 const CHECKER_WORKLOADS: [(&str, &str); 2] = [
@@ -123,16 +149,18 @@ fn checker_scenario(duration_s: u64, keys: &str) -> String {
 pub fn checker(short_s: u64) -> Result<Vec<CheckerRow>, String> {
     let mut rows = Vec::new();
     for (workload, keys) in CHECKER_WORKLOADS {
-        let one = |duration_s: u64| -> Result<(usize, f64, u64), String> {
+        let one = |duration_s: u64| -> Result<(usize, f64, u64, Option<usize>), String> {
             let text = checker_scenario(duration_s, keys);
             let scenario =
                 crate::scenario::parse(std::path::Path::new("checker-bench.toml"), &text).map_err(|e| e.to_string())?;
             let start = Instant::now();
-            let out = models::run::run(&scenario.world, Seed(0x2a), TraceMode::Off).map_err(|e| e.to_string())?;
-            Ok((out.recorder.live_versions_max, start.elapsed().as_secs_f64(), out.recorder.requests))
+            let (out, peak) = heap::peak_during(|| models::run::run(&scenario.world, Seed(0x2a), TraceMode::Off));
+            let wall = start.elapsed().as_secs_f64();
+            let out = out.map_err(|e| e.to_string())?;
+            Ok((out.recorder.live_versions_max, wall, out.recorder.requests, peak))
         };
-        let (live_short, wall_short, _) = one(short_s)?;
-        let (live_long, wall_long, requests) = one(short_s * 10)?;
+        let (live_short, wall_short, _, heap_short) = one(short_s)?;
+        let (live_long, wall_long, requests, heap_long) = one(short_s * 10)?;
         rows.push(CheckerRow {
             workload,
             short_s,
@@ -141,27 +169,35 @@ pub fn checker(short_s: u64) -> Result<Vec<CheckerRow>, String> {
             wall_short_s: wall_short,
             wall_long_s: wall_long,
             requests_long: requests,
+            peak_heap_short: heap_short,
+            peak_heap_long: heap_long,
         });
     }
     Ok(rows)
 }
 
 pub fn format_checker(rows: &[CheckerRow]) -> String {
-    let mut s = String::from(
-        "checker memory: peak live versions, a run against a run ten times longer (500 requests/s, 2 Regions)\n",
+    let mut s = format!(
+        "checker memory: peak live versions and peak heap, a run against a run ten times longer (500 requests/s, \
+         2 Regions); target: the longer run within x{CHECKER_TARGET} of the shorter in both\n"
     );
     for r in rows {
+        let heap_ratio = r.peak_heap_ratio().map_or("-".to_string(), |x| format!("x{x:.2}"));
         s.push_str(&format!(
-            "{}\n  {} s: {} live versions ({:.2} s wall); {} s: {} live versions ({:.2} s wall, {} requests); ratio {:.2}\n",
+            "{}\n  {} s: {} live versions, {} peak heap ({:.2} s wall); {} s: {} live versions, {} peak heap \
+             ({:.2} s wall, {} requests)\n  ratio: live versions x{:.2}, peak heap {heap_ratio}: {} the target (x{CHECKER_TARGET})\n",
             r.workload,
             r.short_s,
             r.live_versions_short,
+            mib(r.peak_heap_short),
             r.wall_short_s,
             r.short_s * 10,
             r.live_versions_long,
+            mib(r.peak_heap_long),
             r.wall_long_s,
             r.requests_long,
-            r.live_versions_long as f64 / r.live_versions_short.max(1) as f64
+            r.live_versions_ratio(),
+            if r.meets_target() { "meets" } else { "misses" },
         ));
     }
     s.push_str(
@@ -171,6 +207,10 @@ pub fn format_checker(rows: &[CheckerRow]) -> String {
          stops, so both branches are kept)\n",
     );
     s
+}
+
+fn mib(bytes: Option<usize>) -> String {
+    bytes.map_or("-".into(), |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)))
 }
 
 /// Heap accounting for `mrsim bench model`: the binary installs this as its global allocator; it
@@ -264,6 +304,8 @@ pub struct ModelRun {
 
 /// The reference scenario of the model benchmark, shipped with mrsim.
 pub const MODEL_SCENARIO: &str = "experiments/scenarios/bench/model.toml";
+/// The contention scenario of the scaling table: 8 hot keys written from two Regions (MREC).
+pub const HOT_KEYS_SCENARIO: &str = "experiments/scenarios/bench/hot-keys.toml";
 
 fn model_run(path: &std::path::Path, text: &str) -> Result<ModelRun, String> {
     let scenario = crate::scenario::parse(path, text).map_err(|e| e.to_string())?;
@@ -375,7 +417,7 @@ pub fn format_model(r: &ModelReport) -> String {
 fn model_rows(runs: &[ModelRun]) -> String {
     let mut s = String::new();
     for run in runs {
-        let heap = run.peak_heap_bytes.map_or("-".into(), |b| format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)));
+        let heap = mib(run.peak_heap_bytes);
         s.push_str(&format!(
             "{:>7.0} s {:>14} {:>12} {:>12} {:>7.2} s {:>12.0} {:>11.0} {:>11}\n",
             run.simulated_s,

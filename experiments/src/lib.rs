@@ -18,6 +18,7 @@ pub mod plot;
 pub mod report;
 pub mod reproduce;
 pub mod run;
+pub mod scale;
 pub mod scenario;
 pub mod schema;
 #[cfg(feature = "strategies")]

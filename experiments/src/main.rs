@@ -271,20 +271,50 @@ enum Command {
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
     /// The model on a reference scenario: simulated requests per wall-second on one core, peak heap
-    /// for one simulated hour and for two, and a sweep's speed-up from one thread to every core.
+    /// for one simulated hour and for two, a sweep's speed-up from one thread to every core, and a
+    /// scaling table.
     ///
     /// The reference scenario (experiments/scenarios/bench/model.toml): two Regions, DynamoDB MREC,
     /// Aurora with write forwarding, Route 53 with health checks, 1 000 requests/s for an hour with
     /// a 10-minute us-east-1 outage. Peak heap is counted by mrsim's allocator while a run lasts.
+    ///
+    /// The scaling table runs the reference scenario and a hot-key one
+    /// (experiments/scenarios/bench/hot-keys.toml: 8 keys written from two Regions, MREC) at the
+    /// rate x1, x10, x100 with the duration, fault windows, action times, rate profile times and
+    /// metrics interval divided by as much (app-tier capacity multiplied with the rate), so every
+    /// row has the same requests and load: the wall time per
+    /// request should stay within x1.5 of the x1 row's. With --long, each also runs ten times longer
+    /// at its rate (max_events raised as much): peak heap should stay within x1.1. Each row runs in
+    /// a child process; one still running after --row-budget seconds is killed and reported over
+    /// budget.
     Model {
         /// The reference scenario.
         #[arg(long, default_value = experiments::bench::MODEL_SCENARIO)]
         scenario: PathBuf,
+        /// The contention scenario of the scaling table.
+        #[arg(long, default_value = experiments::bench::HOT_KEYS_SCENARIO)]
+        hot_keys: PathBuf,
         /// Seeds per point of the speed-up sweep (2 points, 10 simulated minutes each run).
         #[arg(long, default_value_t = 2)]
         sweep_seeds: u32,
+        /// Rate factors of the scaling table, comma-separated, x1 first.
+        #[arg(long, value_delimiter = ',', default_values_t = [1u32, 10, 100])]
+        factors: Vec<u32>,
+        /// Also run the duration axis of the scaling table (x1 and x10 the simulated time at x1
+        /// rate); takes minutes.
+        #[arg(long)]
+        long: bool,
+        /// Wall seconds a row of the scaling table may take before it is killed and reported over
+        /// budget.
+        #[arg(long, default_value_t = 180)]
+        row_budget: u64,
+        /// Only the scaling table: skip the throughput, memory and sweep measurements.
+        #[arg(long)]
+        scaling_only: bool,
     },
-    /// The consistency checker's memory: peak live versions for a run and a run ten times longer.
+    /// The consistency checker's memory: peak live versions and peak heap for a run and a run ten
+    /// times longer, with 1 000 keys and with 8 hot keys; the target is x1.1 for both, and each
+    /// workload is said to meet it or miss it.
     Checker {
         /// Simulated seconds of the shorter run.
         #[arg(long, default_value_t = 60)]
@@ -302,6 +332,91 @@ enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_values_t = [1_000u32, 100_000])]
         entities: Vec<u32>,
     },
+    /// One row of the scaling table, run by `mrsim bench model` in a child process: prints one
+    /// `requests=... attempts=... events=... wall_s=... peak_heap_bytes=...` line.
+    #[command(hide = true)]
+    Row {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// What to scale: the rate (timeline divided) or the duration.
+        #[arg(long, value_enum)]
+        axis: RowAxis,
+        /// The factor.
+        #[arg(long)]
+        factor: u32,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RowAxis {
+    Rate,
+    Duration,
+}
+
+/// The arguments of `mrsim bench model`.
+struct BenchModel {
+    scenario: PathBuf,
+    hot_keys: PathBuf,
+    sweep_seeds: u32,
+    factors: Vec<u32>,
+    long: bool,
+    row_budget: u64,
+    scaling_only: bool,
+}
+
+fn bench_model(a: BenchModel) -> Result<String, CliError> {
+    if a.sweep_seeds == 0 {
+        return Err(CliError::input("error: --sweep-seeds must be positive"));
+    }
+    if a.row_budget == 0 {
+        return Err(CliError::input("error: --row-budget must be positive"));
+    }
+    if a.factors.first() != Some(&1) || a.factors.contains(&0) {
+        return Err(CliError::input(format!(
+            "error: --factors {}: expected positive factors, 1 first (the row the others are compared with)",
+            a.factors.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(",")
+        )));
+    }
+    for (path, flag) in [(&a.scenario, "--scenario"), (&a.hot_keys, "--hot-keys")] {
+        if !path.is_file() {
+            return Err(CliError::input(format!(
+                "error: {} is not a file; run from the repository root or give {flag}",
+                path.display()
+            )));
+        }
+    }
+    let exe = std::env::current_exe().map_err(|e| CliError::internal(format!("cannot find the mrsim binary: {e}")))?;
+    let runner = experiments::bench::scaling::Runner { exe, budget: std::time::Duration::from_secs(a.row_budget) };
+    let scenarios = [a.scenario.as_path(), a.hot_keys.as_path()];
+    // A scenario the factors cannot be applied to is bad input, reported before anything runs.
+    experiments::bench::scaling::check(&scenarios, &a.factors, a.long)
+        .map_err(|e| CliError::input(format!("error: {e}")))?;
+    let mut text = String::new();
+    if !a.scaling_only {
+        let report = experiments::bench::model(&a.scenario, a.sweep_seeds).map_err(CliError::run)?;
+        text.push_str(&experiments::bench::format_model(&report));
+    }
+    let tables =
+        experiments::bench::scaling::tables(&runner, &scenarios, &a.factors, a.long, &mut |line| eprintln!("{line}"))
+            .map_err(CliError::run)?;
+    let mut failures = Vec::new();
+    for t in &tables {
+        text.push_str(&experiments::bench::scaling::format_table(t));
+        for r in &t.rows {
+            if let experiments::bench::scaling::Outcome::Failed(e) = &r.outcome {
+                let scaling = experiments::scale::Scaling { axis: t.axis, factor: r.factor };
+                failures.push(format!("{}, {scaling}: {e}", t.scenario));
+            }
+        }
+    }
+    // A row that failed (a limit, a bug) is not a measurement: the tables are printed, and the
+    // command fails with each row's whole message. A row over budget is a measurement.
+    if failures.is_empty() {
+        Ok(text)
+    } else {
+        print!("{text}");
+        Err(CliError::run(format!("a row of the scaling table failed:\n{}", failures.join("\n"))))
+    }
 }
 
 fn parse_seed(s: &str) -> Result<Seed, String> {
@@ -362,19 +477,17 @@ fn main() -> ExitCode {
                     .map_err(CliError::internal)
             }
         }
-        Command::Bench { which: BenchCommand::Model { scenario, sweep_seeds } } => {
-            if sweep_seeds == 0 {
-                Err(CliError::input("error: --sweep-seeds must be positive"))
-            } else if !scenario.is_file() {
-                Err(CliError::input(format!(
-                    "error: {} is not a file; run from the repository root or give --scenario",
-                    scenario.display()
-                )))
-            } else {
-                experiments::bench::model(&scenario, sweep_seeds)
-                    .map(|r| experiments::bench::format_model(&r))
-                    .map_err(CliError::run)
-            }
+        Command::Bench {
+            which: BenchCommand::Model { scenario, hot_keys, sweep_seeds, factors, long, row_budget, scaling_only },
+        } => bench_model(BenchModel { scenario, hot_keys, sweep_seeds, factors, long, row_budget, scaling_only }),
+        Command::Bench { which: BenchCommand::Row { scenario, axis, factor } } => {
+            let axis = match axis {
+                RowAxis::Rate => experiments::scale::Axis::Rate,
+                RowAxis::Duration => experiments::scale::Axis::Duration,
+            };
+            experiments::bench::scaling::measure(&scenario, experiments::scale::Scaling { axis, factor })
+                .map(|m| m.to_line())
+                .map_err(CliError::run)
         }
         Command::Bench { which: BenchCommand::Engine { events, repetitions, entities } } => {
             if events == 0 || repetitions == 0 || entities.contains(&0) {

@@ -31,6 +31,7 @@ const SHIPPED: &[&str] = &[
     "failover/cloudfront",
     "failover/cloudfront-1s",
     "bench/model",
+    "bench/hot-keys",
     "ecommerce/no-headroom",
     "ecommerce/headroom-30",
     "chaos/regional-failover",
@@ -856,4 +857,115 @@ fn events_list_scheduled_workload_changes() {
         ],
         "{events}"
     );
+}
+
+/// `mrsim bench model`'s scaling table, on scenarios cut to seconds so it runs in a debug build:
+/// its layout and its deterministic columns (requests and events), never its wall times.
+mod bench_scaling {
+    use super::*;
+
+    /// The hot-key scenario cut to 10 simulated seconds (4 000 requests), its outage to 4s..7s.
+    fn tiny(dir: &Path, name: &str) -> String {
+        let text = std::fs::read_to_string(scenario("bench/hot-keys"))
+            .unwrap()
+            .replacen("duration = \"10m\"", "duration = \"10s\"", 1)
+            .replacen("start = \"4m\"", "start = \"4s\"", 1)
+            .replacen("end = \"7m\"", "end = \"7s\"", 1);
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        file.display().to_string()
+    }
+
+    /// A data row's columns, by its factor label (`x10`).
+    fn row<'a>(table: &'a str, label: &str) -> Vec<&'a str> {
+        let line = table.lines().find(|l| l.split_whitespace().next() == Some(label));
+        line.unwrap_or_else(|| panic!("no row {label} in {table}")).split_whitespace().collect()
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_factor_with_as_many_requests() {
+        let dir = scratch("bench-scaling");
+        let (a, b) = (tiny(&dir, "a.toml"), tiny(&dir, "b.toml"));
+        let args = ["bench", "model", "--scaling-only", "--factors", "1,10", "--scenario", &a, "--hot-keys", &b];
+        let o = mrsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = stdout(&o);
+        let header = "  factor  simulated    requests       events     wall_s      events/s  wall/request   vs x1   \
+                      peak heap   vs x1";
+        assert_eq!(text.matches(header).count(), 2, "one table per scenario: {text}");
+        assert!(
+            text.starts_with(&format!("scaling: {a}, rate x1, x10 with the timeline divided by as much")),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "scaled: scenario.duration, scenario.metrics_interval, population[0].rate, \
+                           population[1].rate, fault[0].start, fault[0].end\n"
+            ),
+            "{text}"
+        );
+        let (x1, x10) = (row(&text, "x1"), row(&text, "x10"));
+        assert_eq!((x1[1], x10[1]), ("10s", "1s"), "the simulated time is divided: {text}");
+        let requests = |r: &[&str]| r[2].parse::<f64>().unwrap();
+        assert!((3_600.0..4_400.0).contains(&requests(&x1)), "400 requests/s for 10 s: {text}");
+        assert!((requests(&x10) / requests(&x1) - 1.0).abs() < 0.1, "as many requests in every row: {text}");
+        assert_eq!(x1[8], "x1.00", "x1 is the reference row: {text}");
+        assert!(x1[9..].join(" ").ends_with("MiB x1.00"), "the child process counts its heap: {text}");
+        let target = text.lines().filter(|l| l.starts_with("  target: wall per request within x1.5 of x1's: x10 x"));
+        assert_eq!(target.count(), 2, "{text}");
+        // The same arguments give the same deterministic columns.
+        let again = stdout(&mrsim(&args));
+        assert_eq!(row(&again, "x10")[..4], x10[..4]);
+    }
+
+    /// `--long` adds the duration axis: ten times the simulated time and the requests, the x1 row
+    /// shared with the rate axis rather than run again.
+    #[test]
+    fn long_adds_the_duration_axis_sharing_the_x1_row() {
+        let dir = scratch("bench-scaling-long");
+        let (a, b) = (tiny(&dir, "a.toml"), tiny(&dir, "b.toml"));
+        let o = mrsim(&[
+            "bench",
+            "model",
+            "--scaling-only",
+            "--long",
+            "--factors",
+            "1",
+            "--scenario",
+            &a,
+            "--hot-keys",
+            &b,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = stdout(&o);
+        let tables: Vec<&str> = text.split("scaling: ").skip(1).collect();
+        assert_eq!(tables.len(), 4, "rate then duration, for each scenario: {text}");
+        let duration = tables[2];
+        assert!(duration.starts_with(&format!("{a}, duration x1, x10 at the written rate")), "{text}");
+        assert!(duration.contains("scaled: scenario.duration, scenario.max_events, fault[0].start, fault[0].end\n"));
+        let x1_line = |t: &str| t.lines().find(|l| l.trim_start().starts_with("x1 ")).unwrap().to_string();
+        assert_eq!(x1_line(duration), x1_line(tables[0]), "the x1 row is measured once: {text}");
+        let (x1, x10) = (row(duration, "x1"), row(duration, "x10"));
+        assert_eq!((x1[1], x10[1]), ("10s", "100s"));
+        let requests = |r: &[&str]| r[2].parse::<f64>().unwrap();
+        assert!((requests(&x10) / requests(&x1) - 10.0).abs() < 1.0, "ten times the requests: {text}");
+        assert!(duration.contains("  target: peak heap within x1.1 of x1's (flat): x10 x"), "{text}");
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(!stderr.contains("duration x1:") && stderr.contains("duration x10:"), "{stderr}");
+    }
+
+    #[test]
+    fn a_scenario_that_cannot_scale_is_refused_before_anything_runs() {
+        let model = scenario("bench/model");
+        let o = mrsim(&["bench", "model", "--scaling-only", "--scenario", &model, "--hot-keys", &scenario("world")]);
+        assert_eq!(o.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(e.contains("world.toml: rate x10: population[3] replays a recorded trace"), "{e}");
+        assert!(o.stdout.is_empty(), "nothing is measured: {}", stdout(&o));
+        let o = mrsim(&["bench", "model", "--factors", "10,100"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("1 first"));
+        let o = mrsim(&["bench", "model", "--row-budget", "0"]);
+        assert_eq!(o.status.code(), Some(2));
+    }
 }
