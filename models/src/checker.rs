@@ -13,7 +13,18 @@
 //!   final version whatever happens next, and it is dropped.
 //!
 //! Both rules are decided the moment they become true, so memory grows with the versions still in
-//! flight, never with the number of writes in the run. Each key starts from a genesis version (the
+//! flight, never with the number of writes in the run.
+//!
+//! A third rule keeps undecided chains small: a version that is not a root, with no hold, no pin
+//! and exactly one live child, has exactly its child's fate, and nothing will ask an ancestry
+//! question about it. It is **spliced** out of the tree: its child takes its place under its
+//! parent, and carries it as a 24-byte **passenger** (write, acknowledgement, Region, flags,
+//! depth), with the passengers it carried itself. When the carrier dies its passengers die with it,
+//! bottom first, with the verdicts the walk up the unspliced chain would have given; when it
+//! becomes the root they survive. Under sustained contention each Region's lineage is such a
+//! chain, undecided until writing stops: it then costs a passenger per write rather than a version.
+//! A retried write answered from its idempotency record after it was spliced goes back into the
+//! tree ([`VersionTree::revive`]). [`VersionTree::live`] counts passengers as live versions. Each key starts from a genesis version (the
 //! item not yet written), held by every replica, so a key's live versions always form one tree.
 //!
 //! Client bookkeeping never holds a version. A session's last write and last read, the newest
@@ -852,14 +863,29 @@ impl VersionTree {
             }
         }
         if let (Some(acked_at), Some(region)) = (acked_at, region) {
-            self.lost.push(LostWrite { write: id, store: self.store, key, region, acked_at, lost_at: now, cause: effective });
+            self.lost.push(LostWrite {
+                write: id,
+                store: self.store,
+                key,
+                region,
+                acked_at,
+                lost_at: now,
+                cause: effective,
+            });
         }
         effective
     }
 
     /// The verdicts on one version (live or a passenger) that survived: an ancestor of every
     /// version live now or later.
-    fn settle_survivor(&mut self, id: WriteId, key: Key, region: Option<RegionId>, acked_at: Option<SimTime>, flags: u8) {
+    fn settle_survivor(
+        &mut self,
+        id: WriteId,
+        key: Key,
+        region: Option<RegionId>,
+        acked_at: Option<SimTime>,
+        flags: u8,
+    ) {
         if flags & DISCARDED != 0 && acked_at.is_some() {
             self.discarded_acked += 1;
         }
@@ -1218,6 +1244,273 @@ mod tests {
         tree.release(WriteId(1), t(70_000)); // the session's hold on w1, at the end
         let causes: Vec<(WriteId, LossCause)> = tree.lost().iter().map(|l| (l.write, l.cause)).collect();
         assert_eq!(causes, vec![(WriteId(2), LossCause::Failover), (WriteId(1), LossCause::Failover)]);
+    }
+
+    #[test]
+    fn a_passenger_takes_a_third_of_a_version() {
+        assert_eq!(std::mem::size_of::<Passenger>(), 24);
+    }
+
+    /// One round of sustained contention on `K` between two replicas, each writing on its own tip:
+    /// the new write takes the replica, its shipment and its response (3 holds); the replica lets go
+    /// of the old tip; the write is acknowledged; each shipment reaches the other Region after it
+    /// wrote a newer version, and loses there.
+    fn contend(tree: &mut VersionTree, tips: &mut [WriteId; 2], ids: [u64; 2], at: u64) {
+        for (r, &id) in ids.iter().enumerate() {
+            tree.create(WriteId(id), tips[r], RegionId::new(r), 3);
+            tree.release(tips[r], t(at));
+            tips[r] = WriteId(id);
+            tree.acknowledge(WriteId(id), t(at + 1));
+            tree.release(WriteId(id), t(at + 1));
+        }
+        for r in 0..2 {
+            let (loser, winner) = (tips[r], tips[1 - r]);
+            tree.mark_discarded(loser, dropped(at + 2, RegionId::new(1 - r), winner.0, RegionId::new(1 - r)));
+            tree.release(loser, t(at + 2));
+        }
+    }
+
+    /// Two lineages on one key, 200 rounds: genesis (the fork) and the two tips are all the version
+    /// records, whatever the number of rounds; every other write rides as a passenger, undecided.
+    /// West then writes once more, and its shipment wins at east: east's tip dies, and with it
+    /// east's whole lineage, each write lost with its own acknowledgement, from the tip up (as the
+    /// walk up the unspliced chain finds them). Genesis then survives with west's lineage, which
+    /// its new tip carried.
+    #[test]
+    fn a_contended_key_keeps_three_records_and_settles_both_lineages() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+        let mut tips = [g, g];
+        for round in 0..200u64 {
+            contend(&mut tree, &mut tips, [2 * round + 1, 2 * round + 2], 10 * round);
+            assert_eq!(tree.versions.len(), 3, "round {round}: genesis and two tips");
+            assert_eq!(tree.passengers(), 2 * round as usize);
+            assert_eq!(tree.live(), 3 + 2 * round as usize);
+        }
+        assert!(tree.lost().is_empty(), "undecided while both lineages write");
+        assert_eq!(tree.records_max(), 4, "genesis, both tips, and a new write before its replica moves");
+        // West writes w401 on its tip (w400); its shipment reaches east and wins there: the
+        // shipment's hold becomes east's, and east lets go of e399.
+        tree.create(WriteId(401), WriteId(400), WEST, 2);
+        tree.release(WriteId(400), t(5_000));
+        tree.acknowledge(WriteId(401), t(5_001));
+        tree.release(WriteId(399), t(5_010));
+        let lost: Vec<(WriteId, SimTime, SimTime, RegionId)> =
+            tree.lost().iter().map(|l| (l.write, l.acked_at, l.lost_at, l.region)).collect();
+        let expected: Vec<(WriteId, SimTime, SimTime, RegionId)> =
+            (0..200u64).rev().map(|r| (WriteId(2 * r + 1), t(10 * r + 1), t(5_010), EAST)).collect();
+        assert_eq!(lost, expected);
+        assert_eq!(tree.survived(), 1 + 200, "genesis and west's lineage, w2..w400");
+        assert_eq!(tree.live(), 1, "w401 alone");
+        assert_eq!(tree.passengers(), 0);
+        assert_eq!(tree.discarded_acked(), 400, "every write was dropped once, and settled");
+    }
+
+    /// A version a failover left with one child (its other child was thrown away by the failover)
+    /// rides as a passenger with the FAILED_OVER mark: when its carrier dies of last-writer-wins,
+    /// it is lost to the failover, as it is without splicing. West's replica keeps genesis.
+    #[test]
+    fn a_passenger_marked_by_a_failover_is_lost_to_it() {
+        let run = |splicing: bool| {
+            let mut tree = VersionTree::new(StoreId::new(0), 2);
+            tree.splicing = splicing;
+            let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+            tree.create(WriteId(1), g, EAST, 2); // east's writer, and a session's hold
+            tree.release(g, t(0));
+            tree.acknowledge(WriteId(1), t(1));
+            tree.create(WriteId(2), WriteId(1), EAST, 1); // the writer moves on
+            tree.create(WriteId(3), WriteId(1), EAST, 1); // the old writer, before it was fenced
+            tree.release(WriteId(1), t(2));
+            tree.acknowledge(WriteId(2), t(3));
+            tree.acknowledge(WriteId(3), t(3));
+            tree.release_as(WriteId(3), t(60_000), LossCause::Failover); // w1 is marked
+            tree.release(WriteId(1), t(60_001)); // the session's hold: w1 has one child, w2
+            assert_eq!(tree.is_live(WriteId(1)), !splicing);
+            tree.create(WriteId(4), WriteId(2), EAST, 1);
+            tree.release(WriteId(2), t(60_002)); // w2 rides with w4, w1 with it
+            tree.acknowledge(WriteId(4), t(60_003));
+            tree.release(WriteId(4), t(70_000)); // west's write wins at east
+            (tree.lost().iter().map(|l| (l.write, l.cause)).collect::<Vec<_>>(), tree.passengers())
+        };
+        let (lost, passengers) = run(true);
+        assert_eq!(
+            lost,
+            vec![
+                (WriteId(3), LossCause::Failover),
+                (WriteId(4), LossCause::LastWriterWins),
+                (WriteId(2), LossCause::LastWriterWins),
+                (WriteId(1), LossCause::Failover),
+            ]
+        );
+        assert_eq!(passengers, 0);
+        assert_eq!(run(false).0, lost);
+    }
+
+    /// A retried write answered from its idempotency record after it was spliced out: it goes back
+    /// into the tree between its carrier and the carrier's parent, and ancestry questions about it
+    /// get the unspliced tree's answers.
+    #[test]
+    fn a_revived_passenger_answers_as_if_never_spliced() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+        let mut tip = g;
+        for w in 1..=5 {
+            tree.create(WriteId(w), tip, EAST, 1);
+            tree.release(tip, t(w));
+            tip = WriteId(w);
+        }
+        // West's replica keeps genesis; w1..w4 ride with w5.
+        assert_eq!(tree.passengers(), 4);
+        assert!(!tree.is_live(WriteId(3)));
+        assert!(tree.revive(Key(1), WriteId(3)));
+        assert!(!tree.revive(Key(1), WriteId(9)), "never written");
+        assert_eq!(tree.passengers(), 3, "w1 and w2 ride with w3, w4 with w5");
+        assert!(tree.descends_from(WriteId(5), WriteId(3)));
+        assert!(tree.descends_from(WriteId(3), g));
+        assert!(!tree.descends_from(WriteId(3), WriteId(5)));
+        tree.acquire(WriteId(3));
+        tree.acknowledge(WriteId(3), t(10));
+        tree.pin(WriteId(3));
+        tree.release(WriteId(3), t(10));
+        assert!(tree.is_live(WriteId(3)), "pinned: it stays");
+        tree.unpin(WriteId(3));
+        assert!(!tree.is_live(WriteId(3)), "spliced again");
+        assert_eq!(tree.passengers(), 4);
+        tree.release(WriteId(5), t(20));
+        let lost: Vec<WriteId> = tree.lost().iter().map(|l| l.write).collect();
+        assert_eq!(lost, vec![WriteId(3)], "the only acknowledged write, lost with the chain");
+        assert_eq!(tree.live(), 1, "genesis, west's");
+    }
+
+    /// Everything a tree reports, to compare a tree with splicing against one without.
+    fn verdicts(tree: &VersionTree) -> (Vec<LostWrite>, u64, u64, u64, usize, Vec<ConflictRecord>) {
+        let (lost, survived) = (tree.lost().to_vec(), tree.survived());
+        (lost, survived, tree.conflicted_acked(), tree.discarded_acked(), tree.live(), tree.conflict_list())
+    }
+
+    /// Random operation sequences on two keys (writes on held versions, releases with either cause,
+    /// acknowledgements, drops and conflicts, pins, retries that revive passengers, ancestry
+    /// questions), applied to a tree with splicing and to one without: the same lost list (writes,
+    /// causes, times, order), counts, live versions and conflict list at every step, and the same
+    /// answers to every question; at the end, everything released, the same settlement.
+    #[test]
+    fn splicing_changes_no_verdict() {
+        let mut x: u64 = 0x5eed;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        let mut spliced_some = 0;
+        for round in 0..60 {
+            let mut on = VersionTree::new(StoreId::new(0), 2);
+            let mut off = VersionTree::new(StoreId::new(0), 2);
+            off.splicing = false;
+            on.keep_conflict_list();
+            off.keep_conflict_list();
+            let mut holds: Vec<(Key, WriteId)> = Vec::new();
+            let mut pins: Vec<WriteId> = Vec::new();
+            let mut written: Vec<(Key, WriteId)> = Vec::new();
+            for k in 0..2u64 {
+                let (g, _) = on.genesis(Key(k), WriteId(u64::MAX - k));
+                off.genesis(Key(k), WriteId(u64::MAX - k));
+                holds.extend([(Key(k), g), (Key(k), g)]);
+            }
+            for step in 0..400u64 {
+                let now = t(step);
+                let both = |f: &mut dyn FnMut(&mut VersionTree), on: &mut VersionTree, off: &mut VersionTree| {
+                    f(on);
+                    f(off);
+                };
+                match next(10) {
+                    0..=2 if !holds.is_empty() => {
+                        let i = next(holds.len() as u64) as usize;
+                        let (key, parent) = holds[i];
+                        let id = WriteId(step + 1);
+                        let n = 1 + next(3) as u32;
+                        let region = RegionId::new(next(2) as usize);
+                        both(&mut |tr| tr.create(id, parent, region, n), &mut on, &mut off);
+                        holds.extend((0..n).map(|_| (key, id)));
+                        written.push((key, id));
+                        if next(2) == 0 {
+                            holds.swap_remove(i);
+                            both(&mut |tr| tr.release(parent, now), &mut on, &mut off);
+                        }
+                    }
+                    3 | 4 if !holds.is_empty() => {
+                        let (_, id) = holds.swap_remove(next(holds.len() as u64) as usize);
+                        let cause = if next(8) == 0 { LossCause::Failover } else { LossCause::LastWriterWins };
+                        both(&mut |tr| tr.release_as(id, now, cause), &mut on, &mut off);
+                    }
+                    5 if !holds.is_empty() => {
+                        let (_, id) = holds[next(holds.len() as u64) as usize];
+                        if on.acked_at(id).is_none() && id.0 < u64::MAX - 1 {
+                            both(&mut |tr| tr.acknowledge(id, now), &mut on, &mut off);
+                        }
+                    }
+                    6 if !holds.is_empty() => {
+                        let (key, id) = holds[next(holds.len() as u64) as usize];
+                        let (_, winner) = holds[next(holds.len() as u64) as usize];
+                        if id.0 < u64::MAX - 1 && on.get(winner).key == key {
+                            let how = dropped(step, EAST, winner.0, WEST);
+                            both(&mut |tr| tr.mark_discarded(id, how), &mut on, &mut off);
+                        } else {
+                            both(&mut |tr| tr.mark_conflicted(winner), &mut on, &mut off);
+                        }
+                    }
+                    7 if !holds.is_empty() => {
+                        let (_, id) = holds[next(holds.len() as u64) as usize];
+                        both(&mut |tr| tr.pin(id), &mut on, &mut off);
+                        pins.push(id);
+                    }
+                    8 if !pins.is_empty() => {
+                        let id = pins.swap_remove(next(pins.len() as u64) as usize);
+                        both(&mut |tr| tr.unpin(id), &mut on, &mut off);
+                    }
+                    9 if !written.is_empty() => {
+                        // A retry answered from the idempotency record: acknowledged if still live.
+                        let (key, id) = written[next(written.len() as u64) as usize];
+                        spliced_some += usize::from(off.is_live(id) && !on.is_live(id));
+                        let live = on.revive(key, id);
+                        assert_eq!(live, off.revive(key, id), "round {round} step {step}: {id:?}");
+                        if live {
+                            both(&mut |tr| tr.acquire(id), &mut on, &mut off);
+                            holds.push((key, id));
+                            if on.acked_at(id).is_none() {
+                                both(&mut |tr| tr.acknowledge(id, now), &mut on, &mut off);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                assert_eq!(verdicts(&on), verdicts(&off), "round {round} step {step}");
+                for _ in 0..4 {
+                    if holds.is_empty() {
+                        break;
+                    }
+                    let (ka, a) = holds[next(holds.len() as u64) as usize];
+                    let (kb, b) = holds[next(holds.len() as u64) as usize];
+                    if ka == kb {
+                        assert_eq!(on.descends_from(a, b), off.descends_from(a, b), "round {round}: {a:?} {b:?}");
+                        assert_eq!(on.descends_from(a, b), descends_naively(&off, a, b));
+                    }
+                    if let Some(&p) = pins.get(next(pins.len().max(1) as u64) as usize) {
+                        assert_eq!(on.precedes(a, p), off.precedes(a, p), "round {round}: {a:?} before {p:?}");
+                        assert_eq!(on.observed(a, p), off.observed(a, p), "round {round}: {a:?} saw {p:?}");
+                    }
+                }
+            }
+            while let Some((_, id)) = holds.pop() {
+                on.release(id, t(1_000));
+                off.release(id, t(1_000));
+            }
+            while let Some(id) = pins.pop() {
+                on.unpin(id);
+                off.unpin(id);
+            }
+            assert_eq!(verdicts(&on), verdicts(&off), "round {round}, settled");
+            assert_eq!(on.live(), 0);
+        }
+        assert!(spliced_some > 50, "retries found spliced versions ({spliced_some})");
     }
 
     #[test]
