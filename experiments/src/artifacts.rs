@@ -258,7 +258,10 @@ pub fn summary_markdown(s: &Summary) -> String {
         vec!["Read latency p50 / p99 / max".into(), percentiles(&s.latency_ms.read)],
         vec!["Write latency p50 / p99 / max".into(), percentiles(&s.latency_ms.write)],
         vec!["Replication lag p50 / p99 / max".into(), percentiles(&s.replication_lag_ms)],
-        vec!["Replication messages lost in the network (MREC resends each; MRSC, Aurora and S3 catch up once)".into(), s.replication_messages_lost.to_string()],
+        vec![
+            "Replication messages lost in the network (MREC resends each; MRSC, Aurora and S3 catch up once)".into(),
+            s.replication_messages_lost.to_string(),
+        ],
         vec!["Divergent keys at the end".into(), s.divergent_keys.to_string()],
     ];
     t.push_str(&table(&["Metric", "Value"], &[false, true], &rows));

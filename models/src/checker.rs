@@ -13,7 +13,18 @@
 //!   final version whatever happens next, and it is dropped.
 //!
 //! Both rules are decided the moment they become true, so memory grows with the versions still in
-//! flight, never with the number of writes in the run. Each key starts from a genesis version (the
+//! flight, never with the number of writes in the run.
+//!
+//! A third rule keeps undecided chains small: a version that is not a root, with no hold, no pin
+//! and exactly one live child, has exactly its child's fate, and nothing will ask an ancestry
+//! question about it. It is **spliced** out of the tree: its child takes its place under its
+//! parent, and carries it as a 24-byte **passenger** (write, acknowledgement, Region, flags,
+//! depth), with the passengers it carried itself. When the carrier dies its passengers die with it,
+//! bottom first, with the verdicts the walk up the unspliced chain would have given; when it
+//! becomes the root they survive. Under sustained contention each Region's lineage is such a
+//! chain, undecided until writing stops: it then costs a passenger per write rather than a version.
+//! A retried write answered from its idempotency record after it was spliced goes back into the
+//! tree ([`VersionTree::revive`]). [`VersionTree::live`] counts passengers as live versions. Each key starts from a genesis version (the
 //! item not yet written), held by every replica, so a key's live versions always form one tree.
 //!
 //! Client bookkeeping never holds a version. A session's last write and last read, the newest
@@ -190,6 +201,18 @@ impl Children {
             }
         };
     }
+    /// Puts `new` where `old` was, in the same place among the children.
+    fn replace(&mut self, old: WriteId, new: WriteId) {
+        match self {
+            Children::One(c) if *c == old => *c = new,
+            Children::Many(v) => {
+                if let Some(c) = v.iter_mut().find(|c| **c == old) {
+                    *c = new;
+                }
+            }
+            _ => {}
+        }
+    }
     fn remove(&mut self, id: WriteId) {
         *self = match std::mem::replace(self, Children::None) {
             Children::One(c) if c == id => Children::None,
@@ -218,6 +241,47 @@ const DISCARDED: u8 = 8;
 const FAILED_OVER: u8 = 16;
 /// It met a concurrent version at some replica (see [`VersionTree::mark_conflicted`]).
 const CONFLICTED: u8 = 32;
+/// It carries passengers: versions spliced out of the chain above it (see [`Passenger`]).
+const CARRIES: u8 = 64;
+/// The flags a passenger keeps: those its fate's verdicts read.
+const PASSENGER_FLAGS: u8 = ACKED | DISCARDED | FAILED_OVER | CONFLICTED;
+
+/// A version spliced out of a chain: it had no hold, no pin and exactly one live child, so nothing
+/// will ask an ancestry question about it and its fate is its child's. It rides with that child
+/// (and with the child's child if the child is spliced in turn), keeping only what the verdicts on
+/// its fate read, in 24 bytes rather than a [`Version`]'s 64 and a map entry. Under sustained
+/// contention each Region's lineage is such a chain, undecided until writing stops.
+#[derive(Clone, Copy, Debug)]
+struct Passenger {
+    write: WriteId,
+    /// Meaningful with [`ACKED`] in `flags`.
+    acked_at: SimTime,
+    /// Its depth, kept so it can be put back in the tree between its carrier and the carrier's
+    /// parent (see [`VersionTree::revive`]).
+    depth: u32,
+    region: RegionId,
+    /// [`PASSENGER_FLAGS`] only.
+    flags: u8,
+}
+
+/// The passengers of one carrier, from the top of its chain (nearest the carrier's parent) to the
+/// bottom (nearest the carrier): ids increase down the chain when writes are numbered as they are
+/// created, which `sorted` records so a passenger can be found by binary search.
+#[derive(Clone, Debug)]
+struct Passengers {
+    list: Vec<Passenger>,
+    sorted: bool,
+}
+
+impl Passengers {
+    fn position(&self, write: WriteId) -> Option<usize> {
+        if self.sorted {
+            self.list.binary_search_by_key(&write, |p| p.write).ok()
+        } else {
+            self.list.iter().position(|p| p.write == write)
+        }
+    }
+}
 
 /// What the checker keeps of a version that left the tree while pinned.
 #[derive(Clone, Copy, Debug)]
@@ -274,12 +338,6 @@ impl Version {
     fn acked_at(&self) -> Option<SimTime> {
         (self.flags & ACKED != 0).then_some(self.acked_at)
     }
-    fn discarded(&self) -> bool {
-        self.flags & DISCARDED != 0
-    }
-    fn failed_over(&self) -> bool {
-        self.flags & FAILED_OVER != 0
-    }
     fn conflicted(&self) -> bool {
         self.flags & CONFLICTED != 0
     }
@@ -304,6 +362,13 @@ pub struct VersionTree {
     /// Versions that left the tree while pinned (looked up only): as many as there are pins on
     /// versions no longer in the tree, at most.
     tombs: LookupMap<WriteId, Tomb>,
+    /// Per carrier (a live version with [`CARRIES`]), the versions spliced out above it (looked up
+    /// only).
+    passengers: LookupMap<WriteId, Passengers>,
+    /// Passengers in all lists.
+    passenger_count: usize,
+    /// Whether interior versions are spliced out (off only in tests, as the reference).
+    splicing: bool,
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
@@ -314,6 +379,8 @@ pub struct VersionTree {
     discarded_acked: u64,
     /// The largest number of live versions held at once, for the memory report.
     live_max: usize,
+    /// The largest number of version records and tombs at once (passengers apart).
+    records_max: usize,
     /// Whether to keep the conflict list (memory then grows with the conflicts of the run).
     listing: bool,
     /// With `listing`: the first resolution that dropped each live version.
@@ -335,11 +402,15 @@ impl VersionTree {
             versions: LookupMap::new(),
             keys: LookupMap::new(),
             tombs: LookupMap::new(),
+            passengers: LookupMap::new(),
+            passenger_count: 0,
+            splicing: true,
             lost: Vec::new(),
             survived: 0,
             conflicted_acked: 0,
             discarded_acked: 0,
             live_max: 0,
+            records_max: 0,
             listing: false,
             resolutions: BTreeMap::new(),
             conflict_rows: BTreeMap::new(),
@@ -358,14 +429,32 @@ impl VersionTree {
     /// [`VersionTree::keep_conflict_list`] was called before the first write.
     pub fn conflict_list(&self) -> Vec<ConflictRecord> {
         let mut rows: Vec<ConflictRecord> = self.conflict_rows.values().copied().collect();
+        // Dropped versions still riding as passengers, by write (visited in carrier order).
+        let mut riding: BTreeMap<WriteId, (Key, Passenger)> = BTreeMap::new();
+        if self.resolutions.keys().any(|w| !self.versions.contains_key(w)) {
+            for carrier in self.passengers.sorted_keys() {
+                let key = self.get(carrier).key;
+                for p in &self.passengers[&carrier].list {
+                    if self.resolutions.contains_key(&p.write) {
+                        riding.insert(p.write, (key, *p));
+                    }
+                }
+            }
+        }
         for (&write, &r) in &self.resolutions {
-            let v = self.get(write);
+            let (key, region, acked_at) = match self.versions.get(&write) {
+                Some(v) => (v.key, v.region().expect("a genesis version is never dropped"), v.acked_at()),
+                None => {
+                    let (key, p) = riding[&write];
+                    (key, p.region, (p.flags & ACKED != 0).then_some(p.acked_at))
+                }
+            };
             rows.push(ConflictRecord {
                 store: self.store,
-                key: v.key,
+                key,
                 write,
-                region: v.region().expect("a genesis version is never dropped"),
-                acked_at: v.acked_at(),
+                region,
+                acked_at,
                 resolution: Some(r),
                 outcome: ConflictOutcome::Unsettled,
             });
@@ -403,6 +492,12 @@ impl VersionTree {
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.live());
+        self.records_max = self.records_max.max(self.versions.len() + self.tombs.len());
+        // A parent with no hold and no child would have died, so this is never true for a parent
+        // that is not a root; checked all the same, as cheaply as the root case above.
+        if !had_child {
+            self.splice(parent);
+        }
     }
 
     /// A replica dropped `id` (live) for a concurrent version that won last-writer-wins: the classic
@@ -495,6 +590,8 @@ impl VersionTree {
         let root_prunable = v.parent().is_none() && v.holds == 0 && v.children.only().is_some();
         if dead {
             self.collect(id, now, cause);
+        } else {
+            self.splice(id);
         }
         // The root can only have become prunable if this release removed versions (a child of
         // the root among them), released the root itself, or a write made it so earlier; otherwise
@@ -541,6 +638,7 @@ impl VersionTree {
         loop {
             if let Some(v) = self.versions.get_mut(&id) {
                 v.pins = v.pins.checked_sub(1).expect("unpinned a version that had no pin");
+                self.splice(id);
                 return;
             }
             let tomb = self.tombs.get_mut(&id).unwrap_or_else(|| panic!("unpinned {id:?}, which is gone"));
@@ -651,12 +749,22 @@ impl VersionTree {
     pub fn survived(&self) -> u64 {
         self.survived
     }
-    /// Versions in the tree, and tombs of pinned versions that left it.
+    /// Versions in the tree (with those spliced out of it, riding as passengers), and tombs of
+    /// pinned versions that left it.
     pub fn live(&self) -> usize {
-        self.versions.len() + self.tombs.len()
+        self.versions.len() + self.tombs.len() + self.passenger_count
     }
     pub fn live_max(&self) -> usize {
         self.live_max
+    }
+    /// Live versions spliced out of the tree, riding as passengers (counted in [`VersionTree::live`]).
+    pub fn passengers(&self) -> usize {
+        self.passenger_count
+    }
+    /// The largest number of version records and tombs held at once: [`VersionTree::live_max`]
+    /// without the passengers, which take a third of the memory each.
+    pub fn records_max(&self) -> usize {
+        self.records_max
     }
 
     fn get(&self, id: WriteId) -> &Version {
@@ -667,8 +775,10 @@ impl VersionTree {
         self.versions.get_mut(&id).unwrap_or_else(|| panic!("version {id:?} is not live in store {store:?}"))
     }
 
-    /// Removes `id` and then its ancestors while they are dead. Pinned ones leave tombs anchored
-    /// on the nearest ancestor left live (none if the key's genesis went too).
+    /// Removes `id` and then its ancestors while they are dead, with the passengers each carried
+    /// (between it and its parent, bottom first, as the walk up would have met them had they stayed
+    /// in the tree). Pinned ones leave tombs anchored on the nearest ancestor left live (none if the
+    /// key's genesis went too).
     fn collect(&mut self, mut id: WriteId, now: SimTime, cause: LossCause) {
         let mut entombed: Vec<(WriteId, Option<SimTime>, u32)> = Vec::new();
         let anchor = loop {
@@ -676,53 +786,20 @@ impl VersionTree {
             if v.holds > 0 || !v.children.is_empty() {
                 break Some(id);
             }
-            let mut v = self.versions.remove(&id).expect("checked live above");
-            let effective = if v.failed_over() { LossCause::Failover } else { cause };
-            if v.acked_at().is_some() {
-                if v.discarded() {
-                    self.discarded_acked += 1;
-                }
-                if effective == LossCause::LastWriterWins && v.region().is_some() && !v.conflicted() {
-                    // Lost to last-writer-wins through a descendant: conflicted too.
-                    v.flags |= CONFLICTED;
-                    self.conflicted_acked += 1;
-                }
-            }
+            let v = self.versions.remove(&id).expect("checked live above");
             if v.pins > 0 {
                 entombed.push((id, v.acked_at(), v.pins));
             }
-            if self.listing
-                && let Some(region) = v.region()
-            {
-                let resolution = self.resolutions.remove(&id);
-                let outcome = match v.acked_at() {
-                    Some(_) => ConflictOutcome::Lost(effective),
-                    None => ConflictOutcome::NotAcknowledged,
-                };
-                let lost_to_lww = v.acked_at().is_some() && effective == LossCause::LastWriterWins;
-                if resolution.is_some() || lost_to_lww {
-                    let row = ConflictRecord {
-                        store: self.store,
-                        key: v.key,
-                        write: id,
-                        region,
-                        acked_at: v.acked_at(),
-                        resolution,
-                        outcome,
-                    };
-                    self.conflict_rows.insert(id, row);
+            let mut effective = self.settle_dead(id, v.key, v.region(), v.acked_at(), v.flags, now, cause);
+            if v.flags & CARRIES != 0 {
+                let riders = self.passengers.remove(&id).expect("a carrier has passengers");
+                self.passenger_count -= riders.list.len();
+                for p in riders.list.iter().rev() {
+                    // As the walk sets on a parent: its last descendant went with a failover.
+                    let flags = p.flags | if effective == LossCause::Failover { FAILED_OVER } else { 0 };
+                    let acked_at = (p.flags & ACKED != 0).then_some(p.acked_at);
+                    effective = self.settle_dead(p.write, v.key, Some(p.region), acked_at, flags, now, cause);
                 }
-            }
-            if let (Some(acked_at), Some(region)) = (v.acked_at(), v.region()) {
-                self.lost.push(LostWrite {
-                    write: id,
-                    store: self.store,
-                    key: v.key,
-                    region,
-                    acked_at,
-                    lost_at: now,
-                    cause: effective,
-                });
             }
             let Some(parent) = v.parent() else {
                 // A dead genesis: every replica let go of the key. Forget it.
@@ -742,9 +819,93 @@ impl VersionTree {
                 self.get_mut(anchor).pins += 1;
             }
         }
+        // A sibling went: the anchor may be left an interior version of a chain.
+        if let Some(anchor) = anchor {
+            self.splice(anchor);
+        }
     }
 
-    /// Drops roots that have survived: no hold and a single live child.
+    /// The verdicts on one dead version (live or a passenger), given its flags: the loss if it was
+    /// acknowledged, the counts and the conflict row. Returns the cause it died of.
+    #[allow(clippy::too_many_arguments)]
+    fn settle_dead(
+        &mut self,
+        id: WriteId,
+        key: Key,
+        region: Option<RegionId>,
+        acked_at: Option<SimTime>,
+        flags: u8,
+        now: SimTime,
+        cause: LossCause,
+    ) -> LossCause {
+        let effective = if flags & FAILED_OVER != 0 { LossCause::Failover } else { cause };
+        if acked_at.is_some() {
+            if flags & DISCARDED != 0 {
+                self.discarded_acked += 1;
+            }
+            if effective == LossCause::LastWriterWins && region.is_some() && flags & CONFLICTED == 0 {
+                // Lost to last-writer-wins through a descendant: conflicted too.
+                self.conflicted_acked += 1;
+            }
+        }
+        if self.listing
+            && let Some(region) = region
+        {
+            let resolution = self.resolutions.remove(&id);
+            let outcome = match acked_at {
+                Some(_) => ConflictOutcome::Lost(effective),
+                None => ConflictOutcome::NotAcknowledged,
+            };
+            let lost_to_lww = acked_at.is_some() && effective == LossCause::LastWriterWins;
+            if resolution.is_some() || lost_to_lww {
+                let row = ConflictRecord { store: self.store, key, write: id, region, acked_at, resolution, outcome };
+                self.conflict_rows.insert(id, row);
+            }
+        }
+        if let (Some(acked_at), Some(region)) = (acked_at, region) {
+            self.lost.push(LostWrite {
+                write: id,
+                store: self.store,
+                key,
+                region,
+                acked_at,
+                lost_at: now,
+                cause: effective,
+            });
+        }
+        effective
+    }
+
+    /// The verdicts on one version (live or a passenger) that survived: an ancestor of every
+    /// version live now or later.
+    fn settle_survivor(
+        &mut self,
+        id: WriteId,
+        key: Key,
+        region: Option<RegionId>,
+        acked_at: Option<SimTime>,
+        flags: u8,
+    ) {
+        if flags & DISCARDED != 0 && acked_at.is_some() {
+            self.discarded_acked += 1;
+        }
+        if let Some(resolution) = self.resolutions.remove(&id) {
+            let row = ConflictRecord {
+                store: self.store,
+                key,
+                write: id,
+                region: region.expect("a genesis version is never dropped"),
+                acked_at,
+                resolution: Some(resolution),
+                outcome: ConflictOutcome::Survived,
+            };
+            self.conflict_rows.insert(id, row);
+        }
+        self.survived += 1;
+    }
+
+    /// Drops roots that have survived: no hold and a single live child. The child, now the root,
+    /// lets its passengers go as survivors too (they lie between it and the old root).
     fn prune_root(&mut self, key: Key) {
         while let Some(&root) = self.keys.get(&key) {
             let v = self.get(root);
@@ -752,29 +913,118 @@ impl VersionTree {
                 return;
             }
             let Some(child) = v.children.only() else { return };
-            if v.discarded() && v.acked_at().is_some() {
-                self.discarded_acked += 1;
-            }
             let v = self.versions.remove(&root).expect("checked live above");
             if v.pins > 0 {
                 self.tombs.insert(root, Tomb { fate: Fate::Survived, acked_at: v.acked_at(), pins: v.pins });
             }
-            if let Some(resolution) = self.resolutions.remove(&root) {
-                let row = ConflictRecord {
-                    store: self.store,
-                    key,
-                    write: root,
-                    region: v.region().expect("a genesis version is never dropped"),
-                    acked_at: v.acked_at(),
-                    resolution: Some(resolution),
-                    outcome: ConflictOutcome::Survived,
-                };
-                self.conflict_rows.insert(root, row);
+            self.settle_survivor(root, key, v.region(), v.acked_at(), v.flags);
+            let c = self.get_mut(child);
+            c.flags &= !HAS_PARENT;
+            if c.flags & CARRIES != 0 {
+                c.flags &= !CARRIES;
+                let riders = self.passengers.remove(&child).expect("a carrier has passengers");
+                self.passenger_count -= riders.list.len();
+                for p in &riders.list {
+                    let acked_at = (p.flags & ACKED != 0).then_some(p.acked_at);
+                    self.settle_survivor(p.write, key, Some(p.region), acked_at, p.flags);
+                }
             }
-            self.survived += 1;
-            self.get_mut(child).flags &= !HAS_PARENT;
             *self.keys.get_mut(&key).expect("checked above") = child;
         }
+    }
+
+    /// Splices `id` out of the tree if it is an interior version of a chain: not a root, no hold,
+    /// no pin, exactly one live child. It then rides with that child as a passenger, with its own
+    /// passengers before it; the child takes its place under its parent (depths stay: an ancestry
+    /// walk only needs them to decrease upward, and a jump pointer to a spliced version is never
+    /// taken).
+    fn splice(&mut self, id: WriteId) {
+        if !self.splicing {
+            return;
+        }
+        let Some(v) = self.versions.get(&id) else { return };
+        let (Some(parent), Some(child)) = (v.parent(), v.children.only()) else { return };
+        if v.holds > 0 || v.pins > 0 {
+            return;
+        }
+        let v = self.versions.remove(&id).expect("checked live above");
+        let mut riders = match v.flags & CARRIES != 0 {
+            true => self.passengers.remove(&id).expect("a carrier has passengers"),
+            false => Passengers { list: Vec::new(), sorted: true },
+        };
+        riders.sorted &= riders.list.last().is_none_or(|p| p.write < id);
+        riders.list.push(Passenger {
+            write: id,
+            acked_at: v.acked_at,
+            depth: v.depth,
+            region: v.region,
+            flags: v.flags & PASSENGER_FLAGS,
+        });
+        self.passenger_count += 1;
+        let c = self.get_mut(child);
+        c.parent = parent;
+        let child_carries = c.flags & CARRIES != 0;
+        c.flags |= CARRIES;
+        if child_carries {
+            // The child's own passengers lie below this one: appended, so the long list (a
+            // lineage's) moves and the short one is copied.
+            let below = self.passengers.remove(&child).expect("a carrier has passengers");
+            riders.sorted &= below.sorted && below.list.first().is_none_or(|p| id < p.write);
+            riders.list.extend(below.list);
+        }
+        self.passengers.insert(child, riders);
+        self.get_mut(parent).children.replace(id, child);
+    }
+
+    /// Whether `id` of `key` is live, putting it back in the tree if it rides as a passenger (a
+    /// retried write answered from its idempotency record is acknowledged and pinned like any
+    /// other): between its carrier and the carrier's parent, with the passengers above it.
+    pub fn revive(&mut self, key: Key, id: WriteId) -> bool {
+        if self.versions.contains_key(&id) {
+            return true;
+        }
+        let Some(&root) = self.keys.get(&key) else { return false };
+        // The key's live versions, depth first in the order the children were written.
+        let mut stack = vec![root];
+        let found = loop {
+            let Some(at) = stack.pop() else { return false };
+            let v = self.get(at);
+            if v.flags & CARRIES != 0
+                && let Some(i) = self.passengers[&at].position(id)
+            {
+                break (at, i);
+            }
+            match &v.children {
+                Children::None => {}
+                Children::One(c) => stack.push(*c),
+                Children::Many(cs) => stack.extend(cs.iter().rev()),
+            }
+        };
+        let (carrier, i) = found;
+        let mut above = self.passengers.remove(&carrier).expect("found above");
+        let below = above.list.split_off(i + 1);
+        let p = above.list.pop().expect("the passenger found");
+        self.passenger_count -= 1;
+        let c = self.get_mut(carrier);
+        let parent = c.parent().expect("a root carries no passengers");
+        c.parent = id;
+        c.flags &= !CARRIES;
+        let key = c.key;
+        if !below.is_empty() {
+            c.flags |= CARRIES;
+            self.passengers.insert(carrier, Passengers { list: below, sorted: above.sorted });
+        }
+        let mut v = Version::write(key, parent, parent, p.depth, 0, p.region);
+        v.acked_at = p.acked_at;
+        v.flags |= p.flags;
+        v.children = Children::One(carrier);
+        if !above.list.is_empty() {
+            v.flags |= CARRIES;
+            self.passengers.insert(id, above);
+        }
+        self.versions.insert(id, v);
+        self.get_mut(parent).children.replace(carrier, id);
+        true
     }
 }
 
@@ -994,6 +1244,273 @@ mod tests {
         tree.release(WriteId(1), t(70_000)); // the session's hold on w1, at the end
         let causes: Vec<(WriteId, LossCause)> = tree.lost().iter().map(|l| (l.write, l.cause)).collect();
         assert_eq!(causes, vec![(WriteId(2), LossCause::Failover), (WriteId(1), LossCause::Failover)]);
+    }
+
+    #[test]
+    fn a_passenger_takes_a_third_of_a_version() {
+        assert_eq!(std::mem::size_of::<Passenger>(), 24);
+    }
+
+    /// One round of sustained contention on `K` between two replicas, each writing on its own tip:
+    /// the new write takes the replica, its shipment and its response (3 holds); the replica lets go
+    /// of the old tip; the write is acknowledged; each shipment reaches the other Region after it
+    /// wrote a newer version, and loses there.
+    fn contend(tree: &mut VersionTree, tips: &mut [WriteId; 2], ids: [u64; 2], at: u64) {
+        for (r, &id) in ids.iter().enumerate() {
+            tree.create(WriteId(id), tips[r], RegionId::new(r), 3);
+            tree.release(tips[r], t(at));
+            tips[r] = WriteId(id);
+            tree.acknowledge(WriteId(id), t(at + 1));
+            tree.release(WriteId(id), t(at + 1));
+        }
+        for r in 0..2 {
+            let (loser, winner) = (tips[r], tips[1 - r]);
+            tree.mark_discarded(loser, dropped(at + 2, RegionId::new(1 - r), winner.0, RegionId::new(1 - r)));
+            tree.release(loser, t(at + 2));
+        }
+    }
+
+    /// Two lineages on one key, 200 rounds: genesis (the fork) and the two tips are all the version
+    /// records, whatever the number of rounds; every other write rides as a passenger, undecided.
+    /// West then writes once more, and its shipment wins at east: east's tip dies, and with it
+    /// east's whole lineage, each write lost with its own acknowledgement, from the tip up (as the
+    /// walk up the unspliced chain finds them). Genesis then survives with west's lineage, which
+    /// its new tip carried.
+    #[test]
+    fn a_contended_key_keeps_three_records_and_settles_both_lineages() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+        let mut tips = [g, g];
+        for round in 0..200u64 {
+            contend(&mut tree, &mut tips, [2 * round + 1, 2 * round + 2], 10 * round);
+            assert_eq!(tree.versions.len(), 3, "round {round}: genesis and two tips");
+            assert_eq!(tree.passengers(), 2 * round as usize);
+            assert_eq!(tree.live(), 3 + 2 * round as usize);
+        }
+        assert!(tree.lost().is_empty(), "undecided while both lineages write");
+        assert_eq!(tree.records_max(), 4, "genesis, both tips, and a new write before its replica moves");
+        // West writes w401 on its tip (w400); its shipment reaches east and wins there: the
+        // shipment's hold becomes east's, and east lets go of e399.
+        tree.create(WriteId(401), WriteId(400), WEST, 2);
+        tree.release(WriteId(400), t(5_000));
+        tree.acknowledge(WriteId(401), t(5_001));
+        tree.release(WriteId(399), t(5_010));
+        let lost: Vec<(WriteId, SimTime, SimTime, RegionId)> =
+            tree.lost().iter().map(|l| (l.write, l.acked_at, l.lost_at, l.region)).collect();
+        let expected: Vec<(WriteId, SimTime, SimTime, RegionId)> =
+            (0..200u64).rev().map(|r| (WriteId(2 * r + 1), t(10 * r + 1), t(5_010), EAST)).collect();
+        assert_eq!(lost, expected);
+        assert_eq!(tree.survived(), 1 + 200, "genesis and west's lineage, w2..w400");
+        assert_eq!(tree.live(), 1, "w401 alone");
+        assert_eq!(tree.passengers(), 0);
+        assert_eq!(tree.discarded_acked(), 400, "every write was dropped once, and settled");
+    }
+
+    /// A version a failover left with one child (its other child was thrown away by the failover)
+    /// rides as a passenger with the FAILED_OVER mark: when its carrier dies of last-writer-wins,
+    /// it is lost to the failover, as it is without splicing. West's replica keeps genesis.
+    #[test]
+    fn a_passenger_marked_by_a_failover_is_lost_to_it() {
+        let run = |splicing: bool| {
+            let mut tree = VersionTree::new(StoreId::new(0), 2);
+            tree.splicing = splicing;
+            let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+            tree.create(WriteId(1), g, EAST, 2); // east's writer, and a session's hold
+            tree.release(g, t(0));
+            tree.acknowledge(WriteId(1), t(1));
+            tree.create(WriteId(2), WriteId(1), EAST, 1); // the writer moves on
+            tree.create(WriteId(3), WriteId(1), EAST, 1); // the old writer, before it was fenced
+            tree.release(WriteId(1), t(2));
+            tree.acknowledge(WriteId(2), t(3));
+            tree.acknowledge(WriteId(3), t(3));
+            tree.release_as(WriteId(3), t(60_000), LossCause::Failover); // w1 is marked
+            tree.release(WriteId(1), t(60_001)); // the session's hold: w1 has one child, w2
+            assert_eq!(tree.is_live(WriteId(1)), !splicing);
+            tree.create(WriteId(4), WriteId(2), EAST, 1);
+            tree.release(WriteId(2), t(60_002)); // w2 rides with w4, w1 with it
+            tree.acknowledge(WriteId(4), t(60_003));
+            tree.release(WriteId(4), t(70_000)); // west's write wins at east
+            (tree.lost().iter().map(|l| (l.write, l.cause)).collect::<Vec<_>>(), tree.passengers())
+        };
+        let (lost, passengers) = run(true);
+        assert_eq!(
+            lost,
+            vec![
+                (WriteId(3), LossCause::Failover),
+                (WriteId(4), LossCause::LastWriterWins),
+                (WriteId(2), LossCause::LastWriterWins),
+                (WriteId(1), LossCause::Failover),
+            ]
+        );
+        assert_eq!(passengers, 0);
+        assert_eq!(run(false).0, lost);
+    }
+
+    /// A retried write answered from its idempotency record after it was spliced out: it goes back
+    /// into the tree between its carrier and the carrier's parent, and ancestry questions about it
+    /// get the unspliced tree's answers.
+    #[test]
+    fn a_revived_passenger_answers_as_if_never_spliced() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+        let mut tip = g;
+        for w in 1..=5 {
+            tree.create(WriteId(w), tip, EAST, 1);
+            tree.release(tip, t(w));
+            tip = WriteId(w);
+        }
+        // West's replica keeps genesis; w1..w4 ride with w5.
+        assert_eq!(tree.passengers(), 4);
+        assert!(!tree.is_live(WriteId(3)));
+        assert!(tree.revive(Key(1), WriteId(3)));
+        assert!(!tree.revive(Key(1), WriteId(9)), "never written");
+        assert_eq!(tree.passengers(), 3, "w1 and w2 ride with w3, w4 with w5");
+        assert!(tree.descends_from(WriteId(5), WriteId(3)));
+        assert!(tree.descends_from(WriteId(3), g));
+        assert!(!tree.descends_from(WriteId(3), WriteId(5)));
+        tree.acquire(WriteId(3));
+        tree.acknowledge(WriteId(3), t(10));
+        tree.pin(WriteId(3));
+        tree.release(WriteId(3), t(10));
+        assert!(tree.is_live(WriteId(3)), "pinned: it stays");
+        tree.unpin(WriteId(3));
+        assert!(!tree.is_live(WriteId(3)), "spliced again");
+        assert_eq!(tree.passengers(), 4);
+        tree.release(WriteId(5), t(20));
+        let lost: Vec<WriteId> = tree.lost().iter().map(|l| l.write).collect();
+        assert_eq!(lost, vec![WriteId(3)], "the only acknowledged write, lost with the chain");
+        assert_eq!(tree.live(), 1, "genesis, west's");
+    }
+
+    /// Everything a tree reports, to compare a tree with splicing against one without.
+    fn verdicts(tree: &VersionTree) -> (Vec<LostWrite>, u64, u64, u64, usize, Vec<ConflictRecord>) {
+        let (lost, survived) = (tree.lost().to_vec(), tree.survived());
+        (lost, survived, tree.conflicted_acked(), tree.discarded_acked(), tree.live(), tree.conflict_list())
+    }
+
+    /// Random operation sequences on two keys (writes on held versions, releases with either cause,
+    /// acknowledgements, drops and conflicts, pins, retries that revive passengers, ancestry
+    /// questions), applied to a tree with splicing and to one without: the same lost list (writes,
+    /// causes, times, order), counts, live versions and conflict list at every step, and the same
+    /// answers to every question; at the end, everything released, the same settlement.
+    #[test]
+    fn splicing_changes_no_verdict() {
+        let mut x: u64 = 0x5eed;
+        let mut next = |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        let mut spliced_some = 0;
+        for round in 0..60 {
+            let mut on = VersionTree::new(StoreId::new(0), 2);
+            let mut off = VersionTree::new(StoreId::new(0), 2);
+            off.splicing = false;
+            on.keep_conflict_list();
+            off.keep_conflict_list();
+            let mut holds: Vec<(Key, WriteId)> = Vec::new();
+            let mut pins: Vec<WriteId> = Vec::new();
+            let mut written: Vec<(Key, WriteId)> = Vec::new();
+            for k in 0..2u64 {
+                let (g, _) = on.genesis(Key(k), WriteId(u64::MAX - k));
+                off.genesis(Key(k), WriteId(u64::MAX - k));
+                holds.extend([(Key(k), g), (Key(k), g)]);
+            }
+            for step in 0..400u64 {
+                let now = t(step);
+                let both = |f: &mut dyn FnMut(&mut VersionTree), on: &mut VersionTree, off: &mut VersionTree| {
+                    f(on);
+                    f(off);
+                };
+                match next(10) {
+                    0..=2 if !holds.is_empty() => {
+                        let i = next(holds.len() as u64) as usize;
+                        let (key, parent) = holds[i];
+                        let id = WriteId(step + 1);
+                        let n = 1 + next(3) as u32;
+                        let region = RegionId::new(next(2) as usize);
+                        both(&mut |tr| tr.create(id, parent, region, n), &mut on, &mut off);
+                        holds.extend((0..n).map(|_| (key, id)));
+                        written.push((key, id));
+                        if next(2) == 0 {
+                            holds.swap_remove(i);
+                            both(&mut |tr| tr.release(parent, now), &mut on, &mut off);
+                        }
+                    }
+                    3 | 4 if !holds.is_empty() => {
+                        let (_, id) = holds.swap_remove(next(holds.len() as u64) as usize);
+                        let cause = if next(8) == 0 { LossCause::Failover } else { LossCause::LastWriterWins };
+                        both(&mut |tr| tr.release_as(id, now, cause), &mut on, &mut off);
+                    }
+                    5 if !holds.is_empty() => {
+                        let (_, id) = holds[next(holds.len() as u64) as usize];
+                        if on.acked_at(id).is_none() && id.0 < u64::MAX - 1 {
+                            both(&mut |tr| tr.acknowledge(id, now), &mut on, &mut off);
+                        }
+                    }
+                    6 if !holds.is_empty() => {
+                        let (key, id) = holds[next(holds.len() as u64) as usize];
+                        let (_, winner) = holds[next(holds.len() as u64) as usize];
+                        if id.0 < u64::MAX - 1 && on.get(winner).key == key {
+                            let how = dropped(step, EAST, winner.0, WEST);
+                            both(&mut |tr| tr.mark_discarded(id, how), &mut on, &mut off);
+                        } else {
+                            both(&mut |tr| tr.mark_conflicted(winner), &mut on, &mut off);
+                        }
+                    }
+                    7 if !holds.is_empty() => {
+                        let (_, id) = holds[next(holds.len() as u64) as usize];
+                        both(&mut |tr| tr.pin(id), &mut on, &mut off);
+                        pins.push(id);
+                    }
+                    8 if !pins.is_empty() => {
+                        let id = pins.swap_remove(next(pins.len() as u64) as usize);
+                        both(&mut |tr| tr.unpin(id), &mut on, &mut off);
+                    }
+                    9 if !written.is_empty() => {
+                        // A retry answered from the idempotency record: acknowledged if still live.
+                        let (key, id) = written[next(written.len() as u64) as usize];
+                        spliced_some += usize::from(off.is_live(id) && !on.is_live(id));
+                        let live = on.revive(key, id);
+                        assert_eq!(live, off.revive(key, id), "round {round} step {step}: {id:?}");
+                        if live {
+                            both(&mut |tr| tr.acquire(id), &mut on, &mut off);
+                            holds.push((key, id));
+                            if on.acked_at(id).is_none() {
+                                both(&mut |tr| tr.acknowledge(id, now), &mut on, &mut off);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                assert_eq!(verdicts(&on), verdicts(&off), "round {round} step {step}");
+                for _ in 0..4 {
+                    if holds.is_empty() {
+                        break;
+                    }
+                    let (ka, a) = holds[next(holds.len() as u64) as usize];
+                    let (kb, b) = holds[next(holds.len() as u64) as usize];
+                    if ka == kb {
+                        assert_eq!(on.descends_from(a, b), off.descends_from(a, b), "round {round}: {a:?} {b:?}");
+                        assert_eq!(on.descends_from(a, b), descends_naively(&off, a, b));
+                    }
+                    if let Some(&p) = pins.get(next(pins.len().max(1) as u64) as usize) {
+                        assert_eq!(on.precedes(a, p), off.precedes(a, p), "round {round}: {a:?} before {p:?}");
+                        assert_eq!(on.observed(a, p), off.observed(a, p), "round {round}: {a:?} saw {p:?}");
+                    }
+                }
+            }
+            while let Some((_, id)) = holds.pop() {
+                on.release(id, t(1_000));
+                off.release(id, t(1_000));
+            }
+            while let Some(id) = pins.pop() {
+                on.unpin(id);
+                off.unpin(id);
+            }
+            assert_eq!(verdicts(&on), verdicts(&off), "round {round}, settled");
+            assert_eq!(on.live(), 0);
+        }
+        assert!(spliced_some > 50, "retries found spliced versions ({spliced_some})");
     }
 
     #[test]

@@ -117,7 +117,9 @@ impl Ledger {
     /// existence, it is an acknowledged write that did not survive: lost. Returns whether it was
     /// acknowledged (so the session can remember it) rather than lost.
     pub fn acknowledge_retry(&mut self, now: SimTime, key: Key, write: WriteId, region: RegionId) -> bool {
-        if self.tree.is_live(write) {
+        // A retried write may have been spliced out of its chain (no hold, no pin, one child): it
+        // is live all the same, and goes back into the tree to be acknowledged and pinned.
+        if self.tree.revive(key, write) {
             self.tree.acquire(write);
             self.acknowledge(now, key, write);
             true

@@ -248,6 +248,9 @@ pub struct Recorder {
     pub cross_store: CrossStore,
     /// The most versions the checker held at once, summed over stores: its memory high-water mark.
     pub live_versions_max: usize,
+    /// The same without the versions spliced out of chains (see [`crate::checker`]'s passengers),
+    /// which take a third of the memory each: the version records and tombs at their peak, summed.
+    pub version_records_max: usize,
     pub end: SimTime,
 }
 
@@ -298,6 +301,7 @@ impl Recorder {
             stores: vec![StoreStats::default(); config.stores.len()],
             cross_store: CrossStore::default(),
             live_versions_max: 0,
+            version_records_max: 0,
             end: SimTime::ZERO,
         }
     }
@@ -589,6 +593,7 @@ impl Recorder {
             self.discarded_by_last_writer_wins += store.tree.discarded_acked();
             self.shadowed += store.shadowed;
             self.live_versions_max += store.tree.live_max();
+            self.version_records_max += store.tree.records_max();
             for lost in store.tree.lost() {
                 self.lost.push(*lost);
             }
