@@ -24,8 +24,10 @@
 //! becomes the root they survive. Under sustained contention each Region's lineage is such a
 //! chain, undecided until writing stops: it then costs a passenger per write rather than a version.
 //! A retried write answered from its idempotency record after it was spliced goes back into the
-//! tree ([`VersionTree::revive`]). [`VersionTree::live`] counts passengers as live versions. Each key starts from a genesis version (the
-//! item not yet written), held by every replica, so a key's live versions always form one tree.
+//! tree ([`VersionTree::revive`]). [`VersionTree::live`] counts passengers as live versions.
+//!
+//! Each key starts from a genesis version (the item not yet written), held by every replica, so a
+//! key's live versions always form one tree.
 //!
 //! Client bookkeeping never holds a version. A session's last write and last read, the newest
 //! acknowledged write of an item and a read's snapshot of it are **pins**: they keep the answer to
@@ -493,11 +495,8 @@ impl VersionTree {
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.live());
         self.records_max = self.records_max.max(self.versions.len() + self.tombs.len());
-        // A parent with no hold and no child would have died, so this is never true for a parent
-        // that is not a root; checked all the same, as cheaply as the root case above.
-        if !had_child {
-            self.splice(parent);
-        }
+        // No splice check for the parent: a parent that is not a root and had no child was held
+        // (else it would have died), and a writing replica still holds it here.
     }
 
     /// A replica dropped `id` (live) for a concurrent version that won last-writer-wins: the classic
@@ -705,10 +704,9 @@ impl VersionTree {
             if v.depth <= target {
                 return id == ancestor;
             }
-            // Every ancestor of a live version down to the key's root is live, and the root is
-            // no deeper than `ancestor`: a jump that does not pass `target` lands on a live
-            // version. One that passes it (or points above the root, at a pruned version) is not
-            // taken.
+            // A jump lands on an ancestor. One that passes `target`, or whose version is no longer
+            // in the tree (pruned above the root, or spliced out as a passenger), is not taken:
+            // the parent link, which splicing re-links past spliced versions, is followed instead.
             if v.jump != id
                 && let Some(j) = self.versions.get(&v.jump)
                 && j.depth >= target

@@ -406,8 +406,9 @@ struct WriteOp {
     version: Versioned,
     acks: u32,
     refusals: u32,
-    /// Per member index: its `Replicate` is known lost, so it never voted (no `Abort` needed).
-    unreached: Vec<bool>,
+    /// Bit per member index: its `Replicate` is known lost, so it never voted (no `Abort` needed).
+    /// Members are AWS Regions, fewer than 64.
+    unreached: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -602,8 +603,7 @@ impl QuorumChannel {
         for to in (0..n).filter(|&to| to != m) {
             self.send(&mut fx, m, to, QuorumBody::Replicate { version, deadline }, false);
         }
-        let unreached = vec![false; n];
-        self.writes.insert(write, WriteOp { member: m, attempt, version, acks: 1, refusals: 0, unreached });
+        self.writes.insert(write, WriteOp { member: m, attempt, version, acks: 1, refusals: 0, unreached: 0 });
         if self.config.write_quorum <= 1 {
             self.decide_write(now, write, &mut fx);
         } else {
@@ -847,7 +847,7 @@ impl QuorumChannel {
         match &msg.body {
             QuorumBody::Replicate { version, .. } => {
                 if let Some(op) = self.writes.get_mut(&version.write).filter(|op| op.member == f) {
-                    op.unreached[t] = true;
+                    op.unreached |= 1 << t;
                 }
             }
             QuorumBody::Commit { .. } => self.note_missed(f, t, |m| m.log = true, &mut fx),
@@ -1042,7 +1042,7 @@ impl QuorumChannel {
             self.ledger.release(write, now);
         }
         // A member whose Replicate was lost never voted: it needs no Abort.
-        for to in (0..self.n()).filter(|&to| to != m && !op.unreached[to]) {
+        for to in (0..self.n()).filter(|&to| to != m && op.unreached & (1 << to) == 0) {
             self.send(fx, m, to, QuorumBody::Abort { write, key }, false);
         }
     }
