@@ -1,4 +1,4 @@
-//! Issue 13, "Replication that catches up instead of resending": what a member, replica or
+//! Replication that catches up instead of resending: what a member, replica or
 //! secondary misses while it is unreachable is held once and shipped as a catch-up when the path
 //! heals, so the messages held or in flight for a channel stay bounded however long the outage.
 //!
@@ -35,7 +35,7 @@ fn lost(o: &RunOutput) -> usize {
 /// messages held or in flight for the channel stay at the level of a 1-minute outage (a catch-up
 /// entry per pair, the traffic in flight), where resending each lost message held one per commit.
 #[test]
-fn issue_13_payments_mrsc_pending_messages_stay_bounded_through_the_outage() {
+fn payments_mrsc_pending_messages_stay_bounded_through_the_outage() {
     let (short, long) = (payments(10, 1), payments(10, 15));
     let peak = |o: &RunOutput| o.recorder.channel_messages_pending_peak;
     let acked = long.recorder.stores[0].writes_acked;

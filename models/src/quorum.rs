@@ -1567,7 +1567,7 @@ mod tests {
         assert_eq!(s.ch.divergent_keys(), 0);
     }
 
-    /// Issue 13, traced by hand: a member that was down catches up from the log once, however many
+    /// Traced by hand: a member that was down catches up from the log once, however many
     /// commits it missed. Two replicas (us-east-1, us-west-2) and a witness in us-east-2, catch-up
     /// streamed at 10 items/s. us-west-2 is down from 0 to 1500 ms. us-east-1 commits five writes
     /// with the witness's vote (at 112, 212, ..., 512 ms; four items, K twice); each Commit to
