@@ -1144,6 +1144,8 @@ mod tests {
         let lost: Vec<WriteId> = tree.lost().iter().map(|l| l.write).collect();
         assert_eq!(lost, vec![WriteId(2), WriteId(1)]);
         assert_eq!(tree.live(), 1, "only w3 is left");
+        assert_eq!(tree.discarded_acked(), 0, "no replica dropped either for a concurrent winner");
+        assert_eq!(tree.conflicted_acked(), 2, "both lost to last-writer-wins, so both conflicted");
     }
 
     /// A version that a later surviving write observed is an ancestor of the final one: not lost.
@@ -1165,6 +1167,7 @@ mod tests {
         assert!(tree.lost().is_empty());
         assert_eq!(tree.survived(), 2, "genesis and w1 are settled");
         assert_eq!(tree.live(), 1);
+        assert_eq!(tree.discarded_acked(), 0, "w1 was replaced by a write that observed it");
     }
 
     /// A write a failover discarded from the writer is lost to the failover even though its last
@@ -1223,6 +1226,7 @@ mod tests {
                 (WriteId(4), ConflictOutcome::NotAcknowledged, Some(3)),
             ]
         );
+        assert_eq!(tree.discarded_acked(), 2, "w1 (survived) and w2 (lost); w4 was never acknowledged");
     }
 
     /// A version whose only descendant a failover threw away is lost to the failover too, even
@@ -1231,6 +1235,7 @@ mod tests {
     #[test]
     fn an_ancestor_of_a_write_lost_to_a_failover_is_lost_to_it() {
         let mut tree = VersionTree::new(StoreId::new(0), 1);
+        tree.keep_conflict_list();
         let (g, _) = tree.genesis(Key(1), WriteId(0));
         tree.create(WriteId(1), g, EAST, 2); // the old writer's cluster, and a session's hold
         tree.release(g, t(0));
@@ -1242,6 +1247,9 @@ mod tests {
         tree.release(WriteId(1), t(70_000)); // the session's hold on w1, at the end
         let causes: Vec<(WriteId, LossCause)> = tree.lost().iter().map(|l| (l.write, l.cause)).collect();
         assert_eq!(causes, vec![(WriteId(2), LossCause::Failover), (WriteId(1), LossCause::Failover)]);
+        // Losses to a failover are RPO: no concurrent version was met, so no conflict and no row.
+        assert!(tree.conflict_list().is_empty());
+        assert_eq!(tree.conflicted_acked(), 0);
     }
 
     #[test]

@@ -315,6 +315,30 @@ mod tests {
         assert_eq!(l.session_read(S, K, WriteId(2)), SessionVerdict::default(), "w is no ancestor of g");
     }
 
+    /// A read's snapshot pins the newest acknowledged write; when that write dies before the read
+    /// ends, its tomb stays for the snapshot, and goes when the read ends without a verdict.
+    #[test]
+    fn a_dropped_snapshot_lets_go_of_its_tomb() {
+        let west = RegionId::from_raw(1);
+        let mut l = Ledger::new(StoreId::new(0), 2);
+        let g = l.genesis(K);
+        l.tree_mut().create(WriteId(1), g, EAST, 3); // east replica, the shipment, the answer
+        l.release(g, t(0));
+        l.acknowledge(t(1), K, WriteId(1));
+        let snapshot = l.snapshot_newest_acked(K).expect("w1 was acknowledged");
+        l.tree_mut().create(WriteId(2), g, west, 2); // west replica, the shipment
+        l.release(g, t(2));
+        l.acknowledge(t(3), K, WriteId(2)); // w2 is now the newest acknowledged, w1 only the snapshot's
+        l.tree_mut().acquire(WriteId(2)); // the answer's hold, given back for the shipment below
+        l.release(WriteId(1), t(40)); // w2 wins at east
+        l.release(WriteId(1), t(41)); // w1's shipment loses at west: w1 dies
+        assert_eq!(l.tree().lost().len(), 1);
+        // w2, w1's tomb and genesis's (w1's anchor, pruned since as a survivor, kept by w1's tomb).
+        assert_eq!(l.tree().live(), 3);
+        l.drop_snapshot(snapshot);
+        assert_eq!(l.tree().live(), 1, "both tombs went with the snapshot's pin: w2 is left");
+    }
+
     /// A retried write whose idempotency record answers it after its version died is an
     /// acknowledged write that did not survive: lost to last-writer-wins, and conflicted.
     #[test]
