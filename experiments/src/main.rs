@@ -317,7 +317,7 @@ enum BenchCommand {
     /// workload is said to meet it or miss it.
     Checker {
         /// Simulated seconds of the shorter run.
-        #[arg(long, default_value_t = 60)]
+        #[arg(long, default_value_t = 300)]
         seconds: u64,
     },
     /// The hold model on sim-core against a bare std BinaryHeap loop with the same random draws.

@@ -580,7 +580,8 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
         .zip(&r.stores)
         .enumerate()
         .map(|(i, (config, stats))| {
-            let lost = |cause| r.lost.iter().filter(|l| l.store.index() == i && l.cause == cause).count() as u64;
+            let losses = &r.losses[i];
+            let lost = |cause| losses.count(cause);
             StoreRow {
                 name: config.name.clone(),
                 // As the file names it: a DynamoDB MRSC table is a quorum channel in the
@@ -602,15 +603,11 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
                 replication_lag_ms: Percentiles::of(&stats.replication_lag),
                 rpo_writes: lost(LossCause::Failover) + lost(LossCause::RegionNeverReturned),
                 rpo_s: {
-                    let acks = r
-                        .lost
-                        .iter()
-                        .filter(|l| l.store.index() == i && l.cause != LossCause::LastWriterWins)
-                        .map(|l| l.acked_at);
-                    let (min, max) = acks.fold((None, None), |(lo, hi): (Option<SimTime>, Option<SimTime>), a| {
-                        (Some(lo.map_or(a, |l| l.min(a))), Some(hi.map_or(a, |h| h.max(a))))
-                    });
-                    match (min, max) {
+                    // The span of acknowledgement of the writes lost to anything but last-writer-wins.
+                    let spans = [LossCause::Failover, LossCause::RegionNeverReturned].map(|c| losses.span(c));
+                    let first = spans.iter().flatten().map(|s| s.first).min();
+                    let last = spans.iter().flatten().map(|s| s.last).max();
+                    match (first, last) {
                         (Some(lo), Some(hi)) => hi.saturating_since(lo).as_secs_f64(),
                         _ => 0.0,
                     }

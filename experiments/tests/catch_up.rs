@@ -28,7 +28,7 @@ fn payments(rate: u32, outage_min: u32) -> RunOutput {
 }
 
 fn lost(o: &RunOutput) -> usize {
-    o.recorder.lost.len()
+    o.recorder.losses.iter().map(|t| t.total()).sum::<u64>() as usize
 }
 
 /// Through a 15-minute outage, us-west-2 commits thousands of writes us-east-1 misses; the

@@ -73,8 +73,10 @@ struct Item {
     operation: u64,
 }
 
-/// How long a replica remembers an applied idempotency key. Retries come within seconds; ten
-/// minutes bounds the memory while covering any retry policy a scenario can express sensibly.
+/// How long a replica remembers an applied idempotency key (DynamoDB's client tokens are valid for
+/// ten minutes). A record also goes as soon as no attempt of its operation can come any more (see
+/// [`Table::forget_operation`]): nothing could ever read it, so memory follows the operations in
+/// flight, not the ten minutes of writes.
 const IDEMPOTENCY_WINDOW: SimDuration = SimDuration::from_mins(10);
 
 /// The replicas of one table, and its checker state.
@@ -85,7 +87,8 @@ pub struct Table {
     /// Looked up only; the end of the run visits them sorted by key.
     items: Vec<LookupMap<Key, Item>>,
     ledger: Ledger,
-    /// Per Region: idempotency keys applied there, with when and as which write.
+    /// Per Region: idempotency keys applied there, with when and as which write, while their
+    /// operation can still send an attempt.
     applied: Vec<BTreeMap<u64, (SimTime, WriteId)>>,
     replication_delay: Dist,
     replication: Stream,
@@ -254,8 +257,24 @@ impl Table {
         targets
     }
 
-    /// A shipped version reaches the replica in `to`: last writer wins.
-    pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, recorder: &mut Recorder) {
+    /// No attempt of `operation` can come any more (it ended, and none of its attempts is still on
+    /// its way): its idempotency records go.
+    pub fn forget_operation(&mut self, operation: u64) {
+        for applied in &mut self.applied {
+            applied.remove(&operation);
+        }
+    }
+
+    /// A shipped version reaches the replica in `to`: last writer wins. `asked` says whether an
+    /// attempt of its operation may still come (else its idempotency record is not kept).
+    pub fn apply_remote(
+        &mut self,
+        now: SimTime,
+        to: RegionId,
+        shipment: &Shipment,
+        asked: bool,
+        recorder: &mut Recorder,
+    ) {
         recorder.replication_applied(now, self.id, to, shipment.committed_at);
         if let Some(coming) = self.in_flight.get_mut(&(shipment.key, to)) {
             coming.remove(&(shipment.stamp, shipment.write));
@@ -263,7 +282,9 @@ impl Table {
                 self.in_flight.remove(&(shipment.key, to));
             }
         }
-        self.remember(now, to, shipment.operation, shipment.write);
+        if asked {
+            self.remember(now, to, shipment.operation, shipment.write);
+        }
         let (current, current_stamp) = self.current(to, shipment.key);
         let wins = current_stamp.is_none_or(|s| shipment.stamp > s);
         // Whichever of the two loses here is discarded for a concurrent winner, unless the winner
@@ -406,8 +427,8 @@ mod tests {
         t.ledger().acknowledge(ms(15), KEY, WriteId(2));
         assert_eq!(t.ship(ms(20), &e, EAST), vec![WEST]);
         assert_eq!(t.ship(ms(20), &w, WEST), vec![EAST]);
-        t.apply_remote(ms(30), WEST, &e, &mut rec);
-        t.apply_remote(ms(40), EAST, &w, &mut rec);
+        t.apply_remote(ms(30), WEST, &e, true, &mut rec);
+        t.apply_remote(ms(40), EAST, &w, true, &mut rec);
         t.finish(ms(50), &[false, false]);
         let lost: Vec<WriteId> = t.tree().lost().iter().map(|l| l.write).collect();
         assert_eq!(lost, vec![WriteId(1)]);
@@ -435,9 +456,9 @@ mod tests {
         t.ship(ms(20), &e, EAST);
         t.ship(ms(20), &w, WEST);
         t.ship(ms(20), &solo, EAST);
-        t.apply_remote(ms(30), WEST, &e, &mut rec);
-        t.apply_remote(ms(40), EAST, &w, &mut rec);
-        t.apply_remote(ms(41), WEST, &solo, &mut rec);
+        t.apply_remote(ms(30), WEST, &e, true, &mut rec);
+        t.apply_remote(ms(40), EAST, &w, true, &mut rec);
+        t.apply_remote(ms(41), WEST, &solo, true, &mut rec);
         t.finish(ms(50), &[false, false]);
         let list = t.tree().conflict_list();
         assert_eq!(list.len(), 1, "{list:?}");
@@ -459,8 +480,8 @@ mod tests {
         t.ledger().acknowledge(ms(5), KEY, WriteId(1));
         t.ship(ms(20), &e, EAST);
         t.ship(ms(20), &w, WEST);
-        t.apply_remote(ms(30), WEST, &e, &mut rec);
-        t.apply_remote(ms(40), EAST, &w, &mut rec);
+        t.apply_remote(ms(30), WEST, &e, true, &mut rec);
+        t.apply_remote(ms(40), EAST, &w, true, &mut rec);
         t.finish(ms(50), &[false, false]);
         assert!(t.tree().conflict_list().is_empty());
         assert_eq!(t.tree().lost().len(), 1);
@@ -478,8 +499,8 @@ mod tests {
         t.ship(ms(4), &a, EAST);
         t.ship(ms(4), &b, EAST);
         // Out of order: b arrives first, then a, which loses to b.
-        t.apply_remote(ms(30), WEST, &b, &mut rec);
-        t.apply_remote(ms(31), WEST, &a, &mut rec);
+        t.apply_remote(ms(30), WEST, &b, true, &mut rec);
+        t.apply_remote(ms(31), WEST, &a, true, &mut rec);
         t.finish(ms(40), &[false, false]);
         assert!(t.tree().lost().is_empty());
         assert_eq!(t.divergent_keys(), 0);
@@ -498,7 +519,7 @@ mod tests {
         let snapshot = t.ledger().snapshot_newest_acked(KEY);
         assert_eq!(t.read_local(EAST, KEY, ms(6), snapshot), None);
         t.ship(ms(10), &e, EAST);
-        t.apply_remote(ms(30), WEST, &e, &mut rec);
+        t.apply_remote(ms(30), WEST, &e, true, &mut rec);
         let snapshot = t.ledger().snapshot_newest_acked(KEY);
         assert_eq!(t.read_local(WEST, KEY, ms(31), snapshot), None);
         // A read with nothing acknowledged before it began cannot be stale.

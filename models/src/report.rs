@@ -13,7 +13,7 @@ use crate::apptier::AppTier;
 use crate::aurora::TransitionReport;
 use crate::channel::Rejection;
 use crate::checker::VersionTree;
-use crate::checker::{ConflictRecord, LossCause, LostWrite};
+use crate::checker::{ConflictRecord, LossCause, LossTally, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::ledger::SessionVerdict;
@@ -231,7 +231,11 @@ pub struct Recorder {
     /// at any metrics sample of the fault phase.
     pub channel_messages_pending_peak: u64,
     pub faults: Vec<FaultWindow>,
-    /// Settled by `finish`.
+    /// The lost writes of each store (by index), counted. Settled by `finish`.
+    pub losses: Vec<LossTally>,
+    /// Each lost write, sorted by (acknowledgement, write), when the stores list them: with
+    /// `list_conflicts`, or with cross-store operations (which must learn whether all their
+    /// writes survived). Empty otherwise: `losses` has what the report needs. Settled by `finish`.
     pub lost: Vec<LostWrite>,
     /// With `list_conflicts`: every write last-writer-wins dropped and every write lost to it,
     /// sorted by (first seen, store, write). Settled by `finish`.
@@ -292,6 +296,7 @@ impl Recorder {
             replication_messages_lost: 0,
             channel_messages_pending_peak: 0,
             faults: Vec::new(),
+            losses: Vec::new(),
             lost: Vec::new(),
             conflict_list: Vec::new(),
             divergent_keys: 0,
@@ -594,9 +599,8 @@ impl Recorder {
             self.shadowed += store.shadowed;
             self.live_versions_max += store.tree.live_max();
             self.version_records_max += store.tree.records_max();
-            for lost in store.tree.lost() {
-                self.lost.push(*lost);
-            }
+            self.losses.push(store.tree.losses().clone());
+            self.lost.extend_from_slice(store.tree.lost());
             self.conflict_list.extend(store.tree.conflict_list());
             self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
             if let Some(lag) = &store.replication_lag {
@@ -608,7 +612,6 @@ impl Recorder {
             stats.divergent_keys = store.divergent_keys;
             stats.shadowed = store.shadowed;
         }
-        self.lost.sort_by_key(|l| (l.acked_at, l.write));
         self.conflict_list.sort_by_key(|c| (c.first_seen(), c.store, c.write));
         // Writes still failing at the end were unavailable until then.
         for s in &mut self.stores {
@@ -619,17 +622,26 @@ impl Recorder {
         // Repairs still under way when the run ended did not repair anything.
         self.cross_store.unrepaired += self.cross_store.outstanding.len() as u64;
         self.cross_store.outstanding.clear();
-        let lost: std::collections::BTreeSet<(StoreId, crate::ids::WriteId)> =
+        self.lost.sort_by_key(|l| (l.acked_at, l.write));
+        let lost_ids: std::collections::BTreeSet<(StoreId, crate::ids::WriteId)> =
             self.lost.iter().map(|l| (l.store, l.write)).collect();
         for writes in std::mem::take(&mut self.cross_store.completed_writes) {
-            let gone = writes.iter().filter(|w| lost.contains(w)).count();
+            let gone = writes.iter().filter(|w| lost_ids.contains(w)).count();
             if gone > 0 && gone < writes.len() {
                 self.cross_store.partial_by_loss += 1;
             }
         }
-        for i in 0..self.lost.len() {
-            let l = self.lost[i];
-            self.region(l.region).lost_writes.add(l.acked_at, 1);
+        for s in 0..self.losses.len() {
+            for r in 0..self.regions.len() {
+                let Some(series) = self.losses[s].by_region(RegionId::new(r)) else { continue };
+                for bucket in 0..series.len() {
+                    let n = series.get(bucket).expect("within the series");
+                    if n > 0 {
+                        let at = SimTime::at(series.interval() * bucket as u64);
+                        self.regions[r].lost_writes.add(at, n);
+                    }
+                }
+            }
         }
         // Every series covers the whole run, so the table has a row per bucket and Region.
         for series in &mut self.regions {
@@ -650,7 +662,7 @@ impl Recorder {
     }
 
     pub fn lost_by(&self, cause: LossCause) -> u64 {
-        self.lost.iter().filter(|l| l.cause == cause).count() as u64
+        self.losses.iter().map(|t| t.count(cause)).sum()
     }
 
     /// Buckets in every series after `finish`.

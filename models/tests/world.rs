@@ -1,5 +1,6 @@
 //! Whole-world tests: closed-form oracles and invariants that hold for every seed.
 
+use models::checker::LossCause;
 use models::config::{
     Arrivals, FaultConfig, FaultKind, KeyChoice, MultiStep, OperationKind, OperationMixEntry, OutageScope,
     PartialRepair, PopulationConfig, RateProfile, RetryPolicy, StoreConfig, StoreKind, WorldConfig,
@@ -76,7 +77,8 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
-        list_conflicts: false,
+        // Each lost write listed, as the tests read them.
+        list_conflicts: true,
         routing: Default::default(),
         alarms: vec![],
     }
@@ -165,7 +167,7 @@ fn totals_agree_with_series(out: &RunOutput) {
     assert_eq!(sum(|s| &s.reads_ok), r.reads_ok);
     assert_eq!(sum(|s| &s.writes_acked), r.writes_acked);
     assert_eq!(sum(|s| &s.stale_reads), r.stale_reads);
-    assert_eq!(sum(|s| &s.lost_writes), r.lost.len() as u64);
+    assert_eq!(sum(|s| &s.lost_writes), r.losses.iter().map(|t| t.total()).sum::<u64>());
 }
 
 /// Always, for every seed: every request ends (success or failure) by the end of the drain; the
@@ -193,6 +195,59 @@ fn invariants_hold_for_every_seed() {
             } else {
                 assert_eq!(r.failed, 0, "seed {seed}: no fault, no failure (timeouts are far above latencies)");
             }
+        }
+    }
+}
+
+/// Losses streamed (counted as decided, acknowledged passengers folded) and losses listed one by
+/// one give the same report: every count, span and series, for contended runs with and without an
+/// outage, and with retries answered from idempotency records (which revive spliced writes).
+#[test]
+fn streamed_losses_agree_with_listed_ones() {
+    let mut retrying = busy_world(true);
+    for p in &mut retrying.populations {
+        p.retry = RetryPolicy {
+            max_attempts: 4,
+            base_delay: SimDuration::from_millis(20),
+            max_delay: SimDuration::from_millis(200),
+        };
+        p.timeout = SimDuration::from_millis(150);
+    }
+    retrying.stores[0].idempotency = true;
+    let configs = [busy_world(false), busy_world(true), retrying];
+    for (c, config) in configs.iter().enumerate() {
+        for seed in 0..4 {
+            let report = |list: bool| {
+                let mut config = config.clone();
+                config.list_conflicts = list;
+                run(&config, Seed(seed), TraceMode::Off).expect("runs within limits").recorder
+            };
+            let (streamed, listed) = (report(false), report(true));
+            let at = format!("config {c}, seed {seed}");
+            assert!(streamed.lost.is_empty(), "{at}: streamed losses are not listed");
+            assert_eq!(streamed.losses.len(), listed.losses.len());
+            for (a, b) in streamed.losses.iter().zip(&listed.losses) {
+                for cause in [LossCause::LastWriterWins, LossCause::Failover, LossCause::RegionNeverReturned] {
+                    assert_eq!(a.count(cause), b.count(cause), "{at}: {cause:?}");
+                    assert_eq!(a.span(cause), b.span(cause), "{at}: {cause:?}");
+                }
+            }
+            assert_eq!(listed.lost.len() as u64, listed.losses.iter().map(|t| t.total()).sum::<u64>(), "{at}");
+            let lost_series = |r: &models::report::Recorder| -> Vec<Vec<(SimTime, u64)>> {
+                r.regions.iter().map(|s| s.lost_writes.iter().collect()).collect()
+            };
+            assert_eq!(lost_series(&streamed), lost_series(&listed), "{at}");
+            assert_eq!(
+                (
+                    streamed.writes_acked,
+                    streamed.conflicted,
+                    streamed.discarded_by_last_writer_wins,
+                    streamed.stale_reads
+                ),
+                (listed.writes_acked, listed.conflicted, listed.discarded_by_last_writer_wins, listed.stale_reads),
+                "{at}"
+            );
+            assert!(streamed.version_records_max <= listed.version_records_max, "{at}: folds hold fewer records");
         }
     }
 }

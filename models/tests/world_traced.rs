@@ -68,7 +68,8 @@ fn world(link_ms: u64, replication_ms: u64, populations: Vec<PopulationConfig>) 
         actions: vec![],
         faults: vec![],
         fault_generators: vec![],
-        list_conflicts: false,
+        // Each lost write listed, as the tests read them.
+        list_conflicts: true,
         routing: Default::default(),
         alarms: vec![],
     }

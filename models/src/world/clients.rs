@@ -330,6 +330,36 @@ impl World {
         let mut attempt = super::requests::Attempt::new(operation, &op, region, now, timeout, newest_acked);
         attempt.origin_failover = route.origin_failover;
         self.pending.insert(request, attempt);
+        *self.attempts_pending.entry(operation).or_insert(0) += 1;
+    }
+
+    /// Whether an attempt of `operation` may still reach a store: the operation has not ended, or
+    /// one of its attempts is still on its way (the client gave up on it, the network did not).
+    pub(super) fn operation_may_ask(&self, operation: u64) -> bool {
+        self.operations.contains_key(&operation) || self.attempts_pending.contains_key(&operation)
+    }
+
+    /// `operation` ended, or one of its attempts left `pending`: once no attempt of it can come,
+    /// the tables forget its idempotency records.
+    pub(super) fn operation_settled(&mut self, operation: u64) {
+        if self.operation_may_ask(operation) {
+            return;
+        }
+        for store in &mut self.stores {
+            if store.is_mrec() {
+                store.mrec().forget_operation(operation);
+            }
+        }
+    }
+
+    /// An attempt of `operation` left `pending`.
+    pub(super) fn attempt_settled(&mut self, operation: u64) {
+        let n = self.attempts_pending.get_mut(&operation).expect("an attempt in pending was counted");
+        *n -= 1;
+        if *n == 0 {
+            self.attempts_pending.remove(&operation);
+            self.operation_settled(operation);
+        }
     }
 
     /// An attempt ended for the client: finish the operation or try again.
@@ -351,6 +381,7 @@ impl World {
                 }
                 if let Some(origin) = op.repair_of {
                     self.operations.remove(&operation);
+                    self.operation_settled(operation);
                     self.recorder.repair_succeeded(origin);
                     return;
                 }
@@ -460,6 +491,7 @@ impl World {
             }
             _ => {
                 self.operations.remove(&operation);
+                self.operation_settled(operation);
                 self.recorder.repair_gave_up(origin);
             }
         }
@@ -476,6 +508,7 @@ impl World {
         out: &mut Outbox<'_, Event>,
     ) {
         let op = self.operations.remove(&operation).expect("a live operation");
+        self.operation_settled(operation);
         let region_of_client = self.config.populations[op.population.index()].region;
         let succeeded = how == HistoryType::Ok;
         self.recorder.operation_ended(now, region_of_client, op.kind, succeeded, now - op.first_sent_at);

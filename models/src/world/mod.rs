@@ -192,6 +192,8 @@ pub struct World {
     /// Operations and attempts in flight, looked up only (never iterated).
     operations: LookupMap<u64, Operation>,
     pending: LookupMap<RequestId, Attempt>,
+    /// Per operation with attempts in `pending`: how many (looked up only).
+    attempts_pending: LookupMap<u64, u32>,
     next_operation: u64,
     next_request: u64,
     next_write: u64,
@@ -222,9 +224,15 @@ impl World {
             .enumerate()
             .map(|(i, s)| stores::build(StoreId::new(i), s, topology.len(), seed))
             .collect();
-        if config.list_conflicts {
-            for store in &mut stores {
-                store.ledger().tree_mut().keep_conflict_list();
+        // Lost writes are counted as they are decided; they are listed one by one only with the
+        // conflict list, or where a cross-store operation must learn whether all its writes
+        // survived.
+        let multi_step = config.populations.iter().any(|p| p.operations.iter().any(|o| o.multi.is_some()));
+        for store in &mut stores {
+            let tree = store.ledger().tree_mut();
+            tree.stream_losses(config.metrics_interval, multi_step || config.list_conflicts);
+            if config.list_conflicts {
+                tree.keep_conflict_list();
             }
         }
         let faults = FaultState::new(config.faults.clone(), topology.len(), config.stores.len());
@@ -280,6 +288,7 @@ impl World {
             backlogs: BTreeMap::new(),
             channel_messages_in_flight: 0,
             operations: LookupMap::new(),
+            attempts_pending: LookupMap::new(),
             pending: LookupMap::new(),
             next_operation: 0,
             next_request: 0,

@@ -142,7 +142,8 @@ impl World {
                 self.waiting.push(Waiting::Copy { store, shipment, from, to });
             }
             LinkVerdict::Deliver { .. } => {
-                self.stores[store.index()].mrec().apply_remote(now, to, &shipment, &mut self.recorder);
+                let asked = self.operation_may_ask(shipment.operation);
+                self.stores[store.index()].mrec().apply_remote(now, to, &shipment, asked, &mut self.recorder);
             }
         }
     }

@@ -355,6 +355,7 @@ impl World {
     /// Removes an attempt both sides are done with, releasing whatever it held.
     fn forget_attempt(&mut self, now: SimTime, request: RequestId) {
         let Some(attempt) = self.pending.remove(&request) else { return };
+        self.attempt_settled(attempt.operation);
         let table = &mut self.stores[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {
             table.ledger().drop_snapshot(snapshot);
@@ -372,6 +373,7 @@ impl World {
             return self.forget_attempt(now, request);
         }
         let attempt = self.pending.remove(&request).expect("checked above");
+        self.attempt_settled(attempt.operation);
         out.cancel(attempt.timeout);
         let table = &mut self.stores[attempt.store.index()];
         if let Some(snapshot) = attempt.newest_acked {

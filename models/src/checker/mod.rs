@@ -46,13 +46,17 @@
 //! last-writer-wins counts as conflicted even when only a write that observed it met the winner:
 //! it lost that resolution through its descendant.
 
+mod losses;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use std::collections::hash_map::Entry;
 
-use sim_core::{LookupMap, SimTime};
+use sim_core::{LookupMap, SimDuration, SimTime};
 
 use crate::ids::{Key, RegionId, StoreId, WriteId};
+use losses::Fold;
+pub use losses::{LossTally, Span};
 
 /// How a dead version is accounted, when it was acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -247,6 +251,9 @@ const CONFLICTED: u8 = 32;
 const CARRIES: u8 = 64;
 /// The flags a passenger keeps: those its fate's verdicts read.
 const PASSENGER_FLAGS: u8 = ACKED | DISCARDED | FAILED_OVER | CONFLICTED;
+/// A passenger's flag (never a version's): it stands for a [`Fold`] of acknowledged passengers, and
+/// its `write` is the fold's index in [`Passengers::folds`].
+const FOLDED: u8 = 1;
 
 /// A version spliced out of a chain: it had no hold, no pin and exactly one live child, so nothing
 /// will ask an ancestry question about it and its fate is its child's. It rides with that child
@@ -268,20 +275,110 @@ struct Passenger {
 
 /// The passengers of one carrier, from the top of its chain (nearest the carrier's parent) to the
 /// bottom (nearest the carrier): ids increase down the chain when writes are numbered as they are
-/// created, which `sorted` records so a passenger can be found by binary search.
+/// created, which `sorted` records so a passenger can be found by binary search. When losses are
+/// streamed (see [`VersionTree::stream_losses`]), acknowledged passengers not marked by a failover
+/// are folded: consecutive ones take one entry, standing for a [`Fold`].
 #[derive(Clone, Debug)]
 struct Passengers {
     list: Vec<Passenger>,
+    /// Whether the ids of `list` increase; never with a fold in it.
     sorted: bool,
+    folds: Vec<Fold>,
 }
 
 impl Passengers {
+    fn new() -> Self {
+        Passengers { list: Vec::new(), sorted: true, folds: Vec::new() }
+    }
+
+    /// Where passenger `write` rides (never a folded one: an acknowledged write is never revived).
     fn position(&self, write: WriteId) -> Option<usize> {
         if self.sorted {
             self.list.binary_search_by_key(&write, |p| p.write).ok()
         } else {
-            self.list.iter().position(|p| p.write == write)
+            self.list.iter().position(|p| p.flags & FOLDED == 0 && p.write == write)
         }
+    }
+
+    /// Entries held: one per passenger riding alone or fold, and one per interval a fold counts.
+    fn entries(&self) -> usize {
+        self.list.len() + self.folds.iter().map(Fold::intervals).sum::<usize>()
+    }
+
+    /// The writes riding, folded ones included.
+    fn writes(&self) -> usize {
+        let folded: u64 = self.folds.iter().map(|f| f.count).sum();
+        self.list.len() - self.folds.len() + folded as usize
+    }
+
+    /// Puts `p` at the bottom, folded into the bottom fold when `fold` is given.
+    fn push(&mut self, p: Passenger, fold: Option<SimDuration>) {
+        let Some(interval) = fold else {
+            self.sorted &= self.list.last().is_none_or(|last| last.write < p.write);
+            self.list.push(p);
+            return;
+        };
+        let (discarded, conflicted) = (p.flags & DISCARDED != 0, p.flags & CONFLICTED != 0);
+        if let Some(last) = self.list.last()
+            && last.flags & FOLDED != 0
+        {
+            self.folds[last.write.0 as usize].add(p.region, p.acked_at, discarded, conflicted, interval);
+            return;
+        }
+        self.sorted = false;
+        self.list.push(Passenger { write: WriteId(self.folds.len() as u64), flags: FOLDED, ..p });
+        self.folds.push(Fold::of(p.region, p.acked_at, discarded, conflicted, interval));
+    }
+
+    /// Puts `below` under these (a fold at the bottom here and one at the top there merge).
+    fn append(&mut self, mut below: Passengers) {
+        if below.folds.is_empty() {
+            self.sorted &=
+                below.sorted && self.list.last().zip(below.list.first()).is_none_or(|(a, b)| a.write < b.write);
+            self.list.append(&mut below.list);
+            return;
+        }
+        self.sorted = false;
+        let mut folds = below.folds.into_iter();
+        let mut entries = below.list.into_iter().peekable();
+        if let (Some(last), Some(first)) = (self.list.last(), entries.peek())
+            && last.flags & FOLDED != 0
+            && first.flags & FOLDED != 0
+        {
+            let merged = folds.next().expect("a fold for each folded entry");
+            self.folds[last.write.0 as usize].merge(merged);
+            entries.next();
+        }
+        for p in entries {
+            if p.flags & FOLDED != 0 {
+                self.list.push(Passenger { write: WriteId(self.folds.len() as u64), ..p });
+                self.folds.push(folds.next().expect("a fold for each folded entry"));
+            } else {
+                self.list.push(p);
+            }
+        }
+    }
+
+    /// Splits off the passengers below position `at`, with their folds.
+    fn split_below(&mut self, at: usize) -> Passengers {
+        let tail = self.list.split_off(at);
+        let mut below = Passengers { list: Vec::new(), sorted: self.sorted, folds: Vec::new() };
+        if self.folds.is_empty() {
+            below.list = tail;
+            return below;
+        }
+        let kept = self.list.iter().filter(|p| p.flags & FOLDED != 0).count();
+        let mut moved = self.folds.split_off(kept).into_iter();
+        for p in tail {
+            if p.flags & FOLDED != 0 {
+                below.list.push(Passenger { write: WriteId(below.folds.len() as u64), ..p });
+                below.folds.push(moved.next().expect("a fold for each folded entry"));
+            } else {
+                below.list.push(p);
+            }
+        }
+        below.sorted = false;
+        below
     }
 }
 
@@ -367,10 +464,17 @@ pub struct VersionTree {
     /// Per carrier (a live version with [`CARRIES`]), the versions spliced out above it (looked up
     /// only).
     passengers: LookupMap<WriteId, Passengers>,
-    /// Passengers in all lists.
+    /// Passengers in all lists, folded ones included.
     passenger_count: usize,
+    /// Entries of all lists (see [`Passengers::entries`]).
+    passenger_entries: usize,
     /// Whether interior versions are spliced out (off only in tests, as the reference).
     splicing: bool,
+    /// Every loss, counted as it is decided.
+    losses: LossTally,
+    /// Whether to list each lost write too (`lost`), as tests and cross-store accounting need;
+    /// without it, and without `listing`, acknowledged passengers are folded.
+    keep_lost: bool,
     lost: Vec<LostWrite>,
     /// Versions settled as survivors, acknowledged or not.
     survived: u64,
@@ -406,7 +510,10 @@ impl VersionTree {
             tombs: LookupMap::new(),
             passengers: LookupMap::new(),
             passenger_count: 0,
+            passenger_entries: 0,
             splicing: true,
+            losses: LossTally::new(SimDuration::from_secs(1)),
+            keep_lost: true,
             lost: Vec::new(),
             survived: 0,
             conflicted_acked: 0,
@@ -424,6 +531,35 @@ impl VersionTree {
     /// since it grows with the conflicts of the run rather than with the writes in flight.
     pub fn keep_conflict_list(&mut self) {
         self.listing = true;
+    }
+
+    /// Counts losses into a tally whose series have `interval`-wide buckets, without listing each
+    /// lost write: memory then follows the writes still undecided, not those lost, and acknowledged
+    /// passengers are folded (see [`Passengers`]) unless the conflict list is kept. Call before the
+    /// first write.
+    /// With `keep_list`, each lost write is listed all the same (see [`VersionTree::lost`]).
+    pub fn stream_losses(&mut self, interval: SimDuration, keep_list: bool) {
+        assert!(self.losses.total() == 0 && self.passengers.is_empty(), "losses are streamed from the first write");
+        self.losses = LossTally::new(interval);
+        self.keep_lost = keep_list;
+    }
+
+    /// The losses decided so far, counted.
+    pub fn losses(&self) -> &LossTally {
+        &self.losses
+    }
+
+    /// The interval to fold passengers by, when they are folded.
+    fn folding(&self) -> Option<SimDuration> {
+        (!self.keep_lost && !self.listing).then_some(self.losses.interval())
+    }
+
+    /// Decides the loss of acknowledged write `lost`.
+    fn lose(&mut self, lost: LostWrite) {
+        self.losses.add(lost.region, lost.acked_at, lost.cause);
+        if self.keep_lost {
+            self.lost.push(lost);
+        }
     }
 
     /// Every write dropped by last-writer-wins and every acknowledged write lost to it, one row
@@ -494,7 +630,7 @@ impl VersionTree {
         let previous = self.versions.insert(id, v);
         assert!(previous.is_none(), "write {id:?} was created twice");
         self.live_max = self.live_max.max(self.live());
-        self.records_max = self.records_max.max(self.versions.len() + self.tombs.len());
+        self.records_max = self.records_max.max(self.records());
         // No splice check for the parent: a parent that is not a root and had no child was held
         // (else it would have died), and a writing replica still holds it here.
     }
@@ -546,7 +682,7 @@ impl VersionTree {
         let cause = LossCause::LastWriterWins;
         // Lost to last-writer-wins, so conflicted (see the module documentation).
         self.conflicted_acked += 1;
-        self.lost.push(LostWrite { write, store: self.store, key, region, acked_at: now, lost_at: now, cause });
+        self.lose(LostWrite { write, store: self.store, key, region, acked_at: now, lost_at: now, cause });
         if self.listing {
             let row = self.conflict_rows.entry(write).or_insert(ConflictRecord {
                 store: self.store,
@@ -740,7 +876,8 @@ impl VersionTree {
         if p.depth - j.depth == j.depth - jj_depth { j.jump } else { parent }
     }
 
-    /// The lost writes found so far, in the order they were decided.
+    /// The lost writes found so far, in the order they were decided; empty when losses are
+    /// streamed (see [`VersionTree::stream_losses`]).
     pub fn lost(&self) -> &[LostWrite] {
         &self.lost
     }
@@ -759,10 +896,28 @@ impl VersionTree {
     pub fn passengers(&self) -> usize {
         self.passenger_count
     }
-    /// The largest number of version records and tombs held at once: [`VersionTree::live_max`]
-    /// without the passengers, which take a third of the memory each.
+    /// The largest number of records held at once: version records, tombs and passenger entries
+    /// (a passenger riding alone, a fold, and an interval a fold counts writes in). Unlike
+    /// [`VersionTree::live_max`], folded passengers count once per fold and interval, not per write.
     pub fn records_max(&self) -> usize {
         self.records_max
+    }
+
+    /// Version records, tombs and passenger entries held now: what the checker's memory follows.
+    fn records(&self) -> usize {
+        self.versions.len() + self.tombs.len() + self.passenger_entries
+    }
+
+    fn take_riders(&mut self, carrier: WriteId, why: &str) -> Passengers {
+        let riders = self.passengers.remove(&carrier).expect(why);
+        self.passenger_entries -= riders.entries();
+        riders
+    }
+
+    fn put_riders(&mut self, carrier: WriteId, riders: Passengers) {
+        self.passenger_entries += riders.entries();
+        self.passengers.insert(carrier, riders);
+        self.records_max = self.records_max.max(self.records());
     }
 
     fn get(&self, id: WriteId) -> &Version {
@@ -790,9 +945,14 @@ impl VersionTree {
             }
             let mut effective = self.settle_dead(id, v.key, v.region(), v.acked_at(), v.flags, now, cause);
             if v.flags & CARRIES != 0 {
-                let riders = self.passengers.remove(&id).expect("a carrier has passengers");
-                self.passenger_count -= riders.list.len();
+                let riders = self.take_riders(id, "a carrier has passengers");
+                self.passenger_count -= riders.writes();
                 for p in riders.list.iter().rev() {
+                    if p.flags & FOLDED != 0 {
+                        // None was marked by a failover: each dies of what the walk brings up.
+                        self.settle_dead_fold(&riders.folds[p.write.0 as usize], effective);
+                        continue;
+                    }
                     // As the walk sets on a parent: its last descendant went with a failover.
                     let flags = p.flags | if effective == LossCause::Failover { FAILED_OVER } else { 0 };
                     let acked_at = (p.flags & ACKED != 0).then_some(p.acked_at);
@@ -861,7 +1021,7 @@ impl VersionTree {
             }
         }
         if let (Some(acked_at), Some(region)) = (acked_at, region) {
-            self.lost.push(LostWrite {
+            self.lose(LostWrite {
                 write: id,
                 store: self.store,
                 key,
@@ -872,6 +1032,16 @@ impl VersionTree {
             });
         }
         effective
+    }
+
+    /// The verdicts on folded passengers that died of `cause`.
+    fn settle_dead_fold(&mut self, fold: &Fold, cause: LossCause) {
+        self.discarded_acked += fold.discarded;
+        if cause == LossCause::LastWriterWins {
+            // Lost to last-writer-wins through a descendant: conflicted too.
+            self.conflicted_acked += fold.unconflicted;
+        }
+        self.losses.add_fold(fold, cause);
     }
 
     /// The verdicts on one version (live or a passenger) that survived: an ancestor of every
@@ -920,9 +1090,15 @@ impl VersionTree {
             c.flags &= !HAS_PARENT;
             if c.flags & CARRIES != 0 {
                 c.flags &= !CARRIES;
-                let riders = self.passengers.remove(&child).expect("a carrier has passengers");
-                self.passenger_count -= riders.list.len();
+                let riders = self.take_riders(child, "a carrier has passengers");
+                self.passenger_count -= riders.writes();
                 for p in &riders.list {
+                    if p.flags & FOLDED != 0 {
+                        let fold = &riders.folds[p.write.0 as usize];
+                        self.discarded_acked += fold.discarded;
+                        self.survived += fold.count;
+                        continue;
+                    }
                     let acked_at = (p.flags & ACKED != 0).then_some(p.acked_at);
                     self.settle_survivor(p.write, key, Some(p.region), acked_at, p.flags);
                 }
@@ -945,19 +1121,23 @@ impl VersionTree {
         if v.holds > 0 || v.pins > 0 {
             return;
         }
+        let fold = self.folding();
         let v = self.versions.remove(&id).expect("checked live above");
         let mut riders = match v.flags & CARRIES != 0 {
-            true => self.passengers.remove(&id).expect("a carrier has passengers"),
-            false => Passengers { list: Vec::new(), sorted: true },
+            true => self.take_riders(id, "a carrier has passengers"),
+            false => Passengers::new(),
         };
-        riders.sorted &= riders.list.last().is_none_or(|p| p.write < id);
-        riders.list.push(Passenger {
+        // An acknowledged write is never revived, so it can be folded, unless a failover marked it
+        // (it then decides the cause of the passengers above it).
+        let foldable = v.flags & (ACKED | FAILED_OVER) == ACKED;
+        let p = Passenger {
             write: id,
             acked_at: v.acked_at,
             depth: v.depth,
             region: v.region,
             flags: v.flags & PASSENGER_FLAGS,
-        });
+        };
+        riders.push(p, fold.filter(|_| foldable));
         self.passenger_count += 1;
         let c = self.get_mut(child);
         c.parent = parent;
@@ -966,11 +1146,10 @@ impl VersionTree {
         if child_carries {
             // The child's own passengers lie below this one: appended, so the long list (a
             // lineage's) moves and the short one is copied.
-            let below = self.passengers.remove(&child).expect("a carrier has passengers");
-            riders.sorted &= below.sorted && below.list.first().is_none_or(|p| id < p.write);
-            riders.list.extend(below.list);
+            let below = self.take_riders(child, "a carrier has passengers");
+            riders.append(below);
         }
-        self.passengers.insert(child, riders);
+        self.put_riders(child, riders);
         self.get_mut(parent).children.replace(id, child);
     }
 
@@ -999,8 +1178,8 @@ impl VersionTree {
             }
         };
         let (carrier, i) = found;
-        let mut above = self.passengers.remove(&carrier).expect("found above");
-        let below = above.list.split_off(i + 1);
+        let mut above = self.take_riders(carrier, "found above");
+        let below = above.split_below(i + 1);
         let p = above.list.pop().expect("the passenger found");
         self.passenger_count -= 1;
         let c = self.get_mut(carrier);
@@ -1008,9 +1187,9 @@ impl VersionTree {
         c.parent = id;
         c.flags &= !CARRIES;
         let key = c.key;
-        if !below.is_empty() {
+        if !below.list.is_empty() {
             c.flags |= CARRIES;
-            self.passengers.insert(carrier, Passengers { list: below, sorted: above.sorted });
+            self.put_riders(carrier, below);
         }
         let mut v = Version::write(key, parent, parent, p.depth, 0, p.region);
         v.acked_at = p.acked_at;
@@ -1018,7 +1197,7 @@ impl VersionTree {
         v.children = Children::One(carrier);
         if !above.list.is_empty() {
             v.flags |= CARRIES;
-            self.passengers.insert(id, above);
+            self.put_riders(id, above);
         }
         self.versions.insert(id, v);
         self.get_mut(parent).children.replace(carrier, id);
@@ -1294,7 +1473,7 @@ mod tests {
             assert_eq!(tree.live(), 3 + 2 * round as usize);
         }
         assert!(tree.lost().is_empty(), "undecided while both lineages write");
-        assert_eq!(tree.records_max(), 4, "genesis, both tips, and a new write before its replica moves");
+        assert_eq!(tree.records_max(), 3 + 2 * 199, "listed losses: genesis, both tips, each passenger alone");
         // West writes w401 on its tip (w400); its shipment reaches east and wins there: the
         // shipment's hold becomes east's, and east lets go of e399.
         tree.create(WriteId(401), WriteId(400), WEST, 2);
@@ -1310,6 +1489,54 @@ mod tests {
         assert_eq!(tree.live(), 1, "w401 alone");
         assert_eq!(tree.passengers(), 0);
         assert_eq!(tree.discarded_acked(), 400, "every write was dropped once, and settled");
+    }
+
+    /// The same contention with losses streamed: each lineage's acknowledged writes fold into one
+    /// entry per interval (1 s here: 200 rounds 10 ms apart span 2 s), so the records stay a handful
+    /// however many rounds run, and every verdict and count is what the listed run gives.
+    #[test]
+    fn streamed_losses_fold_a_lineage_and_change_no_verdict() {
+        let run = |stream: bool, rounds: u64| {
+            let mut tree = VersionTree::new(StoreId::new(0), 2);
+            if stream {
+                tree.stream_losses(SimDuration::from_secs(1), false);
+            }
+            let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+            let mut tips = [g, g];
+            for round in 0..rounds {
+                contend(&mut tree, &mut tips, [2 * round + 1, 2 * round + 2], 10 * round);
+            }
+            let records = tree.records_max();
+            let last = 2 * rounds;
+            tree.create(WriteId(last + 1), WriteId(last), WEST, 2);
+            tree.release(WriteId(last), t(50_000));
+            tree.acknowledge(WriteId(last + 1), t(50_001));
+            tree.release(WriteId(last - 1), t(50_010));
+            (tree, records)
+        };
+        let (listed, _) = run(false, 200);
+        let (streamed, records) = run(true, 200);
+        let (_, records_long) = run(true, 2_000);
+        assert!(streamed.lost().is_empty(), "streamed: not listed");
+        assert!(records <= 12, "genesis, two tips, a new write, two folds of 1 or 2 intervals each: {records}");
+        assert!(records_long <= 12 + 2 * 18, "ten times the rounds: 18 more intervals per lineage: {records_long}");
+        let (a, b) = (listed.losses(), streamed.losses());
+        for cause in [LossCause::LastWriterWins, LossCause::Failover, LossCause::RegionNeverReturned] {
+            assert_eq!(a.count(cause), b.count(cause));
+            assert_eq!(a.span(cause), b.span(cause));
+        }
+        assert_eq!(b.count(LossCause::LastWriterWins), 200, "east's lineage");
+        assert_eq!(b.span(LossCause::LastWriterWins), Some(Span { first: t(1), last: t(1991) }));
+        for region in [EAST, WEST] {
+            let series = |l: &LossTally| l.by_region(region).map(|s| s.iter().collect::<Vec<_>>());
+            assert_eq!(series(a), series(b));
+        }
+        assert_eq!(b.by_region(EAST).map(|s| (s.get(0), s.get(1))), Some((Some(100), Some(100))));
+        assert_eq!(
+            (streamed.survived(), streamed.discarded_acked(), streamed.conflicted_acked(), streamed.live()),
+            (listed.survived(), listed.discarded_acked(), listed.conflicted_acked(), listed.live())
+        );
+        assert_eq!(listed.lost().len(), 200);
     }
 
     /// A version a failover left with one child (its other child was thrown away by the failover)
@@ -1394,11 +1621,22 @@ mod tests {
         (lost, survived, tree.conflicted_acked(), tree.discarded_acked(), tree.live(), tree.conflict_list())
     }
 
+    /// What the report reads of a tree's losses and counts (the lost list and conflict list apart).
+    #[allow(clippy::type_complexity)]
+    fn tallies(tree: &VersionTree) -> (Vec<(u64, Option<Span>)>, Vec<Option<Vec<(SimTime, u64)>>>, [u64; 4]) {
+        let l = tree.losses();
+        let causes = [LossCause::LastWriterWins, LossCause::Failover, LossCause::RegionNeverReturned];
+        let series = [EAST, WEST].map(|r| l.by_region(r).map(|s| s.iter().filter(|&(_, n)| n > 0).collect())).to_vec();
+        let counts = [tree.survived(), tree.conflicted_acked(), tree.discarded_acked(), tree.live() as u64];
+        (causes.iter().map(|&c| (l.count(c), l.span(c))).collect(), series, counts)
+    }
+
     /// Random operation sequences on two keys (writes on held versions, releases with either cause,
     /// acknowledgements, drops and conflicts, pins, retries that revive passengers, ancestry
     /// questions), applied to a tree with splicing and to one without: the same lost list (writes,
     /// causes, times, order), counts, live versions and conflict list at every step, and the same
-    /// answers to every question; at the end, everything released, the same settlement.
+    /// answers to every question; at the end, everything released, the same settlement. A third tree
+    /// streams its losses and folds acknowledged passengers: the same tallies, counts and answers.
     #[test]
     fn splicing_changes_no_verdict() {
         let mut x: u64 = 0x5eed;
@@ -1407,25 +1645,34 @@ mod tests {
             (x >> 33) % n
         };
         let mut spliced_some = 0;
+        let mut folds_seen = 0;
         for round in 0..60 {
             let mut on = VersionTree::new(StoreId::new(0), 2);
             let mut off = VersionTree::new(StoreId::new(0), 2);
+            // Spliced, losses streamed and acknowledged passengers folded, in 50 ms intervals.
+            let mut folded = VersionTree::new(StoreId::new(0), 2);
+            let interval = SimDuration::from_millis(50);
+            on.stream_losses(interval, true);
+            folded.stream_losses(interval, false);
             off.splicing = false;
             on.keep_conflict_list();
             off.keep_conflict_list();
+            let mut acked: BTreeSet<WriteId> = BTreeSet::new();
             let mut holds: Vec<(Key, WriteId)> = Vec::new();
             let mut pins: Vec<WriteId> = Vec::new();
             let mut written: Vec<(Key, WriteId)> = Vec::new();
             for k in 0..2u64 {
                 let (g, _) = on.genesis(Key(k), WriteId(u64::MAX - k));
                 off.genesis(Key(k), WriteId(u64::MAX - k));
+                folded.genesis(Key(k), WriteId(u64::MAX - k));
                 holds.extend([(Key(k), g), (Key(k), g)]);
             }
             for step in 0..400u64 {
                 let now = t(step);
-                let both = |f: &mut dyn FnMut(&mut VersionTree), on: &mut VersionTree, off: &mut VersionTree| {
-                    f(on);
-                    f(off);
+                let both = |f: &mut dyn FnMut(&mut VersionTree), trees: [&mut VersionTree; 3]| {
+                    for tree in trees {
+                        f(tree);
+                    }
                 };
                 match next(10) {
                     0..=2 if !holds.is_empty() => {
@@ -1434,23 +1681,24 @@ mod tests {
                         let id = WriteId(step + 1);
                         let n = 1 + next(3) as u32;
                         let region = RegionId::new(next(2) as usize);
-                        both(&mut |tr| tr.create(id, parent, region, n), &mut on, &mut off);
+                        both(&mut |tr| tr.create(id, parent, region, n), [&mut on, &mut off, &mut folded]);
                         holds.extend((0..n).map(|_| (key, id)));
                         written.push((key, id));
                         if next(2) == 0 {
                             holds.swap_remove(i);
-                            both(&mut |tr| tr.release(parent, now), &mut on, &mut off);
+                            both(&mut |tr| tr.release(parent, now), [&mut on, &mut off, &mut folded]);
                         }
                     }
                     3 | 4 if !holds.is_empty() => {
                         let (_, id) = holds.swap_remove(next(holds.len() as u64) as usize);
                         let cause = if next(8) == 0 { LossCause::Failover } else { LossCause::LastWriterWins };
-                        both(&mut |tr| tr.release_as(id, now, cause), &mut on, &mut off);
+                        both(&mut |tr| tr.release_as(id, now, cause), [&mut on, &mut off, &mut folded]);
                     }
                     5 if !holds.is_empty() => {
                         let (_, id) = holds[next(holds.len() as u64) as usize];
                         if on.acked_at(id).is_none() && id.0 < u64::MAX - 1 {
-                            both(&mut |tr| tr.acknowledge(id, now), &mut on, &mut off);
+                            both(&mut |tr| tr.acknowledge(id, now), [&mut on, &mut off, &mut folded]);
+                            acked.insert(id);
                         }
                     }
                     6 if !holds.is_empty() => {
@@ -1458,37 +1706,45 @@ mod tests {
                         let (_, winner) = holds[next(holds.len() as u64) as usize];
                         if id.0 < u64::MAX - 1 && on.get(winner).key == key {
                             let how = dropped(step, EAST, winner.0, WEST);
-                            both(&mut |tr| tr.mark_discarded(id, how), &mut on, &mut off);
+                            both(&mut |tr| tr.mark_discarded(id, how), [&mut on, &mut off, &mut folded]);
                         } else {
-                            both(&mut |tr| tr.mark_conflicted(winner), &mut on, &mut off);
+                            both(&mut |tr| tr.mark_conflicted(winner), [&mut on, &mut off, &mut folded]);
                         }
                     }
                     7 if !holds.is_empty() => {
                         let (_, id) = holds[next(holds.len() as u64) as usize];
-                        both(&mut |tr| tr.pin(id), &mut on, &mut off);
+                        both(&mut |tr| tr.pin(id), [&mut on, &mut off, &mut folded]);
                         pins.push(id);
                     }
                     8 if !pins.is_empty() => {
                         let id = pins.swap_remove(next(pins.len() as u64) as usize);
-                        both(&mut |tr| tr.unpin(id), &mut on, &mut off);
+                        both(&mut |tr| tr.unpin(id), [&mut on, &mut off, &mut folded]);
                     }
+                    // A retry answered from the idempotency record: acknowledged if still live. Only
+                    // a write never acknowledged is retried (its client heard nothing).
                     9 if !written.is_empty() => {
-                        // A retry answered from the idempotency record: acknowledged if still live.
                         let (key, id) = written[next(written.len() as u64) as usize];
+                        if acked.contains(&id) {
+                            continue;
+                        }
                         spliced_some += usize::from(off.is_live(id) && !on.is_live(id));
                         let live = on.revive(key, id);
                         assert_eq!(live, off.revive(key, id), "round {round} step {step}: {id:?}");
+                        assert_eq!(live, folded.revive(key, id), "round {round} step {step}: {id:?}");
                         if live {
-                            both(&mut |tr| tr.acquire(id), &mut on, &mut off);
+                            both(&mut |tr| tr.acquire(id), [&mut on, &mut off, &mut folded]);
                             holds.push((key, id));
-                            if on.acked_at(id).is_none() {
-                                both(&mut |tr| tr.acknowledge(id, now), &mut on, &mut off);
-                            }
+                            both(&mut |tr| tr.acknowledge(id, now), [&mut on, &mut off, &mut folded]);
+                            acked.insert(id);
                         }
                     }
                     _ => {}
                 }
                 assert_eq!(verdicts(&on), verdicts(&off), "round {round} step {step}");
+                assert_eq!(tallies(&folded), tallies(&on), "round {round} step {step}");
+                let carriers = folded.passengers.sorted_keys();
+                folds_seen +=
+                    usize::from(carriers.iter().any(|c| folded.passengers[c].folds.iter().any(|f| f.count > 1)));
                 for _ in 0..4 {
                     if holds.is_empty() {
                         break;
@@ -1498,25 +1754,33 @@ mod tests {
                     if ka == kb {
                         assert_eq!(on.descends_from(a, b), off.descends_from(a, b), "round {round}: {a:?} {b:?}");
                         assert_eq!(on.descends_from(a, b), descends_naively(&off, a, b));
+                        assert_eq!(folded.descends_from(a, b), off.descends_from(a, b));
                     }
                     if let Some(&p) = pins.get(next(pins.len().max(1) as u64) as usize) {
                         assert_eq!(on.precedes(a, p), off.precedes(a, p), "round {round}: {a:?} before {p:?}");
                         assert_eq!(on.observed(a, p), off.observed(a, p), "round {round}: {a:?} saw {p:?}");
+                        assert_eq!(folded.precedes(a, p), off.precedes(a, p));
+                        assert_eq!(folded.observed(a, p), off.observed(a, p));
                     }
                 }
             }
             while let Some((_, id)) = holds.pop() {
                 on.release(id, t(1_000));
                 off.release(id, t(1_000));
+                folded.release(id, t(1_000));
             }
             while let Some(id) = pins.pop() {
                 on.unpin(id);
                 off.unpin(id);
+                folded.unpin(id);
             }
             assert_eq!(verdicts(&on), verdicts(&off), "round {round}, settled");
+            assert_eq!(tallies(&folded), tallies(&on), "round {round}, settled");
             assert_eq!(on.live(), 0);
+            assert_eq!(folded.live(), 0);
         }
         assert!(spliced_some > 50, "retries found spliced versions ({spliced_some})");
+        assert!(folds_seen > 1000, "steps with a fold riding: {folds_seen}");
     }
 
     #[test]
