@@ -80,6 +80,8 @@ pub(super) struct Operation {
     pub(super) key: Key,
     pub(super) first_sent_at: SimTime,
     pub(super) attempts: u32,
+    /// Attempts in `pending` (sent, and not yet done with on both sides).
+    pending: u32,
     /// Closed loop: the session to wake when the operation ends.
     session: Option<u32>,
     /// A multi-store write: its line in the population's mix, the step under way, and the writes
@@ -243,6 +245,7 @@ impl World {
             key,
             first_sent_at: now,
             attempts: 0,
+            pending: 0,
             session,
             multi,
             step: 0,
@@ -325,24 +328,26 @@ impl World {
             OperationKind::Read => self.stores[op.store.index()].ledger().snapshot_newest_acked(op.key),
             _ => None,
         };
-        self.operations.get_mut(&operation).expect("a live operation").attempts += 1;
+        let o = self.operations.get_mut(&operation).expect("a live operation");
+        o.attempts += 1;
+        o.pending += 1;
         self.recorder.request_sent(now, region);
         let mut attempt = super::requests::Attempt::new(operation, &op, region, now, timeout, newest_acked);
         attempt.origin_failover = route.origin_failover;
         self.pending.insert(request, attempt);
-        *self.attempts_pending.entry(operation).or_insert(0) += 1;
     }
 
     /// Whether an attempt of `operation` may still reach a store: the operation has not ended, or
     /// one of its attempts is still on its way (the client gave up on it, the network did not).
     pub(super) fn operation_may_ask(&self, operation: u64) -> bool {
-        self.operations.contains_key(&operation) || self.attempts_pending.contains_key(&operation)
+        self.operations.contains_key(&operation) || self.stragglers.contains_key(&operation)
     }
 
-    /// `operation` ended, or one of its attempts left `pending`: once no attempt of it can come,
-    /// the tables forget its idempotency records.
-    pub(super) fn operation_settled(&mut self, operation: u64) {
-        if self.operation_may_ask(operation) {
+    /// `operation` ended with `pending` attempts still on their way: once none can come, the
+    /// tables forget its idempotency records.
+    fn operation_removed(&mut self, operation: u64, pending: u32) {
+        if pending > 0 {
+            self.stragglers.insert(operation, pending);
             return;
         }
         for store in &mut self.stores {
@@ -354,11 +359,15 @@ impl World {
 
     /// An attempt of `operation` left `pending`.
     pub(super) fn attempt_settled(&mut self, operation: u64) {
-        let n = self.attempts_pending.get_mut(&operation).expect("an attempt in pending was counted");
+        if let Some(o) = self.operations.get_mut(&operation) {
+            o.pending -= 1;
+            return;
+        }
+        let n = self.stragglers.get_mut(&operation).expect("an ended operation's attempts are counted");
         *n -= 1;
         if *n == 0 {
-            self.attempts_pending.remove(&operation);
-            self.operation_settled(operation);
+            self.stragglers.remove(&operation);
+            self.operation_removed(operation, 0);
         }
     }
 
@@ -380,8 +389,8 @@ impl World {
                         .insert((op.population, op.user), UserState { last_write_at: now, last_write_region: region });
                 }
                 if let Some(origin) = op.repair_of {
-                    self.operations.remove(&operation);
-                    self.operation_settled(operation);
+                    let gone = self.operations.remove(&operation).expect("a live operation");
+                    self.operation_removed(operation, gone.pending);
                     self.recorder.repair_succeeded(origin);
                     return;
                 }
@@ -467,6 +476,7 @@ impl World {
             store,
             first_sent_at: now,
             attempts: 0,
+            pending: 0,
             session: None,
             multi: None,
             step: 0,
@@ -490,8 +500,8 @@ impl World {
                 out.schedule_in(after, Event::RetryDue { operation });
             }
             _ => {
-                self.operations.remove(&operation);
-                self.operation_settled(operation);
+                let gone = self.operations.remove(&operation).expect("a live repair");
+                self.operation_removed(operation, gone.pending);
                 self.recorder.repair_gave_up(origin);
             }
         }
@@ -508,7 +518,7 @@ impl World {
         out: &mut Outbox<'_, Event>,
     ) {
         let op = self.operations.remove(&operation).expect("a live operation");
-        self.operation_settled(operation);
+        self.operation_removed(operation, op.pending);
         let region_of_client = self.config.populations[op.population.index()].region;
         let succeeded = how == HistoryType::Ok;
         self.recorder.operation_ended(now, region_of_client, op.kind, succeeded, now - op.first_sent_at);

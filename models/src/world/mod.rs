@@ -192,8 +192,8 @@ pub struct World {
     /// Operations and attempts in flight, looked up only (never iterated).
     operations: LookupMap<u64, Operation>,
     pending: LookupMap<RequestId, Attempt>,
-    /// Per operation with attempts in `pending`: how many (looked up only).
-    attempts_pending: LookupMap<u64, u32>,
+    /// Operations that ended with attempts still in `pending`: how many (looked up only).
+    stragglers: LookupMap<u64, u32>,
     next_operation: u64,
     next_request: u64,
     next_write: u64,
@@ -288,7 +288,7 @@ impl World {
             backlogs: BTreeMap::new(),
             channel_messages_in_flight: 0,
             operations: LookupMap::new(),
-            attempts_pending: LookupMap::new(),
+            stragglers: LookupMap::new(),
             pending: LookupMap::new(),
             next_operation: 0,
             next_request: 0,
