@@ -259,7 +259,8 @@ pub fn summary_markdown(s: &Summary) -> String {
         vec!["Write latency p50 / p99 / max".into(), percentiles(&s.latency_ms.write)],
         vec!["Replication lag p50 / p99 / max".into(), percentiles(&s.replication_lag_ms)],
         vec![
-            "Replication messages lost in the network (MREC resends each; MRSC, Aurora and S3 catch up once)".into(),
+            "Replication messages lost in the network (each loss counted once; held and resent when the path opens)"
+                .into(),
             s.replication_messages_lost.to_string(),
         ],
         vec!["Divergent keys at the end".into(), s.divergent_keys.to_string()],

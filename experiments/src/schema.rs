@@ -220,14 +220,17 @@ fn store() -> Value {
             ("existing_objects", integer("s3_replication: objects that predate the rules in the source bucket.")),
             (
                 "replication_retry_interval",
-                duration("How long a replica waits before resending a replication message that was lost (default 1s)."),
+                duration(
+                    "How long a link's backlog of lost replication messages waits before it is resent, when the \
+                     path is open by then (a heal resends at once; default 1s).",
+                ),
             ),
             (
                 "catch_up_rate",
                 integer(
                     "How fast a member, replica or secondary that missed messages is brought back up to date \
                      once its path heals, in items (quorum and MRSC: items streamed by a sync) or messages \
-                     (Aurora, S3: held reliable messages resent) per second (default 10000, at least 1).",
+                     (DynamoDB MREC copies, Aurora, S3: held messages resent) per second (default 10000, at least 1).",
                 ),
             ),
             (

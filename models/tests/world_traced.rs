@@ -139,27 +139,28 @@ fn summary(h: &Histogram) -> (u64, Option<u64>, Option<u64>) {
     (h.count(), h.min(), h.max())
 }
 
-/// A copy lost to a dropping partition is sent again after `replication_retry_interval`, and again,
-/// until one arrives after the heal.
+/// A copy lost to a dropping partition joins its link's backlog, which waits while the partition
+/// lasts and resends it when it heals: lost once, however long the partition.
 ///
 /// Link 10 ms each way, replication delay 5 ms, retry interval 100 ms; clients 1 ms from both
 /// Regions. The partition cuts EAST from WEST (both ways, drop mode) from 0 to 950 ms.
 /// - t=0 an east client writes k1; applied in EAST at 1 (w1, stamp 1 ms), acked at 2.
-/// - 6: EAST ships w1; the copy reaches WEST at 16: cut, lost (1), sent again at 116.
-/// - Each resend takes 10 ms and is lost on arrival while the partition lasts, then waits 100 ms:
-///   arrivals at 16 + 110 n. n = 0..=8 (16, 126, ..., 896) fall before 950: 9 copies lost.
-/// - The resend after the loss at 896 leaves at 996, after the heal, and arrives at 1006: applied.
-///   Replication lag 1006 - 1 = 1005 ms.
-/// - West reads k1 at 900 (served at 901: stale by 900 - 2 = 898 ms), at 1004 (served at 1005, still
-///   stale, by 1002 ms) and at 1006 (served at 1007: fresh).
+/// - 6: EAST ships w1; the copy reaches WEST at 16: cut, lost (1), into the EAST -> WEST backlog,
+///   whose timer is due at 116. The link is still cut then: the backlog waits for a heal.
+/// - 950: the partition heals and the backlog is resent at once; the copy arrives at 960: applied.
+///   Replication lag 960 - 1 = 959 ms.
+/// - West reads k1 at 900 (served at 901: stale by 900 - 2 = 898 ms), at 955 (served at 956, still
+///   stale, by 953 ms) and at 961 (served at 962: fresh).
+// Before the backlog, each lost copy had its own resend timer: the copy was lost 9 times (at
+// 16 + 110 n while the partition lasted) and arrived at 1006, up to a retry interval after the heal.
 #[test]
-fn partition_in_drop_mode_loses_every_copy_until_the_first_resend_after_the_heal() {
+fn partition_in_drop_mode_loses_the_copy_once_and_resends_it_at_the_heal() {
     let mut config = world(
         10,
         5,
         vec![
             population("east", EAST, 1, 1, vec![write(0, 1, K1)]),
-            population("west", WEST, 1, 1, vec![read(900, 1, K1), read(1004, 1, K1), read(1006, 1, K1)]),
+            population("west", WEST, 1, 1, vec![read(900, 1, K1), read(955, 1, K1), read(961, 1, K1)]),
         ],
     );
     let partition =
@@ -168,12 +169,12 @@ fn partition_in_drop_mode_loses_every_copy_until_the_first_resend_after_the_heal
     let r = go(&config).recorder;
 
     assert_eq!(r.faults, vec![FaultWindow { fault: 0, started: ms(0), healed: Some(ms(950)) }]);
-    assert_eq!(r.replication_messages_lost, 9);
-    assert_eq!(counts(&r.regions[EAST.index()].replication_messages_lost), vec![9, 0]);
+    assert_eq!(r.replication_messages_lost, 1);
+    assert_eq!(counts(&r.regions[EAST.index()].replication_messages_lost), vec![1, 0]);
     assert_eq!(total(&r.regions[WEST.index()].replication_messages_lost), 0);
-    assert_eq!(summary(&r.replication_lag), (1, Some(ns(1005)), Some(ns(1005))));
+    assert_eq!(summary(&r.replication_lag), (1, Some(ns(959)), Some(ns(959))));
     assert_eq!((r.reads_ok, r.stale_reads), (3, 2));
-    assert_eq!(summary(&r.staleness), (2, Some(ns(898)), Some(ns(1002))));
+    assert_eq!(summary(&r.staleness), (2, Some(ns(898)), Some(ns(953))));
     assert_eq!((r.writes_acked, r.failed), (1, 0));
     assert!(r.lost.is_empty());
     assert_eq!(r.divergent_keys, 0);
@@ -213,9 +214,9 @@ fn partition_in_hold_mode_delivers_the_copy_at_the_heal() {
 /// Link 10 ms, replication delay 5 ms, retry 100 ms, clients 1 ms away. EAST -> WEST is cut (drop
 /// mode) from 0 to 500 ms; WEST -> EAST flows.
 /// - t=0 east writes k1 (w1, applied at 1, acked at 2); west writes k2 (w2, applied at 1, acked at 2).
-/// - 6: both ship. w2 reaches EAST at 16: applied, lag 15 ms. w1 reaches WEST at 16: lost, and
-///   again at 126, 236, 346, 456 (5 copies lost, all from EAST); the resend at 556 arrives at 566:
-///   applied, lag 565 ms.
+/// - 6: both ship. w2 reaches EAST at 16: applied, lag 15 ms. w1 reaches WEST at 16: lost (1, from
+///   EAST), into the backlog, which waits while the link is cut; the heal at 500 resends it and it
+///   arrives at 510: applied, lag 509 ms.
 /// - t=100 east reads k2 (served at 101): fresh. West reads k1 (served at 101): stale by 100 - 2 = 98 ms.
 /// - t=600 west reads k1 (served at 601): fresh.
 #[test]
@@ -233,10 +234,10 @@ fn one_way_partition_cuts_one_direction_and_leaves_the_other() {
     config.faults.push(fault(partition, 0, Some(500)));
     let r = go(&config).recorder;
 
-    assert_eq!(r.replication_messages_lost, 5);
-    assert_eq!(total(&r.regions[EAST.index()].replication_messages_lost), 5);
+    assert_eq!(r.replication_messages_lost, 1);
+    assert_eq!(total(&r.regions[EAST.index()].replication_messages_lost), 1);
     assert_eq!(total(&r.regions[WEST.index()].replication_messages_lost), 0);
-    assert_eq!(summary(&r.replication_lag), (2, Some(ns(15)), Some(ns(565))));
+    assert_eq!(summary(&r.replication_lag), (2, Some(ns(15)), Some(ns(509))));
     assert_eq!((r.reads_ok, r.stale_reads), (3, 1));
     assert_eq!(total(&r.regions[EAST.index()].stale_reads), 0, "east read west's write: fresh");
     assert_eq!(total(&r.regions[WEST.index()].stale_reads), 1, "west missed east's write");
@@ -770,8 +771,8 @@ fn retried_conditional_write_is_recognised_by_its_idempotency_key() {
 /// Link 10 ms, replication delay 5 ms, retry 100 ms, clients 1 ms away. A dropping partition cuts
 /// EAST from WEST from 0 to 500 ms; EAST is dark (whole-Region outage) from 300 to 800 ms.
 /// - t=0 east writes k1: w1 applied at 1, acked at 2, shipped at 6.
-/// - Copies reach WEST at 16, 126 and 236: lost (3). The next resend is due at 336, when EAST is
-///   dark: it waits. The partition heals at 500; EAST is still dark.
+/// - The copy reaches WEST at 16: lost (1), into the backlog, which waits while the link is cut. The
+///   partition heals at 500, but EAST is dark: the backlog waits on.
 /// - 800: EAST is back and sends the copy again; WEST applies w1 at 810 (lag 809 ms).
 /// - West reads k1 at 700 (stale by 698 ms), at 805 (stale by 803 ms) and at 811 (fresh).
 // BUG (fixed in models/src/world/replication.rs): `ReplicationRetried` sent the copy again whatever
@@ -793,7 +794,7 @@ fn a_dark_region_does_not_resend_lost_copies_until_it_is_back() {
     config.faults.push(fault(FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region }, 300, Some(800)));
     let r = go(&config).recorder;
 
-    assert_eq!(r.replication_messages_lost, 3);
+    assert_eq!(r.replication_messages_lost, 1);
     assert_eq!(summary(&r.replication_lag), (1, Some(ns(809)), Some(ns(809))));
     assert_eq!((r.reads_ok, r.stale_reads), (3, 2));
     assert_eq!(summary(&r.staleness), (2, Some(ns(698)), Some(ns(803))));

@@ -84,13 +84,6 @@ pub enum Event {
         from: RegionId,
         to: RegionId,
     },
-    /// The sender's timeout for a lost copy expired: it sends the copy again.
-    ReplicationRetried {
-        store: StoreId,
-        shipment: Shipment,
-        from: RegionId,
-        to: RegionId,
-    },
     FaultStarted {
         fault: usize,
     },
@@ -428,9 +421,6 @@ impl Model for World {
             }
             Event::ReplicationArrived { store, shipment, from, to } => {
                 self.replication_arrived(now, store, shipment, from, to, out)
-            }
-            Event::ReplicationRetried { store, shipment, from, to } => {
-                self.replication_retried(store, shipment, from, to, out)
             }
             Event::FaultStarted { fault } => self.fault_started(now, fault, out),
             Event::FaultHealed { fault } => self.fault_healed(now, fault, out),

@@ -3,14 +3,15 @@
 //! A write's journey: the writing Region's pipeline ships it after the store's replication delay
 //! (`ReplicationShipped`); a replica that cannot ship (its Region or store down, replication
 //! stalled) keeps it until it can. Each other replica is then sent a copy over the link
-//! (`send_copy`): a degraded link adds latency and may lose the copy, which the sender sends again
-//! after its retry interval; a partition met on arrival cuts the copy, which is either lost (and
-//! sent again after the retry interval) or held in the network until the partition heals; a replica
-//! that is down on arrival takes it when it is back; a sender that is down (or stalled) when a lost
-//! copy is due again sends it when it is back. Everything that waits is re-examined when any fault
-//! heals, so nothing is delivered through a fault still in force. The channel stores' reliable
-//! messages wait in one backlog per (store, from, to) link instead (see `stores`): a heal re-arms
-//! each link's one resend timer.
+//! (`send_copy`): a degraded link adds latency and may lose the copy; a partition met on arrival
+//! cuts the copy, which is either lost or held in the network until the partition heals; a replica
+//! that is down on arrival takes it when it is back. A lost copy joins the backlog of its
+//! (store, from, to) link, as the channel stores' reliable messages do (see `stores`): one queue and
+//! one resend timer per link, which waits while the path is closed and resends in order, at most
+//! `catch_up_rate` copies a second, once it opens. So a partition in drop mode costs the copies it
+//! holds back, not a resend timer per copy firing every retry interval while it lasts. Everything
+//! that waits is re-examined when any fault heals, so nothing is delivered through a fault still in
+//! force.
 
 use sim_core::{Outbox, SimDuration, SimTime};
 
@@ -25,19 +26,25 @@ use std::collections::VecDeque;
 pub(super) enum Waiting {
     /// Not shipped yet by `from`.
     Unshipped { store: StoreId, shipment: Shipment, from: RegionId },
-    /// A lost copy for `to` that `from` cannot send again yet.
-    Resend { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
     /// A copy for `to`, held in the network or by the destination.
     Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
 }
 
-/// The reliable channel messages of one (store, from, to) link that have not been delivered (lost,
-/// cut, held, or for a destination that is down), in the order they were sent, and whether the
-/// link's one resend timer is pending.
+/// The messages of one (store, from, to) link that have not been delivered (reliable channel
+/// messages lost, cut, held, or for a destination that is down; MREC copies lost), in the order
+/// they were sent, and whether the link's one resend timer is pending.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Backlog {
-    pub(super) messages: VecDeque<ChannelMessage>,
+    pub(super) messages: VecDeque<Held>,
     pub(super) armed: bool,
+}
+
+/// A message in a link's backlog.
+#[derive(Clone, Debug)]
+pub(super) enum Held {
+    Channel(ChannelMessage),
+    /// An MREC copy for the link's destination.
+    Copy(Shipment),
 }
 
 impl World {
@@ -91,9 +98,7 @@ impl World {
                 delay += extra.sample_duration(link);
             }
             if loss > 0.0 && link.chance(loss) {
-                let retry = self.config.stores[store.index()].replication_retry_interval;
-                self.recorder.replication_message_lost(out.now(), from);
-                out.schedule_in(retry, Event::ReplicationRetried { store, shipment, from, to });
+                self.copy_lost(out.now(), store, shipment, from, to, out);
                 return;
             }
         }
@@ -102,21 +107,21 @@ impl World {
         out.schedule_at(at, Event::ReplicationArrived { store, shipment, from, to });
     }
 
-    /// The sender's timer for a lost copy expired: it sends the copy again, or, if it cannot send now
-    /// (its replica down, its replication stalled), keeps it until it can.
-    pub(super) fn replication_retried(
+    /// A copy was lost in the network: it joins its link's backlog, whose one timer resends it after
+    /// the retry interval if the path is open then, or when a heal opens it.
+    fn copy_lost(
         &mut self,
+        now: SimTime,
         store: StoreId,
         shipment: Shipment,
         from: RegionId,
         to: RegionId,
         out: &mut Outbox<'_, Event>,
     ) {
-        if !self.can_send(store, from) {
-            self.waiting.push(Waiting::Resend { store, shipment, from, to });
-            return;
-        }
-        self.send_copy(store, shipment, from, to, out);
+        self.recorder.replication_message_lost(now, from);
+        self.backlogs.entry((store, from, to)).or_default().messages.push_back(Held::Copy(shipment));
+        let retry = self.config.stores[store.index()].replication_retry_interval;
+        self.arm_backlog((store, from, to), retry, out);
     }
 
     pub(super) fn replication_arrived(
@@ -133,11 +138,7 @@ impl World {
             LinkVerdict::Cut(PartitionMode::Hold) => {
                 self.waiting.push(Waiting::Copy { store, shipment, from, to });
             }
-            LinkVerdict::Cut(PartitionMode::Drop) => {
-                let retry = self.config.stores[store.index()].replication_retry_interval;
-                self.recorder.replication_message_lost(now, from);
-                out.schedule_in(retry, Event::ReplicationRetried { store, shipment, from, to });
-            }
+            LinkVerdict::Cut(PartitionMode::Drop) => self.copy_lost(now, store, shipment, from, to, out),
             LinkVerdict::Deliver { .. } if !self.faults.store_up(store, to) => {
                 self.waiting.push(Waiting::Copy { store, shipment, from, to });
             }
@@ -155,9 +156,6 @@ impl World {
                 Waiting::Unshipped { store, shipment, from } => {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationShipped { store, shipment, from });
                 }
-                Waiting::Resend { store, shipment, from, to } => {
-                    out.schedule_in(SimDuration::ZERO, Event::ReplicationRetried { store, shipment, from, to });
-                }
                 Waiting::Copy { store, shipment, from, to } => {
                     out.schedule_in(SimDuration::ZERO, Event::ReplicationArrived { store, shipment, from, to });
                 }
@@ -173,16 +171,17 @@ impl World {
     pub(super) fn abandon_waiting(&mut self, now: SimTime) {
         for w in std::mem::take(&mut self.waiting) {
             match w {
-                Waiting::Unshipped { store, shipment, .. }
-                | Waiting::Resend { store, shipment, .. }
-                | Waiting::Copy { store, shipment, .. } => {
+                Waiting::Unshipped { store, shipment, .. } | Waiting::Copy { store, shipment, .. } => {
                     self.stores[store.index()].mrec().abandon(now, shipment.write)
                 }
             }
         }
         for ((store, ..), backlog) in std::mem::take(&mut self.backlogs) {
-            for message in &backlog.messages {
-                self.abandon_channel_message(now, store, message);
+            for held in &backlog.messages {
+                match held {
+                    Held::Channel(message) => self.abandon_channel_message(now, store, message),
+                    Held::Copy(shipment) => self.stores[store.index()].mrec().abandon(now, shipment.write),
+                }
             }
         }
     }

@@ -18,6 +18,7 @@
 
 use sim_core::{Outbox, Seed, SimTime};
 
+use super::replication::Held;
 use super::requests::Answer;
 use super::{Event, World};
 use crate::aurora::{AuroraChannel, AuroraMessage, AuroraTimer};
@@ -288,7 +289,7 @@ impl World {
 
     /// Puts a reliable message at the end of its link's backlog, to wait for the path to open.
     fn hold_reliable(&mut self, store: StoreId, from: RegionId, to: RegionId, message: ChannelMessage) {
-        self.backlogs.entry((store, from, to)).or_default().messages.push_back(message);
+        self.backlogs.entry((store, from, to)).or_default().messages.push_back(Held::Channel(message));
     }
 
     /// Arms the link's one resend timer, unless it is armed.
@@ -328,8 +329,11 @@ impl World {
         let batch = (config.catch_up_rate as u128 * retry.as_nanos() as u128 / 1_000_000_000).max(1);
         let mut batch = batch.min(usize::MAX as u128) as usize;
         while batch > 0 {
-            let Some(message) = self.backlogs.get_mut(&key).and_then(|b| b.messages.pop_front()) else { break };
-            self.send_channel_message(store, from, to, message, true, out);
+            let Some(held) = self.backlogs.get_mut(&key).and_then(|b| b.messages.pop_front()) else { break };
+            match held {
+                Held::Channel(message) => self.send_channel_message(store, from, to, message, true, out),
+                Held::Copy(shipment) => self.send_copy(store, shipment, from, to, out),
+            }
             batch -= 1;
         }
         if self.backlogs.get(&key).is_some_and(|b| b.messages.is_empty() && !b.armed) {
