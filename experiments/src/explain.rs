@@ -255,8 +255,8 @@ impl Explainer<'_> {
                 self.line(&at("timeout"), "timeout", duration(q.timeout));
                 self.line(&at("read_repair"), "read_repair", q.read_repair.to_string());
                 let apply = match q.apply {
-                    models::quorum::Apply::OnCommit => "on_commit",
-                    models::quorum::Apply::OnReceipt => "on_receipt",
+                    models::stores::quorum::Apply::OnCommit => "on_commit",
+                    models::stores::quorum::Apply::OnReceipt => "on_receipt",
                 };
                 self.line(&at("apply"), "apply", quote(apply));
             }

@@ -293,7 +293,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    use models::channel::Rejection;
+    use models::stores::channel::Rejection;
     use sim_core::{Seed, TraceMode};
 
     use super::*;

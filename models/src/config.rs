@@ -8,11 +8,11 @@ use sim_core::{Dist, SimDuration, SimTime};
 
 pub use crate::alarm::AlarmConfig;
 pub use crate::apptier::AppTierConfig;
-pub use crate::aurora::AuroraConfig;
 use crate::ids::{Key, RegionId, StoreId};
-pub use crate::quorum::QuorumConfig;
 pub use crate::routing::config::{ClientRouting, RoutingConfig};
-pub use crate::s3::S3Config;
+pub use crate::stores::aurora::AuroraConfig;
+pub use crate::stores::quorum::QuorumConfig;
+pub use crate::stores::s3::S3Config;
 use crate::topology::{LinkLatency, Topology};
 pub use crate::workload::arrivals::RateProfile;
 pub use crate::workload::keys::KeyChoice;

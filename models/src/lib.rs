@@ -5,20 +5,16 @@
 
 pub mod alarm;
 pub mod apptier;
-pub mod aurora;
-pub mod channel;
 pub mod checker;
 pub mod config;
 pub mod faults;
 pub mod history;
 pub mod ids;
 pub mod ledger;
-pub mod mrec;
-pub mod quorum;
 pub mod report;
 pub mod routing;
 pub mod run;
-pub mod s3;
+pub mod stores;
 pub mod timing;
 pub mod topology;
 pub mod workload;

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use sim_core::{CounterSeries, GaugeSeries, Histogram, LookupMap, MeanSeries, SimDuration, SimTime};
 
 use crate::apptier::AppTier;
-use crate::aurora::TransitionReport;
-use crate::channel::Rejection;
 use crate::checker::VersionTree;
 use crate::checker::{ConflictRecord, LossCause, LossTally, LostWrite};
 use crate::config::{OperationKind, WorldConfig};
 use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::ledger::SessionVerdict;
+use crate::stores::aurora::TransitionReport;
+use crate::stores::channel::Rejection;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
 /// request was sent to, in the interval they completed; replication lag to the Region that applied

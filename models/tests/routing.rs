@@ -73,7 +73,7 @@ fn world(duration: u64, populations: Vec<PopulationConfig>, routing: RoutingConf
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: secs(1),
-            catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
+            catch_up_rate: models::stores::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         }],
@@ -418,7 +418,7 @@ fn client_caches_delay_the_switch() {
 /// clients stay on the nearest Region (a shallow check would have kept WEST healthy).
 #[test]
 fn deep_checks_on_the_writer_fail_everywhere_and_route53_fails_open() {
-    use models::aurora::{AuroraConfig, Secondary};
+    use models::stores::aurora::{AuroraConfig, Secondary};
     let run_with = |deep: bool| {
         let mut r53 = route53(10, 10, 3);
         if deep {
@@ -438,7 +438,7 @@ fn deep_checks_on_the_writer_fail_everywhere_and_route53_fails_open() {
             regions: vec![EAST, WEST],
             replication_delay: Dist::Constant(0.0),
             replication_retry_interval: secs(1),
-            catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
+            catch_up_rate: models::stores::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         });

@@ -68,7 +68,7 @@ fn world(duration: SimDuration, replication_delay: Dist, populations: Vec<Popula
             regions: vec![EAST, WEST],
             replication_delay,
             replication_retry_interval: SimDuration::from_secs(1),
-            catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
+            catch_up_rate: models::stores::quorum::DEFAULT_CATCH_UP_RATE,
             idempotency: false,
             per_item_order: true,
         }],
@@ -411,7 +411,7 @@ fn a_store_outage_of_one_mrsc_member_loses_nothing() {
     let link = LinkLatency { base: SimDuration::from_millis(10), extra: Dist::exponential(1e6).unwrap() };
     let topology = Topology::new(names.clone(), vec![vec![link.clone(); 3]; 3]);
     let regions = [RegionId::from_raw(0), RegionId::from_raw(1), RegionId::from_raw(2)];
-    let mrsc = models::quorum::mrsc(&regions, None, &names).expect("a valid MRSC table");
+    let mrsc = models::stores::quorum::mrsc(&regions, None, &names).expect("a valid MRSC table");
     let mut config = world(
         SimDuration::from_secs(120),
         instant(),
@@ -451,9 +451,9 @@ fn a_store_outage_of_one_mrsc_member_loses_nothing() {
 /// longest lag is about the stall; nothing is lost.
 #[test]
 fn a_replication_stall_holds_an_s3_channel_too() {
-    let s3 = models::s3::S3Config {
+    let s3 = models::stores::s3::S3Config {
         buckets: vec![EAST, WEST],
-        rules: vec![models::s3::Rule { from: EAST, to: WEST }],
+        rules: vec![models::stores::s3::Rule { from: EAST, to: WEST }],
         rtc: true,
         replication_lag: Some(Dist::Constant(100e6)),
         commit_latency: Dist::Constant(1e6),

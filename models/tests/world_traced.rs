@@ -82,7 +82,7 @@ fn store(name: &str, replication_ms: u64) -> StoreConfig {
         regions: vec![EAST, WEST],
         replication_delay: Dist::Constant(ns(replication_ms) as f64),
         replication_retry_interval: d(100),
-        catch_up_rate: models::quorum::DEFAULT_CATCH_UP_RATE,
+        catch_up_rate: models::stores::quorum::DEFAULT_CATCH_UP_RATE,
         idempotency: false,
         per_item_order: true,
     }
@@ -863,9 +863,12 @@ fn conditional_update_expects_the_version_its_session_last_read() {
 ///   is current everywhere and v2 is shadowed behind it: the read is stale.
 #[test]
 fn s3_creation_times_follow_the_skewed_clock() {
-    let s3 = models::s3::S3Config {
+    let s3 = models::stores::s3::S3Config {
         buckets: vec![EAST, WEST],
-        rules: vec![models::s3::Rule { from: EAST, to: WEST }, models::s3::Rule { from: WEST, to: EAST }],
+        rules: vec![
+            models::stores::s3::Rule { from: EAST, to: WEST },
+            models::stores::s3::Rule { from: WEST, to: EAST },
+        ],
         rtc: true,
         replication_lag: Some(Dist::Constant(1e9)),
         commit_latency: Dist::Constant(0.0),

@@ -13,7 +13,7 @@
 //! - `replication_retry_interval`: 1s (an assumption: the resend timeout of a lost replication
 //!   message is not documented);
 //! - `catch_up_rate`: 10 000 items per second (an assumption: how fast a replica that was cut off
-//!   resynchronises is not documented; see `models::quorum::DEFAULT_CATCH_UP_RATE`);
+//!   resynchronises is not documented; see `models::stores::quorum::DEFAULT_CATCH_UP_RATE`);
 //! - `drain_max` 30m, `metrics_interval` 1s, `max_events` 200 000 000;
 //! - the routing tier's and alarms' defaults are AWS's own, listed in `validate_route53`,
 //!   `validate_edge`, `validate_routing` and `validate_alarms`.
@@ -174,12 +174,12 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
             p.at(span, format!("{path}.replication_retry_interval"), "found 0s; expected a positive duration");
         }
         let catch_up_rate = match &s.catch_up_rate {
-            None => models::quorum::DEFAULT_CATCH_UP_RATE,
+            None => models::stores::quorum::DEFAULT_CATCH_UP_RATE,
             Some(r) if *r.get_ref() >= 1 => *r.get_ref() as u64,
             Some(r) => {
                 let message = format!("found {}; expected at least 1 (items per second)", r.get_ref());
                 p.at(r.span(), format!("{path}.catch_up_rate"), message);
-                models::quorum::DEFAULT_CATCH_UP_RATE
+                models::stores::quorum::DEFAULT_CATCH_UP_RATE
             }
         };
         // An invalid store was reported; a placeholder keeps the others' indices and spares the

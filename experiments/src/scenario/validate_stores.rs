@@ -8,13 +8,13 @@
 //!
 //! Defaults that are assumptions rather than documented numbers: DynamoDB MREC's pipeline delay
 //! (see `validate.rs`); S3 request latency `lognormal(median=20ms, sigma=0.5)`; the quorum store's
-//! timeout 1 s; the MRSC timeout 1 s. Aurora's defaults are the channel's (`models::aurora`).
+//! timeout 1 s; the MRSC timeout 1 s. Aurora's defaults are the channel's (`models::stores::aurora`).
 
-use models::aurora::{AuroraConfig, ReadConsistency, Secondary};
 use models::config::StoreKind;
 use models::ids::RegionId;
-use models::quorum::{self, Apply, Member, QuorumConfig};
-use models::s3::{Rule, S3Config};
+use models::stores::aurora::{AuroraConfig, ReadConsistency, Secondary};
+use models::stores::quorum::{self, Apply, Member, QuorumConfig};
+use models::stores::s3::{Rule, S3Config};
 use sim_core::{Dist, SimDuration};
 use toml::Spanned;
 

@@ -18,7 +18,7 @@ use sim_core::{Outbox, SimDuration, SimTime};
 use super::{ChannelMessage, Event, World};
 use crate::faults::{LinkVerdict, PartitionMode};
 use crate::ids::{RegionId, StoreId};
-use crate::mrec::Shipment;
+use crate::stores::mrec::Shipment;
 use std::collections::VecDeque;
 
 /// A replication message waiting for a fault to heal.

@@ -13,11 +13,11 @@ use sim_core::{EventId, Outbox, SimDuration, SimTime};
 use super::clients::{AttemptOutcome, Operation};
 use super::stores::{StoreState, wrap};
 use super::{ChannelMessage, ChannelTimer, Event, World};
-use crate::channel::{AttemptRef, Rejection};
 use crate::config::OperationKind;
 use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
 use crate::ledger::{SessionId, SessionVerdict};
 use crate::report::StoreTally;
+use crate::stores::channel::{AttemptRef, Rejection};
 
 /// What the Region answered, carried back to the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -148,7 +148,7 @@ impl World {
 
     /// Once per metrics interval: sampled metrics (Aurora's replication and RPO lag, as the
     /// recorder just sampled them by store; health-check status).
-    pub(super) fn observe_sampled(&mut self, now: SimTime, lags: &[(StoreId, crate::aurora::SecondaryLag)]) {
+    pub(super) fn observe_sampled(&mut self, now: SimTime, lags: &[(StoreId, crate::stores::aurora::SecondaryLag)]) {
         if !self.alarms_open(now) {
             return;
         }

@@ -1,5 +1,5 @@
 //! The stores of the world, whatever their replication, and the machinery that carries out what the
-//! effect-driven channels ask (see [`crate::channel`]).
+//! effect-driven channels ask (see [`crate::stores::channel`]).
 //!
 //! DynamoDB MREC (`mrec::Table`) has its own events (`ReplicationShipped`, ...), older than the
 //! channel vocabulary. Every other store is a channel: the world calls it with attempts, messages and
@@ -21,17 +21,17 @@ use sim_core::{Outbox, Seed, SimTime};
 use super::replication::Held;
 use super::requests::Answer;
 use super::{Event, World};
-use crate::aurora::{AuroraChannel, AuroraMessage, AuroraTimer};
-use crate::channel::{Effect, StoreAnswer};
 use crate::checker::VersionTree;
 use crate::config::{StoreConfig, StoreKind};
 use crate::faults::{LinkVerdict, PartitionMode};
 use crate::ids::{RegionId, RequestId, StoreId};
 use crate::ledger::Ledger;
-use crate::mrec::Table;
-use crate::quorum::{QuorumChannel, QuorumMessage, QuorumTimer};
 use crate::report::StoreSettled;
-use crate::s3::{S3Channel, S3Message, S3Timer};
+use crate::stores::aurora::{AuroraChannel, AuroraMessage, AuroraTimer};
+use crate::stores::channel::{Effect, StoreAnswer};
+use crate::stores::mrec::Table;
+use crate::stores::quorum::{QuorumChannel, QuorumMessage, QuorumTimer};
+use crate::stores::s3::{S3Channel, S3Message, S3Timer};
 
 /// One store of the world.
 pub(super) enum StoreState {

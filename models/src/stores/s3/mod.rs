@@ -57,10 +57,10 @@ pub use config::{
     STANDARD_BODY_SIGMA, STANDARD_BODY_WEIGHT, STANDARD_TAIL_MEDIAN, STANDARD_TAIL_SIGMA, default_replication_lag,
 };
 
-use crate::channel::{AttemptRef, Effect, StoreAnswer};
 use crate::checker::LossCause;
 use crate::ids::{Key, RegionId, StoreId, WriteId};
 use crate::ledger::Ledger;
+use crate::stores::channel::{AttemptRef, Effect, StoreAnswer};
 
 /// Write ids of the objects that predate the rules: key `k` is `WriteId(EXISTING_OBJECT_IDS + k)`.
 /// The world numbers writes up from zero and the ledger numbers genesis versions down from the top,
