@@ -16,10 +16,9 @@ pub mod route53;
 
 use sim_core::{LookupMap, Seed, SimDuration, SimTime, Stream};
 
-use crate::config::WorldConfig;
 use crate::ids::{PopulationId, RegionId, StoreId};
 use accelerator::Accelerator;
-use config::{ClientAffinity, ClientCache, Entry, ProbeProtocol};
+use config::{ClientAffinity, ClientCache, ClientRouting, Entry, ProbeProtocol, RoutingConfig};
 use health::{CheckSpec, HealthCheck, ProbeOutcome, ROUTE53_HEALTHY_SHARE};
 use route53::{ResolverPool, Route53};
 
@@ -104,12 +103,25 @@ fn mean_latency(l: &crate::topology::LinkLatency) -> f64 {
     l.base.as_nanos() as f64 + l.extra.mean().unwrap_or(0.0)
 }
 
+/// What the routing tier needs of a client population.
+pub struct Clients<'a> {
+    pub name: &'a str,
+    /// The Region the clients are near (their home).
+    pub region: RegionId,
+    /// One-way latency from the clients to every Region (index by Region).
+    pub latency: &'a [crate::topology::LinkLatency],
+    pub routing: &'a ClientRouting,
+}
+
 impl RoutingTier {
-    pub fn new(config: &WorldConfig, seed: Seed) -> Self {
-        let routing = &config.routing;
-        let topology = &config.topology;
-        let near: Vec<Vec<RegionId>> = config
-            .populations
+    /// The routing tier of `routing` over `topology`, for the client populations in order.
+    pub fn new(
+        routing: &RoutingConfig,
+        topology: &crate::topology::Topology,
+        populations: &[Clients<'_>],
+        seed: Seed,
+    ) -> Self {
+        let near: Vec<Vec<RegionId>> = populations
             .iter()
             .map(|p| {
                 let mut regions: Vec<RegionId> = topology.regions().collect();
@@ -224,8 +236,7 @@ impl RoutingTier {
                 }
             }
         }
-        let resolvers = config
-            .populations
+        let resolvers = populations
             .iter()
             .map(|p| {
                 let r = &p.routing.resolvers;
@@ -234,8 +245,8 @@ impl RoutingTier {
             })
             .collect();
         RoutingTier {
-            clients: config.populations.iter().map(|p| p.routing.clone()).collect(),
-            home: config.populations.iter().map(|p| p.region).collect(),
+            clients: populations.iter().map(|p| p.routing.clone()).collect(),
+            home: populations.iter().map(|p| p.region).collect(),
             near,
             near_groups,
             checks,

@@ -10,10 +10,11 @@
 
 use sim_core::{Outbox, Seed, SimDuration, SimTime, Stream};
 
+use super::attempts::{Attempt, AttemptOutcome, Operation};
 use super::{Event, World};
 use crate::config::{Arrivals, OperationKind, PartialRepair, WorldConfig};
 use crate::history::{HistoryEntry, HistoryType};
-use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
+use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId};
 use crate::routing::Route;
 use crate::workload::arrivals::PoissonArrivals;
 use crate::workload::keys::KeySampler;
@@ -69,48 +70,11 @@ pub(super) fn populations(config: &WorldConfig, seed: Seed) -> Vec<Population> {
         .collect()
 }
 
-/// One operation a user asked for.
-#[derive(Clone, Debug)]
-pub(super) struct Operation {
-    pub(super) population: PopulationId,
-    pub(super) user: u64,
-    pub(super) kind: OperationKind,
-    pub(super) consistent_read: bool,
-    pub(super) store: StoreId,
-    pub(super) key: Key,
-    pub(super) first_sent_at: SimTime,
-    pub(super) attempts: u32,
-    /// Attempts in `pending` (sent, and not yet done with on both sides).
-    pending: u32,
-    /// Closed loop: the session to wake when the operation ends.
-    session: Option<u32>,
-    /// A multi-store write: its line in the population's mix, the step under way, and the writes
-    /// of the steps done.
-    multi: Option<usize>,
-    step: usize,
-    step_writes: Vec<(StoreId, WriteId)>,
-    /// A repair (retry of a failed step, or a compensating delete) of a partial update: the
-    /// operation it repairs. Repairs are the application's, not a user's: not in user counts.
-    repair_of: Option<u64>,
-}
-
 /// What a user's session remembers.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct UserState {
     last_write_at: SimTime,
     last_write_region: RegionId,
-}
-
-/// How an attempt ended, from the client's side.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum AttemptOutcome {
-    /// `value`: for the history, what the operation wrote or read.
-    Succeeded { value: Option<u64>, write: Option<WriteId> },
-    /// Timeout, 503 or an error answer: worth another attempt. `definite`: the store certainly did
-    /// not apply it (an error answer), as opposed to a timeout, after which nobody knows.
-    Retryable { definite: bool },
-    /// ConditionalCheckFailed: another attempt would fail the same way.
-    Final,
 }
 
 impl World {
@@ -332,7 +296,7 @@ impl World {
         o.attempts += 1;
         o.pending += 1;
         self.recorder.request_sent(now, region);
-        let mut attempt = super::requests::Attempt::new(operation, &op, region, now, timeout, newest_acked);
+        let mut attempt = Attempt::new(operation, &op, region, now, timeout, newest_acked);
         attempt.origin_failover = route.origin_failover;
         self.pending.insert(request, attempt);
     }

@@ -9,6 +9,7 @@
 //! one heals, everything that waited for it goes again.
 
 mod actions;
+mod attempts;
 mod clients;
 mod replication;
 mod requests;
@@ -29,10 +30,11 @@ use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::report::Recorder;
 use crate::routing::RoutingTier;
 use crate::stores::mrec::Shipment;
-use clients::{Operation, Population, Users};
-use replication::{Backlog, Waiting};
-pub use requests::Answer;
-use requests::Attempt;
+pub use attempts::Answer;
+use attempts::{Attempt, Operation};
+use clients::{Population, Users};
+use replication::Waiting;
+use stores::Backlog;
 use stores::StoreState;
 pub use stores::{ChannelMessage, ChannelTimer};
 
@@ -245,7 +247,17 @@ impl World {
             }
         }
         schedule(SimTime::ZERO, Event::MetricsSampled);
-        let routing = RoutingTier::new(&config, seed);
+        let clients: Vec<crate::routing::Clients<'_>> = config
+            .populations
+            .iter()
+            .map(|p| crate::routing::Clients {
+                name: &p.name,
+                region: p.region,
+                latency: &p.latency,
+                routing: &p.routing,
+            })
+            .collect();
+        let routing = RoutingTier::new(&config.routing, &config.topology, &clients, seed);
         for (check, c) in routing.checks().iter().enumerate() {
             for checker in 0..c.check.checkers() {
                 let at = c.check.first_probe(checker);

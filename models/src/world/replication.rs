@@ -15,11 +15,11 @@
 
 use sim_core::{Outbox, SimDuration, SimTime};
 
-use super::{ChannelMessage, Event, World};
+use super::stores::Held;
+use super::{Event, World};
 use crate::faults::{LinkVerdict, PartitionMode};
 use crate::ids::{RegionId, StoreId};
 use crate::stores::mrec::Shipment;
-use std::collections::VecDeque;
 
 /// A replication message waiting for a fault to heal.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,23 +28,6 @@ pub(super) enum Waiting {
     Unshipped { store: StoreId, shipment: Shipment, from: RegionId },
     /// A copy for `to`, held in the network or by the destination.
     Copy { store: StoreId, shipment: Shipment, from: RegionId, to: RegionId },
-}
-
-/// The messages of one (store, from, to) link that have not been delivered (reliable channel
-/// messages lost, cut, held, or for a destination that is down; MREC copies lost), in the order
-/// they were sent, and whether the link's one resend timer is pending.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Backlog {
-    pub(super) messages: VecDeque<Held>,
-    pub(super) armed: bool,
-}
-
-/// A message in a link's backlog.
-#[derive(Clone, Debug)]
-pub(super) enum Held {
-    Channel(ChannelMessage),
-    /// An MREC copy for the link's destination.
-    Copy(Shipment),
 }
 
 impl World {
@@ -144,7 +127,8 @@ impl World {
             }
             LinkVerdict::Deliver { .. } => {
                 let asked = self.operation_may_ask(shipment.operation);
-                self.stores[store.index()].mrec().apply_remote(now, to, &shipment, asked, &mut self.recorder);
+                self.recorder.replication_applied(now, store, to, shipment.committed_at);
+                self.stores[store.index()].mrec().apply_remote(now, to, &shipment, asked);
             }
         }
     }

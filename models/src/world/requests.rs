@@ -8,97 +8,15 @@
 //! or timeout) and the Region (answer sent, or the attempt dropped), because a Region may still
 //! apply a write whose client has already given up.
 
-use sim_core::{EventId, Outbox, SimDuration, SimTime};
+use sim_core::{Outbox, SimDuration, SimTime};
 
-use super::clients::{AttemptOutcome, Operation};
+use super::attempts::{Answer, AttemptOutcome, session_of};
 use super::stores::{StoreState, wrap};
 use super::{ChannelMessage, ChannelTimer, Event, World};
 use crate::config::OperationKind;
-use crate::ids::{Key, PopulationId, RegionId, RequestId, StoreId, WriteId};
-use crate::ledger::{SessionId, SessionVerdict};
+use crate::ids::{RegionId, RequestId, WriteId};
 use crate::report::StoreTally;
 use crate::stores::channel::{AttemptRef, Rejection};
-
-/// What the Region answered, carried back to the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Answer {
-    Written {
-        write: WriteId,
-    },
-    /// The idempotency key had been applied already (as `write`); the store applied nothing.
-    AlreadyApplied {
-        write: WriteId,
-    },
-    Read {
-        stale_by: Option<SimDuration>,
-        session: SessionVerdict,
-        /// The operation whose write was read (none: the item does not exist), for the history.
-        value: Option<u64>,
-    },
-    ConditionFailed,
-    /// The app tier shed the request: 503.
-    Shed,
-    /// An error answer: the app tier or the store replica is out.
-    Failed,
-    /// A store refused the operation, as the service names it.
-    Rejected(Rejection),
-}
-
-/// One attempt of an operation. It carries what the Region needs, because it can outlive its
-/// operation (a late answer after the client has moved on).
-#[derive(Clone, Debug)]
-pub(super) struct Attempt {
-    pub(super) operation: u64,
-    pub(super) population: PopulationId,
-    pub(super) user: u64,
-    pub(super) store: StoreId,
-    pub(super) key: Key,
-    pub(super) kind: OperationKind,
-    /// A strongly consistent read (DynamoDB's ConsistentRead).
-    pub(super) consistent_read: bool,
-    pub(super) region: RegionId,
-    pub(super) sent_at: SimTime,
-    pub(super) timeout: EventId,
-    /// For a read: the newest write acknowledged when the read began, held until it is compared.
-    pub(super) newest_acked: Option<WriteId>,
-    pub(super) answer: Option<Answer>,
-    /// The client has given up on it (timeout).
-    pub(super) client_done: bool,
-    /// The Region dropped it without an answer.
-    pub(super) dropped: bool,
-    /// Through a CloudFront origin group, not yet failed over: the secondary origin and how long
-    /// CloudFront tries to connect to a primary that does not answer.
-    pub(super) origin_failover: Option<(RegionId, SimDuration)>,
-}
-
-impl Attempt {
-    pub(super) fn new(
-        operation: u64,
-        op: &Operation,
-        region: RegionId,
-        sent_at: SimTime,
-        timeout: EventId,
-        newest_acked: Option<WriteId>,
-    ) -> Self {
-        Attempt {
-            operation,
-            population: op.population,
-            user: op.user,
-            store: op.store,
-            key: op.key,
-            kind: op.kind,
-            consistent_read: op.consistent_read,
-            region,
-            sent_at,
-            timeout,
-            newest_acked,
-            answer: None,
-            client_done: false,
-            dropped: false,
-            origin_failover: None,
-        }
-    }
-}
 
 /// The HTTP status the application answers with, for an error (CloudFront's failover criteria):
 /// 503 for a shed request or a Region that cannot serve it, 500 for a store's refusal.
@@ -118,11 +36,6 @@ fn answer_class(answer: &Answer) -> StoreTally {
         Answer::Rejected(r) => StoreTally::Rejected(*r),
         Answer::ConditionFailed | Answer::Shed | Answer::Failed => StoreTally::Failed,
     }
-}
-
-/// The checker's session of an attempt: its population and user.
-pub(super) fn session_of(attempt: &Attempt) -> SessionId {
-    (attempt.population.index() as u16, attempt.user)
 }
 
 impl World {

@@ -18,8 +18,9 @@
 
 use sim_core::{Outbox, Seed, SimTime};
 
-use super::replication::Held;
-use super::requests::Answer;
+use std::collections::VecDeque;
+
+use super::attempts::{Answer, session_of};
 use super::{Event, World};
 use crate::checker::VersionTree;
 use crate::config::{StoreConfig, StoreKind};
@@ -29,7 +30,7 @@ use crate::ledger::Ledger;
 use crate::report::StoreSettled;
 use crate::stores::aurora::{AuroraChannel, AuroraMessage, AuroraTimer};
 use crate::stores::channel::{Effect, StoreAnswer};
-use crate::stores::mrec::Table;
+use crate::stores::mrec::{Shipment, Table};
 use crate::stores::quorum::{QuorumChannel, QuorumMessage, QuorumTimer};
 use crate::stores::s3::{S3Channel, S3Message, S3Timer};
 
@@ -45,7 +46,10 @@ pub(super) enum StoreState {
 pub(super) fn build(id: StoreId, config: &StoreConfig, regions: usize, seed: Seed) -> StoreState {
     let stream = |purpose: &str| seed.stream(&format!("store/{}/{purpose}", config.name));
     match &config.kind {
-        StoreKind::DynamoDbMrec => StoreState::Mrec(Box::new(Table::new(id, config, regions, stream("replication")))),
+        StoreKind::DynamoDbMrec => {
+            let pipeline = (config.replication_delay.clone(), config.per_item_order);
+            StoreState::Mrec(Box::new(Table::new(id, &config.regions, regions, pipeline, stream("replication"))))
+        }
         StoreKind::Quorum(q) => {
             StoreState::Quorum(Box::new(QuorumChannel::new(id, q.clone()).with_catch_up_rate(config.catch_up_rate)))
         }
@@ -146,6 +150,23 @@ impl StoreState {
     }
 }
 
+/// The messages of one (store, from, to) link that have not been delivered (reliable channel
+/// messages lost, cut, held, or for a destination that is down; MREC copies lost), in the order
+/// they were sent, and whether the link's one resend timer is pending.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Backlog {
+    pub(super) messages: VecDeque<Held>,
+    pub(super) armed: bool,
+}
+
+/// A message in a link's backlog.
+#[derive(Clone, Debug)]
+pub(super) enum Held {
+    Channel(ChannelMessage),
+    /// An MREC copy for the link's destination.
+    Copy(Shipment),
+}
+
 /// A channel's message, as it travels in an event.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum ChannelMessage {
@@ -224,7 +245,7 @@ impl World {
             StoreAnswer::Read { version } => {
                 let judged = self.pending.get_mut(&request).map(|attempt| {
                     let snapshot = attempt.newest_acked.take();
-                    (snapshot, attempt.sent_at, super::requests::session_of(attempt), attempt.key)
+                    (snapshot, attempt.sent_at, session_of(attempt), attempt.key)
                 });
                 let answer = match judged {
                     Some((snapshot, began, session, key)) => {

@@ -12,10 +12,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use sim_core::{Dist, LookupMap, SimDuration, SimTime, Stream};
 
 use crate::checker::{LossCause, Resolution, VersionTree};
-use crate::config::StoreConfig;
 use crate::ids::{Key, RegionId, StoreId, WriteId};
 use crate::ledger::Ledger;
-use crate::report::Recorder;
 
 /// A last-writer-wins timestamp: the writing Region's clock, then its id as the tie-break.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,20 +103,29 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(id: StoreId, config: &StoreConfig, regions: usize, replication: Stream) -> Self {
+    /// A table with replicas in `replicas` (of `regions` Regions in all), whose pipeline ships each
+    /// write after a delay drawn from `replication_delay` with the `replication` stream; with
+    /// `per_item_order`, one item's changes never overtake each other on a path.
+    pub fn new(
+        id: StoreId,
+        replicas: &[RegionId],
+        regions: usize,
+        (replication_delay, per_item_order): (Dist, bool),
+        replication: Stream,
+    ) -> Self {
         let mut replica_of = vec![false; regions];
-        for r in &config.regions {
+        for r in replicas {
             replica_of[r.index()] = true;
         }
         Table {
             id,
             replica_of,
             items: vec![LookupMap::new(); regions],
-            ledger: Ledger::new(id, config.regions.len() as u32),
+            ledger: Ledger::new(id, replicas.len() as u32),
             applied: vec![BTreeMap::new(); regions],
-            replication_delay: config.replication_delay.clone(),
+            replication_delay,
             replication,
-            per_item_order: config.per_item_order,
+            per_item_order,
             order: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             divergent_keys: 0,
@@ -266,16 +273,9 @@ impl Table {
     }
 
     /// A shipped version reaches the replica in `to`: last writer wins. `asked` says whether an
-    /// attempt of its operation may still come (else its idempotency record is not kept).
-    pub fn apply_remote(
-        &mut self,
-        now: SimTime,
-        to: RegionId,
-        shipment: &Shipment,
-        asked: bool,
-        recorder: &mut Recorder,
-    ) {
-        recorder.replication_applied(now, self.id, to, shipment.committed_at);
+    /// attempt of its operation may still come (else its idempotency record is not kept). The
+    /// caller records the replication lag (`shipment.committed_at` to now).
+    pub fn apply_remote(&mut self, now: SimTime, to: RegionId, shipment: &Shipment, asked: bool) {
         if let Some(coming) = self.in_flight.get_mut(&(shipment.key, to)) {
             coming.remove(&(shipment.stamp, shipment.write));
             if coming.is_empty() {

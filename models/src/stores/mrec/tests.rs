@@ -1,8 +1,6 @@
 use sim_core::Seed;
 
 use super::*;
-use crate::config::{StoreKind, WorldConfig};
-use crate::topology::{LinkLatency, Topology};
 
 const EAST: RegionId = RegionId::from_raw(0);
 const WEST: RegionId = RegionId::from_raw(1);
@@ -12,35 +10,9 @@ fn ms(n: u64) -> SimTime {
     SimTime::from_nanos(n * 1_000_000)
 }
 
-fn table() -> (Table, Recorder) {
-    let config = StoreConfig {
-        kind: StoreKind::DynamoDbMrec,
-        name: "t".into(),
-        regions: vec![EAST, WEST],
-        replication_delay: Dist::Constant(0.0),
-        replication_retry_interval: SimDuration::from_secs(1),
-        catch_up_rate: crate::stores::quorum::DEFAULT_CATCH_UP_RATE,
-        idempotency: false,
-        per_item_order: true,
-    };
-    let link = LinkLatency { base: SimDuration::ZERO, extra: Dist::Constant(0.0) };
-    let world = WorldConfig {
-        topology: Topology::new(vec!["us-east-1".into(), "us-west-2".into()], vec![vec![link.clone(); 2]; 2]),
-        duration: SimDuration::from_secs(1),
-        drain_max: SimDuration::from_secs(1),
-        max_events: 1000,
-        metrics_interval: SimDuration::from_secs(1),
-        stores: vec![config.clone()],
-        app_tiers: vec![None, None],
-        populations: vec![],
-        actions: vec![],
-        faults: vec![],
-        fault_generators: vec![],
-        list_conflicts: false,
-        routing: Default::default(),
-        alarms: vec![],
-    };
-    (Table::new(StoreId::new(0), &config, 2, Seed(1).stream("t")), Recorder::new(&world))
+fn table() -> Table {
+    let pipeline = (Dist::Constant(0.0), true);
+    Table::new(StoreId::new(0), &[EAST, WEST], 2, pipeline, Seed(1).stream("t"))
 }
 
 /// The classic lost update, traced by hand. East writes e at 0 ms, west writes w at 10 ms;
@@ -49,22 +21,20 @@ fn table() -> (Table, Recorder) {
 /// replicas converge on w.
 #[test]
 fn concurrent_writes_lose_the_older_one() {
-    let (mut t, mut rec) = table();
+    let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
     t.ledger().acknowledge(ms(5), KEY, WriteId(1));
     t.ledger().acknowledge(ms(15), KEY, WriteId(2));
     assert_eq!(t.ship(ms(20), &e, EAST), vec![WEST]);
     assert_eq!(t.ship(ms(20), &w, WEST), vec![EAST]);
-    t.apply_remote(ms(30), WEST, &e, true, &mut rec);
-    t.apply_remote(ms(40), EAST, &w, true, &mut rec);
+    t.apply_remote(ms(30), WEST, &e, true);
+    t.apply_remote(ms(40), EAST, &w, true);
     t.finish(ms(50), &[false, false]);
     let lost: Vec<WriteId> = t.tree().lost().iter().map(|l| l.write).collect();
     assert_eq!(lost, vec![WriteId(1)]);
     assert_eq!(t.tree().lost()[0].cause, LossCause::LastWriterWins);
     assert_eq!(t.divergent_keys(), 0);
-    assert_eq!(rec.replication_lag.count(), 2);
-    assert_eq!(rec.replication_lag.max(), Some(30_000_000), "w committed at 10 ms, applied at 40 ms");
 }
 
 /// The conflict list of the same lost update, by hand. When west writes w at 10 ms, e (stamped
@@ -74,7 +44,7 @@ fn concurrent_writes_lose_the_older_one() {
 /// in east, nothing is listed for it.
 #[test]
 fn the_conflict_list_names_the_loser_the_winner_and_where() {
-    let (mut t, mut rec) = table();
+    let mut t = table();
     t.ledger().tree_mut().keep_conflict_list();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
@@ -85,9 +55,9 @@ fn the_conflict_list_names_the_loser_the_winner_and_where() {
     t.ship(ms(20), &e, EAST);
     t.ship(ms(20), &w, WEST);
     t.ship(ms(20), &solo, EAST);
-    t.apply_remote(ms(30), WEST, &e, true, &mut rec);
-    t.apply_remote(ms(40), EAST, &w, true, &mut rec);
-    t.apply_remote(ms(41), WEST, &solo, true, &mut rec);
+    t.apply_remote(ms(30), WEST, &e, true);
+    t.apply_remote(ms(40), EAST, &w, true);
+    t.apply_remote(ms(41), WEST, &solo, true);
     t.finish(ms(50), &[false, false]);
     let list = t.tree().conflict_list();
     assert_eq!(list.len(), 1, "{list:?}");
@@ -103,14 +73,14 @@ fn the_conflict_list_names_the_loser_the_winner_and_where() {
 /// Without `keep_conflict_list` nothing is kept.
 #[test]
 fn the_conflict_list_is_empty_unless_asked_for() {
-    let (mut t, mut rec) = table();
+    let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
     t.ledger().acknowledge(ms(5), KEY, WriteId(1));
     t.ship(ms(20), &e, EAST);
     t.ship(ms(20), &w, WEST);
-    t.apply_remote(ms(30), WEST, &e, true, &mut rec);
-    t.apply_remote(ms(40), EAST, &w, true, &mut rec);
+    t.apply_remote(ms(30), WEST, &e, true);
+    t.apply_remote(ms(40), EAST, &w, true);
     t.finish(ms(50), &[false, false]);
     assert!(t.tree().conflict_list().is_empty());
     assert_eq!(t.tree().lost().len(), 1);
@@ -120,7 +90,7 @@ fn the_conflict_list_is_empty_unless_asked_for() {
 /// nothing is lost even though the first write was overwritten.
 #[test]
 fn an_overwrite_that_observed_the_old_version_loses_nothing() {
-    let (mut t, mut rec) = table();
+    let mut t = table();
     let (_, a) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     t.ledger().acknowledge(ms(1), KEY, WriteId(1));
     let (_, b) = t.write_local(ms(2), 2_000_000, EAST, KEY, WriteId(2), false, 2);
@@ -128,8 +98,8 @@ fn an_overwrite_that_observed_the_old_version_loses_nothing() {
     t.ship(ms(4), &a, EAST);
     t.ship(ms(4), &b, EAST);
     // Out of order: b arrives first, then a, which loses to b.
-    t.apply_remote(ms(30), WEST, &b, true, &mut rec);
-    t.apply_remote(ms(31), WEST, &a, true, &mut rec);
+    t.apply_remote(ms(30), WEST, &b, true);
+    t.apply_remote(ms(31), WEST, &a, true);
     t.finish(ms(40), &[false, false]);
     assert!(t.tree().lost().is_empty());
     assert_eq!(t.divergent_keys(), 0);
@@ -139,7 +109,7 @@ fn an_overwrite_that_observed_the_old_version_loses_nothing() {
 /// 6 ms, before replication, is stale by 1 ms; after the write arrives, a read is fresh.
 #[test]
 fn a_read_that_misses_an_acknowledged_write_is_stale_by_its_age() {
-    let (mut t, mut rec) = table();
+    let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     t.ledger().acknowledge(ms(5), KEY, WriteId(1));
     let snapshot = t.ledger().snapshot_newest_acked(KEY);
@@ -148,7 +118,7 @@ fn a_read_that_misses_an_acknowledged_write_is_stale_by_its_age() {
     let snapshot = t.ledger().snapshot_newest_acked(KEY);
     assert_eq!(t.read_local(EAST, KEY, ms(6), snapshot), None);
     t.ship(ms(10), &e, EAST);
-    t.apply_remote(ms(30), WEST, &e, true, &mut rec);
+    t.apply_remote(ms(30), WEST, &e, true);
     let snapshot = t.ledger().snapshot_newest_acked(KEY);
     assert_eq!(t.read_local(WEST, KEY, ms(31), snapshot), None);
     // A read with nothing acknowledged before it began cannot be stale.
@@ -172,7 +142,7 @@ fn a_local_overwrite_always_beats_the_version_it_replaces() {
 /// A Region that never comes back takes its unshipped writes with it.
 #[test]
 fn writes_held_by_a_region_that_never_returns_are_lost_with_it() {
-    let (mut t, _) = table();
+    let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     t.ledger().acknowledge(ms(5), KEY, WriteId(1));
     // East went down before its pipeline shipped e, and never came back.
