@@ -263,6 +263,10 @@ pub fn summary_markdown(s: &Summary) -> String {
                 .into(),
             s.replication_messages_lost.to_string(),
         ],
+        vec![
+            "Replication messages held or in flight at once, at most (sampled each metrics interval)".into(),
+            s.replication_messages_pending_max.to_string(),
+        ],
         vec!["Divergent keys at the end".into(), s.divergent_keys.to_string()],
     ];
     t.push_str(&table(&["Metric", "Value"], &[false, true], &rows));

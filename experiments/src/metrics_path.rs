@@ -141,6 +141,7 @@ pub const SUMMARY_PATTERNS: &[&str] = &[
     "replication_lag_ms.p99",
     "replication_lag_ms.max",
     "replication_messages_lost",
+    "replication_messages_pending_max",
     "divergent_keys",
     "checker_live_versions_max",
     "rejections.{rejection}",

@@ -37,6 +37,10 @@ pub struct Summary {
     pub replication_lag_ms: Percentiles,
     /// Replication messages lost to partitions (drop mode) and lossy links, and sent again.
     pub replication_messages_lost: u64,
+    /// The most replication messages held or in flight at once (in the network, in the links'
+    /// backlogs, in the quorum channels' catch-up entries, waiting for a heal), at any metrics
+    /// sample of the fault phase: what an outage costs in memory.
+    pub replication_messages_pending_max: u64,
     pub divergent_keys: u64,
     pub checker_live_versions_max: u64,
     /// Attempts a store refused, by the service's name for the refusal.
@@ -511,6 +515,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         latency_ms: LatencyMs { read: Percentiles::of(&r.read_latency), write: Percentiles::of(&r.write_latency) },
         replication_lag_ms: Percentiles::of(&r.replication_lag),
         replication_messages_lost: r.replication_messages_lost,
+        replication_messages_pending_max: r.channel_messages_pending_peak,
         divergent_keys: r.divergent_keys,
         checker_live_versions_max: r.live_versions_max as u64,
         rejections: r.rejections.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
