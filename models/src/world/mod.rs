@@ -325,7 +325,7 @@ impl World {
         self.abandon_waiting(now);
         let down: Vec<bool> = self.config.topology.regions().map(|r| self.faults.region_down(r)).collect();
         for store in &mut self.stores {
-            store.finish(now, &down);
+            store.store_mut().finish(now, &down);
         }
         for tier in self.tiers.iter_mut().flatten() {
             tier.finish(now);

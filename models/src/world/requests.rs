@@ -11,8 +11,8 @@
 use sim_core::{Outbox, SimDuration, SimTime};
 
 use super::attempts::{Answer, AttemptOutcome, session_of};
-use super::stores::{StoreState, wrap};
-use super::{ChannelMessage, ChannelTimer, Event, World};
+use super::stores::{Attempted, StoreState};
+use super::{Event, World};
 use crate::config::OperationKind;
 use crate::ids::{RegionId, RequestId, WriteId};
 use crate::report::StoreTally;
@@ -117,8 +117,8 @@ impl World {
                 let table = &mut self.stores[store.index()].mrec();
                 let returned = table.current_version(region, key);
                 let value = table.current_operation(region, key);
-                let stale_by = table.ledger().judge_read(returned, began, snapshot);
-                let session = table.ledger().session_read(session, key, returned);
+                let stale_by = table.ledger_mut().judge_read(returned, began, snapshot);
+                let session = table.ledger_mut().session_read(session, key, returned);
                 Answer::Read { stale_by, session, value }
             }
             OperationKind::Write
@@ -185,32 +185,10 @@ impl World {
         if self.history.is_some() && !kind.is_read() {
             self.history_writes.insert((store, write), attempt_operation);
         }
-        let effects = match &mut self.stores[store.index()] {
-            StoreState::Mrec(_) => unreachable!("MREC is served by serve"),
-            StoreState::Quorum(q) => {
-                let fx = match kind {
-                    OperationKind::Read => q.read(now, region, key, consistent, handle),
-                    _ => q.write(now, region, key, write, handle),
-                };
-                wrap(fx, ChannelMessage::Quorum, ChannelTimer::Quorum)
-            }
-            StoreState::Aurora(a) => {
-                let fx = match kind {
-                    OperationKind::Read => a.read(now, region, key, session_number, handle),
-                    _ => a.write(now, region, key, write, session_number, handle),
-                };
-                wrap(fx, ChannelMessage::Aurora, ChannelTimer::Aurora)
-            }
-            StoreState::S3(c) => {
-                let clock = self.faults.clock_nanos(region, now).max(0) as u64;
-                let fx = match kind {
-                    OperationKind::Read => c.get(now, region, key, handle),
-                    OperationKind::Delete => c.write_stamped(now, clock, region, key, write, handle, true),
-                    _ => c.write_stamped(now, clock, region, key, write, handle, false),
-                };
-                wrap(fx, ChannelMessage::S3, ChannelTimer::S3)
-            }
-        };
+        let clock_nanos = self.faults.clock_nanos(region, now).max(0) as u64;
+        let attempted =
+            Attempted { kind, region, key, write, consistent, session: session_number, clock_nanos, handle };
+        let effects = self.stores[store.index()].store_mut().attempt(now, attempted);
         self.apply_effects(now, store, effects, out);
     }
 

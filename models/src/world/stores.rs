@@ -16,20 +16,20 @@
 //! A read is judged the moment the channel answers it, while the version it returned is certainly
 //! live; the judged answer then travels back to the client.
 
-use sim_core::{Outbox, Seed, SimTime};
+use sim_core::{Histogram, Outbox, Seed, SimDuration, SimTime};
 
 use std::collections::VecDeque;
 
 use super::attempts::{Answer, session_of};
 use super::{Event, World};
 use crate::checker::VersionTree;
-use crate::config::{StoreConfig, StoreKind};
+use crate::config::{OperationKind, StoreConfig, StoreKind};
 use crate::faults::{LinkVerdict, PartitionMode};
-use crate::ids::{RegionId, RequestId, StoreId};
+use crate::ids::{Key, RegionId, RequestId, StoreId, WriteId};
 use crate::ledger::Ledger;
 use crate::report::StoreSettled;
-use crate::stores::aurora::{AuroraChannel, AuroraMessage, AuroraTimer};
-use crate::stores::channel::{Effect, StoreAnswer};
+use crate::stores::aurora::{AuroraChannel, AuroraMessage, AuroraTimer, TransitionReport};
+use crate::stores::channel::{AttemptRef, Effect, StoreAnswer};
 use crate::stores::mrec::{Shipment, Table};
 use crate::stores::quorum::{QuorumChannel, QuorumMessage, QuorumTimer};
 use crate::stores::s3::{S3Channel, S3Message, S3Timer};
@@ -63,22 +63,298 @@ pub(super) fn build(id: StoreId, config: &StoreConfig, regions: usize, seed: See
     }
 }
 
+/// An attempt as a channel store takes it.
+pub(super) struct Attempted {
+    pub(super) kind: OperationKind,
+    pub(super) region: RegionId,
+    pub(super) key: Key,
+    /// The id the store gives a write it makes.
+    pub(super) write: WriteId,
+    /// A strongly consistent read (DynamoDB's ConsistentRead).
+    pub(super) consistent: bool,
+    /// The client's session, as Aurora's read-after-write consistency names it.
+    pub(super) session: u64,
+    /// The Region's clock now, in nanoseconds (S3 stamps versions with it).
+    pub(super) clock_nanos: u64,
+    pub(super) handle: AttemptRef,
+}
+
+/// What the world asks of every store, whatever its replication: one implementation per store
+/// kind, below, and one match ([`StoreState::store`]) to reach it. A store-specific action (an
+/// Aurora switchover, an S3 batch job) still names its store.
+pub(super) trait Store {
+    fn ledger(&self) -> &Ledger;
+    fn ledger_mut(&mut self) -> &mut Ledger;
+    /// The end of the drain: `down[r]` marks Regions that never came back.
+    fn finish(&mut self, now: SimTime, down: &[bool]);
+    /// Keys whose replicas disagree at the end, and versions shadowed (S3).
+    fn divergent_and_shadowed(&self) -> (u64, u64);
+    /// Switchovers and failovers (Aurora).
+    fn transitions(&self) -> Vec<TransitionReport> {
+        Vec::new()
+    }
+    /// Replication lag the channel measured itself, over the run.
+    fn replication_lag(&self) -> Option<Histogram> {
+        None
+    }
+    /// Applies measured since last asked, for the lag series: (into, committed at, lag).
+    fn take_recent_lags(&mut self) -> Vec<(RegionId, SimTime, SimDuration)> {
+        Vec::new()
+    }
+    /// The member in `region` went down or came back.
+    fn region_changed(&mut self, _now: SimTime, _region: RegionId, _up: bool) -> Vec<ChannelEffect> {
+        Vec::new()
+    }
+    /// What a member missed, noted for a catch-up (quorum), counted as held messages.
+    fn catch_up_entries(&self) -> u64 {
+        0
+    }
+    /// An attempt reaches the store's replica in `attempt.region`.
+    fn attempt(&mut self, now: SimTime, attempt: Attempted) -> Vec<ChannelEffect>;
+    /// A message arrives; with the replication lag to record as observed at `to`, if it applied
+    /// a version the store does not measure itself (S3).
+    fn message(&mut self, now: SimTime, from: RegionId, to: RegionId, message: ChannelMessage) -> Delivered;
+    /// An unreliable message was lost.
+    fn message_lost(
+        &mut self,
+        _now: SimTime,
+        _from: RegionId,
+        _to: RegionId,
+        _message: &ChannelMessage,
+    ) -> Vec<ChannelEffect> {
+        Vec::new()
+    }
+    fn timer(&mut self, now: SimTime, timer: ChannelTimer) -> Vec<ChannelEffect>;
+    /// A reliable message that can never be delivered lets go of what it held.
+    fn abandon(&mut self, now: SimTime, message: &ChannelMessage);
+    /// A read answer was judged: a hold it carried goes (quorum).
+    fn read_judged(&mut self, _now: SimTime, _version: WriteId) {}
+}
+
+/// What a delivered message did.
+pub(super) struct Delivered {
+    pub(super) effects: Vec<ChannelEffect>,
+    pub(super) observed_lag: Option<SimDuration>,
+}
+
+impl Delivered {
+    fn effects(effects: Vec<ChannelEffect>) -> Self {
+        Delivered { effects, observed_lag: None }
+    }
+}
+
+fn not_mine(what: &str) -> ! {
+    unreachable!("a channel {what} goes to a store of its own kind")
+}
+
+impl Store for Table {
+    fn ledger(&self) -> &Ledger {
+        Table::ledger(self)
+    }
+    fn ledger_mut(&mut self) -> &mut Ledger {
+        Table::ledger_mut(self)
+    }
+    fn finish(&mut self, now: SimTime, down: &[bool]) {
+        Table::finish(self, now, down)
+    }
+    fn divergent_and_shadowed(&self) -> (u64, u64) {
+        (self.divergent_keys(), 0)
+    }
+    fn attempt(&mut self, _: SimTime, _: Attempted) -> Vec<ChannelEffect> {
+        unreachable!("MREC is served by World::serve")
+    }
+    fn message(&mut self, _: SimTime, _: RegionId, _: RegionId, _: ChannelMessage) -> Delivered {
+        not_mine("message")
+    }
+    fn timer(&mut self, _: SimTime, _: ChannelTimer) -> Vec<ChannelEffect> {
+        not_mine("timer")
+    }
+    fn abandon(&mut self, _: SimTime, _: &ChannelMessage) {
+        not_mine("message")
+    }
+}
+
+fn quorum(effects: Vec<Effect<QuorumMessage, QuorumTimer>>) -> Vec<ChannelEffect> {
+    wrap(effects, ChannelMessage::Quorum, ChannelTimer::Quorum)
+}
+
+impl Store for QuorumChannel {
+    fn ledger(&self) -> &Ledger {
+        QuorumChannel::ledger(self)
+    }
+    fn ledger_mut(&mut self) -> &mut Ledger {
+        QuorumChannel::ledger_mut(self)
+    }
+    fn finish(&mut self, now: SimTime, _: &[bool]) {
+        QuorumChannel::finish(self, now)
+    }
+    fn divergent_and_shadowed(&self) -> (u64, u64) {
+        (self.divergent_keys(), 0)
+    }
+    fn replication_lag(&self) -> Option<Histogram> {
+        let mut all = Histogram::new();
+        for (_, h) in self.apply_lags() {
+            all.merge(h);
+        }
+        Some(all)
+    }
+    fn take_recent_lags(&mut self) -> Vec<(RegionId, SimTime, SimDuration)> {
+        QuorumChannel::take_recent_lags(self)
+    }
+    fn region_changed(&mut self, now: SimTime, region: RegionId, up: bool) -> Vec<ChannelEffect> {
+        quorum(if up { self.region_up(now, region) } else { self.region_down(now, region) })
+    }
+    fn catch_up_entries(&self) -> u64 {
+        QuorumChannel::catch_up_entries(self)
+    }
+    fn attempt(&mut self, now: SimTime, a: Attempted) -> Vec<ChannelEffect> {
+        quorum(match a.kind {
+            OperationKind::Read => self.read(now, a.region, a.key, a.consistent, a.handle),
+            _ => self.write(now, a.region, a.key, a.write, a.handle),
+        })
+    }
+    fn message(&mut self, now: SimTime, from: RegionId, to: RegionId, message: ChannelMessage) -> Delivered {
+        let ChannelMessage::Quorum(m) = message else { not_mine("message") };
+        Delivered::effects(quorum(self.on_message(now, from, to, m)))
+    }
+    fn message_lost(
+        &mut self,
+        now: SimTime,
+        from: RegionId,
+        to: RegionId,
+        message: &ChannelMessage,
+    ) -> Vec<ChannelEffect> {
+        let ChannelMessage::Quorum(m) = message else { not_mine("message") };
+        quorum(QuorumChannel::message_lost(self, now, from, to, m))
+    }
+    fn timer(&mut self, now: SimTime, timer: ChannelTimer) -> Vec<ChannelEffect> {
+        let ChannelTimer::Quorum(t) = timer else { not_mine("timer") };
+        quorum(self.on_timer(now, t))
+    }
+    fn abandon(&mut self, now: SimTime, message: &ChannelMessage) {
+        let ChannelMessage::Quorum(m) = message else { not_mine("message") };
+        QuorumChannel::abandon(self, now, m)
+    }
+    fn read_judged(&mut self, now: SimTime, version: WriteId) {
+        self.ledger_mut().release(version, now);
+    }
+}
+
+fn aurora(effects: Vec<Effect<AuroraMessage, AuroraTimer>>) -> Vec<ChannelEffect> {
+    wrap(effects, ChannelMessage::Aurora, ChannelTimer::Aurora)
+}
+
+impl Store for AuroraChannel {
+    fn ledger(&self) -> &Ledger {
+        AuroraChannel::ledger(self)
+    }
+    fn ledger_mut(&mut self) -> &mut Ledger {
+        AuroraChannel::ledger_mut(self)
+    }
+    fn finish(&mut self, now: SimTime, down: &[bool]) {
+        AuroraChannel::finish(self, now, down)
+    }
+    fn divergent_and_shadowed(&self) -> (u64, u64) {
+        // Secondaries follow one writer: they cannot disagree once the drain is over.
+        (0, 0)
+    }
+    fn transitions(&self) -> Vec<TransitionReport> {
+        AuroraChannel::transitions(self).to_vec()
+    }
+    fn replication_lag(&self) -> Option<Histogram> {
+        let mut all = Histogram::new();
+        for r in 0..self.regions() {
+            if let Some(h) = self.apply_lags(RegionId::new(r)) {
+                all.merge(h);
+            }
+        }
+        Some(all)
+    }
+    fn take_recent_lags(&mut self) -> Vec<(RegionId, SimTime, SimDuration)> {
+        AuroraChannel::take_recent_lags(self)
+    }
+    fn region_changed(&mut self, now: SimTime, region: RegionId, up: bool) -> Vec<ChannelEffect> {
+        aurora(if up { self.region_up(now, region) } else { self.region_down(now, region) })
+    }
+    fn attempt(&mut self, now: SimTime, a: Attempted) -> Vec<ChannelEffect> {
+        aurora(match a.kind {
+            OperationKind::Read => self.read(now, a.region, a.key, a.session, a.handle),
+            _ => self.write(now, a.region, a.key, a.write, a.session, a.handle),
+        })
+    }
+    fn message(&mut self, now: SimTime, from: RegionId, to: RegionId, message: ChannelMessage) -> Delivered {
+        let ChannelMessage::Aurora(m) = message else { not_mine("message") };
+        Delivered::effects(aurora(self.on_message(now, from, to, m)))
+    }
+    fn timer(&mut self, now: SimTime, timer: ChannelTimer) -> Vec<ChannelEffect> {
+        let ChannelTimer::Aurora(t) = timer else { not_mine("timer") };
+        aurora(self.on_timer(now, t))
+    }
+    fn abandon(&mut self, now: SimTime, message: &ChannelMessage) {
+        let ChannelMessage::Aurora(m) = message else { not_mine("message") };
+        AuroraChannel::abandon(self, now, m)
+    }
+}
+
+impl Store for S3Channel {
+    fn ledger(&self) -> &Ledger {
+        S3Channel::ledger(self)
+    }
+    fn ledger_mut(&mut self) -> &mut Ledger {
+        S3Channel::ledger_mut(self)
+    }
+    fn finish(&mut self, now: SimTime, down: &[bool]) {
+        S3Channel::finish(self, now, down)
+    }
+    fn divergent_and_shadowed(&self) -> (u64, u64) {
+        (self.divergent_keys().len() as u64, self.shadowed())
+    }
+    fn attempt(&mut self, now: SimTime, a: Attempted) -> Vec<ChannelEffect> {
+        let fx = match a.kind {
+            OperationKind::Read => self.get(now, a.region, a.key, a.handle),
+            OperationKind::Delete => self.write_stamped(now, a.clock_nanos, a.region, a.key, a.write, a.handle, true),
+            _ => self.write_stamped(now, a.clock_nanos, a.region, a.key, a.write, a.handle, false),
+        };
+        wrap(fx, ChannelMessage::S3, ChannelTimer::S3)
+    }
+    fn message(&mut self, now: SimTime, from: RegionId, to: RegionId, message: ChannelMessage) -> Delivered {
+        let ChannelMessage::S3(m) = message else { not_mine("message") };
+        let applied = self.on_message(now, from, to, m);
+        Delivered { effects: Vec::new(), observed_lag: (!applied.batch).then_some(applied.lag) }
+    }
+    fn timer(&mut self, now: SimTime, timer: ChannelTimer) -> Vec<ChannelEffect> {
+        let ChannelTimer::S3(t) = timer else { not_mine("timer") };
+        wrap(self.on_timer(now, t), ChannelMessage::S3, ChannelTimer::S3)
+    }
+    fn abandon(&mut self, now: SimTime, message: &ChannelMessage) {
+        let ChannelMessage::S3(S3Message::Replicate(r)) = message else { not_mine("message") };
+        S3Channel::abandon(self, now, r)
+    }
+}
+
 impl StoreState {
-    pub(super) fn ledger(&mut self) -> &mut Ledger {
+    /// The one match: every store, as the world asks of it.
+    pub(super) fn store(&self) -> &dyn Store {
         match self {
-            StoreState::Mrec(t) => t.ledger(),
-            StoreState::Quorum(q) => q.ledger_mut(),
-            StoreState::Aurora(a) => a.ledger_mut(),
-            StoreState::S3(c) => c.ledger_mut(),
+            StoreState::Mrec(t) => &**t,
+            StoreState::Quorum(q) => &**q,
+            StoreState::Aurora(a) => &**a,
+            StoreState::S3(c) => &**c,
         }
     }
-    pub(super) fn tree(&self) -> &VersionTree {
+    pub(super) fn store_mut(&mut self) -> &mut dyn Store {
         match self {
-            StoreState::Mrec(t) => t.tree(),
-            StoreState::Quorum(q) => q.ledger().tree(),
-            StoreState::Aurora(a) => a.ledger().tree(),
-            StoreState::S3(c) => c.ledger().tree(),
+            StoreState::Mrec(t) => &mut **t,
+            StoreState::Quorum(q) => &mut **q,
+            StoreState::Aurora(a) => &mut **a,
+            StoreState::S3(c) => &mut **c,
         }
+    }
+    pub(super) fn ledger(&mut self) -> &mut Ledger {
+        self.store_mut().ledger_mut()
+    }
+    pub(super) fn tree(&self) -> &VersionTree {
+        self.store().ledger().tree()
     }
     /// The MREC table, on paths only MREC stores take.
     pub(super) fn mrec(&mut self) -> &mut Table {
@@ -90,62 +366,16 @@ impl StoreState {
     pub(super) fn is_mrec(&self) -> bool {
         matches!(self, StoreState::Mrec(_))
     }
-    pub(super) fn finish(&mut self, now: SimTime, down: &[bool]) {
-        match self {
-            StoreState::Mrec(t) => t.finish(now, down),
-            StoreState::Quorum(q) => q.finish(now),
-            StoreState::Aurora(a) => a.finish(now, down),
-            StoreState::S3(c) => c.finish(now, down),
-        }
-    }
     /// What the report needs of a finished store.
     pub(super) fn settled(&self) -> StoreSettled<'_> {
-        let (divergent_keys, shadowed) = match self {
-            StoreState::Mrec(t) => (t.divergent_keys(), 0),
-            StoreState::Quorum(q) => (q.divergent_keys(), 0),
-            // Secondaries follow one writer: they cannot disagree once the drain is over.
-            StoreState::Aurora(_) => (0, 0),
-            StoreState::S3(c) => (c.divergent_keys().len() as u64, c.shadowed()),
-        };
-        let transitions = match self {
-            StoreState::Aurora(a) => a.transitions().to_vec(),
-            _ => Vec::new(),
-        };
-        let replication_lag = match self {
-            StoreState::Aurora(a) => {
-                let mut all = sim_core::Histogram::new();
-                for r in 0..a.regions() {
-                    if let Some(h) = a.apply_lags(RegionId::new(r)) {
-                        all.merge(h);
-                    }
-                }
-                Some(all)
-            }
-            StoreState::Quorum(q) => {
-                let mut all = sim_core::Histogram::new();
-                for (_, h) in q.apply_lags() {
-                    all.merge(h);
-                }
-                Some(all)
-            }
-            _ => None,
-        };
-        StoreSettled { tree: self.tree(), divergent_keys, shadowed, transitions, replication_lag }
-    }
-    /// Region hooks: a channel's member in `region` went down or came back.
-    pub(super) fn region_changed(&mut self, now: SimTime, region: RegionId, up: bool) -> Vec<ChannelEffect> {
-        match self {
-            StoreState::Quorum(q) => wrap(
-                if up { q.region_up(now, region) } else { q.region_down(now, region) },
-                ChannelMessage::Quorum,
-                ChannelTimer::Quorum,
-            ),
-            StoreState::Aurora(a) => wrap(
-                if up { a.region_up(now, region) } else { a.region_down(now, region) },
-                ChannelMessage::Aurora,
-                ChannelTimer::Aurora,
-            ),
-            StoreState::Mrec(_) | StoreState::S3(_) => Vec::new(),
+        let store = self.store();
+        let (divergent_keys, shadowed) = store.divergent_and_shadowed();
+        StoreSettled {
+            tree: self.tree(),
+            divergent_keys,
+            shadowed,
+            transitions: store.transitions(),
+            replication_lag: store.replication_lag(),
         }
     }
 }
@@ -212,11 +442,7 @@ impl World {
     ) {
         // Channels that measure their replicas' lag themselves report each apply, so the time
         // series of lag into each Region shows theirs as it shows MREC's and S3's.
-        let lags = match &mut self.stores[store.index()] {
-            StoreState::Quorum(q) => q.take_recent_lags(),
-            StoreState::Aurora(a) => a.take_recent_lags(),
-            StoreState::Mrec(_) | StoreState::S3(_) => Vec::new(),
-        };
+        let lags = self.stores[store.index()].store_mut().take_recent_lags();
         for (to, committed_at, lag) in lags {
             self.recorder.replication_lag_series(to, committed_at, lag);
         }
@@ -257,10 +483,8 @@ impl World {
                     }
                     None => Answer::Read { stale_by: None, session: Default::default(), value: None },
                 };
-                // The quorum channel's read answers carry a hold on the version; it is judged now.
-                if let StoreState::Quorum(q) = &mut self.stores[store.index()] {
-                    q.ledger_mut().release(version, now);
-                }
+                // A read answer may carry a hold on the version (quorum); it is judged now.
+                self.stores[store.index()].store_mut().read_judged(now, version);
                 answer
             }
         }
@@ -368,14 +592,7 @@ impl World {
     /// the quorum channels' catch-up entries; with MREC's copies waiting for a heal.
     pub fn channel_messages_pending(&self) -> u64 {
         let held: usize = self.backlogs.values().map(|b| b.messages.len()).sum();
-        let catch_up: u64 = self
-            .stores
-            .iter()
-            .map(|s| match s {
-                StoreState::Quorum(q) => q.catch_up_entries(),
-                _ => 0,
-            })
-            .sum();
+        let catch_up: u64 = self.stores.iter().map(|s| s.store().catch_up_entries()).sum();
         self.channel_messages_in_flight + held as u64 + catch_up + self.waiting.len() as u64
     }
 
@@ -395,8 +612,8 @@ impl World {
             let retry = self.config.stores[store.index()].replication_retry_interval;
             self.hold_reliable(store, from, to, message);
             self.arm_backlog((store, from, to), retry, out);
-        } else if let (StoreState::Quorum(q), ChannelMessage::Quorum(m)) = (&mut self.stores[store.index()], &message) {
-            let effects = wrap(q.message_lost(now, from, to, m), ChannelMessage::Quorum, ChannelTimer::Quorum);
+        } else {
+            let effects = self.stores[store.index()].store_mut().message_lost(now, from, to, &message);
             self.apply_effects(now, store, effects, out);
         }
     }
@@ -431,23 +648,11 @@ impl World {
                 }
             }
             LinkVerdict::Deliver { .. } => {
-                let effects = match (&mut self.stores[store.index()], message) {
-                    (StoreState::Quorum(q), ChannelMessage::Quorum(m)) => {
-                        wrap(q.on_message(now, from, to, m), ChannelMessage::Quorum, ChannelTimer::Quorum)
-                    }
-                    (StoreState::Aurora(a), ChannelMessage::Aurora(m)) => {
-                        wrap(a.on_message(now, from, to, m), ChannelMessage::Aurora, ChannelTimer::Aurora)
-                    }
-                    (StoreState::S3(c), ChannelMessage::S3(m)) => {
-                        let applied = c.on_message(now, from, to, m);
-                        if !applied.batch {
-                            self.recorder.replication_lag_observed(now, store, to, applied.lag);
-                        }
-                        Vec::new()
-                    }
-                    _ => unreachable!("a channel message goes to a store of its own kind"),
-                };
-                self.apply_effects(now, store, effects, out);
+                let delivered = self.stores[store.index()].store_mut().message(now, from, to, message);
+                if let Some(lag) = delivered.observed_lag {
+                    self.recorder.replication_lag_observed(now, store, to, lag);
+                }
+                self.apply_effects(now, store, delivered.effects, out);
             }
         }
     }
@@ -459,28 +664,14 @@ impl World {
         timer: ChannelTimer,
         out: &mut Outbox<'_, Event>,
     ) {
-        let effects = match (&mut self.stores[store.index()], timer) {
-            (StoreState::Quorum(q), ChannelTimer::Quorum(t)) => {
-                wrap(q.on_timer(now, t), ChannelMessage::Quorum, ChannelTimer::Quorum)
-            }
-            (StoreState::Aurora(a), ChannelTimer::Aurora(t)) => {
-                wrap(a.on_timer(now, t), ChannelMessage::Aurora, ChannelTimer::Aurora)
-            }
-            (StoreState::S3(c), ChannelTimer::S3(t)) => wrap(c.on_timer(now, t), ChannelMessage::S3, ChannelTimer::S3),
-            _ => unreachable!("a channel timer goes to a store of its own kind"),
-        };
+        let effects = self.stores[store.index()].store_mut().timer(now, timer);
         self.apply_effects(now, store, effects, out);
     }
 
     /// A reliable message that can never be delivered (its Region never came back) lets go of
     /// whatever it held.
     pub(super) fn abandon_channel_message(&mut self, now: SimTime, store: StoreId, message: &ChannelMessage) {
-        match (&mut self.stores[store.index()], message) {
-            (StoreState::Quorum(q), ChannelMessage::Quorum(m)) => q.abandon(now, m),
-            (StoreState::Aurora(a), ChannelMessage::Aurora(m)) => a.abandon(now, m),
-            (StoreState::S3(c), ChannelMessage::S3(S3Message::Replicate(r))) => c.abandon(now, r),
-            _ => unreachable!("a channel message belongs to a store of its own kind"),
-        }
+        self.stores[store.index()].store_mut().abandon(now, message);
     }
 
     /// The channel's judged answer leaves the Region for the client.
@@ -514,7 +705,7 @@ impl World {
             if only.is_some_and(|s| s.index() != i) {
                 continue;
             }
-            let effects = self.stores[i].region_changed(now, region, up);
+            let effects = self.stores[i].store_mut().region_changed(now, region, up);
             self.apply_effects(now, StoreId::new(i), effects, out);
         }
     }

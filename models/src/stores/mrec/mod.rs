@@ -138,7 +138,10 @@ impl Table {
     pub fn tree(&self) -> &VersionTree {
         self.ledger.tree()
     }
-    pub fn ledger(&mut self) -> &mut Ledger {
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    pub fn ledger_mut(&mut self) -> &mut Ledger {
         &mut self.ledger
     }
     pub fn is_replica(&self, region: RegionId) -> bool {

@@ -24,8 +24,8 @@ fn concurrent_writes_lose_the_older_one() {
     let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
-    t.ledger().acknowledge(ms(5), KEY, WriteId(1));
-    t.ledger().acknowledge(ms(15), KEY, WriteId(2));
+    t.ledger_mut().acknowledge(ms(5), KEY, WriteId(1));
+    t.ledger_mut().acknowledge(ms(15), KEY, WriteId(2));
     assert_eq!(t.ship(ms(20), &e, EAST), vec![WEST]);
     assert_eq!(t.ship(ms(20), &w, WEST), vec![EAST]);
     t.apply_remote(ms(30), WEST, &e, true);
@@ -45,13 +45,13 @@ fn concurrent_writes_lose_the_older_one() {
 #[test]
 fn the_conflict_list_names_the_loser_the_winner_and_where() {
     let mut t = table();
-    t.ledger().tree_mut().keep_conflict_list();
+    t.ledger_mut().tree_mut().keep_conflict_list();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
     let (_, solo) = t.write_local(ms(11), 11_000_000, EAST, Key(3), WriteId(3), false, 3);
-    t.ledger().acknowledge(ms(5), KEY, WriteId(1));
-    t.ledger().acknowledge(ms(15), KEY, WriteId(2));
-    t.ledger().acknowledge(ms(16), Key(3), WriteId(3));
+    t.ledger_mut().acknowledge(ms(5), KEY, WriteId(1));
+    t.ledger_mut().acknowledge(ms(15), KEY, WriteId(2));
+    t.ledger_mut().acknowledge(ms(16), Key(3), WriteId(3));
     t.ship(ms(20), &e, EAST);
     t.ship(ms(20), &w, WEST);
     t.ship(ms(20), &solo, EAST);
@@ -76,7 +76,7 @@ fn the_conflict_list_is_empty_unless_asked_for() {
     let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
     let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
-    t.ledger().acknowledge(ms(5), KEY, WriteId(1));
+    t.ledger_mut().acknowledge(ms(5), KEY, WriteId(1));
     t.ship(ms(20), &e, EAST);
     t.ship(ms(20), &w, WEST);
     t.apply_remote(ms(30), WEST, &e, true);
@@ -92,9 +92,9 @@ fn the_conflict_list_is_empty_unless_asked_for() {
 fn an_overwrite_that_observed_the_old_version_loses_nothing() {
     let mut t = table();
     let (_, a) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
-    t.ledger().acknowledge(ms(1), KEY, WriteId(1));
+    t.ledger_mut().acknowledge(ms(1), KEY, WriteId(1));
     let (_, b) = t.write_local(ms(2), 2_000_000, EAST, KEY, WriteId(2), false, 2);
-    t.ledger().acknowledge(ms(3), KEY, WriteId(2));
+    t.ledger_mut().acknowledge(ms(3), KEY, WriteId(2));
     t.ship(ms(4), &a, EAST);
     t.ship(ms(4), &b, EAST);
     // Out of order: b arrives first, then a, which loses to b.
@@ -111,15 +111,15 @@ fn an_overwrite_that_observed_the_old_version_loses_nothing() {
 fn a_read_that_misses_an_acknowledged_write_is_stale_by_its_age() {
     let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
-    t.ledger().acknowledge(ms(5), KEY, WriteId(1));
-    let snapshot = t.ledger().snapshot_newest_acked(KEY);
+    t.ledger_mut().acknowledge(ms(5), KEY, WriteId(1));
+    let snapshot = t.ledger_mut().snapshot_newest_acked(KEY);
     assert_eq!(snapshot, Some(WriteId(1)));
     assert_eq!(t.read_local(WEST, KEY, ms(6), snapshot), Some(SimDuration::from_millis(1)));
-    let snapshot = t.ledger().snapshot_newest_acked(KEY);
+    let snapshot = t.ledger_mut().snapshot_newest_acked(KEY);
     assert_eq!(t.read_local(EAST, KEY, ms(6), snapshot), None);
     t.ship(ms(10), &e, EAST);
     t.apply_remote(ms(30), WEST, &e, true);
-    let snapshot = t.ledger().snapshot_newest_acked(KEY);
+    let snapshot = t.ledger_mut().snapshot_newest_acked(KEY);
     assert_eq!(t.read_local(WEST, KEY, ms(31), snapshot), None);
     // A read with nothing acknowledged before it began cannot be stale.
     assert_eq!(t.read_local(WEST, Key(2), ms(31), None), None);
@@ -144,7 +144,7 @@ fn a_local_overwrite_always_beats_the_version_it_replaces() {
 fn writes_held_by_a_region_that_never_returns_are_lost_with_it() {
     let mut t = table();
     let (_, e) = t.write_local(ms(0), 0, EAST, KEY, WriteId(1), false, 1);
-    t.ledger().acknowledge(ms(5), KEY, WriteId(1));
+    t.ledger_mut().acknowledge(ms(5), KEY, WriteId(1));
     // East went down before its pipeline shipped e, and never came back.
     t.abandon(ms(100), e.write);
     t.finish(ms(100), &[true, false]);
