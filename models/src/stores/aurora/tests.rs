@@ -1,3 +1,5 @@
+use sim_core::Dist;
+
 use super::*;
 use crate::checker::LostWrite;
 
