@@ -3,8 +3,8 @@
 //!
 //! - sim-core names neither `models` nor `experiments`; `models` never names `experiments`.
 //! - The models crate's top-level modules form layers: no cycle through `crate::` paths.
-//! - The files of one folder form layers: no cycle through `super::` paths between siblings (the
-//!   folder's `mod.rs`, which declares them and the types they share, apart).
+//! - The files of one folder form layers, in every crate: no cycle through `super::` paths between
+//!   siblings (the folder's `mod.rs`, which declares them and the types they share, apart).
 //! - A store never reaches into the world: nothing under `stores/` names the world, the report, the
 //!   scenario's configuration, the routing tier or the run.
 
@@ -45,6 +45,30 @@ fn named_after(code: &str, prefix: &str) -> BTreeSet<String> {
         let boundary = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':');
         if boundary && !name.is_empty() {
             names.insert(name);
+        }
+        // A group, `super::{a, b::C, D}`: the first segment of each item at its top level.
+        if boundary && let Some(group) = after.strip_prefix('{') {
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in group.chars() {
+                depth += i32::from(c == '{') - i32::from(c == '}');
+                if depth < 0 || (c == ',' && depth == 0) {
+                    let first: String = item
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                        .collect();
+                    if !first.is_empty() {
+                        names.insert(first);
+                    }
+                    item.clear();
+                    if depth < 0 {
+                        break;
+                    }
+                } else {
+                    item.push(c);
+                }
+            }
         }
         rest = after;
     }
@@ -105,6 +129,10 @@ fn the_cycle_finder_finds_a_cycle_and_no_false_one() {
         named_after("use crate::world::X; // and crate::report\nx::crate::no", "crate::"),
         ["report", "world"].map(String::from).into()
     );
+    assert_eq!(
+        named_after("use super::{Event, World, stores::{A, b}, attempts};", "super::"),
+        ["attempts", "stores"].map(String::from).into()
+    );
 }
 
 #[test]
@@ -139,8 +167,15 @@ fn the_top_level_modules_form_layers() {
 
 #[test]
 fn the_files_of_each_folder_form_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for krate in ["sim-core", "models", "experiments"] {
+        files_form_layers(&root.join(krate).join("src"), krate);
+    }
+}
+
+fn files_form_layers(src: &Path, krate: &str) {
     let mut folders: BTreeMap<PathBuf, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for (path, code) in sources(&models_src()) {
+    for (path, code) in sources(src) {
         let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) else { continue };
         let stem = path.file_stem().expect("a file name").to_string_lossy().to_string();
         // A folder module (`stores/mrec/mod.rs`) is a file of its parent folder.
@@ -157,13 +192,15 @@ fn the_files_of_each_folder_form_layers() {
         let siblings = named_after(&code, "super::");
         folders.entry(folder).or_default().entry(name).or_default().extend(siblings);
     }
-    assert!(folders.contains_key(Path::new("world")), "{:?}", folders.keys());
+    if krate == "models" {
+        assert!(folders.contains_key(Path::new("world")), "{:?}", folders.keys());
+    }
     for (folder, mut edges) in folders {
         let files: BTreeSet<String> = edges.keys().cloned().collect();
         for uses in edges.values_mut() {
             uses.retain(|u| files.contains(u));
         }
-        assert_eq!(find_cycle(&edges), None, "a cycle among the files of models/src/{}", folder.display());
+        assert_eq!(find_cycle(&edges), None, "a cycle among the files of {krate}/src/{}", folder.display());
     }
 }
 

@@ -12,7 +12,7 @@ use std::fmt;
 use toml::Spanned;
 
 use super::raw::{RawExpect, RawPer, RawScenario};
-use super::validate::Problems;
+use super::shared::Problems;
 use crate::metrics_path::{self, Names};
 
 /// A validated `[[expect]]`.

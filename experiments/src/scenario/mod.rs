@@ -9,6 +9,7 @@
 mod expect;
 pub mod include;
 pub mod raw;
+mod shared;
 mod validate;
 mod validate_alarms;
 mod validate_clients;

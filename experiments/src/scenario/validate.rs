@@ -19,19 +19,18 @@
 //!   `validate_edge`, `validate_routing` and `validate_alarms`.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 use std::path::Path;
 
 use models::config::{StoreConfig, StoreKind, WorldConfig};
-use models::ids::{RegionId, StoreId};
+use models::ids::StoreId;
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
 use sim_core::{Dist, Seed, SimDuration};
 use toml::Spanned;
 
 use super::raw::RawScenario;
+use super::shared::{Problems, RoutingNames, region_list};
 use super::{
-    Diagnostic, Scenario, expect, line_column, validate_alarms, validate_clients, validate_faults, validate_routing,
-    validate_stores,
+    Diagnostic, Scenario, expect, validate_alarms, validate_clients, validate_faults, validate_routing, validate_stores,
 };
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
@@ -40,69 +39,6 @@ const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
 const DEFAULT_JITTER: &str = "exp(mean=1ms)";
 const DEFAULT_REPLICATION_DELAY: &str = "lognormal(median=500ms, sigma=0.5)";
 const DEFAULT_REPLICATION_RETRY: SimDuration = SimDuration::from_secs(1);
-
-pub(super) struct Problems<'s> {
-    source: &'s str,
-    list: Vec<Diagnostic>,
-    /// What does not stop the scenario but a user should know.
-    warnings: Vec<Diagnostic>,
-}
-
-impl Problems<'_> {
-    pub(super) fn warn_at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
-        let line_column = Some(line_column(self.source, span.start));
-        self.warnings.push(Diagnostic { line_column, path: path.into(), message: message.into() });
-    }
-    pub(super) fn at(&mut self, span: Range<usize>, path: impl Into<String>, message: impl Into<String>) {
-        let line_column = Some(line_column(self.source, span.start));
-        self.list.push(Diagnostic { line_column, path: path.into(), message: message.into() });
-    }
-    pub(super) fn at_path(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.list.push(Diagnostic { line_column: None, path: path.into(), message: message.into() });
-    }
-}
-
-fn region_list(names: &[String]) -> String {
-    names.join(", ")
-}
-
-/// The id of the Region `name` refers to, or a problem saying it is not declared.
-pub(super) fn declared_region(
-    names: &[String],
-    name: &Spanned<String>,
-    path: &str,
-    p: &mut Problems,
-) -> Option<RegionId> {
-    let found = names.iter().position(|n| n == name.get_ref()).map(RegionId::new);
-    if found.is_none() {
-        let message = format!(
-            "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
-            name.get_ref(),
-            region_list(names)
-        );
-        p.at(name.span(), path, message);
-    }
-    found
-}
-
-/// The id of the store `name` refers to, or a problem saying it is not declared.
-pub(super) fn declared_store(
-    names: &[String],
-    name: &Spanned<String>,
-    path: &str,
-    p: &mut Problems,
-) -> Option<StoreId> {
-    let found = names.iter().position(|n| n == name.get_ref()).map(StoreId::new);
-    if found.is_none() {
-        let message = format!(
-            "store {:?} is not declared; expected one of the [[store]] names: {}",
-            name.get_ref(),
-            names.join(", ")
-        );
-        p.at(name.span(), path, message);
-    }
-    found
-}
 
 /// Checks `raw` (parsed from `source`) and builds the scenario, or returns every problem found.
 pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scenario, Vec<Diagnostic>> {
@@ -198,7 +134,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
     }
 
     let store_names: Vec<String> = raw.stores.iter().map(|s| s.name.get_ref().clone()).collect();
-    let routing_names = validate_routing::RoutingNames::new(raw);
+    let routing_names = RoutingNames::new(raw);
     let routing = validate_routing::routing(raw, &routing_names, &names, &store_names, &mut p);
     let alarms = validate_alarms::alarms(&raw.alarms, &routing_names, &names, &stores, &mut p);
 

@@ -14,8 +14,8 @@ use sim_core::{SimDuration, SimTime};
 use toml::Spanned;
 
 use super::raw::{RawAction, RawAlarm, RawAlarmMetric, RawComparisonOperator, RawStatistic, RawTreatMissingData};
-use super::validate::{Problems, declared_region, declared_store};
-use super::validate_routing::{RoutingNames, find};
+use super::shared::{Problems, declared_region, declared_store};
+use super::shared::{RoutingNames, find};
 
 const DEFAULT_PERIOD: SimDuration = SimDuration::from_secs(60);
 

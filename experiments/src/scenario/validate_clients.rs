@@ -28,8 +28,8 @@ use super::raw::{
     ActionType, RateProfileType, RawAction, RawAppTier, RawKeys, RawOperation, RawOperationKind, RawPartialRepair,
     RawPopulation, RawRateProfile,
 };
-use super::validate::{Problems, declared_region, declared_store};
-use super::validate_routing::RoutingNames;
+use super::shared::RoutingNames;
+use super::shared::{Problems, declared_region, declared_store};
 use super::{validate_alarms, validate_routing};
 
 const DEFAULT_USERS: u64 = 1000;

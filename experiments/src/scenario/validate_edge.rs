@@ -15,8 +15,8 @@ use sim_core::SimDuration;
 use toml::Spanned;
 
 use super::raw::{RawAccelerator, RawClientAffinity, RawCloudFront};
-use super::validate::{Problems, declared_region};
-use super::validate_routing::{NANOS_PER_SEC, control_plane, duration_or, int_in};
+use super::shared::{NANOS_PER_SEC, control_plane, duration_or, int_in};
+use super::shared::{Problems, declared_region};
 
 const CONTROL_PLANE: &str = "us-west-2";
 const DEFAULT_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(350);

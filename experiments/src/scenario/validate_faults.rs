@@ -11,7 +11,7 @@ use sim_core::{Dist, SimDuration, SimTime};
 use toml::Spanned;
 
 use super::raw::{FaultType, RawDirection, RawFault, RawFaultGenerator, RawPartitionMode, RawScope};
-use super::validate::{Problems, declared_region, declared_store};
+use super::shared::{Problems, declared_region, declared_store};
 
 /// Looks names up for the fault validators.
 pub(super) struct Names<'a> {

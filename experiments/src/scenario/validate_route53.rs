@@ -17,8 +17,8 @@ use sim_core::SimDuration;
 use toml::Spanned;
 
 use super::raw::{RawFailoverRole, RawHealthCheck, RawProbeType, RawRecord, RawRoute53, RawRoutingPolicy};
-use super::validate::{Problems, declared_region, declared_store};
-use super::validate_routing::{NANOS_PER_SEC, RoutingNames, control_plane, duration_or, find, int_in, reject};
+use super::shared::{NANOS_PER_SEC, RoutingNames, control_plane, duration_or, find, int_in, reject};
+use super::shared::{Problems, declared_region, declared_store};
 
 const DEFAULT_TTL: SimDuration = SimDuration::from_secs(60);
 /// Route 53's largest TTL: 2^31 - 1 seconds.

@@ -19,7 +19,7 @@ use sim_core::{Dist, SimDuration};
 use toml::Spanned;
 
 use super::raw::{MultiRegionConsistency, RawApply, RawReadConsistency, RawStore, StoreType};
-use super::validate::{Problems, declared_region};
+use super::shared::{Problems, declared_region};
 
 const DEFAULT_S3_REQUEST_LATENCY: &str = "lognormal(median=20ms, sigma=0.5)";
 const DEFAULT_QUORUM_TIMEOUT: SimDuration = SimDuration::from_secs(1);
