@@ -339,6 +339,69 @@ mod tests {
         assert_eq!(l.tree().live(), 1, "both tombs went with the snapshot's pin: w2 is left");
     }
 
+    /// A read that begins after the newest acknowledged write died: its snapshot pins that write's
+    /// tomb, and what it returns (a write that never observed it) is stale by how long before the
+    /// read began the lost write was acknowledged. The tomb stays while the item's newest
+    /// acknowledged write still pins it, and goes when a newer one is acknowledged; a read of that
+    /// one is fresh.
+    #[test]
+    fn a_read_after_the_newest_acknowledged_write_died_is_stale_from_its_acknowledgement() {
+        let west = RegionId::from_raw(1);
+        let mut l = Ledger::new(StoreId::new(0), 2);
+        let g = l.genesis(K);
+        l.tree_mut().create(WriteId(1), g, EAST, 2); // east replica, the answer
+        l.release(g, t(0));
+        l.acknowledge(t(1), K, WriteId(1));
+        l.tree_mut().create(WriteId(2), g, west, 1); // west replica
+        l.release(g, t(2));
+        l.release(WriteId(1), t(40)); // w2 wins at east: w1 dies, lost
+        l.tree_mut().acquire(WriteId(2)); // east takes w2
+        assert_eq!(l.tree().lost().len(), 1);
+        assert_eq!(l.tree().live(), 3, "w2, w1's tomb and genesis's (w1's anchor, survived since)");
+        let snapshot = l.snapshot_newest_acked(K);
+        assert_eq!(snapshot, Some(WriteId(1)), "still the newest acknowledged write");
+        assert_eq!(l.judge_read(WriteId(2), t(100), snapshot), Some(SimDuration::from_millis(99)));
+        assert_eq!(l.tree().live(), 3, "the read let go of its pin; the newest-acknowledged one keeps the tombs");
+        l.tree_mut().acquire(WriteId(2)); // the answer to a write acknowledged as w2 (a retry, say)
+        l.acknowledge(t(110), K, WriteId(2));
+        assert_eq!(l.tree().live(), 1, "w1 is no longer the newest acknowledged: its tombs go");
+        let snapshot = l.snapshot_newest_acked(K);
+        assert_eq!(l.judge_read(WriteId(2), t(120), snapshot), None);
+        assert_eq!(l.judge_read(WriteId(2), t(120), None), None, "nothing acknowledged: never stale");
+        assert_eq!(l.snapshot_newest_acked(Key(9)), None);
+    }
+
+    /// The version a session last read of an item is known while its last read was of that item:
+    /// a read of another item replaces it, and another session's reads are not its own.
+    #[test]
+    fn a_sessions_last_read_is_of_the_item_it_last_read() {
+        let mut l = Ledger::new(StoreId::new(0), 1);
+        let g = l.genesis(K);
+        let other = l.genesis(Key(2));
+        assert_eq!(l.session_last_read(S, K), None, "nothing read yet");
+        l.session_read(S, K, g);
+        assert_eq!(l.session_last_read(S, K), Some(g));
+        assert_eq!(l.session_last_read(S, Key(2)), None, "its last read was of another item");
+        assert_eq!(l.session_last_read((0, 8), K), None, "another session");
+        l.session_read(S, Key(2), other);
+        assert_eq!((l.session_last_read(S, K), l.session_last_read(S, Key(2))), (None, Some(other)));
+    }
+
+    /// A replica hold the ledger lets go of as a failover's: the acknowledged write it held dies
+    /// lost to the failover, not to last-writer-wins.
+    #[test]
+    fn a_hold_released_as_a_failovers_loses_its_write_to_it() {
+        let mut l = Ledger::new(StoreId::new(0), 1);
+        let g = l.genesis(K);
+        l.tree_mut().create(WriteId(1), g, EAST, 2); // the writer, and the answer
+        l.release(g, t(0));
+        l.acknowledge(t(1), K, WriteId(1));
+        l.release_as(WriteId(1), t(60_000), LossCause::Failover); // the promotion drops the writer
+        let lost: Vec<(WriteId, LossCause, SimTime)> =
+            l.tree().lost().iter().map(|x| (x.write, x.cause, x.lost_at)).collect();
+        assert_eq!(lost, vec![(WriteId(1), LossCause::Failover, t(60_000))]);
+    }
+
     /// A retried write whose idempotency record answers it after its version died is an
     /// acknowledged write that did not survive: lost to last-writer-wins, and conflicted.
     #[test]

@@ -220,5 +220,34 @@ mod tests {
         assert_eq!(folded.by_region(EAST).unwrap().get(0), Some(2), "3 s and 7 s share the first 10 s");
         assert_eq!(folded.by_region(EAST).unwrap().get(1), Some(1));
         assert_eq!(folded.by_region(WEST).unwrap().get(1), Some(1));
+        assert_eq!((folded.total(), one_by_one.total()), (4, 4));
+        assert_eq!(fold.intervals(), 3, "east's first 10 s, then west's and east's second");
+    }
+
+    /// A fold keeps one entry per run of writes in the same interval and Region: a write in the
+    /// last entry's interval and Region adds to it, a change of either starts another; two folds
+    /// merged share an entry when the upper one ends in the interval and Region the lower one
+    /// starts in. The tally counts each write once all the same.
+    #[test]
+    fn a_fold_keeps_one_entry_per_run_of_interval_and_region() {
+        let interval = SimDuration::from_secs(10);
+        let mut upper = Fold::of(EAST, s(1), false, false, interval);
+        upper.add(EAST, s(9), false, false, interval);
+        assert_eq!(upper.intervals(), 1, "both in east's first 10 s");
+        upper.add(WEST, s(9), false, false, interval);
+        upper.add(WEST, s(11), false, false, interval);
+        assert_eq!(upper.intervals(), 3, "another Region, then another interval");
+        let mut lower = Fold::of(WEST, s(15), false, false, interval);
+        lower.add(EAST, s(21), false, false, interval);
+        assert_eq!(lower.intervals(), 2);
+        upper.merge(lower);
+        assert_eq!(upper.intervals(), 4, "west's second 10 s, on both sides of the merge, is one entry");
+        assert_eq!((upper.count, upper.span), (6, Span { first: s(1), last: s(21) }));
+        let mut tally = LossTally::new(interval);
+        tally.add_fold(&upper, LossCause::LastWriterWins);
+        assert_eq!(tally.total(), 6);
+        let series = |r: RegionId| tally.by_region(r).map(|c| c.iter().map(|(_, n)| n).collect::<Vec<_>>());
+        assert_eq!(series(EAST), Some(vec![2, 0, 1]));
+        assert_eq!(series(WEST), Some(vec![1, 2]));
     }
 }

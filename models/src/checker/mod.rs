@@ -1259,6 +1259,24 @@ mod tests {
         }
     }
 
+    /// Along one chain (every version held, so none is spliced or pruned), the jump pointer of the
+    /// version at depth d lands where Myers' skew-binary rule puts it: at d less the smallest term
+    /// of d's skew-binary form (a sum of distinct 2^k - 1, the smallest of which may appear twice),
+    /// so depth 7 = 7 jumps to genesis, 6 = 3 + 3 to 3, 5 = 3 + 1 + 1 to 4.
+    #[test]
+    fn jump_pointers_follow_the_skew_binary_rule() {
+        let mut tree = VersionTree::new(StoreId::new(0), 1);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        let mut tip = g;
+        for w in 1..=15 {
+            tree.create(WriteId(w), tip, EAST, 1);
+            tip = WriteId(w);
+        }
+        let jumps: Vec<u32> = (1..=15).map(|w| tree.get(tree.get(WriteId(w)).jump).depth).collect();
+        assert_eq!(jumps, [0, 1, 0, 3, 4, 3, 0, 7, 8, 7, 10, 11, 10, 7, 0]);
+        assert_eq!(tree.get(g).jump, g, "genesis jumps to itself");
+    }
+
     #[test]
     fn a_version_fits_a_cache_line() {
         assert_eq!(std::mem::size_of::<Version>(), 64);
@@ -1296,6 +1314,7 @@ mod tests {
         // Genesis had one live child left (w2) and no hold: survived and pruned.
         assert_eq!(tree.live(), 1);
         assert_eq!(tree.survived(), 1);
+        assert_eq!(tree.live_max(), 3, "genesis and both writes");
     }
 
     /// A write observed by another write that later lost: w1 <- w2 (w2 observed w1), and w3
@@ -1429,6 +1448,86 @@ mod tests {
         // Losses to a failover are RPO: no concurrent version was met, so no conflict and no row.
         assert!(tree.conflict_list().is_empty());
         assert_eq!(tree.conflicted_acked(), 0);
+    }
+
+    /// A write on a genesis that no replica holds (a tree of no replicas) leaves the root with no
+    /// hold and one child, outside any release: the next release on the key, which removes nothing
+    /// and is not the root's, prunes it all the same. Genesis survived; the write is the root.
+    #[test]
+    fn a_root_left_prunable_by_a_write_is_pruned_at_the_next_release() {
+        let mut tree = VersionTree::new(StoreId::new(0), 0);
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        assert_eq!((tree.root(Key(1)), tree.root(Key(2))), (Some(g), None));
+        tree.create(WriteId(1), g, EAST, 2); // the replica, and the answer
+        assert_eq!(tree.root(Key(1)), Some(g), "nothing released yet");
+        tree.release(WriteId(1), t(1)); // the answer
+        assert_eq!(tree.root(Key(1)), Some(WriteId(1)));
+        assert_eq!((tree.survived(), tree.live()), (1, 1));
+        tree.create(WriteId(2), WriteId(1), EAST, 1);
+        tree.release(WriteId(1), t(2)); // the replica moves on: w1 is the root, released, and survives
+        assert_eq!(tree.root(Key(1)), Some(WriteId(2)));
+        assert_eq!((tree.survived(), tree.live()), (2, 1));
+    }
+
+    /// The outcome names the conflict list's file carries, one per outcome, all different.
+    #[test]
+    fn conflict_outcomes_have_their_file_names() {
+        let names: Vec<&str> = [
+            ConflictOutcome::Lost(LossCause::LastWriterWins),
+            ConflictOutcome::Lost(LossCause::Failover),
+            ConflictOutcome::Lost(LossCause::RegionNeverReturned),
+            ConflictOutcome::Survived,
+            ConflictOutcome::NotAcknowledged,
+            ConflictOutcome::Unsettled,
+        ]
+        .map(ConflictOutcome::name)
+        .to_vec();
+        assert_eq!(
+            names,
+            [
+                "lost_last_writer_wins",
+                "lost_failover",
+                "lost_region_never_returned",
+                "survived",
+                "not_acknowledged",
+                "unsettled"
+            ]
+        );
+    }
+
+    /// A conflict row shows first when its write was first dropped, else (an acknowledged write
+    /// lost through a descendant, never dropped itself) when it was acknowledged; the conflict list
+    /// is in that order, not the writes': w2, dropped at 20 ms, comes before w1, lost through w3
+    /// and acknowledged at 30 ms.
+    #[test]
+    fn a_conflict_row_is_first_seen_at_its_first_drop_else_its_acknowledgement() {
+        let row = |resolution: Option<Resolution>, acked_at: Option<SimTime>| ConflictRecord {
+            store: StoreId::new(0),
+            key: Key(1),
+            write: WriteId(1),
+            region: EAST,
+            acked_at,
+            resolution,
+            outcome: ConflictOutcome::Unsettled,
+        };
+        assert_eq!(row(Some(dropped(20, EAST, 2, WEST)), Some(t(5))).first_seen(), t(20));
+        assert_eq!(row(None, Some(t(5))).first_seen(), t(5));
+        assert_eq!(row(None, None).first_seen(), SimTime::ZERO);
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        tree.keep_conflict_list();
+        let (g, _) = tree.genesis(Key(1), WriteId(0));
+        tree.create(WriteId(1), g, EAST, 1); // east's replica
+        tree.release(g, t(0));
+        tree.create(WriteId(2), g, WEST, 1); // west's replica, never acknowledged
+        tree.release(g, t(0));
+        tree.create(WriteId(3), WriteId(1), EAST, 1);
+        tree.acknowledge(WriteId(1), t(30));
+        tree.release(WriteId(1), t(31)); // w1 rides with w3
+        tree.mark_discarded(WriteId(2), dropped(20, WEST, 3, EAST));
+        tree.mark_discarded(WriteId(3), dropped(40, EAST, 2, WEST));
+        tree.release(WriteId(3), t(50)); // w3 dies, and w1 with it
+        let rows: Vec<(WriteId, SimTime)> = tree.conflict_list().iter().map(|r| (r.write, r.first_seen())).collect();
+        assert_eq!(rows, vec![(WriteId(2), t(20)), (WriteId(1), t(30)), (WriteId(3), t(40))]);
     }
 
     #[test]
@@ -1613,6 +1712,87 @@ mod tests {
         let lost: Vec<WriteId> = tree.lost().iter().map(|l| l.write).collect();
         assert_eq!(lost, vec![WriteId(3)], "the only acknowledged write, lost with the chain");
         assert_eq!(tree.live(), 1, "genesis, west's");
+    }
+
+    /// A chain of writes on one key, `chain` from genesis down, each taken by east with one hold
+    /// (west's replica keeps genesis); the holds go in the order `released`, each splicing its
+    /// write out of the chain (no hold, one child) onto the write below it.
+    fn spliced_chain(chain: &[u64], released: &[u64]) -> (VersionTree, WriteId) {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+        let mut tip = g;
+        for &w in chain {
+            tree.create(WriteId(w), tip, EAST, 1);
+            tip = WriteId(w);
+        }
+        tree.release(g, t(0));
+        for &w in released {
+            tree.release(WriteId(w), t(1));
+        }
+        (tree, g)
+    }
+
+    /// A retried write is found among its carrier's passengers whatever order the ids of its chain
+    /// come in: decreasing down the chain; two runs that increase, the upper one's ids above the
+    /// lower one's; a run that decreases then increases, spliced onto one that carries on
+    /// increasing. It goes back into the tree between the chain's tip and genesis.
+    #[test]
+    fn revive_finds_a_passenger_whatever_the_order_of_its_chains_ids() {
+        let down: Vec<u64> = (11..=20).rev().collect();
+        let cases: [(&[u64], &[u64], u64); 3] = [
+            (&down, &down[..9], 20),
+            (&[5, 6, 3, 4, 10], &[3, 4, 5, 6], 5),
+            (&[9, 5, 6, 7, 8, 10], &[7, 8, 9, 5, 6], 9),
+        ];
+        for (chain, released, revived) in cases {
+            let (mut tree, g) = spliced_chain(chain, released);
+            let tip = WriteId(*chain.last().unwrap());
+            assert_eq!(tree.passengers(), chain.len() - 1, "{chain:?}: all but the tip ride");
+            assert!(tree.revive(Key(1), WriteId(revived)), "{chain:?}: {revived} rides with {tip:?}");
+            assert!(tree.is_live(WriteId(revived)));
+            assert_eq!(tree.passengers(), chain.len() - 2, "{chain:?}");
+            assert!(tree.descends_from(tip, WriteId(revived)));
+            assert!(tree.descends_from(WriteId(revived), g));
+        }
+    }
+
+    /// With losses streamed and folded, a retried write that rides between two folds (acknowledged
+    /// writes above it and below it) goes back into the tree with the upper fold above it and the
+    /// lower one still with its carrier: when the carrier and then the retried write die, every
+    /// acknowledged write is lost once, east's, in the first second.
+    #[test]
+    fn a_revived_passenger_between_folds_leaves_each_fold_its_writes() {
+        let mut tree = VersionTree::new(StoreId::new(0), 2);
+        tree.stream_losses(SimDuration::from_secs(1), false);
+        let (g, _) = tree.genesis(Key(1), WriteId(u64::MAX));
+        let mut tip = g;
+        for w in 1..=6 {
+            tree.create(WriteId(w), tip, EAST, 1);
+            tip = WriteId(w);
+        }
+        tree.release(g, t(0));
+        for w in [1, 2, 4, 5] {
+            tree.acknowledge(WriteId(w), t(w));
+        }
+        for w in 1..=5 {
+            tree.release(WriteId(w), t(10)); // w1, w2 fold; w3 rides alone; w4, w5 fold
+        }
+        assert_eq!(tree.passengers(), 5);
+        // Genesis and w6; three entries riding (a fold, w3, a fold) and one interval per fold.
+        assert_eq!(tree.records(), 2 + 3 + 2);
+        assert!(tree.revive(Key(1), WriteId(3)), "w3 was never acknowledged: it rides alone");
+        assert_eq!(tree.passengers(), 4);
+        tree.acquire(WriteId(3));
+        tree.acknowledge(WriteId(3), t(20));
+        tree.release(WriteId(6), t(30)); // w6 dies, with w4 and w5
+        assert_eq!(tree.losses().count(LossCause::LastWriterWins), 2);
+        tree.release(WriteId(3), t(40)); // w3 dies, with w1 and w2
+        let l = tree.losses();
+        assert_eq!(l.count(LossCause::LastWriterWins), 5);
+        assert_eq!(l.span(LossCause::LastWriterWins), Some(Span { first: t(1), last: t(20) }));
+        assert_eq!(l.by_region(EAST).map(|s| s.iter().collect::<Vec<_>>()), Some(vec![(SimTime::ZERO, 5)]));
+        assert_eq!(tree.conflicted_acked(), 5, "lost to last-writer-wins: conflicted");
+        assert_eq!((tree.passengers(), tree.live()), (0, 1), "genesis, west's");
     }
 
     /// Everything a tree reports, to compare a tree with splicing against one without.
