@@ -50,7 +50,7 @@ pub enum FaultKind {
         mode: PartitionMode,
     },
     /// Extra latency and a loss rate on the link `from -> to` (and back if `symmetric`). A lost message
-    /// is sent again after the sender's timeout.
+    /// joins its link's backlog, resent after the store's retry interval (see `world::replication`).
     DegradedLink {
         from: RegionId,
         to: RegionId,

@@ -32,11 +32,15 @@ pub struct Span {
 }
 
 impl Span {
+    fn at(t: SimTime) -> Self {
+        Span { first: t, last: t }
+    }
+    /// The span covering both.
+    fn cover(self, other: Span) -> Span {
+        Span { first: self.first.min(other.first), last: self.last.max(other.last) }
+    }
     fn widen(span: &mut Option<Span>, with: Span) {
-        *span = Some(match *span {
-            None => with,
-            Some(s) => Span { first: s.first.min(with.first), last: s.last.max(with.last) },
-        });
+        *span = Some(span.map_or(with, |s| s.cover(with)));
     }
 }
 
@@ -65,7 +69,7 @@ impl LossTally {
     pub fn add(&mut self, region: RegionId, acked_at: SimTime, cause: LossCause) {
         let i = index(cause);
         self.by_cause[i] += 1;
-        Span::widen(&mut self.spans[i], Span { first: acked_at, last: acked_at });
+        Span::widen(&mut self.spans[i], Span::at(acked_at));
         self.series(region).add(acked_at, 1);
     }
 
@@ -75,7 +79,7 @@ impl LossTally {
         self.by_cause[i] += fold.count;
         Span::widen(&mut self.spans[i], fold.span);
         for &(bucket, region, n) in &fold.buckets {
-            let at = SimTime::at(self.interval * u64::from(bucket));
+            let at = SimTime::at(self.interval * bucket);
             self.series(region).add(at, n);
         }
     }
@@ -121,19 +125,13 @@ pub(super) struct Fold {
     pub span: Span,
     /// (bucket of acknowledgement, Region, writes), in the order added; a write in the same bucket
     /// and Region as the last entry adds to it, so a lineage costs one entry per interval.
-    buckets: Vec<(u32, RegionId, u64)>,
+    buckets: Vec<(u64, RegionId, u64)>,
 }
 
 impl Fold {
     /// A fold of one acknowledged write.
     pub fn of(region: RegionId, acked_at: SimTime, discarded: bool, conflicted: bool, interval: SimDuration) -> Self {
-        let mut f = Fold {
-            count: 0,
-            discarded: 0,
-            unconflicted: 0,
-            span: Span { first: acked_at, last: acked_at },
-            buckets: Vec::new(),
-        };
+        let mut f = Fold { count: 0, discarded: 0, unconflicted: 0, span: Span::at(acked_at), buckets: Vec::new() };
         f.add(region, acked_at, discarded, conflicted, interval);
         f
     }
@@ -149,8 +147,8 @@ impl Fold {
         self.count += 1;
         self.discarded += u64::from(discarded);
         self.unconflicted += u64::from(!conflicted);
-        self.span = Span { first: self.span.first.min(acked_at), last: self.span.last.max(acked_at) };
-        let bucket = u32::try_from(acked_at.as_nanos() / interval.as_nanos()).expect("bucket fits in u32");
+        self.span = self.span.cover(Span::at(acked_at));
+        let bucket = acked_at.as_nanos() / interval.as_nanos();
         match self.buckets.last_mut() {
             Some((b, r, n)) if *b == bucket && *r == region => *n += 1,
             _ => self.buckets.push((bucket, region, 1)),
@@ -167,7 +165,7 @@ impl Fold {
         self.count += other.count;
         self.discarded += other.discarded;
         self.unconflicted += other.unconflicted;
-        self.span = Span { first: self.span.first.min(other.span.first), last: self.span.last.max(other.span.last) };
+        self.span = self.span.cover(other.span);
         for (bucket, region, n) in other.buckets {
             match self.buckets.last_mut() {
                 Some((b, r, m)) if *b == bucket && *r == region => *m += n,

@@ -284,11 +284,14 @@ struct Passengers {
     /// Whether the ids of `list` increase; never with a fold in it.
     sorted: bool,
     folds: Vec<Fold>,
+    /// The intervals the folds count writes in, summed (kept as the list changes, so a splice
+    /// does not walk a lineage's folds to count its entries).
+    intervals: usize,
 }
 
 impl Passengers {
     fn new() -> Self {
-        Passengers { list: Vec::new(), sorted: true, folds: Vec::new() }
+        Passengers { list: Vec::new(), sorted: true, folds: Vec::new(), intervals: 0 }
     }
 
     /// Where passenger `write` rides (never a folded one: an acknowledged write is never revived).
@@ -302,7 +305,8 @@ impl Passengers {
 
     /// Entries held: one per passenger riding alone or fold, and one per interval a fold counts.
     fn entries(&self) -> usize {
-        self.list.len() + self.folds.iter().map(Fold::intervals).sum::<usize>()
+        debug_assert_eq!(self.intervals, self.folds.iter().map(Fold::intervals).sum::<usize>());
+        self.list.len() + self.intervals
     }
 
     /// The writes riding, folded ones included.
@@ -322,12 +326,16 @@ impl Passengers {
         if let Some(last) = self.list.last()
             && last.flags & FOLDED != 0
         {
-            self.folds[last.write.0 as usize].add(p.region, p.acked_at, discarded, conflicted, interval);
+            let fold = &mut self.folds[last.write.0 as usize];
+            let before = fold.intervals();
+            fold.add(p.region, p.acked_at, discarded, conflicted, interval);
+            self.intervals += fold.intervals() - before;
             return;
         }
         self.sorted = false;
         self.list.push(Passenger { write: WriteId(self.folds.len() as u64), flags: FOLDED, ..p });
         self.folds.push(Fold::of(p.region, p.acked_at, discarded, conflicted, interval));
+        self.intervals += 1;
     }
 
     /// Puts `below` under these (a fold at the bottom here and one at the top there merge).
@@ -339,6 +347,7 @@ impl Passengers {
             return;
         }
         self.sorted = false;
+        self.intervals += below.intervals;
         let mut folds = below.folds.into_iter();
         let mut entries = below.list.into_iter().peekable();
         if let (Some(last), Some(first)) = (self.list.last(), entries.peek())
@@ -346,7 +355,11 @@ impl Passengers {
             && first.flags & FOLDED != 0
         {
             let merged = folds.next().expect("a fold for each folded entry");
-            self.folds[last.write.0 as usize].merge(merged);
+            let fold = &mut self.folds[last.write.0 as usize];
+            let before = fold.intervals() + merged.intervals();
+            fold.merge(merged);
+            // The two folds' boundary interval may now be one entry.
+            self.intervals -= before - fold.intervals();
             entries.next();
         }
         for p in entries {
@@ -362,7 +375,7 @@ impl Passengers {
     /// Splits off the passengers below position `at`, with their folds.
     fn split_below(&mut self, at: usize) -> Passengers {
         let tail = self.list.split_off(at);
-        let mut below = Passengers { list: Vec::new(), sorted: self.sorted, folds: Vec::new() };
+        let mut below = Passengers { list: Vec::new(), sorted: self.sorted, folds: Vec::new(), intervals: 0 };
         if self.folds.is_empty() {
             below.list = tail;
             return below;
@@ -378,6 +391,8 @@ impl Passengers {
             }
         }
         below.sorted = false;
+        below.intervals = below.folds.iter().map(Fold::intervals).sum();
+        self.intervals -= below.intervals;
         below
     }
 }
