@@ -138,7 +138,7 @@ mod schema {
     use super::*;
 
     /// A validator for the subset of JSON Schema that `mrsim schema` uses: type (a name or a
-    /// list), properties, required, additionalProperties (false or a schema), enum, items.
+    /// list), properties, required, additionalProperties (false or a schema), enum, items, anyOf.
     /// Returns the first problem with its JSON path.
     pub(super) fn check(schema: &Value, value: &Value, path: &str) -> Result<(), String> {
         if let Some(t) = schema.get("type") {
@@ -164,6 +164,12 @@ mod schema {
             && !allowed.contains(value)
         {
             return Err(format!("{path}: {value} is not one of {allowed:?}"));
+        }
+        if let Some(options) = schema.get("anyOf").and_then(Value::as_array) {
+            let problems: Vec<String> = options.iter().filter_map(|o| check(o, value, path).err()).collect();
+            if problems.len() == options.len() {
+                return Err(format!("{path}: fits none of its forms: {}", problems.join("; ")));
+            }
         }
         if let Some(object) = value.as_object() {
             let properties = schema.get("properties").and_then(Value::as_object);
@@ -229,6 +235,12 @@ mod schema {
         let mut missing = scenario_json("skeleton");
         missing["scenario"].as_object_mut().unwrap().remove("duration");
         assert!(check(&schema, &missing, "$").expect_err("a missing key").contains("duration"));
+        let mut cache = scenario_json("skeleton");
+        cache["population"][0]["client_cache"] = serde_json::json!({ "at_last": "60s" });
+        let e = check(&schema, &cache, "$").expect_err("a typo inside one of two forms");
+        assert!(e.contains("at_last") && e.contains("fits none"), "{e}");
+        cache["population"][0]["client_cache"] = serde_json::json!({ "at_least": "60s" });
+        check(&schema, &cache, "$").expect("the table form fits");
     }
 
     #[test]
@@ -243,6 +255,9 @@ mod schema {
             }
             if let Some(items) = schema.get("items") {
                 walk(items, &format!("{path}[]"));
+            }
+            for option in schema.get("anyOf").and_then(Value::as_array).into_iter().flatten() {
+                walk(option, path);
             }
         }
         walk(&schema(), "$");

@@ -9,9 +9,7 @@
 
 use std::fmt;
 
-use toml::Spanned;
-
-use super::raw::{RawExpect, RawPer, RawScenario};
+use super::raw::{RawExpect, RawPer, RawScenario, Spanned};
 use super::shared::Problems;
 use crate::metrics_path::{self, Names};
 

@@ -6,10 +6,50 @@
 
 use std::fmt;
 
+use std::borrow::Cow;
+use std::ops::Range;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer};
 use sim_core::{Dist, SimDuration};
-use toml::Spanned;
+
+/// A value with its place in the file, so validation can point at it. Its schema is the value's:
+/// the place is the parser's business, not the file's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T>(toml::Spanned<T>);
+
+impl<T> Spanned<T> {
+    pub fn span(&self) -> Range<usize> {
+        self.0.span()
+    }
+
+    pub fn get_ref(&self) -> &T {
+        self.0.get_ref()
+    }
+
+    pub fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        toml::Spanned::deserialize(d).map(Spanned)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        generator.subschema_for::<T>()
+    }
+}
 
 /// A duration written with units ("250ms", "15m").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +81,39 @@ impl<'de> Deserialize<'de> for DurationDist {
         })
     }
 }
+
+/// The schema of a value written as text: a string (or, for distributions, a table) with what it
+/// means and examples, which a field's own doc comment then describes.
+macro_rules! text_schema {
+    ($type:ty, $name:literal, $schema:tt) => {
+        impl JsonSchema for $type {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!($schema)
+            }
+        }
+    };
+}
+
+text_schema!(DurationText, "Duration", {
+    "type": "string",
+    "description": "A duration with units, such as \"250ms\", \"30s\" or \"15m\".",
+    "examples": ["250ms", "30s", "15m"],
+});
+
+text_schema!(DurationDist, "DurationDistribution", {
+    "type": ["string", "object"],
+    "description": "A duration or a distribution of durations: \"20ms\", \"exp(mean=5ms)\", \
+        \"lognormal(median=30ms, sigma=0.5)\", \"normal(mean=30ms, sd=5ms)\", \"uniform(10ms, 20ms)\", \
+        \"pareto(scale=10ms, shape=2.5)\", \"mix(0.9*exp(mean=5ms), 0.1*const(1s))\", \"empirical(1ms, 2ms)\", \
+        \"cdf(10ms:0.5, 20ms:1)\", or a table such as { type = \"exp\", mean = \"5ms\" }.",
+    "examples": ["20ms", "exp(mean=5ms)", "lognormal(median=30ms, sigma=0.5)"],
+});
 
 /// The text form of a distribution written as a TOML table, so tables and strings share one parser
 /// and one set of error messages:
@@ -128,33 +201,51 @@ impl<'de, T, F: Fn(&str) -> Result<T, String>> Visitor<'de> for TextVisitor<F> {
 }
 
 /// The whole file.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    /// Scenario fragments to merge in first, in order, paths relative to this file; tables merge
+    /// key by key, a later file's value (an array of tables included) replaces an earlier one.
+    // Resolved before the rest of the file is read (`scenario/include.rs`), so never set here.
+    #[serde(default)]
+    pub include: Option<RawIncludes>,
+    /// The scenario's name and run limits.
     pub scenario: RawHeader,
+    /// The network between Regions.
     #[serde(default)]
     pub network: RawNetwork,
+    /// The Regions, each once.
     #[serde(default, rename = "region")]
     pub regions: Vec<RawRegion>,
+    /// The data stores.
     #[serde(default, rename = "store")]
     pub stores: Vec<RawStore>,
+    /// The client populations.
     #[serde(default, rename = "population")]
     pub populations: Vec<RawPopulation>,
+    /// The fault schedule.
     #[serde(default, rename = "fault")]
     pub faults: Vec<RawFault>,
+    /// Faults drawn from the seed at a rate.
     #[serde(default, rename = "fault_generator")]
     pub fault_generators: Vec<RawFaultGenerator>,
+    /// Runbook actions.
     #[serde(default, rename = "action")]
     pub actions: Vec<RawAction>,
-    /// The routing tier: how clients reach the Regions.
+    /// A Route 53 name clients resolve (population entry = "route53").
     #[serde(default)]
     pub route53: Option<Spanned<RawRoute53>>,
+    /// A Global Accelerator clients connect through (population entry = "global_accelerator").
     #[serde(default)]
     pub global_accelerator: Option<Spanned<RawAccelerator>>,
+    /// A CloudFront distribution with an origin group; reads of populations with reads_via_cloudfront fail
+    /// over.
     #[serde(default)]
     pub cloudfront: Option<Spanned<RawCloudFront>>,
+    /// ARC routing controls.
     #[serde(default, rename = "routing_control")]
     pub routing_controls: Vec<RawRoutingControl>,
+    /// The load balancers' health checks of their targets (ALB target-group defaults).
     #[serde(default)]
     pub load_balancer_health: Option<Spanned<RawLoadBalancerHealth>>,
     /// CloudWatch-style alarms, which actions can wait for.
@@ -165,70 +256,92 @@ pub struct RawScenario {
     pub expects: Vec<RawExpect>,
 }
 
+/// `include = "file.toml"` or `include = ["a.toml", "b.toml"]`.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(untagged)]
+pub enum RawIncludes {
+    One(String),
+    Many(Vec<String>),
+}
+
 /// `[[expect]]`: a metric of summary.json (a dotted path), exactly one bound, and whether every
 /// seed or the mean over the seeds must meet it.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
+    /// A dotted path into summary.json, such as "writes.lost_last_writer_wins" or "stores.orders.rpo_writes".
     pub metric: Spanned<String>,
+    /// The metric must be equal to this.
     #[serde(default)]
     pub equals: Option<Spanned<f64>>,
+    /// The metric must be at most this.
     #[serde(default)]
     pub at_most: Option<Spanned<f64>>,
+    /// The metric must be at least this.
     #[serde(default)]
     pub at_least: Option<Spanned<f64>>,
+    /// The metric must be less than this.
     #[serde(default)]
     pub less_than: Option<Spanned<f64>>,
+    /// The metric must be greater than this.
     #[serde(default)]
     pub greater_than: Option<Spanned<f64>>,
+    /// "seed" (default): every seed must pass; "mean": the mean over the seeds must.
     #[serde(default)]
     pub per: Option<Spanned<RawPer>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawPer {
     Seed,
     Mean,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawHeader {
+    /// The scenario's name, used in reports and the default output folder.
     pub name: String,
+    /// One line saying what the scenario asks.
     #[serde(default)]
     pub description: String,
     /// The fault phase: clients send requests until then.
     pub duration: Spanned<DurationText>,
-    /// The longest the drain phase may take.
+    /// The longest the drain phase may take (default 30m).
     #[serde(default)]
     pub drain_max: Option<Spanned<DurationText>>,
+    /// Width of one time-series row (default 1s).
     #[serde(default)]
     pub metrics_interval: Option<Spanned<DurationText>>,
+    /// A run firing more events than this fails (default 200000000).
     #[serde(default)]
     pub max_events: Option<Spanned<i64>>,
     /// The seed used when the command line gives none, in hex ("0x2a") or decimal.
     #[serde(default)]
     pub seed: Option<Spanned<String>>,
-    /// Write conflicts.csv: every write last-writer-wins dropped and every write lost to it.
+    /// Write conflicts.csv: every write last-writer-wins dropped and every write lost to it (default false).
     #[serde(default)]
     pub list_conflicts: Option<bool>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, JsonSchema, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
-    /// Added to half the measured round trip on every link without an override.
+    /// Added to half the measured round trip on every link without an override (default exp(mean=1ms)).
     #[serde(default)]
     pub jitter: Option<DurationDist>,
+    /// Per-link latency overrides.
     #[serde(default, rename = "link")]
     pub links: Vec<RawLink>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawLink {
+    /// The sending Region.
     pub from: Spanned<String>,
+    /// The receiving Region.
     pub to: Spanned<String>,
     /// One-way latency of this direction.
     pub latency: DurationDist,
@@ -241,23 +354,24 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawRegion {
+    /// The AWS Region name, such as "us-east-1".
     pub name: Spanned<String>,
     /// The Region's app tier; without it, capacity is not modelled (requests are served at once).
     #[serde(default)]
     pub app_tier: Option<Spanned<RawAppTier>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreType {
     #[serde(rename = "dynamodb_global_table")]
     DynamoDbGlobalTable,
     AuroraGlobalDatabase,
     S3Replication,
-    /// A general quorum store (leaderless partial quorums and the like).
+    // A general quorum store (leaderless partial quorums and the like).
     Quorum,
 }
 
@@ -265,7 +379,7 @@ pub enum StoreType {
 pub type RawRule = (Spanned<String>, Spanned<String>);
 
 /// Aurora's read consistency for write forwarding, as aurora_replica_read_consistency spells it.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawReadConsistency {
     #[serde(rename = "EVENTUAL")]
     Eventual,
@@ -275,7 +389,7 @@ pub enum RawReadConsistency {
     Global,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawApply {
     OnCommit,
@@ -283,7 +397,7 @@ pub enum RawApply {
 }
 
 /// DynamoDB's MultiRegionConsistency, spelled as the API spells it.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MultiRegionConsistency {
     #[serde(rename = "EVENTUAL")]
     Eventual,
@@ -291,12 +405,16 @@ pub enum MultiRegionConsistency {
     Strong,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
+    /// The store's name, referred to by populations, faults and actions.
     pub name: Spanned<String>,
+    /// The kind of store; "quorum" is a general quorum store (leaderless partial quorums and the
+    /// like).
     #[serde(rename = "type")]
     pub store_type: StoreType,
+    /// dynamodb_global_table: MREC (EVENTUAL, default) or MRSC (STRONG).
     #[serde(default)]
     pub multi_region_consistency: Option<Spanned<MultiRegionConsistency>>,
     /// dynamodb_global_table and quorum: the replica Regions.
@@ -308,24 +426,31 @@ pub struct RawStore {
     /// dynamodb_global_table with STRONG: the witness Region of a two-replica table.
     #[serde(default)]
     pub witness: Option<Spanned<String>>,
-    /// quorum: members that vote but hold no readable data; the quorums; per-operation timeout.
+    /// quorum: members that vote but hold no readable data.
     #[serde(default)]
     pub witnesses: Option<Spanned<Vec<Spanned<String>>>>,
+    /// quorum: W, members that must have a write before it succeeds.
     #[serde(default)]
     pub write_quorum: Option<Spanned<i64>>,
+    /// quorum: R, members whose replies a strongly consistent read waits for.
     #[serde(default)]
     pub read_quorum: Option<Spanned<i64>>,
+    /// quorum: how long a coordinator waits for a quorum.
     #[serde(default)]
     pub timeout: Option<Spanned<DurationText>>,
+    /// quorum: reads repair stale members.
     #[serde(default)]
     pub read_repair: Option<Spanned<bool>>,
+    /// quorum: when a member applies a replicated write.
     #[serde(default)]
     pub apply: Option<Spanned<RawApply>>,
-    /// aurora_global_database: the writer Region, the secondaries, those without an instance.
+    /// aurora_global_database: the writer Region.
     #[serde(default)]
     pub writer: Option<Spanned<String>>,
+    /// aurora_global_database: the secondary Regions.
     #[serde(default)]
     pub secondaries: Option<Spanned<Vec<Spanned<String>>>>,
+    /// aurora_global_database: secondaries without a DB instance.
     #[serde(default)]
     pub headless_secondaries: Option<Spanned<Vec<Spanned<String>>>>,
     /// aurora: enables write forwarding with this aurora_replica_read_consistency.
@@ -337,8 +462,10 @@ pub struct RawStore {
     /// aurora and s3: the local commit (or request) latency.
     #[serde(default)]
     pub commit_latency: Option<Spanned<DurationDist>>,
+    /// aurora: promotion time of a switchover after sync.
     #[serde(default)]
     pub switchover_promotion: Option<Spanned<DurationText>>,
+    /// aurora: promotion time of a failover.
     #[serde(default)]
     pub failover_promotion: Option<Spanned<DurationDist>>,
     /// aurora: how long the old writer keeps taking writes after a failover starts (split brain).
@@ -347,26 +474,34 @@ pub struct RawStore {
     /// aurora (PostgreSQL): rds.global_db_rpo.
     #[serde(default)]
     pub rds_global_db_rpo: Option<Spanned<DurationText>>,
+    /// aurora: global writer endpoint repointing after a promotion.
     #[serde(default)]
     pub endpoint_update_delay: Option<Spanned<DurationText>>,
+    /// aurora: adding an instance to a headless secondary.
     #[serde(default)]
     pub instance_creation: Option<Spanned<DurationDist>>,
-    /// s3_replication: the bucket Regions, the rules [from, to], replication time control.
+    /// s3_replication: the Regions with a bucket.
     #[serde(default)]
     pub buckets: Option<Spanned<Vec<Spanned<String>>>>,
+    /// s3_replication: replication rules, each ["from-region", "to-region"].
     #[serde(default)]
     pub rules: Option<Spanned<Vec<RawRule>>>,
+    /// s3_replication: S3 Replication Time Control (chooses the default lag).
     #[serde(default)]
     pub rtc: Option<Spanned<bool>>,
+    /// s3_replication: delete markers are replicated (default false).
     #[serde(default)]
     pub delete_marker_replication: Option<Spanned<bool>>,
+    /// s3_replication: objects that predate the rules in the source bucket.
     #[serde(default)]
     pub existing_objects: Option<Spanned<i64>>,
-    /// How long a replica waits before resending a replication message that was lost.
+    /// How long a link's backlog of lost replication messages waits before it is resent, when the path is
+    /// open by then (a heal resends at once; default 1s).
     #[serde(default)]
     pub replication_retry_interval: Option<Spanned<DurationText>>,
-    /// How fast a member, replica or secondary that missed messages is brought back up to date
-    /// once its path heals, in items (or messages) per second.
+    /// How fast a member, replica or secondary that missed messages is brought back up to date once its path
+    /// heals, in items (quorum and MRSC: items streamed by a sync) or messages (DynamoDB MREC copies, Aurora,
+    /// S3: held messages resent) per second (default 10000, at least 1).
     #[serde(default)]
     pub catch_up_rate: Option<Spanned<i64>>,
     /// Writes carry an idempotency key the store enforces (a conditional put on the key).
@@ -380,7 +515,7 @@ pub struct RawStore {
 
 /// How an operation picks its key: exactly one of `uniform`, `zipf` (with `exponent`) or `hot_set`
 /// (with `hot_key_fraction` and `hot_traffic_fraction`).
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeys {
     /// Keys, each equally likely.
@@ -389,18 +524,21 @@ pub struct RawKeys {
     /// Keys with Zipf-distributed popularity (rank 0 the most popular).
     #[serde(default)]
     pub zipf: Option<Spanned<i64>>,
+    /// zipf: the exponent.
     #[serde(default)]
     pub exponent: Option<Spanned<f64>>,
     /// Keys, a fraction of which (hot) take a fraction of the traffic.
     #[serde(default)]
     pub hot_set: Option<Spanned<i64>>,
+    /// hot_set: the share of keys that are hot.
     #[serde(default)]
     pub hot_key_fraction: Option<Spanned<f64>>,
+    /// hot_set: the share of traffic the hot keys take.
     #[serde(default)]
     pub hot_traffic_fraction: Option<Spanned<f64>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawOperationKind {
     Read,
@@ -411,9 +549,10 @@ pub enum RawOperationKind {
 }
 
 /// One line of an operation mix.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawOperation {
+    /// Relative weight among the population's operations.
     #[serde(default)]
     pub weight: Option<Spanned<f64>>,
     /// The store; for a multi-store write, the first step (or give `steps`).
@@ -426,17 +565,21 @@ pub struct RawOperation {
     /// "retry" (the failed step again after `repair_after`) or "compensate" (delete what was written).
     #[serde(default)]
     pub on_partial: Option<Spanned<RawPartialRepair>>,
+    /// on_partial = "retry": when the failed step is tried again.
     #[serde(default)]
     pub repair_after: Option<Spanned<DurationText>>,
+    /// What the operation does.
     #[serde(rename = "type")]
     pub kind: RawOperationKind,
+    /// How an operation picks its key: exactly one of uniform, zipf (with exponent) or hot_set (with
+    /// hot_key_fraction and hot_traffic_fraction).
     pub keys: Spanned<RawKeys>,
-    /// For reads: DynamoDB's ConsistentRead (strongly consistent); default false.
+    /// For reads: DynamoDB's ConsistentRead (default false).
     #[serde(default)]
     pub consistent_read: Option<Spanned<bool>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawPartialRepair {
     Leave,
@@ -444,7 +587,7 @@ pub enum RawPartialRepair {
     Compensate,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RateProfileType {
     Steps,
@@ -454,48 +597,59 @@ pub enum RateProfileType {
 }
 
 /// A rate that changes over simulated time.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateProfile {
+    /// The shape of the profile.
     #[serde(rename = "type")]
     pub profile_type: RateProfileType,
     /// steps / piecewise: [["0s", 100.0], ["5m", 300.0]] (time, requests per second).
     #[serde(default)]
     pub points: Option<Vec<(DurationText, f64)>>,
-    /// ramp
+    /// ramp: the rate before start.
     #[serde(default)]
     pub from_rate: Option<f64>,
+    /// ramp: the rate after end.
     #[serde(default)]
     pub to_rate: Option<f64>,
+    /// ramp: when the ramp starts.
     #[serde(default)]
     pub start: Option<DurationText>,
+    /// ramp: when the ramp ends.
     #[serde(default)]
     pub end: Option<DurationText>,
     /// daily: mean * (1 + amplitude * cos(2 pi (t - peak_at) / period))
     #[serde(default)]
     pub mean_rate: Option<f64>,
+    /// daily: relative amplitude.
     #[serde(default)]
     pub amplitude: Option<f64>,
+    /// daily: the period.
     #[serde(default)]
     pub period: Option<DurationText>,
+    /// daily: when the rate peaks.
     #[serde(default)]
     pub peak_at: Option<DurationText>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawRetry {
+    /// Attempts in all, the first included.
     #[serde(default)]
     pub max_attempts: Option<Spanned<i64>>,
+    /// The first retry's delay bound.
     #[serde(default)]
     pub base_delay: Option<Spanned<DurationText>>,
+    /// The largest delay bound.
     #[serde(default)]
     pub max_delay: Option<Spanned<DurationText>>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawPopulation {
+    /// The population's name.
     pub name: Spanned<String>,
     /// The Region these clients are near: the static router sends them there; it is their users'
     /// home Region.
@@ -506,14 +660,16 @@ pub struct RawPopulation {
     /// measured round trip from their own Region).
     #[serde(default)]
     pub latency: Option<Spanned<std::collections::BTreeMap<String, DurationDist>>>,
-    /// Open loop: a constant rate (requests per second), or a rate profile.
+    /// Open loop: a constant rate (requests per second).
     #[serde(default)]
     pub rate: Option<Spanned<f64>>,
+    /// A rate that changes over simulated time.
     #[serde(default)]
     pub rate_profile: Option<Spanned<RawRateProfile>>,
     /// Closed loop: sessions, each thinking between operations.
     #[serde(default)]
     pub sessions: Option<Spanned<i64>>,
+    /// Closed loop: think time between a session's operations.
     #[serde(default)]
     pub think_time: Option<Spanned<DurationDist>>,
     /// Trace replay: a CSV file (time,client,operation,store,key[,size]), relative to the scenario.
@@ -525,14 +681,20 @@ pub struct RawPopulation {
     /// Shorthand for a two-line mix on one store: `read_fraction` reads, the rest writes.
     #[serde(default)]
     pub store: Option<Spanned<String>>,
+    /// Shorthand: the share of reads.
     #[serde(default)]
     pub read_fraction: Option<Spanned<f64>>,
+    /// How an operation picks its key: exactly one of uniform, zipf (with exponent) or hot_set (with
+    /// hot_key_fraction and hot_traffic_fraction).
     #[serde(default)]
     pub keys: Option<Spanned<RawKeys>>,
+    /// Users an open-loop population's operations are spread over.
     #[serde(default)]
     pub users: Option<Spanned<i64>>,
+    /// An attempt with no response after this long has failed (default 5s).
     #[serde(default)]
     pub timeout: Option<Spanned<DurationText>>,
+    /// Retries with full-jitter exponential backoff.
     #[serde(default)]
     pub retry: Option<Spanned<RawRetry>>,
     /// Writes go to the user's home Region.
@@ -541,20 +703,24 @@ pub struct RawPopulation {
     /// After a write, the user's reads go to the writer's Region for this long.
     #[serde(default)]
     pub read_your_writes_window: Option<Spanned<DurationText>>,
-    /// How the clients reach the Regions: "static" (default), "route53" or "global_accelerator".
+    /// How the clients reach the Regions: always their own Region (static, default), through the [route53]
+    /// name, or through the [global_accelerator].
     #[serde(default)]
     pub entry: Option<Spanned<RawEntry>>,
-    /// Reads go through the [cloudfront] distribution's origin group.
+    /// Reads go through the [cloudfront] origin group (default false).
     #[serde(default)]
     pub reads_via_cloudfront: Option<Spanned<bool>>,
-    /// The recursive resolvers the users go through, and those that hold answers past the TTL.
+    /// Recursive resolvers the users go through, 1..100000 (default 100).
     #[serde(default)]
     pub resolvers: Option<Spanned<i64>>,
+    /// The share of resolvers that hold answers past the TTL, 0..1 (default 0.0874).
     #[serde(default)]
     pub ttl_violator_share: Option<Spanned<f64>>,
+    /// How long a violating resolver holds an answer (default lognormal(median=300s, sigma=1.48)).
     #[serde(default)]
     pub ttl_violator_hold: Option<Spanned<DurationDist>>,
-    /// A cache in the client in front of the resolver: "none", { at_least = "60s" } or { fixed = "30s" }.
+    /// A DNS cache in the client: "none" (default), { at_least = "60s" } (a browser keeps an answer at least
+    /// that long) or { fixed = "30s" } (the JVM keeps it exactly that long).
     #[serde(default)]
     pub client_cache: Option<Spanned<RawClientCache>>,
     /// A connection unused this long is closed (default: a new connection per request).
@@ -562,7 +728,7 @@ pub struct RawPopulation {
     pub keep_alive_idle: Option<Spanned<DurationText>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawEntry {
     Static,
@@ -622,15 +788,34 @@ impl<'de> Deserialize<'de> for RawClientCache {
     }
 }
 
-#[derive(Deserialize, Debug)]
+text_schema!(RawClientCache, "ClientCache", {
+    "description": "\"none\", { at_least = \"60s\" } (a browser's host cache keeps an answer at least that long) \
+        or { fixed = \"30s\" } (the JVM keeps it exactly that long).",
+    "anyOf": [
+        { "type": "string", "enum": ["none"] },
+        {
+            "type": "object",
+            "properties": {
+                "at_least": { "type": "string", "description": "Keep an answer for its TTL but at least this long." },
+                "fixed": { "type": "string", "description": "Keep an answer this long whatever its TTL." },
+            },
+            "additionalProperties": false,
+        },
+    ],
+});
+
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawAppTier {
+    /// Servers at the start, headroom included.
     pub servers: Spanned<i64>,
+    /// The most requests that may wait, not counting those in service.
     pub queue_limit: Spanned<i64>,
+    /// Service time of one request.
     pub service_time: DurationDist,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionType {
     ScaleOut,
@@ -647,41 +832,49 @@ pub enum ActionType {
 
 /// What sets an action off other than a time: `{ alarm = "name" }` or
 /// `{ region_unhealthy = "us-east-1", for = "60s" }`.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
+    /// When this [[alarm]] goes into ALARM.
     #[serde(default)]
     pub alarm: Option<Spanned<String>>,
+    /// When the routing tier has counted this Region unhealthy for `for`.
     #[serde(default)]
     pub region_unhealthy: Option<Spanned<String>>,
+    /// region_unhealthy: how long the Region must have been unhealthy.
     #[serde(default, rename = "for")]
     pub for_: Option<Spanned<DurationText>>,
 }
 
 /// A runbook action, at a time or when a condition is met.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawAction {
+    /// The action.
     #[serde(rename = "type")]
     pub action_type: Spanned<ActionType>,
-    /// Exactly one of `at` and `when`.
+    /// When it is set off (exactly one of at and when).
     #[serde(default)]
     pub at: Option<Spanned<DurationText>>,
+    /// What sets the action off: { alarm = "name" } or { region_unhealthy = "us-east-1", for = "60s" }.
     #[serde(default)]
     pub when: Option<Spanned<RawWhen>>,
     /// How long the operator (or the automation) takes once the action is set off (default 0s).
     #[serde(default)]
     pub reaction_time: Option<Spanned<DurationText>>,
-    /// scale_out, aurora_add_instance; traffic_dial: the endpoint group's Region.
+    /// scale_out, aurora_add_instance: the Region; traffic_dial: the endpoint group's Region.
     #[serde(default)]
     pub region: Option<Spanned<String>>,
+    /// scale_out: servers added.
     #[serde(default)]
     pub servers: Option<Spanned<i64>>,
+    /// scale_out: how long the servers take to arrive.
     #[serde(default)]
     pub provisioning_delay: Option<Spanned<DurationText>>,
-    /// repin
+    /// repin: the home Region users leave.
     #[serde(default)]
     pub from: Option<Spanned<String>>,
+    /// repin: their new home Region.
     #[serde(default)]
     pub to: Option<Spanned<String>>,
     /// aurora_* and s3_batch_replication: the store.
@@ -693,24 +886,27 @@ pub struct RawAction {
     /// aurora_failover: must be true (FailoverGlobalCluster --allow-data-loss).
     #[serde(default)]
     pub allow_data_loss: Option<Spanned<bool>>,
-    /// routing_control: the control and its new state.
+    /// routing_control: the [[routing_control]] to set.
     #[serde(default)]
     pub control: Option<Spanned<String>>,
+    /// routing_control: the control's new state.
     #[serde(default)]
     pub state: Option<Spanned<RawControlState>>,
-    /// route53_record_change: the record (by its Region), its new weight and/or withdrawn or restored.
+    /// route53_record_change: the Region of the [[route53.record]] to change.
     #[serde(default)]
     pub record: Option<Spanned<String>>,
+    /// route53_record_change: the record's new weight, 0..255 (weighted records).
     #[serde(default)]
     pub weight: Option<Spanned<i64>>,
+    /// route53_record_change: true withdraws the record, false restores it.
     #[serde(default)]
     pub withdraw: Option<Spanned<bool>>,
-    /// traffic_dial: the endpoint group's new dial.
+    /// traffic_dial: the endpoint group's new dial, 0..100.
     #[serde(default)]
     pub traffic_dial_percentage: Option<Spanned<f64>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultType {
     RegionOutage,
@@ -722,7 +918,7 @@ pub enum FaultType {
     HealthCheckFlapping,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawScope {
     Region,
@@ -732,14 +928,14 @@ pub enum RawScope {
     RequestsOnly,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawDirection {
     Both,
     AToB,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawPartitionMode {
     Drop,
@@ -770,19 +966,29 @@ impl<'de> Deserialize<'de> for SignedDuration {
     }
 }
 
+text_schema!(SignedDuration, "SignedDuration", {
+    "type": "string",
+    "description": "A signed duration with units, such as \"-150ms\" or \"+2s\".",
+    "examples": ["-150ms", "+2s"],
+});
+
 /// A fault, written out. Which fields apply depends on `type`; validation reports a field given to
 /// a type that does not use it.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
+    /// The kind of fault.
     #[serde(rename = "type")]
     pub fault_type: Spanned<FaultType>,
+    /// When it starts.
     pub start: Spanned<DurationText>,
+    /// When it heals (default: the end of the fault phase).
     #[serde(default)]
     pub end: Option<Spanned<DurationText>>,
     /// The Region never comes back (instead of `end`; whole-Region outages only).
     #[serde(default)]
     pub permanent: Option<Spanned<bool>>,
+    /// The Region it strikes.
     #[serde(default)]
     pub region: Option<Spanned<String>>,
     /// region_outage: what it takes down (default "region").
@@ -791,9 +997,10 @@ pub struct RawFault {
     /// region_outage with scope "store", replication_impairment: the store.
     #[serde(default)]
     pub store: Option<Spanned<String>>,
-    /// partition: the two groups of Regions.
+    /// partition: one group of Regions.
     #[serde(default)]
     pub side_a: Option<Spanned<Vec<Spanned<String>>>>,
+    /// partition: the other group of Regions.
     #[serde(default)]
     pub side_b: Option<Spanned<Vec<Spanned<String>>>>,
     /// partition: "both" (default) or "a_to_b" (one-way: side_a's messages to side_b are cut).
@@ -805,17 +1012,19 @@ pub struct RawFault {
     /// degraded_link: the link; replication_impairment: the source Region (default every Region).
     #[serde(default)]
     pub from: Option<Spanned<String>>,
+    /// degraded_link: the other end of the link.
     #[serde(default)]
     pub to: Option<Spanned<String>>,
     /// degraded_link: also degrade `to -> from` (default true).
     #[serde(default)]
     pub symmetric: Option<Spanned<bool>>,
+    /// degraded_link: latency added to each message.
     #[serde(default)]
     pub extra_latency: Option<Spanned<DurationDist>>,
     /// degraded_link: share of messages lost, 0..1 (default 0).
     #[serde(default)]
     pub loss: Option<Spanned<f64>>,
-    /// clock_skew: how far the Region's clock is from true time.
+    /// clock_skew: how far the Region's clock is from true time, a signed duration such as "-150ms".
     #[serde(default)]
     pub offset: Option<Spanned<SignedDuration>>,
     /// clock_skew: drift in parts per million (default 0).
@@ -824,32 +1033,36 @@ pub struct RawFault {
     /// replication_impairment: delays multiplied by this (> 1); absent: replication stalls.
     #[serde(default)]
     pub slowdown: Option<Spanned<f64>>,
-    /// health_check_flapping: the health endpoint fails for a period, then passes for one, ...
+    /// health_check_flapping: the health endpoint fails for a period, then passes for one.
     #[serde(default)]
     pub period: Option<Spanned<DurationText>>,
 }
 
 /// Faults drawn from the seed: for each target, a renewal process of faults of one type, with
 /// exponential gaps (`rate_per_hour`) and sampled durations, one after the other.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawFaultGenerator {
+    /// The kind of fault.
     #[serde(rename = "type")]
     pub fault_type: Spanned<FaultType>,
     /// The Regions it may strike (default every Region).
     #[serde(default)]
     pub regions: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Mean faults per hour per target.
     pub rate_per_hour: Spanned<f64>,
+    /// How long each fault lasts.
     pub duration: DurationDist,
     /// region_outage: scope (region, app_tier, health_endpoint, requests_only).
     #[serde(default)]
     pub scope: Option<Spanned<RawScope>>,
-    /// degraded_link: extra latency and loss; clock_skew: the offset distribution (signed: a
-    /// symmetric one such as "normal(mean=0ms, sd=100ms)").
+    /// degraded_link: latency added to each message.
     #[serde(default)]
     pub extra_latency: Option<Spanned<DurationDist>>,
+    /// degraded_link: share of messages lost.
     #[serde(default)]
     pub loss: Option<Spanned<f64>>,
+    /// clock_skew: the offset distribution (signed, such as "normal(mean=0ms, sd=100ms)").
     #[serde(default)]
     pub offset: Option<Spanned<DurationDist>>,
     /// partition: "drop" or "hold".
@@ -861,24 +1074,30 @@ pub struct RawFaultGenerator {
 }
 
 /// `[route53]`: one name, its records and health checks.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute53 {
-    /// Signed, so a negative TTL is reported by validation with its path.
+    /// The records' TTL, whole seconds (default 60s, an alias to a load balancer).
+    // Signed, so a negative TTL is reported by validation with its path.
     #[serde(default)]
     pub ttl: Option<Spanned<SignedDuration>>,
+    /// How Route 53 picks a record.
     pub routing_policy: Spanned<RawRoutingPolicy>,
+    /// Where Route 53's control plane runs (default us-east-1 when the scenario declares it).
     #[serde(default)]
     pub control_plane_region: Option<Spanned<String>>,
+    /// A record change reaches the authoritative servers after this long (default 60s).
     #[serde(default)]
     pub change_propagation: Option<Spanned<DurationText>>,
+    /// The health checks.
     #[serde(default, rename = "health_check")]
     pub health_checks: Vec<RawHealthCheck>,
+    /// The records, at least one.
     #[serde(default, rename = "record")]
     pub records: Vec<RawRecord>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawRoutingPolicy {
     Latency,
@@ -887,7 +1106,7 @@ pub enum RawRoutingPolicy {
 }
 
 /// A Route 53 health check's Type, as the API spells it.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawProbeType {
     #[serde(rename = "HTTP")]
     Http,
@@ -897,29 +1116,34 @@ pub enum RawProbeType {
     Tcp,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawHealthCheck {
+    /// The health check's name, referred to by records and alarms.
     pub name: Spanned<String>,
     /// The Region whose endpoint is probed.
     pub region: Spanned<String>,
+    /// "10s" or "30s" (default 30s).
     #[serde(default)]
     pub request_interval: Option<Spanned<DurationText>>,
+    /// Consecutive results that flip a checker, 1..10 (default 3).
     #[serde(default)]
     pub failure_threshold: Option<Spanned<i64>>,
+    /// Checkers probing independently, 1..64 (default 15).
     #[serde(default)]
     pub checkers: Option<Spanned<i64>>,
+    /// The probe's protocol (default HTTPS).
     #[serde(default, rename = "type")]
     pub probe_type: Option<Spanned<RawProbeType>>,
-    /// A deep check: the stores the endpoint's answer depends on.
+    /// A deep check: the stores the endpoint depends on (default none).
     #[serde(default)]
     pub dependencies: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Backed by this ARC routing control instead of probes.
+    /// Backed by this [[routing_control]] instead of probes (then no probing fields).
     #[serde(default)]
     pub routing_control: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawFailoverRole {
     #[serde(rename = "PRIMARY")]
     Primary,
@@ -928,22 +1152,27 @@ pub enum RawFailoverRole {
 }
 
 /// One record of the name: an alias to the load balancer of `region`.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecord {
+    /// The Region; at most one record per Region.
     pub region: Spanned<String>,
+    /// weighted: the record's weight, 0..255.
     #[serde(default)]
     pub weight: Option<Spanned<i64>>,
+    /// failover: the record's role.
     #[serde(default)]
     pub failover: Option<Spanned<RawFailoverRole>>,
+    /// The [[route53.health_check]] the record is associated with.
     #[serde(default)]
     pub health_check: Option<Spanned<String>>,
+    /// The alias is healthy only while its load balancer has a healthy target (default true).
     #[serde(default)]
     pub evaluate_target_health: Option<Spanned<bool>>,
 }
 
 /// Global Accelerator's ClientAffinity, as the API spells it.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawClientAffinity {
     #[serde(rename = "NONE")]
     None,
@@ -952,83 +1181,105 @@ pub enum RawClientAffinity {
 }
 
 /// `[global_accelerator]`: one accelerator, its listener's affinity and its endpoint groups.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccelerator {
+    /// The listener's client affinity (default NONE).
     #[serde(default)]
     pub client_affinity: Option<Spanned<RawClientAffinity>>,
+    /// A flow idle this long is forgotten (default 350s).
     #[serde(default)]
     pub idle_timeout: Option<Spanned<DurationText>>,
+    /// Normal routing resumes this long after an endpoint recovers (default 30s).
     #[serde(default)]
     pub recovery_delay: Option<Spanned<DurationText>>,
+    /// Where Global Accelerator's control plane runs (default us-west-2 when the scenario declares it).
     #[serde(default)]
     pub control_plane_region: Option<Spanned<String>>,
+    /// The endpoint groups, at least one.
     #[serde(default, rename = "endpoint_group")]
     pub endpoint_groups: Vec<RawEndpointGroup>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawEndpointGroup {
+    /// The Region; one group per Region.
     pub region: Spanned<String>,
+    /// The share of the group's traffic it takes, 0..100 (default 100).
     #[serde(default)]
     pub traffic_dial_percentage: Option<Spanned<f64>>,
+    /// 10 or 30 (default 30).
     #[serde(default)]
     pub health_check_interval_seconds: Option<Spanned<i64>>,
+    /// Consecutive results that flip an endpoint, 1..10 (default 3).
     #[serde(default)]
     pub threshold_count: Option<Spanned<i64>>,
+    /// The endpoints' weights, each 0..255 (default [128]).
     #[serde(default)]
     pub endpoint_weights: Option<Spanned<Vec<Spanned<i64>>>>,
-    /// The endpoints are load balancers (their health is the load balancer's own).
+    /// The endpoints are load balancers: their health is the load balancer's own (default true).
     #[serde(default)]
     pub load_balancer: Option<Spanned<bool>>,
 }
 
 /// `[cloudfront]`: a distribution with an origin group of two Regions.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawCloudFront {
+    /// The primary origin's Region.
     pub primary: Spanned<String>,
+    /// The secondary origin's Region, another Region.
     pub secondary: Spanned<String>,
+    /// Status codes that send a GET to the secondary, each one of 403, 404, 500, 502, 503, 504 (default [500,
+    /// 502, 503, 504]).
     #[serde(default)]
     pub failover_criteria_status_codes: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// Per connection attempt, whole seconds 1s..10s (default 10s).
     #[serde(default)]
     pub connection_timeout: Option<Spanned<DurationText>>,
+    /// Attempts before the secondary is tried, 1..3 (default 3).
     #[serde(default)]
     pub connection_attempts: Option<Spanned<i64>>,
 }
 
 /// An ARC routing control's state, as ARC spells it.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawControlState {
     On,
     Off,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoutingControl {
+    /// The control's name, referred to by health checks and actions.
     pub name: Spanned<String>,
+    /// The state at the start (default On).
     #[serde(default)]
     pub state: Option<Spanned<RawControlState>>,
 }
 
 /// `[load_balancer_health]`: the load balancers' checks of their targets, as an ALB target group
 /// spells them (whole seconds).
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoadBalancerHealth {
+    /// 5..300 (default 30).
     #[serde(default)]
     pub health_check_interval_seconds: Option<Spanned<i64>>,
+    /// Failures that mark a target unhealthy, 2..10 (default 2).
     #[serde(default)]
     pub unhealthy_threshold_count: Option<Spanned<i64>>,
+    /// Successes that mark it healthy again, 2..10 (default 5).
     #[serde(default)]
     pub healthy_threshold_count: Option<Spanned<i64>>,
+    /// 2..120, less than the interval (default 5).
     #[serde(default)]
     pub health_check_timeout_seconds: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawAlarmMetric {
     ErrorRate,
@@ -1039,7 +1290,7 @@ pub enum RawAlarmMetric {
 }
 
 /// CloudWatch's statistics, as PutMetricAlarm spells them.
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawStatistic {
     Average,
     Sum,
@@ -1048,7 +1299,7 @@ pub enum RawStatistic {
     SampleCount,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RawComparisonOperator {
     GreaterThanThreshold,
     GreaterThanOrEqualToThreshold,
@@ -1056,7 +1307,7 @@ pub enum RawComparisonOperator {
     LessThanOrEqualToThreshold,
 }
 
-#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum RawTreatMissingData {
     Missing,
@@ -1066,27 +1317,39 @@ pub enum RawTreatMissingData {
 }
 
 /// `[[alarm]]`: a CloudWatch metric alarm, with PutMetricAlarm's parameter names.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, JsonSchema, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlarm {
+    /// The alarm's name, referred to by actions' when = { alarm = ... }.
     pub name: Spanned<String>,
+    /// What the alarm watches.
     pub metric: Spanned<RawAlarmMetric>,
+    /// error_rate, replication_lag, rpo_lag: only this Region (default every Region).
     #[serde(default)]
     pub region: Option<Spanned<String>>,
+    /// replication_lag, rpo_lag, conflicts: only this store (default every store).
     #[serde(default)]
     pub store: Option<Spanned<String>>,
+    /// health_check_status: the [[route53.health_check]].
     #[serde(default)]
     pub health_check: Option<Spanned<String>>,
+    /// The statistic (default Average).
     #[serde(default)]
     pub statistic: Option<Spanned<RawStatistic>>,
+    /// The length of one datapoint (default 60s).
     #[serde(default)]
     pub period: Option<Spanned<DurationText>>,
+    /// N, the datapoints judged (default 1).
     #[serde(default)]
     pub evaluation_periods: Option<Spanned<i64>>,
+    /// M of N that must breach (default evaluation_periods).
     #[serde(default)]
     pub datapoints_to_alarm: Option<Spanned<i64>>,
+    /// The threshold.
     pub threshold: Spanned<f64>,
+    /// How a datapoint is compared with the threshold.
     pub comparison_operator: Spanned<RawComparisonOperator>,
+    /// How missing datapoints count (default missing).
     #[serde(default)]
     pub treat_missing_data: Option<Spanned<RawTreatMissingData>>,
 }
@@ -1095,7 +1358,7 @@ pub struct RawAlarm {
 mod tests {
     use super::*;
 
-    #[derive(Deserialize, Debug)]
+    #[derive(Deserialize, JsonSchema, Debug)]
     struct One {
         d: DurationDist,
     }

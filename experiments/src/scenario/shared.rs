@@ -6,9 +6,8 @@ use std::ops::{Range, RangeInclusive};
 
 use models::ids::{RegionId, StoreId};
 use sim_core::SimDuration;
-use toml::Spanned;
 
-use super::raw::{DurationText, RawRoutingPolicy, RawScenario};
+use super::raw::{DurationText, RawRoutingPolicy, RawScenario, Spanned};
 use super::{Diagnostic, line_column};
 
 /// The problems found so far in a scenario (`list`), and what does not stop it but a user should

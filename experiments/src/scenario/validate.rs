@@ -25,9 +25,8 @@ use models::config::{StoreConfig, StoreKind, WorldConfig};
 use models::ids::StoreId;
 use models::topology::{KNOWN_REGIONS, LinkLatency, Topology, measured_rtt_ms};
 use sim_core::{Dist, Seed, SimDuration};
-use toml::Spanned;
 
-use super::raw::RawScenario;
+use super::raw::{RawScenario, Spanned};
 use super::shared::{Problems, RoutingNames, region_list};
 use super::{
     Diagnostic, Scenario, expect, validate_alarms, validate_clients, validate_faults, validate_routing, validate_stores,

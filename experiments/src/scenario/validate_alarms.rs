@@ -11,9 +11,10 @@ use models::alarm::{AlarmConfig, AlarmMetric, ComparisonOperator, Statistic, Tre
 use models::config::{StoreConfig, StoreKind, Trigger};
 use models::ids::StoreId;
 use sim_core::{SimDuration, SimTime};
-use toml::Spanned;
 
-use super::raw::{RawAction, RawAlarm, RawAlarmMetric, RawComparisonOperator, RawStatistic, RawTreatMissingData};
+use super::raw::{
+    RawAction, RawAlarm, RawAlarmMetric, RawComparisonOperator, RawStatistic, RawTreatMissingData, Spanned,
+};
 use super::shared::{Problems, declared_region, declared_store};
 use super::shared::{RoutingNames, find};
 

@@ -22,11 +22,10 @@ use models::config::{
 use models::ids::{Key, RegionId, StoreId};
 use models::topology::{LinkLatency, Topology};
 use sim_core::{Dist, SimDuration, SimTime};
-use toml::Spanned;
 
 use super::raw::{
     ActionType, RateProfileType, RawAction, RawAppTier, RawKeys, RawOperation, RawOperationKind, RawPartialRepair,
-    RawPopulation, RawRateProfile,
+    RawPopulation, RawRateProfile, Spanned,
 };
 use super::shared::RoutingNames;
 use super::shared::{Problems, declared_region, declared_store};

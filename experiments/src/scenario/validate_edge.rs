@@ -12,9 +12,8 @@
 
 use models::routing::config::{AcceleratorConfig, ClientAffinity, CloudFrontConfig, EndpointGroupConfig};
 use sim_core::SimDuration;
-use toml::Spanned;
 
-use super::raw::{RawAccelerator, RawClientAffinity, RawCloudFront};
+use super::raw::{RawAccelerator, RawClientAffinity, RawCloudFront, Spanned};
 use super::shared::{NANOS_PER_SEC, control_plane, duration_or, int_in};
 use super::shared::{Problems, declared_region};
 

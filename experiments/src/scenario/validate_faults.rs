@@ -8,9 +8,8 @@
 use models::faults::{FaultConfig, FaultGenerator, FaultKind, GeneratedKind, OutageScope, PartitionMode};
 use models::ids::{RegionId, StoreId};
 use sim_core::{Dist, SimDuration, SimTime};
-use toml::Spanned;
 
-use super::raw::{FaultType, RawDirection, RawFault, RawFaultGenerator, RawPartitionMode, RawScope};
+use super::raw::{FaultType, RawDirection, RawFault, RawFaultGenerator, RawPartitionMode, RawScope, Spanned};
 use super::shared::{Problems, declared_region, declared_store};
 
 /// Looks names up for the fault validators.

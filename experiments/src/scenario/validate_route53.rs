@@ -14,9 +14,8 @@ use models::routing::config::{
     FailoverRole, HealthCheckConfig, ProbeProtocol, RecordConfig, Route53Config, RoutingPolicy,
 };
 use sim_core::SimDuration;
-use toml::Spanned;
 
-use super::raw::{RawFailoverRole, RawHealthCheck, RawProbeType, RawRecord, RawRoute53, RawRoutingPolicy};
+use super::raw::{RawFailoverRole, RawHealthCheck, RawProbeType, RawRecord, RawRoute53, RawRoutingPolicy, Spanned};
 use super::shared::{NANOS_PER_SEC, RoutingNames, control_plane, duration_or, find, int_in, reject};
 use super::shared::{Problems, declared_region, declared_store};
 

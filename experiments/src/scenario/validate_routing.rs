@@ -24,10 +24,10 @@ use models::routing::config::{
     ClientCache, ClientRouting, Entry, LoadBalancerHealth, ResolverConfig, RoutingConfig, RoutingControlConfig,
 };
 use sim_core::SimDuration;
-use toml::Spanned;
 
 use super::raw::{
-    ActionType, RawAction, RawClientCache, RawControlState, RawEntry, RawLoadBalancerHealth, RawPopulation, RawScenario,
+    ActionType, RawAction, RawClientCache, RawControlState, RawEntry, RawLoadBalancerHealth, RawPopulation,
+    RawScenario, Spanned,
 };
 use super::shared::{NANOS_PER_SEC, Problems, RoutingNames, find, int_in};
 use super::validate_edge::{accelerator, cloudfront, dial};

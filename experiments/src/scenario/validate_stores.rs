@@ -16,9 +16,8 @@ use models::stores::aurora::{AuroraConfig, ReadConsistency, Secondary};
 use models::stores::quorum::{self, Apply, Member, QuorumConfig};
 use models::stores::s3::{Rule, S3Config};
 use sim_core::{Dist, SimDuration};
-use toml::Spanned;
 
-use super::raw::{MultiRegionConsistency, RawApply, RawReadConsistency, RawStore, StoreType};
+use super::raw::{MultiRegionConsistency, RawApply, RawReadConsistency, RawStore, Spanned, StoreType};
 use super::shared::{Problems, declared_region};
 
 const DEFAULT_S3_REQUEST_LATENCY: &str = "lognormal(median=20ms, sigma=0.5)";
