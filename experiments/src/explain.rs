@@ -7,9 +7,16 @@
 //! there is a default), so the mark does not depend on how validation fills values in. The text is
 //! a pure function of the file: Regions, stores and populations in file order, no hash maps.
 //! `explain/routing.rs` explains the routing tier and alarms.
+//!
+//! What each key means comes from the format's one definition, the doc comments of the raw structs
+//! (through the derived schema, [`crate::schema::describe`]), printed as a comment above the key
+//! where it first appears. A key the file gives that the resolved view does not show as a line of
+//! its own (a fault's Regions, a network link, an expectation) is written as the file has it when
+//! its table closes, so every key of the file is shown and described.
 
 mod routing;
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -24,7 +31,9 @@ use sim_core::{Dist, SimDuration, SimTime};
 
 use crate::CliError;
 use crate::report::describe_fault;
+use crate::scenario::include::RESOLVED_HEADER;
 use crate::scenario::{self, Scenario};
+use crate::schema;
 
 /// `mrsim validate SCENARIO`.
 pub fn validate_command(path: &Path) -> Result<String, CliError> {
@@ -54,8 +63,10 @@ pub fn explain_command(path: &Path) -> Result<String, CliError> {
 /// as TOML, which would be a bug.
 pub fn explain(s: &Scenario) -> Result<String, String> {
     let file: toml::Value = toml::from_str(&s.source).map_err(|e| format!("re-reading the scenario: {e}"))?;
-    let mut x = Explainer { file, out: String::new(), scenario: s };
+    let schema = schema::schema();
+    let mut x = Explainer { file, out: String::new(), scenario: s, schema, described: BTreeSet::new(), table: None };
     x.header();
+    x.network();
     x.regions();
     for (i, store) in s.world.stores.iter().enumerate() {
         x.store(i, store);
@@ -69,6 +80,8 @@ pub fn explain(s: &Scenario) -> Result<String, String> {
     }
     x.faults();
     x.actions();
+    x.expects();
+    x.close();
     Ok(x.out)
 }
 
@@ -77,6 +90,41 @@ struct Explainer<'s> {
     file: toml::Value,
     out: String,
     scenario: &'s Scenario,
+    /// The format's definition, for what each key means.
+    schema: serde_json::Value,
+    /// The keys (by schema path) already described: a key's meaning is printed where it first appears.
+    described: BTreeSet<String>,
+    /// The table being written.
+    table: Option<Table>,
+}
+
+/// A table of the text: where it is in the file ("store.0") and which of its keys are written.
+struct Table {
+    at: String,
+    shown: BTreeSet<String>,
+}
+
+/// `at` without its array indices: the key's path in the schema ("store.0.timeout" is "store.timeout").
+fn schema_path(at: &str) -> String {
+    at.split('.').filter(|s| s.parse::<usize>().is_err()).collect::<Vec<_>>().join(".")
+}
+
+/// A description as comment lines of at most 100 columns.
+fn comment(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 100 && line.len() > 1 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
 }
 
 fn quote(s: &str) -> String {
@@ -116,6 +164,11 @@ fn keys(k: &KeyChoice) -> String {
 impl Explainer<'_> {
     /// Whether the file gives the key at `path` (dot-separated; numbers index arrays of tables).
     fn given(&self, path: &str) -> bool {
+        self.lookup(path).is_some()
+    }
+
+    /// The file's value at `path` (dot-separated; numbers index arrays of tables).
+    fn lookup(&self, path: &str) -> Option<&toml::Value> {
         let mut v = &self.file;
         for segment in path.split('.') {
             let next = match v {
@@ -123,31 +176,92 @@ impl Explainer<'_> {
                 toml::Value::Array(a) => segment.parse::<usize>().ok().and_then(|i| a.get(i)),
                 _ => None,
             };
-            match next {
-                Some(n) => v = n,
-                None => return false,
-            }
+            v = next?;
         }
-        true
+        Some(v)
     }
 
     /// `key = value`, marked `# default` when the file does not give `path`.
     fn line(&mut self, path: &str, key: &str, value: impl AsRef<str>) {
         let mark = if self.given(path) { "" } else { "  # default" };
-        let _ = writeln!(self.out, "{key} = {}{mark}", value.as_ref());
+        self.key(key, value.as_ref(), mark);
     }
 
     /// `key = value` with a trailing note of where a default comes from.
     fn line_noted(&mut self, given: bool, key: &str, value: impl AsRef<str>, note: &str) {
         let mark = if given { String::new() } else { format!("  # default: {note}") };
-        let _ = writeln!(self.out, "{key} = {}{mark}", value.as_ref());
+        self.key(key, value.as_ref(), &mark);
     }
 
     /// `key = value`, always given (a required field or a derived fact).
     fn fact(&mut self, key: &str, value: impl AsRef<str>) {
-        let _ = writeln!(self.out, "{key} = {}", value.as_ref());
+        self.key(key, value.as_ref(), "");
     }
 
+    /// Writes `key = value` in the open table, with what the key means where it first appears
+    /// (`key` may be `link.us-east-1`, a line per entry of the key `link`).
+    fn key(&mut self, key: &str, value: &str, mark: &str) {
+        let name = key.split('.').next().unwrap_or(key);
+        if let Some(table) = &mut self.table {
+            table.shown.insert(name.to_string());
+            let path = schema_path(&format!("{}.{name}", table.at));
+            self.describe(&path, None);
+            // The keys of an inline table (or of an array of them), each with what it means.
+            if let Ok(mut parsed) = toml::from_str::<toml::Table>(&format!("v = {value}")) {
+                let tables = match parsed.remove("v") {
+                    Some(toml::Value::Table(t)) => vec![t],
+                    Some(toml::Value::Array(items)) => items.into_iter().filter_map(|v| v.try_into().ok()).collect(),
+                    _ => vec![],
+                };
+                for sub in tables.iter().flat_map(|t| t.keys()) {
+                    self.describe(&format!("{path}.{sub}"), Some(sub));
+                }
+            }
+        }
+        let _ = writeln!(self.out, "{key} = {value}{mark}");
+    }
+
+    /// What the key at `path` (of the schema) means, as a comment, the first time it is asked for;
+    /// `named` prefixes the key's name (for a key inside an inline table).
+    fn describe(&mut self, path: &str, named: Option<&str>) {
+        if let Some(text) = schema::describe(&self.schema, path)
+            && self.described.insert(path.to_string())
+        {
+            let text = named.map_or(text.clone(), |name| format!("{name}: {text}"));
+            self.out.push_str(&comment(&text));
+        }
+    }
+
+    /// Keys of the open table that are written as tables of their own.
+    fn shown(&mut self, keys: &[&str]) {
+        if let Some(table) = &mut self.table {
+            table.shown.extend(keys.iter().map(|k| k.to_string()));
+        }
+    }
+
+    /// Starts the table `header` (`[[store]]`), which is `at` in the file (`store.0`).
+    fn open(&mut self, header: &str, at: &str) {
+        self.close();
+        let _ = write!(self.out, "\n{header}\n");
+        self.describe(&schema_path(at), None);
+        self.table = Some(Table { at: at.to_string(), shown: BTreeSet::new() });
+    }
+
+    /// Ends the open table: the keys the file gives that it did not show, as the file has them.
+    fn close(&mut self) {
+        let Some(table) = self.table.take() else { return };
+        let Some(toml::Value::Table(given)) = self.lookup(&table.at).cloned() else { return };
+        let left: Vec<_> = given.into_iter().filter(|(k, _)| !table.shown.contains(k)).collect();
+        if left.is_empty() {
+            return;
+        }
+        self.out.push_str("# as the file gives it\n");
+        self.table = Some(table);
+        for (k, v) in left {
+            self.fact(&k, v.to_string());
+        }
+        self.table = None;
+    }
     fn region(&self, r: RegionId) -> String {
         self.scenario.world.topology.name(r).to_string()
     }
@@ -164,10 +278,13 @@ impl Explainer<'_> {
         let s = self.scenario;
         let w = &s.world;
         let _ = writeln!(self.out, "# mrsim explain: {}", s.name);
-        self.out.push_str(
-            "# The scenario as it runs: every value resolved; \"# default\" marks what the file left out.\n\n",
-        );
-        self.out.push_str("[scenario]\n");
+        self.out
+            .push_str("# The scenario as it runs: every value resolved; \"# default\" marks what the file left out.\n");
+        if s.source.starts_with(RESOLVED_HEADER) {
+            let include = schema::describe(&self.schema, "include").unwrap_or_default();
+            self.out.push_str(&comment(&format!("Built from included fragments. include: {include}")));
+        }
+        self.open("[scenario]", "scenario");
         self.fact("name", quote(&s.name));
         if !s.description.is_empty() {
             self.fact("description", quote(&s.description));
@@ -181,11 +298,26 @@ impl Explainer<'_> {
         self.line("scenario.list_conflicts", "list_conflicts", w.list_conflicts.to_string());
     }
 
+    /// `[network]` as the file gives it: its effect is in each Region's links.
+    fn network(&mut self) {
+        if self.given("network") {
+            self.open("[network]", "network");
+        }
+    }
+
+    /// `[[expect]]` as the file gives it.
+    fn expects(&mut self) {
+        let count = self.lookup("expect").and_then(toml::Value::as_array).map_or(0, Vec::len);
+        for i in 0..count {
+            self.open("[[expect]]", &format!("expect.{i}"));
+        }
+    }
+
     fn regions(&mut self) {
         let w = &self.scenario.world;
         for r in w.topology.regions() {
             let i = r.index();
-            self.out.push_str("\n[[region]]\n");
+            self.open("[[region]]", &format!("region.{i}"));
             self.fact("name", quote(&self.region(r)));
             match &w.app_tiers[i] {
                 Some(t) => self.fact(
@@ -230,7 +362,7 @@ impl Explainer<'_> {
 
     fn store(&mut self, i: usize, s: &StoreConfig) {
         let at = |key: &str| format!("store.{i}.{key}");
-        self.out.push_str("\n[[store]]\n");
+        self.open("[[store]]", &format!("store.{i}"));
         self.fact("name", quote(&s.name));
         let written_type = self.file.get("store").and_then(|st| st.get(i)).and_then(|st| st.get("type"));
         let written_type = written_type.and_then(|t| t.as_str()).unwrap_or("").to_string();
@@ -309,7 +441,7 @@ impl Explainer<'_> {
 
     fn population(&mut self, i: usize, p: &PopulationConfig) {
         let at = |key: &str| format!("population.{i}.{key}");
-        self.out.push_str("\n[[population]]\n");
+        self.open("[[population]]", &format!("population.{i}"));
         self.fact("name", quote(&p.name));
         self.fact("region", quote(&self.region(p.region)));
         match &p.arrivals {
@@ -357,6 +489,7 @@ impl Explainer<'_> {
             self.line_noted(given, &format!("latency.{name}"), link(&p.latency[r.index()]), note);
         }
         let shorthand = !self.given(&at("operation"));
+        self.shown(&["operation"]);
         for (j, o) in p.operations.iter().enumerate() {
             self.operation(i, j, o, shorthand);
         }
@@ -364,7 +497,7 @@ impl Explainer<'_> {
 
     fn operation(&mut self, population: usize, j: usize, o: &OperationMixEntry, shorthand: bool) {
         let at = |key: &str| format!("population.{population}.operation.{j}.{key}");
-        self.out.push_str("\n[[population.operation]]\n");
+        self.open("[[population.operation]]", &format!("population.{population}.operation.{j}"));
         if shorthand {
             self.out.push_str("# from the shorthand store / read_fraction / keys\n");
         }
@@ -394,7 +527,7 @@ impl Explainer<'_> {
     fn faults(&mut self) {
         let s = self.scenario;
         for (i, f) in s.world.faults.iter().enumerate() {
-            self.out.push_str("\n[[fault]]\n");
+            self.open("[[fault]]", &format!("fault.{i}"));
             self.fact("type", quote(f.kind.type_name()));
             let _ = writeln!(self.out, "# strikes {}", describe_fault(&f.kind, s));
             self.fact("start", time(f.start));
@@ -424,7 +557,7 @@ impl Explainer<'_> {
         }
         for (i, g) in s.world.fault_generators.iter().enumerate() {
             let at = |key: &str| format!("fault_generator.{i}.{key}");
-            self.out.push_str("\n[[fault_generator]]\n");
+            self.open("[[fault_generator]]", &format!("fault_generator.{i}"));
             let (name, detail): (&str, Vec<(&str, String)>) = match &g.kind {
                 GeneratedKind::RegionOutage(scope) => ("region_outage", vec![("scope", quote(scope_name(scope)))]),
                 GeneratedKind::Partition(mode) => {
@@ -452,7 +585,7 @@ impl Explainer<'_> {
     fn actions(&mut self) {
         let s = self.scenario;
         for (i, a) in s.world.actions.iter().enumerate() {
-            self.out.push_str("\n[[action]]\n");
+            self.open("[[action]]", &format!("action.{i}"));
             self.fact("type", quote(a.kind.type_name()));
             match a.trigger {
                 Trigger::At(at) => self.fact("at", time(at)),
@@ -602,11 +735,14 @@ duration = "exp(mean=1m)"
     #[test]
     fn link_overrides_generators_and_profiles_are_explained() {
         let text = explained();
+        assert_eq!(text, explained(), "deterministic");
+        assert!(text.contains("# The kind of store; \"quorum\" is a general quorum store"), "{text}");
+        assert_eq!(text.matches("# The kind of store;").count(), 1, "a key is described once:\n{text}");
+        let text: String = text.lines().filter(|l| !l.starts_with('#')).map(|l| format!("{l}\n")).collect();
         for needle in [
             "app_tier = { servers = 4, queue_limit = 10, service_time = \"exp(mean=5ms)\" }\n",
             "link.us-west-2 = \"const(40ms)\"\n",
-            "link.us-east-1 = \"32.1ms + exp(mean=1ms)\"  # default",
-            "network.jitter (itself a default)",
+            "link.us-east-1 = \"32.1ms + exp(mean=1ms)\"  # default: half the measured round trip + network.jitter (itself a default)",
             "write_quorum = 2\n",
             "read_quorum = 2  # default",
             "rate_profile = { type = \"ramp\", from_rate = 10, to_rate = 20, start = \"1m\", end = \"2m\" }",
@@ -617,6 +753,5 @@ duration = "exp(mean=1m)"
         ] {
             assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
         }
-        assert_eq!(text, explained(), "deterministic");
     }
 }

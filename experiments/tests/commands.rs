@@ -87,6 +87,12 @@ mod validate {
     }
 }
 
+/// An explanation without its comment lines (what keys mean, where values come from): the keys
+/// and values alone, in order.
+fn without_comments(text: &str) -> String {
+    text.lines().filter(|l| !l.starts_with('#')).map(|l| format!("{l}\n")).collect()
+}
+
 mod explain {
     use super::*;
 
@@ -95,6 +101,9 @@ mod explain {
         let o = mrsim(&["explain", &scenario("skeleton")]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = stdout(&o);
+        assert!(text.contains("# strikes us-east-1"), "{text}");
+        assert!(text.contains("# A run firing more events than this fails (default 200000000).\nmax_events"), "{text}");
+        let text = without_comments(&text);
         for needle in [
             "[scenario]",
             "max_events = 200000000  # default",
@@ -106,7 +115,6 @@ mod explain {
             "retry = { max_attempts = 3, base_delay = \"50ms\", max_delay = \"20s\" }  # default",
             "keys = { uniform = 8 }",
             "latency.us-west-2 = \"32.1ms + lognormal(median=10ms, sigma=0.3)\"  # default",
-            "# strikes us-east-1",
         ] {
             assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
         }
@@ -579,10 +587,18 @@ at = "5m"
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = stdout(&o);
         for needle in [
+            "# healthy while the routing control is On; no probes",
+            "# The records' TTL, whole seconds (default 60s, an alias to a load balancer).\nttl = \"30s\"\n",
+            "# as the file gives it\n",
+        ] {
+            assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
+        }
+        let text = without_comments(&text);
+        for needle in [
             "[route53]\nttl = \"30s\"\nrouting_policy = \"failover\"\n",
             "control_plane_region = \"us-east-1\"  # default: us-east-1, declared in this scenario",
             "failure_threshold = 3  # default",
-            "routing_control = \"usw2-cell\"\n# healthy while the routing control is On; no probes",
+            "routing_control = \"usw2-cell\"\n\n[[route53.record]]",
             "evaluate_target_health = true  # default",
             "idle_timeout = \"350s\"  # default",
             "endpoint_weights = [128, 64]\n",

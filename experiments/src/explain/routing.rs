@@ -25,7 +25,8 @@ impl Explainer<'_> {
 
     pub(super) fn route53(&mut self) {
         let Some(r) = self.scenario.world.routing.route53.clone() else { return };
-        self.out.push_str("\n[route53]\n");
+        self.open("[route53]", "route53");
+        self.shown(&["health_check", "record"]);
         self.line("route53.ttl", "ttl", duration(r.ttl));
         let policy = match r.policy {
             RoutingPolicy::Latency => "latency",
@@ -37,7 +38,7 @@ impl Explainer<'_> {
         self.line("route53.change_propagation", "change_propagation", duration(r.change_propagation));
         for (i, h) in r.health_checks.iter().enumerate() {
             let at = |key: &str| format!("route53.health_check.{i}.{key}");
-            self.out.push_str("\n[[route53.health_check]]\n");
+            self.open("[[route53.health_check]]", &format!("route53.health_check.{i}"));
             self.fact("name", quote(&h.name));
             self.fact("region", quote(&self.region(h.region)));
             if let Some(control) = h.routing_control {
@@ -60,7 +61,7 @@ impl Explainer<'_> {
         }
         for (i, x) in r.records.iter().enumerate() {
             let at = |key: &str| format!("route53.record.{i}.{key}");
-            self.out.push_str("\n[[route53.record]]\n");
+            self.open("[[route53.record]]", &format!("route53.record.{i}"));
             self.fact("region", quote(&self.region(x.region)));
             if r.policy == RoutingPolicy::Weighted {
                 self.fact("weight", x.weight.to_string());
@@ -76,7 +77,8 @@ impl Explainer<'_> {
 
     pub(super) fn accelerator(&mut self) {
         let Some(g) = self.scenario.world.routing.accelerator.clone() else { return };
-        self.out.push_str("\n[global_accelerator]\n");
+        self.open("[global_accelerator]", "global_accelerator");
+        self.shown(&["endpoint_group"]);
         let affinity = if g.client_affinity == ClientAffinity::SourceIp { "SOURCE_IP" } else { "NONE" };
         self.line("global_accelerator.client_affinity", "client_affinity", quote(affinity));
         self.line("global_accelerator.idle_timeout", "idle_timeout", duration(g.idle_timeout));
@@ -85,7 +87,7 @@ impl Explainer<'_> {
         self.control_plane(path, g.control_plane_region, "us-west-2", "traffic dial changes");
         for (i, e) in g.endpoint_groups.iter().enumerate() {
             let at = |key: &str| format!("global_accelerator.endpoint_group.{i}.{key}");
-            self.out.push_str("\n[[global_accelerator.endpoint_group]]\n");
+            self.open("[[global_accelerator.endpoint_group]]", &format!("global_accelerator.endpoint_group.{i}"));
             self.fact("region", quote(&self.region(e.region)));
             let dial = e.traffic_dial_percentage.to_string();
             self.line(&at("traffic_dial_percentage"), "traffic_dial_percentage", dial);
@@ -101,7 +103,7 @@ impl Explainer<'_> {
     pub(super) fn cloudfront_and_controls(&mut self) {
         let routing = self.scenario.world.routing.clone();
         if let Some(c) = &routing.cloudfront {
-            self.out.push_str("\n[cloudfront]\n");
+            self.open("[cloudfront]", "cloudfront");
             self.fact("primary", quote(&self.region(c.primary)));
             self.fact("secondary", quote(&self.region(c.secondary)));
             let codes = c.status_codes.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
@@ -111,7 +113,7 @@ impl Explainer<'_> {
             self.line("cloudfront.connection_attempts", "connection_attempts", c.connection_attempts.to_string());
         }
         for (i, c) in routing.routing_controls.iter().enumerate() {
-            self.out.push_str("\n[[routing_control]]\n");
+            self.open("[[routing_control]]", &format!("routing_control.{i}"));
             self.fact("name", quote(&c.name));
             self.line(&format!("routing_control.{i}.state"), "state", quote(if c.initially_on { "On" } else { "Off" }));
         }
@@ -120,7 +122,7 @@ impl Explainer<'_> {
             let l = &routing.load_balancer;
             let secs = |d: SimDuration| (d.as_nanos() / 1_000_000_000).to_string();
             let at = |key: &str| format!("load_balancer_health.{key}");
-            self.out.push_str("\n[load_balancer_health]\n");
+            self.open("[load_balancer_health]", "load_balancer_health");
             self.line(&at("health_check_interval_seconds"), "health_check_interval_seconds", secs(l.interval));
             let unhealthy = l.unhealthy_threshold.to_string();
             self.line(&at("unhealthy_threshold_count"), "unhealthy_threshold_count", unhealthy);
@@ -133,7 +135,7 @@ impl Explainer<'_> {
         let alarms = self.scenario.world.alarms.clone();
         for (i, a) in alarms.iter().enumerate() {
             let at = |key: &str| format!("alarm.{i}.{key}");
-            self.out.push_str("\n[[alarm]]\n");
+            self.open("[[alarm]]", &format!("alarm.{i}"));
             self.fact("name", quote(&a.name));
             let every = |what: &str| quote(&format!("every {what}"));
             let region = |x: &Self, r: Option<RegionId>| r.map_or_else(|| every("Region"), |r| quote(&x.region(r)));
