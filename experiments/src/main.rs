@@ -129,14 +129,21 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
-    /// Print the scenario as it will run, every default filled in and marked `# default`.
+    /// Print the scenario as it will run, every default filled in and marked `# default`, or with
+    /// --metrics what every metric of summary.json means.
     ///
     /// Per Region its app tier and the one-way latency of every link; per store every parameter;
     /// per population arrivals, operation mix, timeout, retries, pinning and latencies; faults,
-    /// fault generators and actions. Exit codes: 0; 2 the scenario is not valid.
+    /// fault generators and actions; above each key, what it means. Exit codes: 0; 2 the scenario
+    /// is not valid.
     Explain {
-        /// The scenario file (TOML).
-        scenario: PathBuf,
+        /// The scenario file (TOML); with --metrics, its stores and app tiers name the rows.
+        #[arg(required_unless_present = "metrics")]
+        scenario: Option<PathBuf>,
+        /// Every metric of summary.json instead: its dotted path (as [[expect]], check, compare
+        /// and sweeps name it), its unit and its definition.
+        #[arg(long)]
+        metrics: bool,
     },
     /// Print the JSON Schema (draft-07) of the scenario format, for editor completion.
     ///
@@ -442,7 +449,9 @@ fn main() -> ExitCode {
         }
         Command::Merge { dirs, out } => experiments::sweep::merge::execute(&dirs, &out),
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
-        Command::Explain { scenario } => experiments::explain::explain_command(&scenario),
+        Command::Explain { scenario, metrics: true } => experiments::explain::metrics_command(scenario.as_deref()),
+        Command::Explain { scenario: Some(scenario), .. } => experiments::explain::explain_command(&scenario),
+        Command::Explain { scenario: None, .. } => unreachable!("clap requires a scenario without --metrics"),
         Command::Schema => Ok(experiments::schema::schema_text()),
         Command::Check { scenario, seeds, seed0, set, out } => experiments::check::execute(
             &experiments::check::CheckArgs { scenario, seeds, seed0, set, out },

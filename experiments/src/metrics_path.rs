@@ -7,13 +7,19 @@
 //! (transitions, faults, actions), so a path keeps meaning the same store when stores are added.
 //! Booleans count as 1 and 0; strings are not metrics.
 //!
-//! Which paths exist is known before any run: [`SUMMARY_PATTERNS`] lists every numeric leaf of
-//! `report::Summary` with a placeholder where an element name goes. A test builds the list again
-//! from real runs' summaries, so a field added to the summary without updating the list fails it.
+//! Which paths exist is known before any run: [`metrics`] walks the schema derived from
+//! `report::Summary`, so every numeric leaf is listed, with a placeholder where an element name
+//! goes, its unit and its definition (the field's doc comment): the one description of the metrics,
+//! which `[[expect]]`, `mrsim check`, `mrsim compare` and `mrsim explain --metrics` read. A test
+//! checks the list against a real run's summary.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
+use schemars::generate::{Contract, SchemaSettings};
 use serde_json::Value;
+
+use crate::report::Summary;
 
 /// One leaf of a summary.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,124 +94,104 @@ fn element_names(items: &[Value]) -> Vec<String> {
     (0..items.len()).map(|i| i.to_string()).collect()
 }
 
-/// Every numeric (or boolean, or nullable numeric) leaf of `report::Summary`. Placeholders:
-/// `{store}` a store's name, `{app_tier}` the Region of an app tier, `{index}` an element's index,
-/// `{rejection}` a refusal's service name.
-pub const SUMMARY_PATTERNS: &[&str] = &[
-    "simulated.fault_phase_s",
-    "simulated.end_s",
-    "simulated.events",
-    "operations.started",
-    "operations.succeeded",
-    "operations.failed",
-    "operations.error_rate",
-    "operations.retries",
-    "operations.duplicate_writes",
-    "operations.conditional_check_failed",
-    "operations.latency_ms.count",
-    "operations.latency_ms.p50",
-    "operations.latency_ms.p99",
-    "operations.latency_ms.max",
-    "attempts.sent",
-    "attempts.succeeded",
-    "attempts.failed",
-    "attempts.error_rate",
-    "writes.acknowledged",
-    "writes.conflicted",
-    "writes.conflict_rate",
-    "writes.rejected_conflict",
-    "writes.discarded_by_last_writer_wins",
-    "writes.lost_failover",
-    "writes.shadowed",
-    "writes.lost_last_writer_wins",
-    "writes.lost_region_never_returned",
-    "reads.succeeded",
-    "reads.stale",
-    "reads.read_your_writes_violations",
-    "reads.monotonic_read_violations",
-    "reads.stale_fraction",
-    "reads.staleness_ms.count",
-    "reads.staleness_ms.p50",
-    "reads.staleness_ms.p99",
-    "reads.staleness_ms.max",
-    "latency_ms.read.count",
-    "latency_ms.read.p50",
-    "latency_ms.read.p99",
-    "latency_ms.read.max",
-    "latency_ms.write.count",
-    "latency_ms.write.p50",
-    "latency_ms.write.p99",
-    "latency_ms.write.max",
-    "replication_lag_ms.count",
-    "replication_lag_ms.p50",
-    "replication_lag_ms.p99",
-    "replication_lag_ms.max",
-    "replication_messages_lost",
-    "replication_messages_pending_max",
-    "divergent_keys",
-    "checker_live_versions_max",
-    "rejections.{rejection}",
-    "stores.{store}.writes_acknowledged",
-    "stores.{store}.lost_last_writer_wins",
-    "stores.{store}.lost_failover",
-    "stores.{store}.lost_region_never_returned",
-    "stores.{store}.reads",
-    "stores.{store}.stale_reads",
-    "stores.{store}.rejected",
-    "stores.{store}.rejected_conflict",
-    "stores.{store}.failed",
-    "stores.{store}.conflicted",
-    "stores.{store}.conflict_rate",
-    "stores.{store}.shadowed",
-    "stores.{store}.divergent_keys",
-    "stores.{store}.write_unavailability_s.windows",
-    "stores.{store}.write_unavailability_s.p50",
-    "stores.{store}.write_unavailability_s.max",
-    "stores.{store}.rpo_writes",
-    "stores.{store}.rpo_s",
-    "stores.{store}.replication_lag_ms.count",
-    "stores.{store}.replication_lag_ms.p50",
-    "stores.{store}.replication_lag_ms.p99",
-    "stores.{store}.replication_lag_ms.max",
-    "cross_store.requests",
-    "cross_store.completed",
-    "cross_store.partial_updates",
-    "cross_store.repaired",
-    "cross_store.unrepaired",
-    "cross_store.partial_by_loss",
-    "transitions.{index}.started_s",
-    "transitions.{index}.rto_s",
-    "transitions.{index}.rpo_writes",
-    "transitions.{index}.rpo_s",
-    "app_tiers.{app_tier}.servers_end",
-    "app_tiers.{app_tier}.utilisation_mean",
-    "app_tiers.{app_tier}.utilisation_max_interval",
-    "app_tiers.{app_tier}.queue_length_max",
-    "app_tiers.{app_tier}.shed",
-    "app_tiers.{app_tier}.abandoned",
-    "faults.{index}.started_s",
-    "faults.{index}.healed_s",
-    "faults.{index}.failover.detection_s",
-    "faults.{index}.failover.routing_convergence_s",
-    "faults.{index}.failover.recovery_s",
-    "faults.{index}.failover.transition_attempts",
-    "faults.{index}.failover.transition_error_rate",
-    "faults.{index}.failover.client_outage_s.clients",
-    "faults.{index}.failover.client_outage_s.p50",
-    "faults.{index}.failover.client_outage_s.p99",
-    "faults.{index}.failover.client_outage_s.max",
-    "faults.{index}.failover.client_outage_s.unrecovered",
-    "faults.{index}.app_tiers.{app_tier}.utilisation_mean",
-    "faults.{index}.app_tiers.{app_tier}.utilisation_max_interval",
-    "faults.{index}.app_tiers.{app_tier}.queue_length_max",
-    "faults.{index}.app_tiers.{app_tier}.shed",
-    "faults.{index}.app_tiers.{app_tier}.abandoned",
-    "actions.{index}.at_s",
-    "actions.{index}.succeeded",
-    "routing.fail_open_answers",
-    "routing.origin_failovers",
-    "routing.health_flips",
-];
+/// One metric of summary.json: its dotted path, with a placeholder where an element name goes
+/// (`{store}` a store's name, `{app_tier}` the Region of an app tier, `{index}` an element's index,
+/// `{rejection}` a refusal's service name), its unit and what it means.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    pub pattern: String,
+    pub unit: &'static str,
+    /// The field's doc comment, and that of the group it is in (`p99` of which latency).
+    pub description: String,
+}
+
+/// The schema of summary.json, derived from `report::Summary` as it is written: its doc comments
+/// define every metric.
+pub fn summary_schema() -> Value {
+    let settings = SchemaSettings::draft07().with(|s| {
+        s.inline_subschemas = true;
+        s.contract = Contract::Serialize;
+    });
+    settings.into_generator().into_root_schema_for::<Summary>().to_value()
+}
+
+/// Every numeric (or boolean, or nullable numeric) leaf of `report::Summary`, in the summary's
+/// field order.
+pub fn metrics() -> &'static [Metric] {
+    static METRICS: OnceLock<Vec<Metric>> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let mut out = Vec::new();
+        walk(&summary_schema(), "", "", &mut out);
+        out
+    })
+}
+
+fn walk(schema: &Value, path: &str, group: &str, out: &mut Vec<Metric>) {
+    let description = schema.get("description").and_then(Value::as_str).unwrap_or("");
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (key, sub) in properties {
+            walk(sub, &join(key), description, out);
+        }
+        return;
+    }
+    if let Some(items) = schema.get("items") {
+        let placeholder = match path.rsplit('.').next() {
+            Some("stores") => "{store}",
+            Some("app_tiers") => "{app_tier}",
+            _ => "{index}",
+        };
+        return walk(items, &join(placeholder), description, out);
+    }
+    if let Some(values) = schema.get("additionalProperties").filter(|v| v.is_object()) {
+        return walk(values, &join("{rejection}"), description, out);
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.iter().any(|t| matches!(*t, "integer" | "number" | "boolean")) {
+        return;
+    }
+    // A statistic (a percentile, a count of windows) says what it is a statistic of.
+    let statistic = matches!(path.rsplit('.').next(), Some("count" | "p50" | "p99" | "max" | "windows" | "clients"));
+    let description = match group {
+        group if statistic && !group.is_empty() => format!("{description} Of: {group}"),
+        // A map's values (`rejections.{rejection}`) are described by the map.
+        group if description.is_empty() => group.to_string(),
+        _ => description.to_string(),
+    };
+    out.push(Metric { unit: unit(path, types.contains(&"boolean")), pattern: path.to_string(), description });
+}
+
+/// The unit a path's name gives: its own suffix, else that of the group it is a statistic of.
+fn unit(path: &str, boolean: bool) -> &'static str {
+    let leaf = path.rsplit('.').next().unwrap_or(path);
+    if boolean {
+        return "1 or 0";
+    }
+    if leaf.ends_with("_rate") || leaf.ends_with("_fraction") || leaf.starts_with("utilisation") {
+        return "share, 0 to 1";
+    }
+    if matches!(leaf, "p50" | "p99" | "max") {
+        for segment in path.rsplit('.') {
+            if segment.ends_with("_ms") {
+                return "ms";
+            }
+            if segment.ends_with("_s") {
+                return "s";
+            }
+        }
+    }
+    if leaf.ends_with("_ms") {
+        "ms"
+    } else if leaf.ends_with("_s") {
+        "s"
+    } else {
+        "count"
+    }
+}
 
 /// The refusals a store can answer, by the name `rejections` uses (models' `Rejection::name`).
 pub const REJECTIONS: &[&str] = &[
@@ -228,7 +214,7 @@ pub struct Names<'a> {
 /// Whether `path` can name a numeric leaf of this scenario's summary. Paths with an `{index}` can
 /// only be resolved in a run's summary (a fault generator adds rows); the index is not checked here.
 pub fn is_known(path: &str, names: &Names) -> bool {
-    SUMMARY_PATTERNS.iter().any(|pattern| matches(pattern, path, names))
+    metrics().iter().any(|m| matches(&m.pattern, path, names))
 }
 
 fn matches(pattern: &str, path: &str, names: &Names) -> bool {
@@ -242,7 +228,7 @@ fn matches(pattern: &str, path: &str, names: &Names) -> bool {
         "app_tier" => names.app_tiers.iter().any(|r| r == middle),
         "index" => !middle.is_empty() && middle.bytes().all(|b| b.is_ascii_digit()),
         "rejection" => REJECTIONS.contains(&middle),
-        other => unreachable!("unknown placeholder {{{other}}} in SUMMARY_PATTERNS"),
+        other => unreachable!("unknown placeholder {{{other}}} in a metric's path"),
     };
     (0..=tail.len())
         .filter(|&i| tail.is_char_boundary(i))
@@ -252,8 +238,8 @@ fn matches(pattern: &str, path: &str, names: &Names) -> bool {
 /// The valid paths of this scenario closest to `path` (by edit distance), at most `count`.
 pub fn nearest(path: &str, names: &Names, count: usize) -> Vec<String> {
     let mut candidates: Vec<String> = Vec::new();
-    for pattern in SUMMARY_PATTERNS {
-        candidates.extend(fill(pattern, names));
+    for m in metrics() {
+        candidates.extend(fill(&m.pattern, names));
     }
     let mut scored: Vec<(usize, String)> = candidates.into_iter().map(|c| (edit_distance(path, &c), c)).collect();
     scored.sort();
@@ -416,16 +402,32 @@ at = "15s"
     fn the_pattern_list_is_every_numeric_leaf_of_a_real_summary() {
         let json = summary_json(EVERY_LEAF);
         let observed = observed_patterns(&json);
-        let listed: BTreeSet<String> = SUMMARY_PATTERNS.iter().map(|p| p.to_string()).collect();
-        assert_eq!(listed.len(), SUMMARY_PATTERNS.len(), "SUMMARY_PATTERNS lists a path twice");
+        let listed: BTreeSet<String> = metrics().iter().map(|m| m.pattern.clone()).collect();
+        assert_eq!(listed.len(), metrics().len(), "a path is listed twice");
         let missing: Vec<_> = observed.difference(&listed).collect();
-        let extra: Vec<_> = listed.difference(&observed).collect();
-        assert!(missing.is_empty() && extra.is_empty(), "add to SUMMARY_PATTERNS: {missing:?}; remove: {extra:?}");
+        // Left out of a summary unless a fault is cut short by the end of the fault phase.
+        let extra: Vec<_> = listed.difference(&observed).filter(|p| !p.ends_with("scheduled_end_s")).collect();
+        assert!(missing.is_empty() && extra.is_empty(), "not derived: {missing:?}; not in a summary: {extra:?}");
+        for m in metrics() {
+            assert!(!m.description.trim().is_empty(), "{} has no definition", m.pattern);
+        }
         let l = leaves(&json);
         assert!(l.contains_key("stores.ledger.lost_last_writer_wins"), "stores are named by name");
         assert!(l.contains_key("app_tiers.us-east-1.shed"), "app tiers are named by Region");
         assert!(l.contains_key("transitions.0.rto_s") && l.contains_key("actions.0.succeeded"));
         assert_eq!(l["actions.0.succeeded"], Leaf::Number(1.0), "a boolean counts as 1 or 0");
+    }
+
+    #[test]
+    fn units_come_from_the_names() {
+        assert_eq!(unit("writes.conflicted", false), "count");
+        assert_eq!(unit("writes.conflict_rate", false), "share, 0 to 1");
+        assert_eq!(unit("app_tiers.{app_tier}.utilisation_mean", false), "share, 0 to 1");
+        assert_eq!(unit("latency_ms.read.p99", false), "ms");
+        assert_eq!(unit("latency_ms.read.count", false), "count");
+        assert_eq!(unit("faults.{index}.failover.client_outage_s.max", false), "s");
+        assert_eq!(unit("stores.{store}.rpo_s", false), "s");
+        assert_eq!(unit("actions.{index}.succeeded", true), "1 or 0");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use models::config::{FaultKind, OutageScope, PartitionMode, Trigger};
 use models::ids::{RegionId, StoreId};
 use models::routing::config::Entry;
 use models::run::RunOutput;
+use schemars::JsonSchema;
 use serde::Serialize;
 use sim_core::{Histogram, SimTime};
 
@@ -18,22 +19,29 @@ use crate::plot::{Band, Figure, Line, Panel};
 use crate::scenario::Scenario;
 
 /// `summary.json`.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Summary {
+    /// The scenario's name.
     pub scenario: String,
+    /// The run's seed, in hex.
     pub seed: String,
     /// What validation let through but a reader should know, as `PATH: MESSAGE` (a fault cut by
     /// the end of the fault phase); left out of the file when there is none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The simulated time and the events fired.
     pub simulated: Simulated,
     /// What users saw: operations that succeeded (after any retries) or failed for good.
     pub operations: Operations,
     /// Every attempt sent to a Region, retries included.
     pub attempts: Requests,
+    /// Writes acknowledged to clients, and what became of them (lost writes by cause, conflicts).
     pub writes: Writes,
+    /// Reads that succeeded, and what they saw.
     pub reads: Reads,
+    /// Per-attempt latency of successful reads and writes, in milliseconds.
     pub latency_ms: LatencyMs,
+    /// Time from a write's commit to its arrival at each other replica, every store, in milliseconds.
     pub replication_lag_ms: Percentiles,
     /// Replication messages lost to partitions (drop mode) and lossy links, and sent again.
     pub replication_messages_lost: u64,
@@ -41,7 +49,10 @@ pub struct Summary {
     /// backlogs, in the quorum channels' catch-up entries, waiting for a heal), at any metrics
     /// sample of the fault phase: what an outage costs in memory.
     pub replication_messages_pending_max: u64,
+    /// Keys whose replicas had not converged at the end of the drain phase, every store.
     pub divergent_keys: u64,
+    /// The most versions the consistency checker held at once: its memory grows with writes in flight, not
+    /// with the run.
     pub checker_live_versions_max: u64,
     /// Attempts a store refused, by the service's name for the refusal.
     pub rejections: std::collections::BTreeMap<String, u64>,
@@ -51,14 +62,18 @@ pub struct Summary {
     pub cross_store: CrossStoreRow,
     /// Aurora switchovers and failovers: write unavailability (RTO) and data lost (RPO).
     pub transitions: Vec<TransitionRow>,
+    /// Each modelled app tier (by Region).
     pub app_tiers: Vec<AppTierRow>,
+    /// Each fault, scheduled or generated, in start order.
     pub faults: Vec<FaultRow>,
+    /// Each runbook action, as carried out.
     pub actions: Vec<ActionRow>,
+    /// The routing tier's own counts.
     pub routing: RoutingRow,
 }
 
 /// The routing tier's own counts.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct RoutingRow {
     /// Answers Route 53 or the accelerator gave as if every endpoint were healthy.
     pub fail_open_answers: u64,
@@ -68,125 +83,180 @@ pub struct RoutingRow {
     pub health_flips: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Operations {
+    /// Operations clients began.
     pub started: u64,
+    /// Operations that succeeded, after any retries.
     pub succeeded: u64,
+    /// Operations that failed for good (attempts exhausted or not retryable).
     pub failed: u64,
+    /// `failed` over the operations that ended (0 with none).
     pub error_rate: f64,
+    /// Attempts sent again after a failed attempt.
     pub retries: u64,
     /// Retried writes applied twice (the store did not enforce idempotency keys).
     pub duplicate_writes: u64,
+    /// Conditional writes the store refused because the condition did not hold.
     pub conditional_check_failed: u64,
     /// From the first attempt to the successful answer, retries included.
     pub latency_ms: Percentiles,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct CrossStoreRow {
+    /// Requests that write several stores.
     pub requests: u64,
+    /// Of those, requests whose every step succeeded.
     pub completed: u64,
     /// A step failed for good after earlier steps had written.
     pub partial_updates: u64,
+    /// Partial updates the scenario's retry or compensation repaired.
     pub repaired: u64,
+    /// Partial updates left unrepaired at the end of the run.
     pub unrepaired: u64,
     /// Completed requests one of whose writes was lost later (LWW, failover, a Region gone).
     pub partial_by_loss: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct StoreRow {
+    /// The store's name.
     pub name: String,
+    /// The store's kind, with DynamoDB's consistency mode.
     #[serde(rename = "type")]
     pub store_type: String,
+    /// Writes the store acknowledged to clients.
     pub writes_acknowledged: u64,
+    /// Acknowledged writes lost to a last-writer-wins conflict: neither the final version of their key nor an
+    /// ancestor of it.
     pub lost_last_writer_wins: u64,
+    /// Acknowledged writes lost to a failover: not yet replicated when a secondary was promoted, or taken in
+    /// the fence gap.
     pub lost_failover: u64,
+    /// Acknowledged writes lost with a Region that never came back.
     pub lost_region_never_returned: u64,
+    /// Reads the store answered.
     pub reads: u64,
+    /// Reads that returned neither the newest write acknowledged before the read began nor a descendant of
+    /// it.
     pub stale_reads: u64,
+    /// Attempts the store refused (no quorum, read only, writer unavailable, ...).
     pub rejected: u64,
     /// Of `rejected`: MRSC's ReplicatedWriteConflictException (the item was being written in
     /// another Region). A refused write, never a conflicted one.
     pub rejected_conflict: u64,
+    /// Attempts that failed at the store for another reason (timed out, Region down).
     pub failed: u64,
     /// Acknowledged writes that met a concurrent version (neither observed the other) at some
     /// replica, each counted once.
     pub conflicted: u64,
     /// `conflicted` over `writes_acknowledged` (0 with no write).
     pub conflict_rate: f64,
+    /// S3 versions hidden behind a concurrent version: recoverable, not lost.
     pub shadowed: u64,
+    /// Keys whose replicas had not converged at the end of the drain phase.
     pub divergent_keys: u64,
     /// Per population, windows from a failed write to its next acknowledged one (seconds).
     pub write_unavailability_s: UnavailabilityRow,
     /// RPO: acknowledged writes a failure threw away (a failover, a Region that never returned),
     /// and the time their acknowledgements span. Last-writer-wins losses are not RPO.
     pub rpo_writes: u64,
+    /// The time the acknowledgements of `rpo_writes` span, in seconds.
     pub rpo_s: f64,
+    /// Time from a write's commit to its arrival at each other replica, in milliseconds.
     pub replication_lag_ms: Percentiles,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct UnavailabilityRow {
+    /// Windows counted.
     pub windows: u64,
+    /// The median window (null with none).
     pub p50: Option<f64>,
+    /// The longest window (null with none).
     pub max: Option<f64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct TransitionRow {
+    /// The store.
     pub store: String,
+    /// "switchover" or "failover".
     #[serde(rename = "type")]
     pub transition_type: String,
+    /// The writer Region before.
     pub from: String,
+    /// The writer Region after.
     pub to: String,
+    /// When it started, in seconds of simulated time.
     pub started_s: f64,
     /// From the start to the first write the new writer accepted.
     pub rto_s: Option<f64>,
-    /// Committed writes the new writer never received, and the age of the oldest at promotion.
+    /// Committed writes the new writer never received.
     pub rpo_writes: u64,
+    /// The age of the oldest of them at promotion, in seconds (null with none).
     pub rpo_s: Option<f64>,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct AppTierRow {
+    /// The app tier's Region.
     pub region: String,
+    /// Servers at the end of the run, scale-outs included.
     pub servers_end: u64,
-    /// Mean share of servers busy over the run, and the highest interval's.
+    /// Mean share of servers busy over the run.
     pub utilisation_mean: f64,
+    /// The highest share of servers busy over one metrics interval.
     pub utilisation_max_interval: f64,
+    /// The longest queue, in requests.
     pub queue_length_max: u64,
+    /// Requests refused because the queue was full.
     pub shed: u64,
+    /// Requests whose client gave up (timed out) while they waited.
     pub abandoned: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct ActionRow {
+    /// The action's type.
     #[serde(rename = "type")]
     pub action_type: String,
+    /// When it was carried out, in seconds of simulated time.
     pub at_s: f64,
+    /// Whether it took effect (true as 1 in a dotted path).
     pub succeeded: bool,
+    /// What it did, or why it failed, in words.
     pub detail: String,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Simulated {
+    /// The fault phase, in seconds: clients send requests until then.
     pub fault_phase_s: f64,
+    /// When the run ended, the drain phase included, in seconds.
     pub end_s: f64,
+    /// Events fired.
     pub events: u64,
+    /// A hash of every event fired, in order: equal for two runs that did the same.
     pub trace_hash: String,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Requests {
+    /// Attempts sent, retries included.
     pub sent: u64,
+    /// Attempts that succeeded.
     pub succeeded: u64,
+    /// Attempts that failed (refused, timed out, shed, Region down).
     pub failed: u64,
+    /// `failed` over `sent` (0 with none).
     pub error_rate: f64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Writes {
+    /// Writes acknowledged to their clients.
     pub acknowledged: u64,
     /// Acknowledged writes that met a concurrent version (neither observed the other) at some
     /// replica, each counted once. Discarded writes and writes lost to last-writer-wins are among
@@ -205,32 +275,48 @@ pub struct Writes {
     pub lost_failover: u64,
     /// S3 versions hidden behind a concurrent version: recoverable, not lost.
     pub shadowed: u64,
+    /// Acknowledged writes lost to a last-writer-wins conflict: neither the final version of their key nor an
+    /// ancestor of it (no surviving write observed them).
     pub lost_last_writer_wins: u64,
+    /// Acknowledged writes lost with a Region that never came back.
     pub lost_region_never_returned: u64,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Reads {
+    /// Reads that succeeded.
     pub succeeded: u64,
+    /// Reads that returned neither the newest write acknowledged before the read began nor a descendant of
+    /// it.
     pub stale: u64,
+    /// Reads that missed the session's own newest acknowledged write in the same way.
     pub read_your_writes_violations: u64,
+    /// Reads that returned an ancestor of a version the session had read before.
     pub monotonic_read_violations: u64,
+    /// `stale` over `succeeded` (0 with none).
     pub stale_fraction: f64,
+    /// For each stale read, how long before it the write it missed was acknowledged, in milliseconds.
     pub staleness_ms: Percentiles,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct LatencyMs {
+    /// Latency of successful read attempts, in milliseconds.
     pub read: Percentiles,
+    /// Latency of successful write attempts, in milliseconds.
     pub write: Percentiles,
 }
 
 /// Percentiles of a histogram in milliseconds; `null` when nothing was recorded.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct Percentiles {
+    /// Values recorded.
     pub count: u64,
+    /// The median (null with none).
     pub p50: Option<f64>,
+    /// The 99th percentile (null with none).
     pub p99: Option<f64>,
+    /// The largest (null with none).
     pub max: Option<f64>,
 }
 
@@ -241,12 +327,14 @@ impl Percentiles {
     }
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct FaultRow {
+    /// The fault's type.
     #[serde(rename = "type")]
     pub fault_type: String,
     /// What it struck, in words: "us-east-1", "us-east-1 app tier", "us-east-1 -> us-west-2", ...
     pub target: String,
+    /// When it started, in seconds of simulated time.
     pub started_s: f64,
     /// When the fault ended in the run: its end, or the end of the fault phase when that came first.
     pub healed_s: Option<f64>,
@@ -264,14 +352,19 @@ pub struct FaultRow {
 
 /// One Region's app tier over the metrics intervals a fault overlaps, from its start to its heal
 /// (or to the end of the fault phase when it never heals).
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct FaultAppTierRow {
+    /// The app tier's Region.
     pub region: String,
-    /// Share of servers busy over those intervals, and the highest single interval's.
+    /// Mean share of servers busy over those intervals.
     pub utilisation_mean: f64,
+    /// The highest share of servers busy over one of those intervals.
     pub utilisation_max_interval: f64,
+    /// The longest queue, in requests.
     pub queue_length_max: u64,
+    /// Requests refused because the queue was full.
     pub shed: u64,
+    /// Requests whose client gave up while they waited.
     pub abandoned: u64,
 }
 
@@ -279,7 +372,7 @@ pub struct FaultAppTierRow {
 /// the fault lasted (never detected, never converged), or, in a scenario without a routing tier
 /// (every population static), does not apply: nothing routes, so nothing detects or converges, and
 /// the transition is then the whole fault.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct FailoverRow {
     /// Some population reaches the Regions through a routing tier (Route 53, Global Accelerator,
     /// CloudFront); false when every population is static. Not in the file: there the timings
@@ -292,20 +385,26 @@ pub struct FailoverRow {
     pub routing_convergence_s: Option<f64>,
     /// Heal to the routing tier counting the Region healthy again.
     pub recovery_s: Option<f64>,
-    /// Attempts sent from the fault's start to convergence (or to its end), and the share failed.
+    /// Attempts sent from the fault's start to convergence (or to its end).
     pub transition_attempts: u64,
+    /// The share of those attempts that failed.
     pub transition_error_rate: f64,
     /// Per user, first failed operation to the next successful one, for outages that began
     /// during the fault; `unrecovered`: users still failing when the run ended.
     pub client_outage_s: OutageSeconds,
 }
 
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct OutageSeconds {
+    /// Users whose outage began during the fault.
     pub clients: u64,
+    /// The median outage, in seconds (null with none).
     pub p50: Option<f64>,
+    /// The 99th percentile, in seconds (null with none).
     pub p99: Option<f64>,
+    /// The longest, in seconds (null with none).
     pub max: Option<f64>,
+    /// Users still failing when the run ended.
     pub unrecovered: u64,
 }
 

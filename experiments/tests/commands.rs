@@ -135,6 +135,40 @@ mod explain {
         assert!(mrsc.contains("write_quorum = 2  # default"), "{mrsc}");
     }
 
+    /// `--metrics` lists every metric of summary.json with its unit and definition; a scenario's
+    /// stores name their rows, and every path it prints is one `[[expect]]` accepts.
+    #[test]
+    fn metrics_are_defined_with_units() {
+        let o = mrsim(&["explain", "--metrics"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = stdout(&o);
+        for needle in [
+            "\nwrites.lost_last_writer_wins  (count)\n  Acknowledged writes lost to a last-writer-wins conflict",
+            "\nreads.stale_fraction  (share, 0 to 1)\n",
+            "\nlatency_ms.read.p99  (ms)\n  The 99th percentile (null with none). Of: Latency of successful read",
+            "\nstores.{store}.rpo_s  (s)\n",
+            "\nfaults.{index}.failover.detection_s  (s)\n",
+            "\nactions.{index}.succeeded  (1 or 0)\n",
+        ] {
+            assert!(text.contains(needle), "lacks {needle:?}:\n{text}");
+        }
+        let named = stdout(&mrsim(&["explain", "--metrics", &scenario("aurora")]));
+        let rows = |t: &str| t.lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n");
+        assert!(!rows(&named).contains("{store}"), "the scenario's stores name the rows:\n{named}");
+        assert!(!rows(&named).contains("{app_tier}"), "no app tier, no app tier rows:\n{named}");
+        let s = experiments::scenario::load(std::path::Path::new(&scenario("aurora"))).expect("valid");
+        let stores: Vec<String> = s.world.stores.iter().map(|s| s.name.clone()).collect();
+        let names = experiments::metrics_path::Names { stores: &stores, app_tiers: &[] };
+        let paths: Vec<&str> = named.lines().filter(|l| !l.starts_with([' ', '#']) && !l.is_empty()).collect();
+        assert!(paths.len() > 100, "{}", paths.len());
+        for line in paths {
+            let path = line.split("  (").next().unwrap().replace("{index}", "0").replace("{rejection}", "no_quorum");
+            assert!(experiments::metrics_path::is_known(&path, &names), "{path} is not a metric of this scenario");
+        }
+        let o = mrsim(&["explain"]);
+        assert_eq!(o.status.code(), Some(2), "a scenario is needed without --metrics");
+    }
+
     #[test]
     fn a_bad_scenario_exits_2() {
         let o = mrsim(&["explain", "/nonexistent/scenario.toml"]);
