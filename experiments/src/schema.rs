@@ -7,6 +7,8 @@
 //! strings the file accepts. The schema checks shape only: ranges and cross-references are for
 //! `mrsim validate`.
 
+use std::sync::OnceLock;
+
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
@@ -24,6 +26,12 @@ pub fn schema() -> Value {
                              checked by `mrsim validate`."
         .into();
     schema
+}
+
+/// The schema, built once per process (validation reads which fields apply to which type from it).
+pub fn cached() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(schema)
 }
 
 /// Removes the `null` alternative schemars adds to an `Option` field, and joins the lines of a

@@ -6,6 +6,7 @@
 //! ranges and cross-references, fills in documented defaults and builds the models' `WorldConfig`.
 //! Before both, [`include`] merges the fragments a file names in `include = [...]` into one text.
 
+mod applies;
 mod expect;
 pub mod include;
 pub mod raw;

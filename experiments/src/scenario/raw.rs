@@ -416,84 +416,111 @@ pub struct RawStore {
     pub store_type: StoreType,
     /// dynamodb_global_table: MREC (EVENTUAL, default) or MRSC (STRONG).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["dynamodb_global_table"]))]
     pub multi_region_consistency: Option<Spanned<MultiRegionConsistency>>,
     /// dynamodb_global_table and quorum: the replica Regions.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["dynamodb_global_table", "quorum"]))]
     pub regions: Option<Spanned<Vec<Spanned<String>>>>,
     /// Time from commit until the writing Region ships the write (before the network delay).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["dynamodb_global_table"]))]
     pub replication_delay: Option<DurationDist>,
     /// dynamodb_global_table with STRONG: the witness Region of a two-replica table.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["dynamodb_global_table"]))]
     pub witness: Option<Spanned<String>>,
     /// quorum: members that vote but hold no readable data.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub witnesses: Option<Spanned<Vec<Spanned<String>>>>,
     /// quorum: W, members that must have a write before it succeeds.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub write_quorum: Option<Spanned<i64>>,
     /// quorum: R, members whose replies a strongly consistent read waits for.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub read_quorum: Option<Spanned<i64>>,
     /// quorum: how long a coordinator waits for a quorum.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub timeout: Option<Spanned<DurationText>>,
     /// quorum: reads repair stale members.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub read_repair: Option<Spanned<bool>>,
     /// quorum: when a member applies a replicated write.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub apply: Option<Spanned<RawApply>>,
     /// aurora_global_database: the writer Region.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub writer: Option<Spanned<String>>,
     /// aurora_global_database: the secondary Regions.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub secondaries: Option<Spanned<Vec<Spanned<String>>>>,
     /// aurora_global_database: secondaries without a DB instance.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub headless_secondaries: Option<Spanned<Vec<Spanned<String>>>>,
     /// aurora: enables write forwarding with this aurora_replica_read_consistency.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub write_forwarding: Option<Spanned<RawReadConsistency>>,
     /// aurora: storage replication lag; s3: the replication lag (default by rtc).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database", "s3_replication"]))]
     pub replication_lag: Option<Spanned<DurationDist>>,
     /// aurora and s3: the local commit (or request) latency.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database", "s3_replication"]))]
     pub commit_latency: Option<Spanned<DurationDist>>,
     /// aurora: promotion time of a switchover after sync.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub switchover_promotion: Option<Spanned<DurationText>>,
     /// aurora: promotion time of a failover.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub failover_promotion: Option<Spanned<DurationDist>>,
     /// aurora: how long the old writer keeps taking writes after a failover starts (split brain).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub fence_gap: Option<Spanned<DurationText>>,
     /// aurora (PostgreSQL): rds.global_db_rpo.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub rds_global_db_rpo: Option<Spanned<DurationText>>,
     /// aurora: global writer endpoint repointing after a promotion.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub endpoint_update_delay: Option<Spanned<DurationText>>,
     /// aurora: adding an instance to a headless secondary.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub instance_creation: Option<Spanned<DurationDist>>,
     /// s3_replication: the Regions with a bucket.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["s3_replication"]))]
     pub buckets: Option<Spanned<Vec<Spanned<String>>>>,
     /// s3_replication: replication rules, each ["from-region", "to-region"].
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["s3_replication"]))]
     pub rules: Option<Spanned<Vec<RawRule>>>,
     /// s3_replication: S3 Replication Time Control (chooses the default lag).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["s3_replication"]))]
     pub rtc: Option<Spanned<bool>>,
     /// s3_replication: delete markers are replicated (default false).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["s3_replication"]))]
     pub delete_marker_replication: Option<Spanned<bool>>,
     /// s3_replication: objects that predate the rules in the source bucket.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["s3_replication"]))]
     pub existing_objects: Option<Spanned<i64>>,
     /// How long a link's backlog of lost replication messages waits before it is resent, when the path is
     /// open by then (a heal resends at once; default 1s).
@@ -506,10 +533,12 @@ pub struct RawStore {
     pub catch_up_rate: Option<Spanned<i64>>,
     /// Writes carry an idempotency key the store enforces (a conditional put on the key).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["dynamodb_global_table"]))]
     pub idempotency: Option<bool>,
     /// dynamodb_global_table (MREC): an item's changes replicate in order (default true, as
     /// DynamoDB Streams orders them per item); false makes every write's delay independent.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["dynamodb_global_table"]))]
     pub per_item_order: Option<bool>,
 }
 
@@ -864,45 +893,59 @@ pub struct RawAction {
     pub reaction_time: Option<Spanned<DurationText>>,
     /// scale_out, aurora_add_instance: the Region; traffic_dial: the endpoint group's Region.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["scale_out", "aurora_add_instance", "traffic_dial"]))]
     pub region: Option<Spanned<String>>,
     /// scale_out: servers added.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["scale_out"]))]
     pub servers: Option<Spanned<i64>>,
     /// scale_out: how long the servers take to arrive.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["scale_out"]))]
     pub provisioning_delay: Option<Spanned<DurationText>>,
     /// repin: the home Region users leave.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["repin"]))]
     pub from: Option<Spanned<String>>,
     /// repin: their new home Region.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["repin"]))]
     pub to: Option<Spanned<String>>,
     /// aurora_* and s3_batch_replication: the store.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_switchover", "aurora_failover", "aurora_add_instance", "s3_batch_replication"]))]
     pub store: Option<Spanned<String>>,
     /// aurora_switchover / aurora_failover: the secondary Region to promote.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_switchover", "aurora_failover"]))]
     pub target: Option<Spanned<String>>,
     /// aurora_failover: must be true (FailoverGlobalCluster --allow-data-loss).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_failover"]))]
     pub allow_data_loss: Option<Spanned<bool>>,
     /// routing_control: the [[routing_control]] to set.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["routing_control"]))]
     pub control: Option<Spanned<String>>,
     /// routing_control: the control's new state.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["routing_control"]))]
     pub state: Option<Spanned<RawControlState>>,
     /// route53_record_change: the Region of the [[route53.record]] to change.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["route53_record_change"]))]
     pub record: Option<Spanned<String>>,
     /// route53_record_change: the record's new weight, 0..255 (weighted records).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["route53_record_change"]))]
     pub weight: Option<Spanned<i64>>,
     /// route53_record_change: true withdraws the record, false restores it.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["route53_record_change"]))]
     pub withdraw: Option<Spanned<bool>>,
     /// traffic_dial: the endpoint group's new dial, 0..100.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["traffic_dial"]))]
     pub traffic_dial_percentage: Option<Spanned<f64>>,
 }
 
@@ -987,54 +1030,71 @@ pub struct RawFault {
     pub end: Option<Spanned<DurationText>>,
     /// The Region never comes back (instead of `end`; whole-Region outages only).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["region_outage"]))]
     pub permanent: Option<Spanned<bool>>,
     /// The Region it strikes.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["region_outage", "clock_skew", "control_plane_outage", "health_check_flapping"]))]
     pub region: Option<Spanned<String>>,
     /// region_outage: what it takes down (default "region").
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["region_outage"]))]
     pub scope: Option<Spanned<RawScope>>,
     /// region_outage with scope "store", replication_impairment: the store.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["region_outage", "replication_impairment"]))]
     pub store: Option<Spanned<String>>,
     /// partition: one group of Regions.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["partition"]))]
     pub side_a: Option<Spanned<Vec<Spanned<String>>>>,
     /// partition: the other group of Regions.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["partition"]))]
     pub side_b: Option<Spanned<Vec<Spanned<String>>>>,
     /// partition: "both" (default) or "a_to_b" (one-way: side_a's messages to side_b are cut).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["partition"]))]
     pub direction: Option<Spanned<RawDirection>>,
     /// partition: "drop" (default: lost, resent after the sender's timeout) or "hold".
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["partition"]))]
     pub mode: Option<Spanned<RawPartitionMode>>,
     /// degraded_link: the link; replication_impairment: the source Region (default every Region).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link", "replication_impairment"]))]
     pub from: Option<Spanned<String>>,
     /// degraded_link: the other end of the link.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link"]))]
     pub to: Option<Spanned<String>>,
     /// degraded_link: also degrade `to -> from` (default true).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link"]))]
     pub symmetric: Option<Spanned<bool>>,
     /// degraded_link: latency added to each message.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link"]))]
     pub extra_latency: Option<Spanned<DurationDist>>,
     /// degraded_link: share of messages lost, 0..1 (default 0).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link"]))]
     pub loss: Option<Spanned<f64>>,
     /// clock_skew: how far the Region's clock is from true time, a signed duration such as "-150ms".
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["clock_skew"]))]
     pub offset: Option<Spanned<SignedDuration>>,
     /// clock_skew: drift in parts per million (default 0).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["clock_skew"]))]
     pub drift_ppm: Option<Spanned<f64>>,
     /// replication_impairment: delays multiplied by this (> 1); absent: replication stalls.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["replication_impairment"]))]
     pub slowdown: Option<Spanned<f64>>,
     /// health_check_flapping: the health endpoint fails for a period, then passes for one.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["health_check_flapping"]))]
     pub period: Option<Spanned<DurationText>>,
 }
 
@@ -1055,21 +1115,27 @@ pub struct RawFaultGenerator {
     pub duration: DurationDist,
     /// region_outage: scope (region, app_tier, health_endpoint, requests_only).
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["region_outage"]))]
     pub scope: Option<Spanned<RawScope>>,
     /// degraded_link: latency added to each message.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link"]))]
     pub extra_latency: Option<Spanned<DurationDist>>,
     /// degraded_link: share of messages lost.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["degraded_link"]))]
     pub loss: Option<Spanned<f64>>,
     /// clock_skew: the offset distribution (signed, such as "normal(mean=0ms, sd=100ms)").
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["clock_skew"]))]
     pub offset: Option<Spanned<DurationDist>>,
     /// partition: "drop" or "hold".
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["partition"]))]
     pub mode: Option<Spanned<RawPartitionMode>>,
     /// health_check_flapping: the flapping period.
     #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["health_check_flapping"]))]
     pub period: Option<Spanned<DurationText>>,
 }
 

@@ -29,7 +29,8 @@ use sim_core::{Dist, Seed, SimDuration};
 use super::raw::{RawScenario, Spanned};
 use super::shared::{Problems, RoutingNames, region_list};
 use super::{
-    Diagnostic, Scenario, expect, validate_alarms, validate_clients, validate_faults, validate_routing, validate_stores,
+    Diagnostic, Scenario, applies, expect, validate_alarms, validate_clients, validate_faults, validate_routing,
+    validate_stores,
 };
 
 const DEFAULT_DRAIN_MAX: SimDuration = SimDuration::from_mins(30);
@@ -86,6 +87,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         }
     });
 
+    applies::check(source, &mut p);
     let names = regions(raw, &mut p);
     let topology = topology(raw, &names, &mut p);
 

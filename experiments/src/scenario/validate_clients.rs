@@ -557,7 +557,6 @@ pub(super) fn action(
     p: &mut Problems,
 ) -> Option<ActionConfig> {
     let path = format!("action[{i}]");
-    reject_unused_action_fields(a, &path, p);
     let (trigger, reaction_time) = validate_alarms::trigger(a, &path, ctx.routing, ctx.regions, p);
     let need = |field: &Option<Spanned<String>>, name: &str, p: &mut Problems| -> Option<RegionId> {
         match field {
@@ -624,68 +623,4 @@ pub(super) fn action(
         }
     };
     Some(ActionConfig { trigger: trigger?, reaction_time, kind })
-}
-
-/// The scenario name of an action type.
-fn action_type_name(t: ActionType) -> &'static str {
-    match t {
-        ActionType::ScaleOut => "scale_out",
-        ActionType::Repin => "repin",
-        ActionType::AuroraSwitchover => "aurora_switchover",
-        ActionType::AuroraFailover => "aurora_failover",
-        ActionType::AuroraAddInstance => "aurora_add_instance",
-        ActionType::S3BatchReplication => "s3_batch_replication",
-        ActionType::RoutingControl => "routing_control",
-        ActionType::Route53RecordChange => "route53_record_change",
-        ActionType::TrafficDial => "traffic_dial",
-    }
-}
-
-/// Reports every field given that the action's `type` does not use (`type`, `at`, `when` and
-/// `reaction_time` apply to every type).
-fn reject_unused_action_fields(a: &RawAction, path: &str, p: &mut Problems) {
-    let t = *a.action_type.get_ref();
-    let used: &[&str] = match t {
-        ActionType::ScaleOut => &["region", "servers", "provisioning_delay"],
-        ActionType::Repin => &["from", "to"],
-        ActionType::AuroraSwitchover => &["store", "target"],
-        ActionType::AuroraFailover => &["store", "target", "allow_data_loss"],
-        ActionType::AuroraAddInstance => &["store", "region"],
-        ActionType::S3BatchReplication => &["store"],
-        ActionType::RoutingControl => &["control", "state"],
-        ActionType::Route53RecordChange => &["record", "weight", "withdraw"],
-        ActionType::TrafficDial => &["region", "traffic_dial_percentage"],
-    };
-    let span = |s: Option<&Spanned<String>>| s.map(Spanned::span);
-    let given: [(&str, Option<std::ops::Range<usize>>); 14] = [
-        ("region", span(a.region.as_ref())),
-        ("servers", a.servers.as_ref().map(Spanned::span)),
-        ("provisioning_delay", a.provisioning_delay.as_ref().map(Spanned::span)),
-        ("from", span(a.from.as_ref())),
-        ("to", span(a.to.as_ref())),
-        ("store", span(a.store.as_ref())),
-        ("target", span(a.target.as_ref())),
-        ("allow_data_loss", a.allow_data_loss.as_ref().map(Spanned::span)),
-        ("control", span(a.control.as_ref())),
-        ("state", a.state.as_ref().map(Spanned::span)),
-        ("record", span(a.record.as_ref())),
-        ("weight", a.weight.as_ref().map(Spanned::span)),
-        ("withdraw", a.withdraw.as_ref().map(Spanned::span)),
-        ("traffic_dial_percentage", a.traffic_dial_percentage.as_ref().map(Spanned::span)),
-    ];
-    for (name, span) in given {
-        if let Some(span) = span
-            && !used.contains(&name)
-        {
-            p.at(
-                span,
-                format!("{path}.{name}"),
-                format!(
-                    "`{name}` does not apply to a {} action; expected only: {}",
-                    action_type_name(t),
-                    used.join(", ")
-                ),
-            );
-        }
-    }
 }

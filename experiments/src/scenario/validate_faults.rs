@@ -60,51 +60,6 @@ fn required<'f, T>(field: &'f Option<T>, name: &str, f: &RawFault, path: &str, p
     field.as_ref()
 }
 
-/// Reports every field given that `type` does not use.
-fn reject_unused(f: &RawFault, path: &str, p: &mut Problems) {
-    let t = *f.fault_type.get_ref();
-    let uses = |fields: &[&str], name: &str| fields.contains(&name);
-    let used: &[&str] = match t {
-        FaultType::RegionOutage => &["region", "scope", "store", "permanent"],
-        FaultType::Partition => &["side_a", "side_b", "direction", "mode"],
-        FaultType::DegradedLink => &["from", "to", "symmetric", "extra_latency", "loss"],
-        FaultType::ClockSkew => &["region", "offset", "drift_ppm"],
-        FaultType::ControlPlaneOutage => &["region"],
-        FaultType::ReplicationImpairment => &["store", "from", "slowdown"],
-        FaultType::HealthCheckFlapping => &["region", "period"],
-    };
-    let given: [(&str, Option<std::ops::Range<usize>>); 15] = [
-        ("region", f.region.as_ref().map(Spanned::span)),
-        ("scope", f.scope.as_ref().map(Spanned::span)),
-        ("store", f.store.as_ref().map(Spanned::span)),
-        ("permanent", f.permanent.as_ref().map(Spanned::span)),
-        ("side_a", f.side_a.as_ref().map(Spanned::span)),
-        ("side_b", f.side_b.as_ref().map(Spanned::span)),
-        ("direction", f.direction.as_ref().map(Spanned::span)),
-        ("mode", f.mode.as_ref().map(Spanned::span)),
-        ("from", f.from.as_ref().map(Spanned::span)),
-        ("to", f.to.as_ref().map(Spanned::span)),
-        ("symmetric", f.symmetric.as_ref().map(Spanned::span)),
-        ("extra_latency", f.extra_latency.as_ref().map(Spanned::span)),
-        ("loss", f.loss.as_ref().map(Spanned::span)),
-        ("offset", f.offset.as_ref().map(Spanned::span)),
-        ("slowdown", f.slowdown.as_ref().map(Spanned::span)),
-    ];
-    let more =
-        [("drift_ppm", f.drift_ppm.as_ref().map(Spanned::span)), ("period", f.period.as_ref().map(Spanned::span))];
-    for (name, span) in given.into_iter().chain(more) {
-        if let Some(span) = span
-            && !uses(used, name)
-        {
-            p.at(
-                span,
-                format!("{path}.{name}"),
-                format!("`{name}` does not apply to a {} fault; expected only: {}", type_name(t), used.join(", ")),
-            );
-        }
-    }
-}
-
 fn fraction(v: &Option<Spanned<f64>>, path: &str, default: f64, p: &mut Problems) -> f64 {
     match v {
         None => default,
@@ -125,7 +80,6 @@ pub(super) fn fault(
     p: &mut Problems,
 ) -> Option<FaultConfig> {
     let path = format!("fault[{i}]");
-    reject_unused(f, &path, p);
     let start = SimTime::at(f.start.get_ref().0);
     if start >= SimTime::at(duration) {
         p.at(

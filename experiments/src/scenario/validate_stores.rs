@@ -43,88 +43,6 @@ pub(super) fn type_label(s: &RawStore) -> &'static str {
     }
 }
 
-/// Reports fields given that the store's type does not use.
-fn reject_unused(s: &RawStore, path: &str, p: &mut Problems) {
-    let t = s.store_type;
-    let used: &[&str] = match t {
-        StoreType::DynamoDbGlobalTable => {
-            &["regions", "multi_region_consistency", "replication_delay", "idempotency", "witness", "per_item_order"]
-        }
-        StoreType::Quorum => {
-            &["regions", "witnesses", "write_quorum", "read_quorum", "timeout", "read_repair", "apply"]
-        }
-        StoreType::AuroraGlobalDatabase => &[
-            "writer",
-            "secondaries",
-            "headless_secondaries",
-            "write_forwarding",
-            "replication_lag",
-            "commit_latency",
-            "switchover_promotion",
-            "failover_promotion",
-            "fence_gap",
-            "rds_global_db_rpo",
-            "endpoint_update_delay",
-            "instance_creation",
-        ],
-        StoreType::S3Replication => &[
-            "buckets",
-            "rules",
-            "rtc",
-            "replication_lag",
-            "commit_latency",
-            "delete_marker_replication",
-            "existing_objects",
-        ],
-    };
-    let span = |o: Option<std::ops::Range<usize>>| o;
-    let given = [
-        ("regions", span(s.regions.as_ref().map(Spanned::span))),
-        ("multi_region_consistency", s.multi_region_consistency.as_ref().map(Spanned::span)),
-        ("idempotency", None),
-        ("witness", s.witness.as_ref().map(Spanned::span)),
-        ("witnesses", s.witnesses.as_ref().map(Spanned::span)),
-        ("write_quorum", s.write_quorum.as_ref().map(Spanned::span)),
-        ("read_quorum", s.read_quorum.as_ref().map(Spanned::span)),
-        ("timeout", s.timeout.as_ref().map(Spanned::span)),
-        ("read_repair", s.read_repair.as_ref().map(Spanned::span)),
-        ("apply", s.apply.as_ref().map(Spanned::span)),
-        ("writer", s.writer.as_ref().map(Spanned::span)),
-        ("secondaries", s.secondaries.as_ref().map(Spanned::span)),
-        ("headless_secondaries", s.headless_secondaries.as_ref().map(Spanned::span)),
-        ("write_forwarding", s.write_forwarding.as_ref().map(Spanned::span)),
-        ("replication_lag", s.replication_lag.as_ref().map(Spanned::span)),
-        ("commit_latency", s.commit_latency.as_ref().map(Spanned::span)),
-        ("switchover_promotion", s.switchover_promotion.as_ref().map(Spanned::span)),
-        ("failover_promotion", s.failover_promotion.as_ref().map(Spanned::span)),
-        ("fence_gap", s.fence_gap.as_ref().map(Spanned::span)),
-        ("rds_global_db_rpo", s.rds_global_db_rpo.as_ref().map(Spanned::span)),
-        ("endpoint_update_delay", s.endpoint_update_delay.as_ref().map(Spanned::span)),
-        ("instance_creation", s.instance_creation.as_ref().map(Spanned::span)),
-        ("buckets", s.buckets.as_ref().map(Spanned::span)),
-        ("rules", s.rules.as_ref().map(Spanned::span)),
-        ("rtc", s.rtc.as_ref().map(Spanned::span)),
-        ("delete_marker_replication", s.delete_marker_replication.as_ref().map(Spanned::span)),
-        ("existing_objects", s.existing_objects.as_ref().map(Spanned::span)),
-    ];
-    for (name, span) in given {
-        if let Some(span) = span
-            && !used.contains(&name)
-        {
-            let message =
-                format!("`{name}` does not apply to a {} store; expected only: {}", type_name(t), used.join(", "));
-            p.at(span, format!("{path}.{name}"), message);
-        }
-    }
-    if s.idempotency.is_some() && t != StoreType::DynamoDbGlobalTable {
-        p.at(
-            s.name.span(),
-            format!("{path}.idempotency"),
-            "idempotency keys are modelled for dynamodb_global_table only",
-        );
-    }
-}
-
 /// The Regions of `list`, or `None` when one of them is not declared (each reported): the checks
 /// that count or place the store's Regions are then skipped, since they would count a list the
 /// file does not hold ("found 1 Region(s)" for a list of two with one misspelt).
@@ -192,7 +110,6 @@ fn model_problems(s: &RawStore, path: &str, problems: Vec<String>, p: &mut Probl
 /// The kind and replica Regions of a store, or `None` after reporting why not.
 pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -> Option<(StoreKind, Vec<RegionId>)> {
     let path = format!("store[{i}]");
-    reject_unused(s, &path, p);
     match s.store_type {
         StoreType::DynamoDbGlobalTable => {
             let regions =
