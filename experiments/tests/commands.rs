@@ -522,7 +522,7 @@ at = "5m"
         let (dns, anycast) = (&w.populations[0].routing, &w.populations[1].routing);
         assert_eq!((dns.entry, dns.reads_via_cloudfront), (Entry::Route53, false));
         assert_eq!(dns.resolvers, ResolverConfig::default());
-        assert_eq!(dns.resolvers.violator_hold, Dist::lognormal_median(300e9, 1.48).unwrap(), "300 s in nanoseconds");
+        assert_eq!(dns.resolvers.violator_hold, Dist::lognormal_median(74e9, 1.48).unwrap(), "74 s in nanoseconds");
         assert_eq!((dns.client_cache, dns.keep_alive_idle), (ClientCache::AtLeast(secs(60)), Some(secs(60))));
         assert_eq!((anycast.entry, anycast.reads_via_cloudfront), (Entry::Accelerator, true));
         assert_eq!((anycast.resolvers.count, anycast.resolvers.ttl_violator_share), (10, 0.5));
@@ -640,7 +640,7 @@ at = "5m"
             "[[routing_control]]\nname = \"usw2-cell\"\nstate = \"Off\"\n",
             "healthy_threshold_count = 3\n",
             "datapoints_to_alarm = 3  # default: evaluation_periods",
-            "ttl_violator_hold = \"lognormal(median=5m, sigma=1.48)\"  # default",
+            "ttl_violator_hold = \"lognormal(median=74s, sigma=1.48)\"  # default",
             "client_cache = { at_least = \"1m\" }\n",
             "keep_alive_idle = \"none (a new connection per request)\"  # default",
             "when = { alarm = \"use1-errors\" }\nreaction_time = \"2m\"\n",

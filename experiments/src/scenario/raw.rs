@@ -745,7 +745,7 @@ pub struct RawPopulation {
     /// The share of resolvers that hold answers past the TTL, 0..1 (default 0.0874).
     #[serde(default)]
     pub ttl_violator_share: Option<Spanned<f64>>,
-    /// How long a violating resolver holds an answer (default lognormal(median=300s, sigma=1.48)).
+    /// How long a violating resolver holds an answer (default lognormal(median=74s, sigma=1.48): with the 0.0874 share, 2% of users still on an answer 15 minutes after it changed, in steady state).
     #[serde(default)]
     pub ttl_violator_hold: Option<Spanned<DurationDist>>,
     /// A DNS cache in the client: "none" (default), { at_least = "60s" } (a browser keeps an answer at least

@@ -10,7 +10,7 @@
 //!   and healthy threshold 5 (2..=10), timeout 5 s (2..=120, less than the interval);
 //! - a population's `entry` static, no reads through CloudFront, and `models::routing::config`'s
 //!   resolver defaults: 100 resolvers, 8.74% of them holding answers past the TTL for
-//!   lognormal(median=300s, sigma=1.48); no client cache; no keep-alive (a new connection per
+//!   lognormal(median=74s, sigma=1.48), caches in steady state; no client cache; no keep-alive (a new connection per
 //!   request).
 //!
 //! A population's DNS keys (`resolvers`, `ttl_violator_*`, `client_cache`) are accepted whatever its
