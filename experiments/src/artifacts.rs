@@ -458,6 +458,33 @@ fn timeline_sections(s: &Summary) -> String {
             &[false, true, true, true, true, true, true, true, true],
             &rows,
         ));
+        // The pooled outage mixes populations behind different routes; with several, each apart.
+        if s.faults.iter().any(|f| f.failover.client_outage_s_by_population.len() > 1) {
+            t.push_str("\n### Client outage by population\n\n");
+            let rows: Vec<_> = s
+                .faults
+                .iter()
+                .flat_map(|f| {
+                    f.failover.client_outage_s_by_population.iter().map(move |p| {
+                        let o = &p.outage_s;
+                        vec![
+                            format!("{} {}", f.fault_type, f.target),
+                            p.name.clone(),
+                            o.clients.to_string(),
+                            secs(o.p50, "-"),
+                            secs(o.p99, "-"),
+                            secs(o.max, "-"),
+                            o.unrecovered.to_string(),
+                        ]
+                    })
+                })
+                .collect();
+            t.push_str(&table(
+                &["Fault", "Population", "Clients with an outage", "p50", "p99", "max", "Unrecovered"],
+                &[false, false, true, true, true, true, true],
+                &rows,
+            ));
+        }
         if s.faults.iter().any(|f| !f.app_tiers.is_empty()) {
             t.push_str("\n### App tiers while each fault lasted\n\n");
             let rows: Vec<_> = s

@@ -64,16 +64,21 @@ pub fn explain_command(path: &Path) -> Result<String, CliError> {
 pub fn metrics_command(path: Option<&Path>) -> Result<String, CliError> {
     let scenario = path.map(scenario::load).transpose().map_err(|e| CliError::input(e.to_string()))?;
     // With a scenario, its stores and app tiers name the rows (none: no such rows).
-    let names: Option<(Vec<String>, Vec<String>)> = scenario.as_ref().map(|s| {
+    let names: Option<[Vec<String>; 3]> = scenario.as_ref().map(|s| {
         eprint!("{}", s.warnings);
         let w = &s.world;
         let tiers = w.topology.regions().filter(|r| w.app_tiers[r.index()].is_some());
-        (w.stores.iter().map(|s| s.name.clone()).collect(), tiers.map(|r| w.topology.name(r).to_string()).collect())
+        [
+            w.stores.iter().map(|s| s.name.clone()).collect(),
+            tiers.map(|r| w.topology.name(r).to_string()).collect(),
+            w.populations.iter().map(|p| p.name.clone()).collect(),
+        ]
     });
     let mut out = String::from(
         "# summary.json: every metric, by the dotted path [[expect]], check, compare and sweeps name it.\n\
-         # {store} is a store's name, {app_tier} the Region of an app tier, {index} a row's index,\n\
-         # {rejection} the name of a refusal; a boolean counts as 1 or 0, null is \"nothing recorded\".\n",
+         # {store} is a store's name, {app_tier} the Region of an app tier, {population} a population's\n\
+         # name, {index} a row's index, {rejection} the name of a refusal; a boolean counts as 1 or 0,\n\
+         # null is \"nothing recorded\".\n",
     );
     let fill = |placeholder: &str, names: &[String], paths: Vec<String>| -> Vec<String> {
         let filled = |p: &String| names.iter().map(|n| p.replace(placeholder, n)).collect::<Vec<_>>();
@@ -81,7 +86,11 @@ pub fn metrics_command(path: Option<&Path>) -> Result<String, CliError> {
     };
     for m in crate::metrics_path::metrics() {
         let paths = match &names {
-            Some((stores, tiers)) => fill("{app_tier}", tiers, fill("{store}", stores, vec![m.pattern.clone()])),
+            Some([stores, tiers, populations]) => fill(
+                "{population}",
+                populations,
+                fill("{app_tier}", tiers, fill("{store}", stores, vec![m.pattern.clone()])),
+            ),
             None => vec![m.pattern.clone()],
         };
         for path in paths {

@@ -139,6 +139,7 @@ fn walk(schema: &Value, path: &str, group: &str, out: &mut Vec<Metric>) {
         let placeholder = match path.rsplit('.').next() {
             Some("stores") => "{store}",
             Some("app_tiers") => "{app_tier}",
+            Some("client_outage_s_by_population") => "{population}",
             _ => "{index}",
         };
         return walk(items, &join(placeholder), description, out);
@@ -209,6 +210,7 @@ pub struct Names<'a> {
     pub stores: &'a [String],
     /// Regions with an app tier.
     pub app_tiers: &'a [String],
+    pub populations: &'a [String],
 }
 
 /// Whether `path` can name a numeric leaf of this scenario's summary. Paths with an `{index}` can
@@ -226,6 +228,7 @@ fn matches(pattern: &str, path: &str, names: &Names) -> bool {
     let filler_ok = |middle: &str| match placeholder {
         "store" => names.stores.iter().any(|s| s == middle),
         "app_tier" => names.app_tiers.iter().any(|r| r == middle),
+        "population" => names.populations.iter().any(|p| p == middle),
         "index" => !middle.is_empty() && middle.bytes().all(|b| b.is_ascii_digit()),
         "rejection" => REJECTIONS.contains(&middle),
         other => unreachable!("unknown placeholder {{{other}}} in a metric's path"),
@@ -253,6 +256,7 @@ fn fill(pattern: &str, names: &Names) -> Vec<String> {
     let fillers: Vec<&str> = match placeholder {
         "store" => names.stores.iter().map(String::as_str).collect(),
         "app_tier" => names.app_tiers.iter().map(String::as_str).collect(),
+        "population" => names.populations.iter().map(String::as_str).collect(),
         "index" => vec!["0"],
         _ => REJECTIONS.to_vec(),
     };
@@ -386,6 +390,11 @@ at = "15s"
                     let (_, leaf) = rest["app_tiers.".len()..].split_once('.').expect("a Region, then a leaf");
                     format!("faults.{{index}}.app_tiers.{{app_tier}}.{leaf}")
                 }
+                ["faults", _, rest] if rest.starts_with("failover.client_outage_s_by_population.") => {
+                    let tail = &rest["failover.client_outage_s_by_population.".len()..];
+                    let (_, leaf) = tail.split_once('.').expect("a population, then a leaf");
+                    format!("faults.{{index}}.failover.client_outage_s_by_population.{{population}}.{leaf}")
+                }
                 [list @ ("transitions" | "faults" | "actions"), _, rest] => format!("{list}.{{index}}.{rest}"),
                 ["rejections", ..] => "rejections.{rejection}".to_string(),
                 _ => path.to_string(),
@@ -458,7 +467,8 @@ at = "15s"
     fn paths_are_checked_against_the_scenario_names() {
         let stores = ["orders".to_string(), "carts.v2".to_string()];
         let app_tiers = ["us-east-1".to_string()];
-        let names = Names { stores: &stores, app_tiers: &app_tiers };
+        let populations = ["dns-users".to_string()];
+        let names = Names { stores: &stores, app_tiers: &app_tiers, populations: &populations };
         for ok in [
             "writes.lost_last_writer_wins",
             "stores.orders.write_unavailability_s.max",
@@ -467,6 +477,8 @@ at = "15s"
             "faults.12.healed_s",
             "faults.0.app_tiers.us-east-1.shed",
             "rejections.no_quorum",
+            "faults.0.failover.client_outage_s_by_population.dns-users.p50",
+            "faults.3.failover.client_outage_s_by_population.dns-users.unrecovered",
         ] {
             assert!(is_known(ok, &names), "{ok}");
         }
@@ -480,6 +492,8 @@ at = "15s"
             "rejections.NoQuorum",
             "scenario",
             "stores.orders.name",
+            "faults.0.failover.client_outage_s_by_population.web-users.p50",
+            "faults.0.failover.client_outage_s_by_population.dns-users.name",
         ] {
             assert!(!is_known(bad, &names), "{bad}");
         }

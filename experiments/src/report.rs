@@ -392,6 +392,21 @@ pub struct FailoverRow {
     /// Per user, first failed operation to the next successful one, for outages that began
     /// during the fault; `unrecovered`: users still failing when the run ended.
     pub client_outage_s: OutageSeconds,
+    /// The same for each population (by name), every population of the scenario: users behind
+    /// different routes (DNS, an overloaded Region, an accelerator) see different outages, which
+    /// the pooled figures mix.
+    pub client_outage_s_by_population: Vec<PopulationOutageRow>,
+}
+
+/// One population's client-visible outages over a fault.
+#[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
+pub struct PopulationOutageRow {
+    /// The population's name.
+    pub name: String,
+    /// Per user of this population, first failed operation to the next successful one, for
+    /// outages that began during the fault.
+    #[serde(flatten)]
+    pub outage_s: OutageSeconds,
 }
 
 #[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
@@ -426,6 +441,7 @@ fn failover_row(
     w: &models::report::FaultWindow,
     phase_end: SimTime,
     routing_tier: bool,
+    populations: &[String],
 ) -> FailoverRow {
     // Without a routing tier nothing moves traffic away from the struck Region: timing it as a
     // Region's failover would call "converged at 0 s" a Region no population is homed in. Timed
@@ -434,7 +450,25 @@ fn failover_row(
     let region = struck_region(&run.faults[w.fault].kind).filter(|_| routing_tier);
     let t = models::timing::failover_timing(&run.recorder, w, region, phase_end);
     let s = |d: sim_core::SimDuration| (d.as_nanos() / 1_000_000) as f64 / 1_000.0;
-    let q = |p: f64| t.client_outage.quantile(p).map(|n| s(sim_core::SimDuration::from_nanos(n)));
+    let seconds = |h: &sim_core::Histogram, unrecovered: u64| {
+        let q = |p: f64| h.quantile(p).map(|n| s(sim_core::SimDuration::from_nanos(n)));
+        OutageSeconds {
+            clients: h.count(),
+            p50: q(0.5),
+            p99: q(0.99),
+            max: h.max().map(|n| s(sim_core::SimDuration::from_nanos(n))),
+            unrecovered,
+        }
+    };
+    let none = models::timing::PopulationOutage::default();
+    let by_population = populations
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let o = t.by_population.get(&(i as u16)).unwrap_or(&none);
+            PopulationOutageRow { name: name.clone(), outage_s: seconds(&o.outage, o.unrecovered) }
+        })
+        .collect();
     FailoverRow {
         routing_tier,
         detection_s: t.detection.map(s),
@@ -442,13 +476,8 @@ fn failover_row(
         recovery_s: t.recovery.map(s),
         transition_attempts: t.transition_requests,
         transition_error_rate: t.transition_error_rate(),
-        client_outage_s: OutageSeconds {
-            clients: t.client_outage.count(),
-            p50: q(0.5),
-            p99: q(0.99),
-            max: t.client_outage.max().map(|n| s(sim_core::SimDuration::from_nanos(n))),
-            unrecovered: t.clients_unrecovered,
-        },
+        client_outage_s: seconds(&t.client_outage, t.clients_unrecovered),
+        client_outage_s_by_population: by_population,
     }
 }
 
@@ -553,6 +582,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
     let r = &run.recorder;
     let phase_end = SimTime::at(scenario.world.duration);
     let routing_tier = has_routing_tier(scenario);
+    let populations: Vec<String> = scenario.world.populations.iter().map(|p| p.name.clone()).collect();
     let faults = r
         .faults
         .iter()
@@ -565,7 +595,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
                 started_s: w.started.as_secs_f64(),
                 healed_s: w.healed.map(SimTime::as_secs_f64),
                 scheduled_end_s: config.end.filter(|&end| end > phase_end).map(SimTime::as_secs_f64),
-                failover: failover_row(run, w, phase_end, routing_tier),
+                failover: failover_row(run, w, phase_end, routing_tier, &populations),
                 app_tiers: fault_app_tier_rows(scenario, r, w, phase_end),
             }
         })

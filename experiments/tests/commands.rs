@@ -158,7 +158,8 @@ mod explain {
         assert!(!rows(&named).contains("{app_tier}"), "no app tier, no app tier rows:\n{named}");
         let s = experiments::scenario::load(std::path::Path::new(&scenario("aurora"))).expect("valid");
         let stores: Vec<String> = s.world.stores.iter().map(|s| s.name.clone()).collect();
-        let names = experiments::metrics_path::Names { stores: &stores, app_tiers: &[] };
+        let populations: Vec<String> = s.world.populations.iter().map(|p| p.name.clone()).collect();
+        let names = experiments::metrics_path::Names { stores: &stores, app_tiers: &[], populations: &populations };
         let paths: Vec<&str> = named.lines().filter(|l| !l.starts_with([' ', '#']) && !l.is_empty()).collect();
         assert!(paths.len() > 100, "{}", paths.len());
         for line in paths {

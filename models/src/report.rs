@@ -201,11 +201,11 @@ pub struct Recorder {
     /// operation.
     /// Looked up only; the end of the run sorts what is left.
     client_failing_since: LookupMap<(u16, u64), SimTime>,
-    /// Client-visible outages: (start, length) from the first attempt of a user's first failed
-    /// operation to the end of its next successful one.
-    pub client_outages: Vec<(SimTime, SimDuration)>,
-    /// Outages still open when the run ended, by start.
-    pub client_outages_unrecovered: Vec<SimTime>,
+    /// Client-visible outages: (population, start, length) from the first attempt of a user's
+    /// first failed operation to the end of its next successful one.
+    pub client_outages: Vec<(u16, SimTime, SimDuration)>,
+    /// Outages still open when the run ended: (population, start), by start.
+    pub client_outages_unrecovered: Vec<(u16, SimTime)>,
     /// By Region; `None` where no app tier is modelled.
     pub app_tiers: Vec<Option<AppTierSeries>>,
     pub reads_ok: u64,
@@ -381,7 +381,7 @@ impl Recorder {
             }
             (true, Some(since)) => {
                 self.client_failing_since.remove(&user);
-                self.client_outages.push((since, now - since));
+                self.client_outages.push((user.0, since, now - since));
             }
             _ => {}
         }
@@ -571,12 +571,12 @@ impl Recorder {
     /// Takes the checker's verdicts and closes every series at `end`.
     pub fn finish(&mut self, end: SimTime, stores: &[StoreSettled<'_>], tiers: &[Option<AppTier<RequestId>>]) {
         self.end = end;
-        let mut open: Vec<SimTime> = std::mem::take(&mut self.client_failing_since)
+        let mut open: Vec<(u16, SimTime)> = std::mem::take(&mut self.client_failing_since)
             .into_sorted_vec()
             .into_iter()
-            .map(|(_, since)| since)
+            .map(|((population, _), since)| (population, since))
             .collect();
-        open.sort();
+        open.sort_by_key(|&(population, since)| (since, population));
         self.client_outages_unrecovered = open;
         self.app_tiers = tiers
             .iter()

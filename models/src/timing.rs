@@ -7,6 +7,8 @@
 //! Convergence and the transition's error rate are read from the per-interval series, so their
 //! resolution is the metrics interval.
 
+use std::collections::BTreeMap;
+
 use sim_core::{Histogram, SimDuration, SimTime};
 
 use crate::ids::RegionId;
@@ -30,6 +32,17 @@ pub struct FailoverTiming {
     /// Client-visible outages that began while the fault was active.
     pub client_outage: Histogram,
     pub clients_unrecovered: u64,
+    /// The same per population (by index), for the populations with an outage that began while
+    /// the fault was active: users behind different routes (DNS, an overloaded Region, an
+    /// accelerator) see different outages, which the pooled figures mix.
+    pub by_population: BTreeMap<u16, PopulationOutage>,
+}
+
+/// One population's client-visible outages over a fault.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PopulationOutage {
+    pub outage: Histogram,
+    pub unrecovered: u64,
 }
 
 impl FailoverTiming {
@@ -90,13 +103,18 @@ pub fn failover_timing(
     let transition_requests = (first..transition_end).map(total).sum();
     let transition_failed =
         (first..transition_end).map(|j| rec.regions.iter().map(|s| bucket(&s.failed, j)).sum::<u64>()).sum();
+    let during = |began: SimTime| began >= start && began < end;
     let mut client_outage = Histogram::new();
-    for &(began, length) in &rec.client_outages {
-        if began >= start && began < end {
-            client_outage.record(length.as_nanos());
-        }
+    let mut by_population: BTreeMap<u16, PopulationOutage> = BTreeMap::new();
+    for &(population, _, length) in rec.client_outages.iter().filter(|o| during(o.1)) {
+        client_outage.record(length.as_nanos());
+        by_population.entry(population).or_default().outage.record(length.as_nanos());
     }
-    let clients_unrecovered = rec.client_outages_unrecovered.iter().filter(|&&t| t >= start && t < end).count() as u64;
+    let mut clients_unrecovered = 0;
+    for &(population, _) in rec.client_outages_unrecovered.iter().filter(|o| during(o.1)) {
+        clients_unrecovered += 1;
+        by_population.entry(population).or_default().unrecovered += 1;
+    }
     FailoverTiming {
         region,
         detection,
@@ -106,6 +124,7 @@ pub fn failover_timing(
         transition_failed,
         client_outage,
         clients_unrecovered,
+        by_population,
     }
 }
 
@@ -152,7 +171,8 @@ mod tests {
     ///   0.5 s, recovery 3 s after the heal.
     /// - users: A fails from 10.2 s and succeeds at 15 s (an outage of 4.8 s, in the fault); B
     ///   fails from 5 s and succeeds at 12 s (began before the fault: not its outage); C fails
-    ///   from 12 s and never succeeds (unrecovered); D fails from 25 s (after the fault).
+    ///   from 12 s and never succeeds (unrecovered); D fails from 25 s (after the fault); a user of
+    ///   a second population fails from 13 s and succeeds at 14 s.
     #[test]
     fn a_hand_traced_failover() {
         let mut r = recorder();
@@ -175,6 +195,8 @@ mod tests {
         r.client_outcome(t(12_000), (0, 2), t(11_900), true);
         r.client_outcome(t(12_100), (0, 3), t(12_000), false);
         r.client_outcome(t(25_100), (0, 4), t(25_000), false);
+        r.client_outcome(t(13_100), (1, 1), t(13_000), false);
+        r.client_outcome(t(14_000), (1, 1), t(13_900), true);
         r.finish(t(30_000), &[], &[]);
         let window = r.faults[0];
         let f = failover_timing(&r, &window, Some(EAST), t(30_000));
@@ -183,10 +205,19 @@ mod tests {
         assert_eq!(f.recovery, Some(SimDuration::from_secs(3)));
         assert_eq!((f.transition_requests, f.transition_failed), (8, 4));
         assert_eq!(f.transition_error_rate(), 0.5);
-        assert_eq!(f.client_outage.count(), 1);
+        assert_eq!(f.client_outage.count(), 2);
         let outage = f.client_outage.max().unwrap() as f64;
         assert!((outage / 4.8e9 - 1.0).abs() < 1.0 / 256.0, "{outage}");
         assert_eq!(f.clients_unrecovered, 1);
+        // By population: A (4.8 s) and C (unrecovered) in the first; the second's user fails from
+        // 13 s and succeeds at 14 s, an outage of 1 s.
+        let first = &f.by_population[&0];
+        assert_eq!((first.outage.count(), first.unrecovered), (1, 1));
+        assert!((first.outage.max().unwrap() as f64 / 4.8e9 - 1.0).abs() < 1.0 / 256.0);
+        let second = &f.by_population[&1];
+        assert_eq!((second.outage.count(), second.unrecovered), (1, 0));
+        assert!((second.outage.max().unwrap() as f64 / 1e9 - 1.0).abs() < 1.0 / 256.0);
+        assert_eq!(f.by_population.len(), 2, "populations with no outage in the fault are not listed");
     }
 
     /// Without a Region (a partition), nothing is detected or converged; an unhealed fault whose

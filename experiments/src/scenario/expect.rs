@@ -85,7 +85,8 @@ pub(super) fn expects(raw: &RawScenario, p: &mut Problems) -> Vec<Expect> {
     let stores: Vec<String> = raw.stores.iter().map(|s| s.name.get_ref().clone()).collect();
     let app_tiers: Vec<String> =
         raw.regions.iter().filter(|r| r.app_tier.is_some()).map(|r| r.name.get_ref().clone()).collect();
-    let names = Names { stores: &stores, app_tiers: &app_tiers };
+    let populations: Vec<String> = raw.populations.iter().map(|p| p.name.get_ref().clone()).collect();
+    let names = Names { stores: &stores, app_tiers: &app_tiers, populations: &populations };
     raw.expects.iter().enumerate().filter_map(|(i, e)| expect(e, i, &names, p)).collect()
 }
 
