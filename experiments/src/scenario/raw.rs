@@ -111,7 +111,8 @@ text_schema!(DurationDist, "DurationDistribution", {
     "description": "A duration or a distribution of durations: \"20ms\", \"exp(mean=5ms)\", \
         \"lognormal(median=30ms, sigma=0.5)\", \"normal(mean=30ms, sd=5ms)\", \"uniform(10ms, 20ms)\", \
         \"pareto(scale=10ms, shape=2.5)\", \"mix(0.9*exp(mean=5ms), 0.1*const(1s))\", \"empirical(1ms, 2ms)\", \
-        \"cdf(10ms:0.5, 20ms:1)\", or a table such as { type = \"exp\", mean = \"5ms\" }.",
+        \"cdf(10ms:0.5, 20ms:1)\", a sum such as \"32ms + exp(mean=2ms)\", or a table such as \
+        { type = \"exp\", mean = \"5ms\" }.",
     "examples": ["20ms", "exp(mean=5ms)", "lognormal(median=30ms, sigma=0.5)"],
 });
 
@@ -121,7 +122,8 @@ text_schema!(DurationDist, "DurationDistribution", {
 /// `{ type = "mix", components = [{ weight = 0.9, dist = "exp(mean=5ms)" }, ...] }` is a mixture
 /// (each `dist` a string or a table);
 /// `{ type = "empirical", values = ["1ms", "2ms"] }` and
-/// `{ type = "cdf", points = [["10ms", 0.5], ["20ms", 1.0]] }` are the empirical forms.
+/// `{ type = "cdf", points = [["10ms", 0.5], ["20ms", 1.0]] }` are the empirical forms;
+/// `{ type = "sum", terms = ["32ms", { type = "exp", mean = "2ms" }] }` is `32ms + exp(mean=2ms)`.
 pub fn dist_table_to_text(table: &toml::Table) -> Result<String, String> {
     let kind = match table.get("type") {
         Some(toml::Value::String(k)) => k.to_ascii_lowercase(),
@@ -138,6 +140,16 @@ pub fn dist_table_to_text(table: &toml::Table) -> Result<String, String> {
         Some(toml::Value::Array(items)) => Ok(items.clone()),
         _ => Err(format!("a {kind} table needs `{key}` as an array")),
     };
+    if kind == "sum" {
+        let terms = list("terms")?
+            .iter()
+            .map(|t| match t {
+                toml::Value::Table(t) => dist_table_to_text(t),
+                other => scalar("terms", other),
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        return Ok(terms.join(" + "));
+    }
     let args: Vec<String> = match kind.as_str() {
         "mix" | "mixture" => list("components")?
             .iter()
@@ -1449,6 +1461,10 @@ mod tests {
             ),
             ("d = { type = \"empirical\", values = [\"1ms\", \"2ms\"] }", "d = \"empirical(1ms, 2ms)\""),
             ("d = { type = \"cdf\", points = [[\"10ms\", 0.5], [\"20ms\", 1.0]] }", "d = \"cdf(10ms:0.5, 20ms:1)\""),
+            (
+                "d = { type = \"sum\", terms = [\"32ms\", { type = \"exp\", mean = \"2ms\" }] }",
+                "d = \"32ms + exp(mean=2ms)\"",
+            ),
         ];
         for (table, text) in same {
             assert_eq!(parse(table), parse(text), "{table}");

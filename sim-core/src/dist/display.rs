@@ -44,6 +44,7 @@ fn render(dist: &Dist, flavour: Flavour) -> String {
         Dist::LogNormal { mu, sigma } => render_lognormal(*mu, *sigma, flavour),
         Dist::Exponential { mean } => format!("exp(mean={})", scaled(*mean)),
         Dist::Pareto { scale, shape } => format!("pareto(scale={}, shape={})", scaled(*scale), format_number(*shape)),
+        Dist::Sum(terms) => terms.iter().map(|term| render(term, flavour)).collect::<Vec<_>>().join(" + "),
         Dist::Mixture(components) => {
             let parts: Vec<String> = components
                 .iter()
@@ -139,6 +140,12 @@ mod tests {
             Dist::empirical_values(vec![1e6, 2e6, 1_234_567.0, 0.25]).unwrap(),
             Dist::empirical_cdf(vec![(1e7, 0.5), (2e7, 0.9), (1e8, 1.0)]).unwrap(),
             Dist::empirical_cdf(vec![(-3.0, 0.0), (0.1 + 0.2, 1.0 / 3.0), (7.0, 1.0)]).unwrap(),
+            Dist::sum(vec![Dist::constant(3.21e7).unwrap(), Dist::exponential(1e6).unwrap()]).unwrap(),
+            Dist::mixture(vec![
+                (1.0, Dist::sum(vec![Dist::constant(-1.0).unwrap(), Dist::uniform(0.0, 2.0).unwrap()]).unwrap()),
+                (2.0, Dist::constant(3.0).unwrap()),
+            ])
+            .unwrap(),
         ]
     }
 
@@ -164,6 +171,8 @@ mod tests {
         assert_eq!(Dist::pareto(ms(10.0), 2.5).unwrap().display_duration(), "pareto(scale=10ms, shape=2.5)");
         assert_eq!(Dist::lognormal(0.0, 1.0).unwrap().to_string(), "lognormal(mu=0, sigma=1)");
         assert_eq!(Dist::lognormal(0.0, 1.0).unwrap().display_duration(), "lognormal(median=1ns, sigma=1)");
+        let sum = Dist::sum(vec![Dist::constant(ms(32.0)).unwrap(), Dist::exponential(ms(2.0)).unwrap()]).unwrap();
+        assert_eq!(sum.display_duration(), "const(32ms) + exp(mean=2ms)");
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub enum Dist {
     /// `(weight, component)` pairs; a component is chosen with probability weight / sum of weights.
     Mixture(Vec<(f64, Dist)>),
     Empirical(Empirical),
+    /// The sum of independent draws of each term, in order (`32ms + exp(mean=2ms)`: a fixed part
+    /// plus a random one). At least two terms, none of them a sum (see [`Dist::sum`]).
+    Sum(Vec<Dist>),
 }
 
 /// A distribution given by data: either a list of observed values, or points of a cumulative
@@ -185,6 +188,22 @@ impl Dist {
         Ok(Dist::Empirical(Empirical::from_cdf(points)?))
     }
 
+    /// The sum of `terms`, a sum among them spliced in (so `a + (b + c)` is `a + b + c`, as it
+    /// reads back); one term is itself.
+    pub fn sum(terms: Vec<Dist>) -> Result<Dist, DistError> {
+        let mut flat = Vec::with_capacity(terms.len());
+        for term in terms {
+            match term {
+                Dist::Sum(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        match flat.len() {
+            1 => Ok(flat.pop().expect("one term")),
+            _ => Dist::Sum(flat).checked(),
+        }
+    }
+
     /// Checks the parameters of a distribution built by hand, as the constructors do.
     pub fn validate(&self) -> Result<(), DistError> {
         self.check().map_err(Invalid::into_error)
@@ -216,10 +235,28 @@ impl Dist {
                 require(shape, "shape", "pareto", |v| v > 0.0, "a finite number > 0")
             }
             Dist::Mixture(ref components) => check_mixture(components),
+            Dist::Sum(ref terms) => check_sum(terms),
             // An `Empirical` can only be built valid.
             Dist::Empirical(_) => Ok(()),
         }
     }
+}
+
+fn check_sum(terms: &[Dist]) -> Result<(), Invalid> {
+    if terms.len() < 2 {
+        let message = format!("a sum has {} term(s); expected at least two, as in 32ms + exp(mean=2ms)", terms.len());
+        return Err(Invalid::new(Blame::Whole, message));
+    }
+    for (index, term) in terms.iter().enumerate() {
+        if matches!(term, Dist::Sum(_)) {
+            let message = format!("term {} of a sum is itself a sum; expected its terms spliced in", index + 1);
+            return Err(Invalid::new(Blame::Item(index), message));
+        }
+        term.check().map_err(|inner| {
+            Invalid::new(Blame::Item(index), format!("term {} of the sum: {}", index + 1, inner.message))
+        })?;
+    }
+    Ok(())
 }
 
 /// `ln(median)`, the `mu` of a log-normal with this median.
@@ -386,6 +423,7 @@ impl Dist {
     /// | Normal, LogNormal | 2 (Box-Muller; only the cosine output is used) |
     /// | Empirical (values or CDF) | 1 |
     /// | Mixture | 1 to choose the component, then that component's draws |
+    /// | Sum | each term's draws, in order |
     pub fn sample(&self, stream: &mut Stream) -> f64 {
         match self {
             Dist::Constant(value) => *value,
@@ -397,6 +435,7 @@ impl Dist {
             Dist::Pareto { scale, shape } => scale * libm::pow(stream.next_f64_open0(), -1.0 / shape),
             Dist::Mixture(components) => sample_mixture(components, stream),
             Dist::Empirical(empirical) => empirical.sample(stream),
+            Dist::Sum(terms) => terms.iter().fold(0.0, |sum, term| sum + term.sample(stream)),
         }
     }
 
@@ -419,6 +458,7 @@ impl Dist {
             Dist::Pareto { scale, shape } => (*shape > 1.0).then(|| shape * scale / (shape - 1.0)),
             Dist::Mixture(components) => mixture_mean(components),
             Dist::Empirical(empirical) => Some(empirical.mean()),
+            Dist::Sum(terms) => terms.iter().try_fold(0.0, |sum, term| Some(sum + term.mean()?)),
         }
     }
 }
@@ -496,6 +536,28 @@ mod tests {
         ("empirical values", [0x412e848000000000, 0x415312d000000000, 0x413e848000000000]),
         ("empirical cdf", [0x416312d000000000, 0x4170093a06dcac30, 0x4163761cb497f282]),
     ];
+
+    /// A sum draws each term in order from the one stream: a fixed part plus an exponential is the
+    /// constant plus the exponential's own draw; its mean is the sum of the means (none if a term
+    /// has none); sums splice into one and a sum of one term is that term.
+    #[test]
+    fn a_sum_adds_its_terms_draws() {
+        let exp = Dist::exponential(1e6).unwrap();
+        let sum = Dist::sum(vec![Dist::constant(5e6).unwrap(), exp.clone()]).unwrap();
+        let (mut a, mut b) = (Seed(7).stream("sum"), Seed(7).stream("sum"));
+        for _ in 0..100 {
+            assert_eq!(sum.sample(&mut a).to_bits(), (5e6 + exp.sample(&mut b)).to_bits());
+        }
+        assert_eq!(sum.mean(), Some(6e6));
+        let heavy = Dist::sum(vec![exp.clone(), Dist::pareto(1.0, 0.5).unwrap()]).unwrap();
+        assert_eq!(heavy.mean(), None, "a term with no finite mean");
+        let nested = Dist::sum(vec![sum.clone(), Dist::constant(1.0).unwrap()]).unwrap();
+        assert_eq!(nested, Dist::Sum(vec![Dist::Constant(5e6), exp.clone(), Dist::Constant(1.0)]));
+        assert_eq!(Dist::sum(vec![exp.clone()]).unwrap(), exp);
+        assert!(Dist::Sum(vec![exp.clone()]).validate().unwrap_err().to_string().contains("expected at least two"));
+        let hand_nested = Dist::Sum(vec![sum, exp]);
+        assert!(hand_nested.validate().unwrap_err().to_string().contains("is itself a sum"));
+    }
 
     #[test]
     fn golden_first_samples_of_every_variant() {

@@ -7,7 +7,8 @@
 //! Grammar (names case-insensitive, whitespace anywhere between tokens):
 //!
 //! ```text
-//! dist  := value                                  a constant
+//! dist  := term (+ term)*                         a sum of independent draws
+//! term  := value                                  a constant
 //!        | const(value) | uniform(low, high)      positional or named (low=..., high=...)
 //!        | normal(mean=, sd=) | exp(mean=)        named only; exponential = exp
 //!        | lognormal(median=, sigma=) | lognormal(mu=, sigma=)
@@ -26,6 +27,9 @@ use crate::time::SimDuration;
 
 /// Deeper nesting of `mix(...)` is rejected rather than risking the stack.
 const MAX_NESTING: usize = 32;
+
+/// A longer sum is rejected: no delay is written as a thousand parts.
+const MAX_TERMS: usize = 1024;
 
 /// Characters that end a bare word (a name or a value).
 const DELIMITERS: &[char] = &['(', ')', ',', '=', '*', ':'];
@@ -92,7 +96,7 @@ impl<'a> Parser<'a> {
         let rest = &self.input[offset..];
         match rest.chars().next() {
             None => "the end of the input".to_string(),
-            Some(c) if DELIMITERS.contains(&c) => format!("{:?}", c.to_string()),
+            Some(c) if DELIMITERS.contains(&c) || c == '+' => format!("{:?}", c.to_string()),
             Some(_) => format!("{:?}", bare_word(rest)),
         }
     }
@@ -125,7 +129,24 @@ impl<'a> Parser<'a> {
         (start, word)
     }
 
+    /// Terms joined by `+` (a `+` inside a number's exponent, as in 1e+5, is the number's).
     fn dist(&mut self) -> Result<Dist, DistError> {
+        self.skip_whitespace();
+        let start = self.position;
+        let mut terms = vec![self.term()?];
+        while self.eat('+') {
+            if terms.len() >= MAX_TERMS {
+                return Err(self.error_at(start, format!("a sum of more than {MAX_TERMS} terms")));
+            }
+            terms.push(self.term()?);
+        }
+        match terms.len() {
+            1 => Ok(terms.pop().expect("one term")),
+            _ => Dist::sum(terms).map_err(|e| self.error_at(start, e.message().to_string())),
+        }
+    }
+
+    fn term(&mut self) -> Result<Dist, DistError> {
         let (start, word) = self.word();
         if word.is_empty() {
             return Err(self.unexpected(match self.flavour {
@@ -271,9 +292,19 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The prefix of `text` up to whitespace or a delimiter.
+/// The prefix of `text` up to whitespace, a delimiter, or a `+` that joins terms (one right after
+/// a number's `e` is its exponent's sign: `1e+5`).
 fn bare_word(text: &str) -> &str {
-    let end = text.find(|c: char| c.is_whitespace() || DELIMITERS.contains(&c)).unwrap_or(text.len());
+    let bytes = text.as_bytes();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            let exponent = |i: usize| {
+                i >= 2 && matches!(bytes[i - 1], b'e' | b'E') && (bytes[i - 2].is_ascii_digit() || bytes[i - 2] == b'.')
+            };
+            c.is_whitespace() || DELIMITERS.contains(&c) || (c == '+' && !exponent(i))
+        })
+        .map_or(text.len(), |(i, _)| i);
     &text[..end]
 }
 
@@ -474,6 +505,22 @@ mod tests {
         assert_eq!(number("uniform(low=-.5, high=2)"), Dist::Uniform { low: -0.5, high: 2.0 });
         assert_eq!(number("cdf(1:0.5, 2:1)"), Dist::empirical_cdf(vec![(1.0, 0.5), (2.0, 1.0)]).unwrap());
         assert_eq!(duration("1.5ns"), Dist::Constant(1.5), "fractional nanoseconds are allowed");
+        let fixed_plus_random = Dist::Sum(vec![Dist::Constant(32.0 * MS), Dist::Exponential { mean: 2.0 * MS }]);
+        assert_eq!(duration("32ms + exp(mean=2ms)"), fixed_plus_random);
+        assert_eq!(duration("32ms+exp(mean=2ms)"), fixed_plus_random, "a + needs no spaces");
+        assert_eq!(number("1e+5"), Dist::Constant(1e5), "the + of an exponent is the number's");
+        assert_eq!(number("1e+5 + 2.5e+1"), Dist::Sum(vec![Dist::Constant(1e5), Dist::Constant(25.0)]));
+        assert_eq!(
+            duration("mix(0.5*1ms + 2ms, 0.5*3ms) + 1ms"),
+            Dist::Sum(vec![
+                Dist::Mixture(vec![
+                    (0.5, Dist::Sum(vec![Dist::Constant(MS), Dist::Constant(2.0 * MS)])),
+                    (0.5, Dist::Constant(3.0 * MS))
+                ]),
+                Dist::Constant(MS)
+            ]),
+            "a weight applies to the whole sum after it"
+        );
     }
 
     /// Asserts that `input` fails at `column` with a message containing every one of `parts`.
@@ -513,6 +560,9 @@ mod tests {
         fails(d, "cdf(1ms 0.5)", 9, &["expected \":\" between x and its cumulative probability"]);
         fails(d, "uniform(1ms,)", 13, &["found \")\"; expected high"]);
         fails(d, "exp(=5ms)", 5, &["unknown parameter \"\" for exp"]);
+        fails(d, "5ms +", 6, &["found the end of the input; expected a distribution"]);
+        fails(d, "5ms + + 1ms", 7, &["found \"+\"; expected a distribution"]);
+        fails(d, "32ms + exp(mean=2)", 17, &["found \"2\" for mean; expected a duration with a unit"]);
     }
 
     #[test]
@@ -540,6 +590,7 @@ mod tests {
         fails(n, "cdf(1:1.5)", 5, &["p of point 1 of cdf is 1.5; expected a probability in [0, 1]"]);
         fails(n, "cdf(1:0.5, 2:0.9)", 12, &["the last p of cdf is 0.9; expected 1"]);
         fails(n, "cdf(inf:1)", 5, &["x of point 1 of cdf is inf"]);
+        fails(n, "1 + exp(mean=0)", 14, &["mean of exp is 0; expected a finite number > 0"]);
     }
 
     #[test]
@@ -567,6 +618,8 @@ mod tests {
             "empirical(1ms, 2ms, 5ms)",
             "cdf(10ms:0.5, 20ms:0.9, 100ms:1)",
             "uniform(low=-1, high=2e3)",
+            "32ms + exp(mean=2ms)",
+            "1e+5 + mix(0.5*1, 0.5*2)",
         ];
         const ALPHABET: &[char] = &[
             '(', ')', ',', '=', '*', ':', '.', '-', '+', ' ', 'e', 'E', '0', '1', '5', '9', 'm', 's', 'n', 'u', 'h',
