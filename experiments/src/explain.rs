@@ -22,7 +22,7 @@ use std::path::Path;
 
 use models::config::{
     ActionKind, Arrivals, FaultKind, KeyChoice, OperationMixEntry, OutageScope, PartialRepair, PopulationConfig,
-    RateProfile, StoreConfig, StoreKind, Trigger,
+    ProbeAnswer, RateProfile, StoreConfig, StoreKind, Trigger,
 };
 use models::faults::GeneratedKind;
 use models::ids::RegionId;
@@ -580,8 +580,12 @@ impl Explainer<'_> {
                 None => self.fact("permanent", "true"),
             }
             match &f.kind {
-                FaultKind::RegionOutage { scope, .. } => {
+                FaultKind::RegionOutage { scope, probes, .. } => {
                     self.line(&format!("fault.{i}.scope"), "scope", quote(scope_name(scope)));
+                    if *scope == OutageScope::Region {
+                        let probes = if *probes == ProbeAnswer::Refused { "refused" } else { "time_out" };
+                        self.line(&format!("fault.{i}.probes"), "probes", quote(probes));
+                    }
                 }
                 FaultKind::Partition { one_way, mode, .. } => {
                     let direction = if *one_way { "a_to_b" } else { "both" };

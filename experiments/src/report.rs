@@ -538,7 +538,7 @@ pub fn describe_fault(kind: &FaultKind, scenario: &Scenario) -> String {
     let store = |s: StoreId| scenario.world.stores[s.index()].name.clone();
     let group = |g: &[RegionId]| g.iter().map(|&r| region(r)).collect::<Vec<_>>().join("+");
     match kind {
-        FaultKind::RegionOutage { region: r, scope } => match scope {
+        FaultKind::RegionOutage { region: r, scope, .. } => match scope {
             OutageScope::Region => region(*r),
             OutageScope::AppTier => format!("{} app tier", region(*r)),
             OutageScope::Store(s) => format!("{} store {}", region(*r), store(*s)),

@@ -267,6 +267,14 @@ fn world_bad_input_is_named_with_its_place() {
             vec!["fault[1].loss", "does not apply to a clock_skew fault"],
         ),
         (
+            "probes-of-a-region-that-is-not-dark",
+            Box::new(|t: String| {
+                t.replace("scope = \"health_endpoint\"", "scope = \"health_endpoint\"\nprobes = \"refused\"")
+            }),
+            None,
+            vec!["probes", "`probes` applies only with scope = \"region\""],
+        ),
+        (
             "scale-out-without-app-tier",
             Box::new(|t: String| {
                 t.replace("app_tier = { servers = 10, queue_limit = 200, service_time = \"exp(mean=20ms)\" }", "")

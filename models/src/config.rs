@@ -281,4 +281,4 @@ impl ActionKind {
     }
 }
 
-pub use crate::faults::{FaultConfig, FaultGenerator, FaultKind, OutageScope, PartitionMode};
+pub use crate::faults::{FaultConfig, FaultGenerator, FaultKind, OutageScope, PartitionMode, ProbeAnswer};

@@ -36,52 +36,42 @@ pub enum PartitionMode {
     Hold,
 }
 
+/// What a health check's probe of a dark Region meets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProbeAnswer {
+    /// Nothing answers: each probe fails when it times out (Route 53: 4 s for HTTP and HTTPS,
+    /// 10 s for TCP), so detection comes that much after the threshold's last probe.
+    #[default]
+    TimeOut,
+    /// The connection is refused at once (a host or load balancer that answers with a reset or an
+    /// error): each probe fails when it is sent.
+    Refused,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     RegionOutage {
         region: RegionId,
         scope: OutageScope,
+        /// With scope `Region`: what health check probes of the dark Region meet.
+        probes: ProbeAnswer,
     },
     /// Messages from `side_a` to `side_b` are cut, and from `side_b` to `side_a` too unless `one_way`.
-    Partition {
-        side_a: Vec<RegionId>,
-        side_b: Vec<RegionId>,
-        one_way: bool,
-        mode: PartitionMode,
-    },
+    Partition { side_a: Vec<RegionId>, side_b: Vec<RegionId>, one_way: bool, mode: PartitionMode },
     /// Extra latency and a loss rate on the link `from -> to` (and back if `symmetric`). A lost message
     /// joins its link's backlog, resent after the store's retry interval (see `world::replication`).
-    DegradedLink {
-        from: RegionId,
-        to: RegionId,
-        symmetric: bool,
-        extra_latency: Dist,
-        loss: f64,
-    },
+    DegradedLink { from: RegionId, to: RegionId, symmetric: bool, extra_latency: Dist, loss: f64 },
     /// The Region's clock reads `offset_nanos` plus `drift_ppm` parts per million of the time since the
     /// fault started, away from true time. It stamps the Region's last-writer-wins timestamps.
-    ClockSkew {
-        region: RegionId,
-        offset_nanos: i64,
-        drift_ppm: f64,
-    },
+    ClockSkew { region: RegionId, offset_nanos: i64, drift_ppm: f64 },
     /// Calls that create or change resources in the Region (scale-out, record changes) fail.
-    ControlPlaneOutage {
-        region: RegionId,
-    },
+    ControlPlaneOutage { region: RegionId },
     /// A store's replication out of `from` (every replica when `None`) stalls, or slows by `slowdown`
     /// (each shipment's delay multiplied) when given.
-    ReplicationImpairment {
-        store: StoreId,
-        from: Option<RegionId>,
-        slowdown: Option<f64>,
-    },
+    ReplicationImpairment { store: StoreId, from: Option<RegionId>, slowdown: Option<f64> },
     /// The Region's health endpoint alternates between failing and passing every `period`, starting
     /// with failing: a hook for the routing tier's health checks.
-    HealthCheckFlapping {
-        region: RegionId,
-        period: SimDuration,
-    },
+    HealthCheckFlapping { region: RegionId, period: SimDuration },
 }
 
 impl FaultKind {
@@ -123,6 +113,8 @@ pub struct FaultState {
     /// When each fault started, while it is in force.
     active: Vec<Option<SimTime>>,
     region_down: Vec<u32>,
+    /// Of `region_down`: outages whose health check probes are refused at once.
+    probes_refused: Vec<u32>,
     app_tier_down: Vec<u32>,
     requests_fail: Vec<u32>,
     health_endpoint_down: Vec<u32>,
@@ -138,6 +130,7 @@ impl FaultState {
             active: vec![None; faults.len()],
             faults,
             region_down: zeros.clone(),
+            probes_refused: zeros.clone(),
             app_tier_down: zeros.clone(),
             requests_fail: zeros.clone(),
             health_endpoint_down: zeros.clone(),
@@ -156,7 +149,7 @@ impl FaultState {
     fn counter(&mut self, index: usize) -> Option<&mut u32> {
         let kind = &self.faults[index].kind;
         match kind {
-            FaultKind::RegionOutage { region, scope } => {
+            FaultKind::RegionOutage { region, scope, .. } => {
                 let r = region.index();
                 Some(match scope {
                     OutageScope::Region => &mut self.region_down[r],
@@ -176,6 +169,9 @@ impl FaultState {
         if let Some(c) = self.counter(index) {
             *c += 1;
         }
+        if let Some(r) = self.refusing(index) {
+            self.probes_refused[r] += 1;
+        }
     }
 
     pub fn heal(&mut self, index: usize) {
@@ -184,6 +180,19 @@ impl FaultState {
         }
         if let Some(c) = self.counter(index) {
             *c -= 1;
+        }
+        if let Some(r) = self.refusing(index) {
+            self.probes_refused[r] -= 1;
+        }
+    }
+
+    /// The Region (by index) of a whole-Region outage whose probes are refused.
+    fn refusing(&self, index: usize) -> Option<usize> {
+        match self.faults[index].kind {
+            FaultKind::RegionOutage { region, scope: OutageScope::Region, probes: ProbeAnswer::Refused } => {
+                Some(region.index())
+            }
+            _ => None,
         }
     }
 
@@ -203,6 +212,12 @@ impl FaultState {
     /// The whole Region is down.
     pub fn region_down(&self, r: RegionId) -> bool {
         self.region_down[r.index()] > 0
+    }
+
+    /// The Region is down and a health check's probe of it is refused at once rather than left to
+    /// time out.
+    pub fn probes_refused(&self, r: RegionId) -> bool {
+        self.region_down(r) && self.probes_refused[r.index()] > 0
     }
 
     /// Why requests sent to `r`'s app tier fail, if they do: `Some(true)` when nothing answers at all
@@ -373,7 +388,9 @@ pub fn generate(
 fn instantiate(kind: &GeneratedKind, target: RegionId, regions: usize, rng: &mut sim_core::Stream) -> FaultKind {
     let others: Vec<RegionId> = (0..regions).map(RegionId::new).filter(|&r| r != target).collect();
     match kind {
-        GeneratedKind::RegionOutage(scope) => FaultKind::RegionOutage { region: target, scope: scope.clone() },
+        GeneratedKind::RegionOutage(scope) => {
+            FaultKind::RegionOutage { region: target, scope: scope.clone(), probes: ProbeAnswer::TimeOut }
+        }
         GeneratedKind::Partition(mode) => {
             FaultKind::Partition { side_a: vec![target], side_b: others, one_way: false, mode: *mode }
         }
@@ -497,7 +514,8 @@ mod tests {
             (Some(false), true, true, true, true),
         ];
         for (scope, want) in scopes.into_iter().zip(expected) {
-            let mut s = state(vec![FaultKind::RegionOutage { region: A, scope: scope.clone() }]);
+            let mut s =
+                state(vec![FaultKind::RegionOutage { region: A, scope: scope.clone(), probes: ProbeAnswer::TimeOut }]);
             s.start(0, at(0));
             let got = (
                 s.request_failure(A),
@@ -516,7 +534,7 @@ mod tests {
 
     #[test]
     fn overlapping_outages_nest() {
-        let outage = || FaultKind::RegionOutage { region: A, scope: OutageScope::Region };
+        let outage = || FaultKind::RegionOutage { region: A, scope: OutageScope::Region, probes: ProbeAnswer::TimeOut };
         let mut s = state(vec![outage(), outage()]);
         s.start(0, at(0));
         s.start(1, at(1));

@@ -8,7 +8,7 @@
 
 use models::config::{
     ActionConfig, ActionKind, Arrivals, FaultConfig, FaultKind, KeyChoice, OperationKind, OperationMixEntry,
-    OutageScope, PopulationConfig, RateProfile, RetryPolicy, StoreConfig, StoreKind, Trigger, WorldConfig,
+    OutageScope, PopulationConfig, ProbeAnswer, RateProfile, RetryPolicy, StoreConfig, StoreKind, Trigger, WorldConfig,
 };
 use models::ids::{RegionId, StoreId};
 use models::routing::config::{
@@ -150,7 +150,11 @@ fn via(entry: Entry) -> ClientRouting {
 }
 
 fn outage(scope: OutageScope, start: u64, end: Option<u64>) -> FaultConfig {
-    FaultConfig { kind: FaultKind::RegionOutage { region: EAST, scope }, start: at(start), end: end.map(at) }
+    FaultConfig {
+        kind: FaultKind::RegionOutage { region: EAST, scope, probes: ProbeAnswer::TimeOut },
+        start: at(start),
+        end: end.map(at),
+    }
 }
 
 fn go(config: &WorldConfig, seed: u64) -> RunOutput {
@@ -198,6 +202,36 @@ fn route53_detection_of_a_black_holed_endpoint_lies_within_its_window() {
             }
             seen.sort();
             assert!(seen[0] < seen[39], "the checkers' phases vary with the seed");
+        }
+    }
+}
+
+/// A dark Region whose probes are refused at once (`ProbeAnswer::Refused`) is detected without the
+/// probe timeout: within [(F-1) x interval, F x interval], and with the same seed (the same checker
+/// phases) exactly the 4 s HTTP probe timeout sooner than one that leaves probes to time out, since
+/// every checker's results come that much earlier.
+#[test]
+fn a_dark_region_that_refuses_probes_is_detected_a_probe_timeout_sooner() {
+    for (interval, threshold) in [(10u64, 1u32), (10, 3), (30, 3)] {
+        let fault_at = 100;
+        let window = interval * u64::from(threshold);
+        let config = |probes| {
+            let mut config = world(
+                fault_at + window + 40,
+                vec![],
+                RoutingConfig { route53: Some(route53(60, interval, threshold)), ..RoutingConfig::default() },
+            );
+            let kind = FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region, probes };
+            config.faults.push(FaultConfig { kind, start: at(fault_at), end: None });
+            config
+        };
+        let (refused, timed_out) = (config(ProbeAnswer::Refused), config(ProbeAnswer::TimeOut));
+        for seed in 0..20 {
+            let quick = detected(&go(&refused, seed)) - at(fault_at);
+            let slow = detected(&go(&timed_out, seed)) - at(fault_at);
+            let (lower, upper) = (secs(interval * u64::from(threshold - 1)), secs(window));
+            assert!(lower <= quick && quick <= upper, "{interval} s x {threshold}, seed {seed}: {quick}");
+            assert_eq!(slow - quick, secs(4), "{interval} s x {threshold}, seed {seed}: {slow} vs {quick}");
         }
     }
 }
@@ -292,7 +326,11 @@ fn route53_fails_open_when_every_record_is_unhealthy() {
     );
     config.faults.push(outage(OutageScope::HealthEndpoint, 50, None));
     config.faults.push(FaultConfig {
-        kind: FaultKind::RegionOutage { region: WEST, scope: OutageScope::HealthEndpoint },
+        kind: FaultKind::RegionOutage {
+            region: WEST,
+            scope: OutageScope::HealthEndpoint,
+            probes: ProbeAnswer::TimeOut,
+        },
         start: at(50),
         end: None,
     });
@@ -313,7 +351,7 @@ fn global_accelerator_fails_open_to_the_closest_group() {
     );
     for region in [EAST, WEST] {
         config.faults.push(FaultConfig {
-            kind: FaultKind::RegionOutage { region, scope: OutageScope::HealthEndpoint },
+            kind: FaultKind::RegionOutage { region, scope: OutageScope::HealthEndpoint, probes: ProbeAnswer::TimeOut },
             start: at(50),
             end: None,
         });
@@ -443,7 +481,11 @@ fn deep_checks_on_the_writer_fail_everywhere_and_route53_fails_open() {
             per_item_order: true,
         });
         config.faults.push(FaultConfig {
-            kind: FaultKind::RegionOutage { region: EAST, scope: OutageScope::Store(StoreId::new(1)) },
+            kind: FaultKind::RegionOutage {
+                region: EAST,
+                scope: OutageScope::Store(StoreId::new(1)),
+                probes: ProbeAnswer::TimeOut,
+            },
             start: at(50),
             end: None,
         });

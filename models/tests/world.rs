@@ -3,7 +3,8 @@
 use models::checker::LossCause;
 use models::config::{
     Arrivals, FaultConfig, FaultKind, KeyChoice, MultiStep, OperationKind, OperationMixEntry, OutageScope,
-    PartialRepair, PartitionMode, PopulationConfig, RateProfile, RetryPolicy, StoreConfig, StoreKind, WorldConfig,
+    PartialRepair, PartitionMode, PopulationConfig, ProbeAnswer, RateProfile, RetryPolicy, StoreConfig, StoreKind,
+    WorldConfig,
 };
 use models::ids::{RegionId, StoreId};
 use models::run::{RunOutput, run};
@@ -149,7 +150,7 @@ fn busy_world(seed_outage: bool) -> WorldConfig {
     if seed_outage {
         let at = |s| SimTime::at(SimDuration::from_secs(s));
         config.faults.push(FaultConfig {
-            kind: FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region },
+            kind: FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region, probes: ProbeAnswer::TimeOut },
             start: at(40),
             end: Some(at(70)),
         });
@@ -386,7 +387,11 @@ fn cross_store_partial_updates_and_their_repairs() {
             consistent_read: false,
             multi: Some(MultiStep { steps: vec![StoreId::new(0), StoreId::new(1)], on_partial: repair }),
         }];
-        let down = FaultKind::RegionOutage { region: EAST, scope: OutageScope::Store(StoreId::new(1)) };
+        let down = FaultKind::RegionOutage {
+            region: EAST,
+            scope: OutageScope::Store(StoreId::new(1)),
+            probes: ProbeAnswer::TimeOut,
+        };
         let at = |s| SimTime::at(SimDuration::from_secs(s));
         config.faults.push(FaultConfig { kind: down, start: at(0), end: Some(at(60)) });
         let r = run(&config, Seed(4), TraceMode::Off).expect("runs").recorder;
@@ -434,7 +439,11 @@ fn a_store_outage_of_one_mrsc_member_loses_nothing() {
         }
     }
     let at = |s| SimTime::at(SimDuration::from_secs(s));
-    let down = FaultKind::RegionOutage { region: regions[2], scope: OutageScope::Store(StoreId::new(0)) };
+    let down = FaultKind::RegionOutage {
+        region: regions[2],
+        scope: OutageScope::Store(StoreId::new(0)),
+        probes: ProbeAnswer::TimeOut,
+    };
     config.faults.push(FaultConfig { kind: down, start: at(40), end: Some(at(80)) });
     for seed in 0..4 {
         let r = run(&config, Seed(seed), TraceMode::Hash).expect("runs").recorder;

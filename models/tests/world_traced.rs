@@ -16,7 +16,7 @@ use models::apptier::AppTierConfig;
 use models::checker::{LossCause, LostWrite};
 use models::config::{
     ActionConfig, ActionKind, Arrivals, FaultConfig, FaultKind, OperationKind, OutageScope, PartitionMode,
-    PopulationConfig, RetryPolicy, StoreConfig, StoreKind, TraceEntry, Trigger, WorldConfig,
+    PopulationConfig, ProbeAnswer, RetryPolicy, StoreConfig, StoreKind, TraceEntry, Trigger, WorldConfig,
 };
 use models::ids::{Key, RegionId, StoreId, WriteId};
 use models::report::{ActionRecord, FaultWindow};
@@ -313,7 +313,11 @@ fn outage_world(scope: OutageScope, k3_stores: &[StoreId]) -> WorldConfig {
     let mut config = world(10, 50, vec![east, population("west", WEST, 1, 1, vec![write(150, 1, K2)])]);
     config.duration = SimDuration::from_secs(1);
     config.metrics_interval = d(10);
-    config.faults.push(fault(FaultKind::RegionOutage { region: EAST, scope }, 95, Some(495)));
+    config.faults.push(fault(
+        FaultKind::RegionOutage { region: EAST, scope, probes: ProbeAnswer::TimeOut },
+        95,
+        Some(495),
+    ));
     config
 }
 
@@ -711,7 +715,11 @@ fn permanent_region_outage_loses_the_writes_it_never_shipped() {
     east.timeout = d(100);
     let mut config = world(10, 20, vec![east]);
     config.duration = SimDuration::from_secs(1);
-    config.faults.push(fault(FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region }, 50, None));
+    config.faults.push(fault(
+        FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region, probes: ProbeAnswer::TimeOut },
+        50,
+        None,
+    ));
     let out = go(&config);
     let r = &out.recorder;
 
@@ -791,7 +799,11 @@ fn a_dark_region_does_not_resend_lost_copies_until_it_is_back() {
     let partition =
         FaultKind::Partition { side_a: vec![EAST], side_b: vec![WEST], one_way: false, mode: PartitionMode::Drop };
     config.faults.push(fault(partition, 0, Some(500)));
-    config.faults.push(fault(FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region }, 300, Some(800)));
+    config.faults.push(fault(
+        FaultKind::RegionOutage { region: EAST, scope: OutageScope::Region, probes: ProbeAnswer::TimeOut },
+        300,
+        Some(800),
+    ));
     let r = go(&config).recorder;
 
     assert_eq!(r.replication_messages_lost, 1);

@@ -985,6 +985,13 @@ pub enum RawScope {
 
 #[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+pub enum RawProbes {
+    TimeOut,
+    Refused,
+}
+
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
 pub enum RawDirection {
     Both,
     AToB,
@@ -1052,6 +1059,13 @@ pub struct RawFault {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["region_outage"]))]
     pub scope: Option<Spanned<RawScope>>,
+    /// region_outage with scope "region": what health check probes of the dark Region meet:
+    /// "time_out" (default: nothing answers, so each probe fails at its timeout, 4 s for HTTP and
+    /// HTTPS, 10 s for TCP) or "refused" (the connection is refused at once, as by a host or load
+    /// balancer that answers with a reset or an error).
+    #[schemars(extend("x-applies-to" = ["region_outage"]))]
+    #[serde(default)]
+    pub probes: Option<Spanned<RawProbes>>,
     /// region_outage with scope "store", replication_impairment: the store.
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["region_outage", "replication_impairment"]))]

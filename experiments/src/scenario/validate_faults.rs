@@ -5,11 +5,13 @@
 //! contradict each other when they overlap on one target (two clock skews, two flapping schedules)
 //! are rejected; outages, partitions, degraded links and impairments compose and may overlap.
 
-use models::faults::{FaultConfig, FaultGenerator, FaultKind, GeneratedKind, OutageScope, PartitionMode};
+use models::faults::{FaultConfig, FaultGenerator, FaultKind, GeneratedKind, OutageScope, PartitionMode, ProbeAnswer};
 use models::ids::{RegionId, StoreId};
 use sim_core::{Dist, SimDuration, SimTime};
 
-use super::raw::{FaultType, RawDirection, RawFault, RawFaultGenerator, RawPartitionMode, RawScope, Spanned};
+use super::raw::{
+    FaultType, RawDirection, RawFault, RawFaultGenerator, RawPartitionMode, RawProbes, RawScope, Spanned,
+};
 use super::shared::{Problems, declared_region, declared_store};
 
 /// Looks names up for the fault validators.
@@ -164,7 +166,18 @@ fn kind(f: &RawFault, path: &str, names: &Names, p: &mut Problems) -> Option<Fau
             if let (Some(s), false) = (&f.store, matches!(scope, OutageScope::Store(_))) {
                 p.at(s.span(), format!("{path}.store"), "`store` applies only with scope = \"store\"");
             }
-            Some(FaultKind::RegionOutage { region: region?, scope })
+            let probes = match f.probes.as_ref() {
+                None => ProbeAnswer::TimeOut,
+                Some(given) if scope != OutageScope::Region => {
+                    p.at(given.span(), format!("{path}.probes"), "`probes` applies only with scope = \"region\"");
+                    ProbeAnswer::TimeOut
+                }
+                Some(given) => match given.get_ref() {
+                    RawProbes::TimeOut => ProbeAnswer::TimeOut,
+                    RawProbes::Refused => ProbeAnswer::Refused,
+                },
+            };
+            Some(FaultKind::RegionOutage { region: region?, scope, probes })
         }
         FaultType::Partition => {
             let a =

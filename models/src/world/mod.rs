@@ -338,15 +338,15 @@ impl World {
         self.faults.start(fault, now);
         self.recorder.fault_started(now, fault);
         match self.faults.fault(fault).kind {
-            FaultKind::RegionOutage { region, scope: OutageScope::Region } => {
+            FaultKind::RegionOutage { region, scope: OutageScope::Region, .. } => {
                 self.stores_region_changed(now, region, false, None, out);
             }
-            FaultKind::RegionOutage { region, scope: OutageScope::Store(store) } => {
+            FaultKind::RegionOutage { region, scope: OutageScope::Store(store), .. } => {
                 self.stores_region_changed(now, region, false, Some(store), out);
             }
             _ => {}
         }
-        if let FaultKind::RegionOutage { region, scope: OutageScope::Region | OutageScope::AppTier } =
+        if let FaultKind::RegionOutage { region, scope: OutageScope::Region | OutageScope::AppTier, .. } =
             self.faults.fault(fault).kind
         {
             self.app_tier_failed(now, region, out);
@@ -360,7 +360,7 @@ impl World {
         self.faults.heal(fault);
         self.recorder.fault_healed(now, fault);
         match self.faults.fault(fault).kind {
-            FaultKind::RegionOutage { region, scope: OutageScope::Region } if !self.faults.region_down(region) => {
+            FaultKind::RegionOutage { region, scope: OutageScope::Region, .. } if !self.faults.region_down(region) => {
                 // Stores that another outage still keeps down stay down.
                 for i in 0..self.stores.len() {
                     let store = crate::ids::StoreId::new(i);
@@ -369,7 +369,7 @@ impl World {
                     }
                 }
             }
-            FaultKind::RegionOutage { region, scope: OutageScope::Store(store) }
+            FaultKind::RegionOutage { region, scope: OutageScope::Store(store), .. }
                 if self.faults.store_up(store, region) =>
             {
                 self.stores_region_changed(now, region, true, Some(store), out);

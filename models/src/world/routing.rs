@@ -12,9 +12,13 @@ use crate::ids::{RegionId, StoreId};
 use crate::routing::health::ProbeOutcome;
 
 impl World {
-    /// What `region`'s endpoint answers a probe now: nothing while the Region is dark, an error
-    /// while its health endpoint fails or (a deep check) a dependency is unreachable from it.
+    /// What `region`'s endpoint answers a probe now: nothing while the Region is dark (or a refusal,
+    /// if its outage says probes are refused), an error while its health endpoint fails or (a deep
+    /// check) a dependency is unreachable from it.
     fn endpoint_outcome(&self, now: SimTime, region: RegionId, dependencies: &[StoreId]) -> ProbeOutcome {
+        if self.faults.probes_refused(region) {
+            return ProbeOutcome::Fail;
+        }
         if self.faults.region_down(region) {
             return ProbeOutcome::NoAnswer;
         }
