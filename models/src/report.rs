@@ -46,6 +46,10 @@ pub struct RegionSeries {
     pub health_endpoint_up: CounterSeries,
     /// 1 when the control plane was up at the interval's sample, else 0 (fault phase only).
     pub control_plane_up: CounterSeries,
+    /// Of `requests` (by the interval they were sent in): attempts CloudFront's origin group then
+    /// sent to another Region, which served them and counts them too. `requests - moved_away` is
+    /// what this Region served (or failed) itself.
+    pub moved_away: CounterSeries,
 }
 
 impl RegionSeries {
@@ -66,6 +70,7 @@ impl RegionSeries {
             sampled_rpo_lag: MeanSeries::new(interval),
             health_endpoint_up: CounterSeries::new(interval),
             control_plane_up: CounterSeries::new(interval),
+            moved_away: CounterSeries::new(interval),
         }
     }
 }
@@ -387,10 +392,12 @@ impl Recorder {
         }
     }
 
-    /// CloudFront sent a GET to the secondary origin.
-    pub fn origin_failover(&mut self, now: SimTime, secondary: RegionId) {
+    /// CloudFront sent a GET to the secondary origin: the attempt, counted at `primary` when it was
+    /// sent at `sent_at`, is served by `secondary` (counted there now) and moves away from `primary`.
+    pub fn origin_failover(&mut self, now: SimTime, primary: RegionId, secondary: RegionId, sent_at: SimTime) {
         self.origin_failovers += 1;
         self.region(secondary).requests.add(now, 1);
+        self.region(primary).moved_away.add(sent_at, 1);
     }
 
     pub fn action(&mut self, at: SimTime, action: usize, outcome: Result<String, String>) {

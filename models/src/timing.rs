@@ -2,7 +2,8 @@
 //! detection (fault start to the routing tier counting the struck Region unhealthy), routing
 //! convergence (until 99% of new requests land elsewhere, and stay so while the fault lasts),
 //! recovery (heal to the Region counted healthy again), the error rate of attempts during the
-//! transition, and client-visible outages (per user, first failure to next success).
+//! transition, and client-visible outages (per user, first failure to next success). Requests count
+//! where they were served: a read CloudFront's origin group moved to its secondary counts there.
 //!
 //! Convergence and the transition's error rate are read from the per-interval series, so their
 //! resolution is the metrics interval.
@@ -82,9 +83,12 @@ pub fn failover_timing(
     let first = (start.as_nanos() / w) as usize;
     let last = end.as_nanos().div_ceil(w) as usize;
     let bucket = |series: &sim_core::CounterSeries, j: usize| series.get(j).unwrap_or(0);
-    let total = |j: usize| rec.regions.iter().map(|s| bucket(&s.requests, j)).sum::<u64>();
+    // Requests where they were served: one CloudFront moved to its secondary origin counts there
+    // only, not also at the primary it was sent to first.
+    let served = |s: &crate::report::RegionSeries, j: usize| bucket(&s.requests, j) - bucket(&s.moved_away, j);
+    let total = |j: usize| rec.regions.iter().map(|s| served(s, j)).sum::<u64>();
     let converged_from = region.and_then(|r| {
-        let struck = |j: usize| bucket(&rec.regions[r.index()].requests, j);
+        let struck = |j: usize| served(&rec.regions[r.index()], j);
         let ok = |j: usize| struck(j) as f64 <= CONVERGED_SHARE * total(j) as f64;
         // The first interval from which every interval up to the fault's end is converged.
         let mut from = None;
@@ -218,6 +222,31 @@ mod tests {
         assert_eq!((second.outage.count(), second.unrecovered), (1, 0));
         assert!((second.outage.max().unwrap() as f64 / 1e9 - 1.0).abs() < 1.0 / 256.0);
         assert_eq!(f.by_population.len(), 2, "populations with no outage in the fault are not listed");
+    }
+
+    /// CloudFront reads: from the fault on, each read sent to the dark primary EAST is moved to
+    /// WEST by the origin group 3 s later and served there. Counted where served, EAST serves
+    /// nothing from the fault's first interval: converged at once. Counted where sent, EAST would
+    /// keep half the requests of every interval and never converge.
+    #[test]
+    fn reads_moved_by_cloudfront_count_where_they_are_served() {
+        let mut r = recorder();
+        r.fault_started(t(10_000), 0);
+        r.fault_healed(t(20_000), 0);
+        for s in 5..10 {
+            (0..4).for_each(|_| r.request_sent(t(s * 1000 + 100), EAST));
+        }
+        for s in 10..20 {
+            for _ in 0..4 {
+                r.request_sent(t(s * 1000 + 100), EAST);
+                r.origin_failover(t(s * 1000 + 3_100), EAST, WEST, t(s * 1000 + 100));
+            }
+        }
+        r.finish(t(30_000), &[], &[]);
+        let window = r.faults[0];
+        let f = failover_timing(&r, &window, Some(EAST), t(30_000));
+        assert_eq!(f.routing_convergence, Some(SimDuration::ZERO));
+        assert_eq!(r.regions[0].requests.get(12), Some(4), "the series still shows where requests were sent");
     }
 
     /// Without a Region (a partition), nothing is detected or converged; an unhealed fault whose

@@ -226,11 +226,12 @@ impl World {
             attempt.dropped = true;
             return self.forget_attempt(now, request);
         }
+        let (primary, sent_at) = (attempt.region, attempt.sent_at);
         attempt.region = secondary;
         let population = attempt.population.index();
         let there = self.config.populations[population].latency[secondary.index()]
             .sample(&mut self.populations[population].access);
-        self.recorder.origin_failover(now, secondary);
+        self.recorder.origin_failover(now, primary, secondary, sent_at);
         out.schedule_in(after + there, Event::RequestArrivedAtRegion { request });
     }
 
