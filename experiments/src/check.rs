@@ -192,6 +192,9 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
     if args.seeds == 0 {
         return Err(CliError::input("error: --seeds must be positive"));
     }
+    if let Some(dir) = &args.out {
+        crate::output::check_folder("--out", dir).map_err(|e| CliError::input(format!("error: {e}")))?;
+    }
     let overrides = parse_overrides(&args.set)?;
     let scenario = load_with(&args.scenario, &overrides)?;
     eprint!("{}", scenario.warnings);

@@ -124,6 +124,9 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     if args.seeds == 0 {
         return Err(CliError::input("error: --seeds must be positive"));
     }
+    if let Some(dir) = &args.out {
+        crate::output::check_folder("--out", dir).map_err(|e| CliError::input(format!("error: {e}")))?;
+    }
     let overrides = check::parse_overrides(&args.set)?;
     let a = check::load_with(&args.a, &overrides)?;
     let b = check::load_with(&args.b, &overrides)?;

@@ -8,6 +8,36 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Checks, before any work, that `dir` can be an output folder: it is a folder or does not exist
+/// yet, and the nearest part of its path that exists is a folder (not a file). `flag` names the
+/// option in the message (`--out`).
+pub fn check_folder(flag: &str, dir: &Path) -> Result<(), String> {
+    let mut at = Some(dir);
+    while let Some(path) = at {
+        if path.as_os_str().is_empty() {
+            return Ok(());
+        }
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => return Ok(()),
+            Ok(_) if path == dir => {
+                return Err(format!(
+                    "{flag} {}: it is a file; expected a folder (or a path to create one)",
+                    dir.display()
+                ));
+            }
+            Ok(_) => {
+                return Err(format!(
+                    "{flag} {}: {} is a file, so no folder can be made under it; expected a folder path",
+                    dir.display(),
+                    path.display()
+                ));
+            }
+            Err(_) => at = path.parent(),
+        }
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically, creating the parent folder if needed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -29,6 +59,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_folder_under_a_file_is_refused_before_any_work() {
+        let dir = std::env::temp_dir().join(format!("mrsim-check-folder-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("afile");
+        fs::write(&file, b"x").unwrap();
+        let e = check_folder("--out", &file.join("sub")).unwrap_err();
+        assert!(e.contains("afile is a file, so no folder can be made under it"), "{e}");
+        assert!(check_folder("--out", &file).unwrap_err().contains("it is a file"));
+        check_folder("--out", &dir.join("new").join("deeper")).expect("a folder to create");
+        check_folder("--out", &dir).expect("an existing folder");
+        check_folder("--out", Path::new("relative-out")).expect("a relative path to create");
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn writes_and_replaces_without_leaving_temporaries() {

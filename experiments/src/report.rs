@@ -411,7 +411,8 @@ pub struct PopulationOutageRow {
 
 #[derive(Serialize, JsonSchema, Debug, Clone, PartialEq)]
 pub struct OutageSeconds {
-    /// Users whose outage began during the fault.
+    /// Users whose outage began during the fault, the unrecovered among them (the percentiles
+    /// are of the others' outages, which ended).
     pub clients: u64,
     /// The median outage, in seconds (null with none).
     pub p50: Option<f64>,
@@ -452,8 +453,10 @@ fn failover_row(
     let s = |d: sim_core::SimDuration| (d.as_nanos() / 1_000_000) as f64 / 1_000.0;
     let seconds = |h: &sim_core::Histogram, unrecovered: u64| {
         let q = |p: f64| h.quantile(p).map(|n| s(sim_core::SimDuration::from_nanos(n)));
+        // Every user whose outage began during the fault: those it ended for (the percentiles) and
+        // those still failing at the end of the run.
         OutageSeconds {
-            clients: h.count(),
+            clients: h.count() + unrecovered,
             p50: q(0.5),
             p99: q(0.99),
             max: h.max().map(|n| s(sim_core::SimDuration::from_nanos(n))),

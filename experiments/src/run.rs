@@ -163,6 +163,7 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let reproduce = reproduce_command(&args.scenario, &overrides, seed);
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario, seed));
+    output::check_folder("--out", &out).map_err(|e| CliError::input(format!("error: {e}")))?;
     let history = match args.history {
         true => {
             let regions = scenario.world.topology.regions().map(|r| scenario.world.topology.name(r).to_string());

@@ -288,6 +288,7 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
     let seeds = run_seeds(seed0, args.seeds);
     let points = build_points(&args.scenario, &source, &fixed, &axes)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("out").join(format!("{}-sweep", base.name)));
+    crate::output::check_folder("--out", &out).map_err(|e| CliError::input(format!("error: {e}")))?;
     let manifest = Manifest {
         scenario: base.name.clone(),
         scenario_hash: format!("{:#018x}", sim_core::rng::fnv1a64(base_text.as_bytes())),

@@ -30,6 +30,29 @@ fn read_all(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// An output folder that cannot be made (a file in its path) is a usage error, exit 2, said before
+/// any simulation, by run, sweep, check and compare alike.
+#[test]
+fn an_output_folder_under_a_file_is_refused_before_anything_runs() {
+    let dir = scratch("out-under-a-file");
+    let file = dir.join("afile");
+    std::fs::write(&file, b"x").unwrap();
+    let out = file.join("sub").display().to_string();
+    let sweep = ["sweep", &skeleton(), "--grid", "population[0].rate=5,10", "--seeds", "1", "--out", &out];
+    let cases: [&[&str]; 3] = [
+        &["run", &skeleton(), "--out", &out],
+        &sweep,
+        &["compare", &skeleton(), &skeleton(), "--seeds", "1", "--out", &out],
+    ];
+    for args in cases {
+        let o = mrsim(args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("afile is a file, so no folder can be made under it"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("wrote") && o.stdout.is_empty(), "{args:?}: nothing ran");
+    }
+}
+
 #[test]
 fn same_seed_gives_the_same_bytes_and_another_seed_does_not() {
     let dir = scratch("same-seed");
