@@ -192,6 +192,17 @@ mod tests {
         assert_eq!(stable_hash(&Sample::B(3)), GOLDEN_B);
         assert_ne!(stable_hash("a"), stable_hash("a\0"));
         assert_ne!(stable_hash(&(1u32, 2u32)), stable_hash(&(2u32, 1u32)));
+        // Every integer width reaches the state, both halves of a u128 included.
+        assert_ne!(stable_hash(&1u8), stable_hash(&2u8));
+        assert_ne!(stable_hash(&1u16), stable_hash(&2u16));
+        assert_ne!(stable_hash(&1u32), stable_hash(&2u32));
+        assert_ne!(stable_hash(&1usize), stable_hash(&2usize));
+        assert_ne!(stable_hash(&1u128), stable_hash(&(1u128 << 64 | 1)));
+        assert_ne!(stable_hash(&-1i8), stable_hash(&1i8));
+        assert_ne!(stable_hash(&-1i16), stable_hash(&1i16));
+        assert_ne!(stable_hash(&-1i32), stable_hash(&1i32));
+        assert_ne!(stable_hash(&-1i64), stable_hash(&1i64));
+        assert_ne!(stable_hash(&-1isize), stable_hash(&1isize));
     }
 
     const GOLDEN_A: u64 = 13108781501919791772;
