@@ -215,4 +215,65 @@ mod tests {
         assert!(d.first.is_none() && d.second.is_some(), "{d}");
         assert!(d.to_string().contains("no event (the run had already ended)"), "{d}");
     }
+
+    /// Ticks 1 ns apart, tick n carrying client n, except that from tick `at` on the clients are
+    /// shifted by `shift`: the same times in every run, a different payload when `shift` differs.
+    struct Relabel {
+        remaining: u32,
+        at: u32,
+        shift: u32,
+    }
+
+    impl Model for Relabel {
+        type Event = Ev;
+        fn handle(&mut self, _now: SimTime, event: Ev, out: &mut Outbox<'_, Ev>) {
+            let Ev::Arrive { client } = event;
+            if self.remaining == 0 {
+                return;
+            }
+            self.remaining -= 1;
+            let next = if client + 1 == self.at { client + 1 + self.shift } else { client + 1 };
+            out.schedule_in(SimDuration::from_nanos(1), Ev::Arrive { client: next });
+        }
+    }
+
+    /// 250 ticks; odd calls shift the clients from tick `at` on by one, even calls do not.
+    fn relabel_check(every: u64, at: u32) -> (String, Divergence) {
+        let mut calls = 0;
+        let err = check_determinism(every, |mode| {
+            calls += 1;
+            let mut engine = Engine::new(Seed(1), Limits::default(), mode);
+            engine.schedule_at(SimTime::ZERO, Ev::Arrive { client: 0 });
+            let mut model = Relabel { remaining: 249, at, shift: calls % 2 };
+            Ok(engine.run(&mut model)?.trace)
+        })
+        .expect_err("must diverge");
+        let text = err.to_string();
+        let DeterminismError::Diverged(d) = err else { panic!("{text}") };
+        (text, d)
+    }
+
+    /// A difference in the payload alone, at the same time, inside the first checkpoint window.
+    #[test]
+    fn a_divergence_in_the_payload_alone_is_located() {
+        let (text, d) = relabel_check(100, 30);
+        assert!(d.located, "{d}");
+        assert_eq!(d.event_index, 30, "{d}");
+        let (a, b) = (d.first.clone().unwrap(), d.second.clone().unwrap());
+        assert_eq!((a.time, b.time), (SimTime::from_nanos(30), SimTime::from_nanos(30)));
+        assert_eq!((a.text.as_str(), b.text.as_str()), ("Arrive { client: 31 }", "Arrive { client: 30 }"));
+        assert_eq!(divergence_time(&d), Some(SimTime::from_nanos(30)));
+        assert!(text.starts_with("determinism check failed: runs diverge at event #30\n"), "{text}");
+    }
+
+    /// Runs that agree at every checkpoint (after events #99 and #199) and in their number of
+    /// events but differ after the last checkpoint: the final hash tells, and the window after the
+    /// last checkpoint is captured.
+    #[test]
+    fn a_divergence_after_the_last_checkpoint_is_found() {
+        let (_, d) = relabel_check(100, 230);
+        assert!(d.located, "{d}");
+        assert_eq!(d.event_index, 230, "{d}");
+        assert_eq!(d.first.map(|r| r.text), Some("Arrive { client: 231 }".to_string()));
+    }
 }

@@ -258,6 +258,34 @@ mod tests {
         assert_eq!(engine.run(&mut Halter).expect("halts").events, 1);
     }
 
+    /// An event due exactly at `max_sim_time` is within the limit: only a later one exceeds it.
+    #[test]
+    fn an_event_due_at_max_sim_time_fires() {
+        let limits = Limits { max_sim_time: SimTime::at(SimDuration::from_secs(2)), ..Limits::default() };
+        let mut engine = Engine::new(Seed(1), limits, TraceMode::Off);
+        engine.schedule_at(SimTime::ZERO, Tick);
+        let stats = engine.run(&mut ticker(3)).expect("the last tick is due at the limit itself");
+        assert_eq!((stats.events, stats.end_time), (3, SimTime::at(SimDuration::from_secs(2))));
+        assert_eq!(engine.now(), SimTime::at(SimDuration::from_secs(2)));
+    }
+
+    /// What a handler sees of its outbox: the time it was built at, cancellation through to the
+    /// queue, and the halt flag.
+    #[test]
+    fn outbox_gives_now_cancels_and_halts() {
+        let mut queue = EventQueue::new();
+        let mut out = Outbox::new(SimTime::from_nanos(5), &mut queue);
+        assert_eq!(out.now(), SimTime::from_nanos(5));
+        let cancelled = out.schedule_in(SimDuration::from_nanos(3), Tick);
+        out.schedule_at(SimTime::from_nanos(9), Tick);
+        out.cancel(cancelled);
+        assert!(!out.is_halted());
+        out.halt();
+        assert!(out.is_halted());
+        assert_eq!(queue.pop().map(|(time, _)| time), Some(SimTime::from_nanos(9)), "the event at 8 ns was cancelled");
+        assert!(queue.pop().is_none());
+    }
+
     #[test]
     #[should_panic(expected = "scheduled in the past")]
     fn scheduling_in_the_past_is_a_model_bug() {

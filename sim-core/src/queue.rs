@@ -398,4 +398,133 @@ mod tests {
         }
         assert_eq!(live, 500);
     }
+
+    fn ns(nanos: u64) -> SimTime {
+        SimTime::from_nanos(nanos)
+    }
+
+    /// Emptiness counts every entry held, in the heap or in a lane, cancelled or not; a pop or a
+    /// peek that discards the last cancelled entry makes the queue empty again.
+    #[test]
+    fn is_empty_counts_lane_and_cancelled_entries() {
+        let mut q = EventQueue::new();
+        assert!(q.is_empty());
+        let a = q.push_in_lane(0, ns(5), 'a');
+        assert!(!q.is_empty(), "an entry in a lane, none in the heap");
+        q.cancel(a);
+        assert!(!q.is_empty(), "a cancelled entry is held until it reaches the top");
+        assert_eq!((q.len(), q.cancelled_len()), (1, 1));
+        assert_eq!(q.pop(), None);
+        assert!(q.is_empty(), "the pop discarded the cancelled entry");
+        assert_eq!(q.cancelled_len(), 0, "and its tombstone");
+        let b = q.push(ns(7), 'b');
+        assert!(!q.is_empty(), "an entry in the heap, the lane it left behind empty");
+        q.cancel(b);
+        assert_eq!(q.peek_time(), None);
+        assert!(q.is_empty(), "the peek discarded the cancelled entry");
+        assert_eq!(q.cancelled_len(), 0);
+    }
+
+    /// A lane keeps the events that land no earlier than its last; an earlier one, or one of a lane
+    /// beyond the eight kept, goes to the heap. The order is the same either way.
+    #[test]
+    fn lanes_keep_in_order_events_and_the_heap_takes_the_rest() {
+        let mut q = EventQueue::new();
+        q.push_in_lane(0, ns(10), 'a');
+        q.push_in_lane(0, ns(10), 'b'); // same time as the lane's last: stays in the lane
+        q.push_in_lane(0, ns(5), 'c'); // earlier than the lane's last: heap
+        q.push_in_lane(MAX_LANES, ns(1), 'd'); // lane 8 is not kept: heap
+        q.push_in_lane(MAX_LANES - 1, ns(20), 'e'); // lane 7 is
+        assert_eq!(q.lanes.len(), MAX_LANES);
+        assert_eq!((q.lanes[0].len(), q.lanes[MAX_LANES - 1].len(), q.heap.len()), (2, 1, 2));
+        assert_eq!(q.len(), 5);
+        let order: Vec<(SimTime, char)> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(order, vec![(ns(1), 'd'), (ns(5), 'c'), (ns(10), 'a'), (ns(10), 'b'), (ns(20), 'e')]);
+    }
+
+    /// The purge rule exactly: tombstones are dropped when there are more than 64 of them and
+    /// more than half the entries held, not before. After a purge the order is intact (the heap
+    /// was rebuilt from an arbitrary remainder) and each container keeps room for its live
+    /// entries to double: `shrink_to` never leaves less than the bound asked for.
+    #[test]
+    fn tombstones_are_purged_above_the_floor_and_half_the_entries() {
+        // The floor: 100 entries, so 51 tombstones already exceed half of them.
+        let mut q = EventQueue::new();
+        let ids: Vec<EventId> = (0..100).map(|i| q.push(ns(i), i)).collect();
+        for id in &ids[..64] {
+            q.cancel(*id);
+        }
+        assert_eq!((q.cancelled_len(), q.len()), (64, 100), "64 tombstones are not above the floor");
+        q.cancel(ids[64]);
+        assert_eq!((q.cancelled_len(), q.len()), (0, 35), "the 65th is");
+
+        // Half: 200 entries, even ids in lane 0 at increasing times, odd ids in the heap at times
+        // scattered by `i * 37 % 200` (a permutation of 0..200).
+        let time = |i: u64| if i % 2 == 0 { i } else { i * 37 % 200 };
+        let mut q = EventQueue::new();
+        let ids: Vec<EventId> = (0..200)
+            .map(|i| if i % 2 == 0 { q.push_in_lane(0, ns(time(i)), i) } else { q.push(ns(time(i)), i) })
+            .collect();
+        assert_eq!((q.lanes[0].len(), q.heap.len()), (100, 100));
+        for id in &ids[..100] {
+            q.cancel(*id);
+        }
+        assert_eq!((q.cancelled_len(), q.len()), (100, 200), "100 tombstones are not above half of 200");
+        q.cancel(ids[100]);
+        assert_eq!((q.cancelled_len(), q.len()), (0, 99), "the 101st is");
+        // Left: even ids 102..=198 in the lane, odd ids 101..=199 in the heap.
+        assert_eq!((q.lanes[0].len(), q.heap.len()), (49, 50));
+        assert!(q.lanes[0].capacity() >= 2 * 49, "lane capacity {}", q.lanes[0].capacity());
+        assert!(q.heap.capacity() >= 2 * 50, "heap capacity {}", q.heap.capacity());
+        let mut expected: Vec<(u64, u64)> = (101..200).map(|i| (time(i), i)).collect();
+        expected.sort_unstable();
+        let drained: Vec<(u64, u64)> = std::iter::from_fn(|| q.pop().map(|(t, i)| (t.as_nanos(), i))).collect();
+        assert_eq!(drained, expected);
+    }
+
+    /// Tombstones of events that already fired count toward a purge and are dropped by it; here
+    /// the purge leaves a heap of exactly one entry, which needs no rebuilding.
+    #[test]
+    fn a_purge_of_fired_events_tombstones_can_leave_one_entry() {
+        let mut q = EventQueue::new();
+        let fired: Vec<EventId> = (0..65).map(|i| q.push(ns(i), 'f')).collect();
+        while q.pop().is_some() {}
+        q.push(ns(100), 'x');
+        for id in &fired[..64] {
+            q.cancel(*id);
+        }
+        assert_eq!((q.cancelled_len(), q.len()), (64, 1));
+        q.cancel(fired[64]);
+        assert_eq!((q.cancelled_len(), q.len()), (0, 1), "65 tombstones, more than half of one entry: purged");
+        assert_eq!(q.pop(), Some((ns(100), 'x')));
+        assert!(q.is_empty());
+    }
+
+    /// One entry is its 16-byte key and the payload (a payload of 16-byte alignment or less and a
+    /// size that is a multiple of it leaves no padding).
+    #[test]
+    fn entry_bytes_is_the_key_plus_the_payload() {
+        assert_eq!(EventQueue::<()>::entry_bytes(), 16);
+        assert_eq!(EventQueue::<[u64; 2]>::entry_bytes(), 32);
+        assert_eq!(EventQueue::<[u64; 6]>::entry_bytes(), 64);
+    }
+
+    /// Capacity counts the heap's and the lanes' reserved entries: nothing before the first push
+    /// (an empty `Vec` or `VecDeque` does not allocate), at least the entries held after.
+    #[test]
+    fn capacity_bytes_counts_the_heap_and_the_lanes() {
+        let mut q: EventQueue<[u64; 2]> = EventQueue::new();
+        assert_eq!(q.capacity_bytes(), 0);
+        for i in 0..10 {
+            q.push_in_lane(0, ns(i), [i, 0]);
+        }
+        assert_eq!(q.heap.capacity(), 0, "every event went to the lane");
+        let lane_only = q.capacity_bytes();
+        assert!(lane_only >= 10 * 32, "{lane_only} bytes reserved for 10 entries of 32");
+        assert_eq!(lane_only % 32, 0);
+        q.push(ns(0), [10, 0]);
+        let both = q.capacity_bytes();
+        assert!(both >= lane_only + 32, "{both} bytes after one more entry in the heap ({lane_only} before)");
+        assert_eq!(both % 32, 0);
+    }
 }

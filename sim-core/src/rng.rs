@@ -187,4 +187,15 @@ mod tests {
             assert!((c as i64 - 10_000).abs() < 435, "{counts:?}");
         }
     }
+
+    /// `chance(p)` is true with probability p: never at 0, always at 1, and for p = 0.25 in
+    /// 40 000 draws within 5 standard deviations (sd ~ 87) of 10 000.
+    #[test]
+    fn chance_is_true_with_probability_p() {
+        let mut s = Seed(1).stream("chance");
+        assert!((0..1_000).all(|_| !s.chance(0.0)));
+        assert!((0..1_000).all(|_| s.chance(1.0)));
+        let hits = (0..40_000).filter(|_| s.chance(0.25)).count() as i64;
+        assert!((hits - 10_000).abs() < 435, "{hits} of 40 000");
+    }
 }

@@ -376,6 +376,7 @@ mod tests {
             ("5", "unit is missing"),
             ("5 parsecs", "unknown unit"),
             ("5m30", "unit is missing"),
+            ("5 30s", "unit is missing"),
             ("5mx3s", "unknown unit"),
             ("ms", "number is missing"),
             ("1.2.3s", "two decimal points"),
@@ -403,5 +404,49 @@ mod tests {
         assert_eq!(t - SimTime::ZERO, SimDuration::from_secs(2));
         assert_eq!(SimTime::ZERO.saturating_since(t), SimDuration::ZERO);
         assert_eq!(SimTime::MAX.saturating_add(SimDuration::from_secs(1)), SimTime::MAX);
+    }
+
+    /// The float views divide by the unit; these quotients are exact in binary, so `==` holds.
+    #[test]
+    fn float_views_divide_by_the_unit() {
+        assert_eq!(SimDuration::from_millis(1500).as_secs_f64(), 1.5);
+        assert_eq!(SimDuration::from_micros(2500).as_millis_f64(), 2.5);
+        assert_eq!(SimTime::from_nanos(250_000_000).as_secs_f64(), 0.25);
+    }
+
+    #[test]
+    fn checked_and_saturating_arithmetic() {
+        let two = SimDuration::from_secs(2);
+        let three = SimDuration::from_secs(3);
+        assert!(SimDuration::ZERO.is_zero());
+        assert!(!SimDuration::from_nanos(1).is_zero());
+        assert_eq!(three.saturating_sub(two), SimDuration::from_secs(1));
+        assert_eq!(two.saturating_sub(three), SimDuration::ZERO);
+        assert_eq!(two.checked_add(three), Some(SimDuration::from_secs(5)));
+        assert_eq!(SimDuration::MAX.checked_add(SimDuration::from_nanos(1)), None);
+        assert_eq!(two.checked_mul(3), Some(SimDuration::from_secs(6)));
+        assert_eq!(SimDuration::MAX.checked_mul(2), None);
+
+        let t = SimTime::at(two);
+        assert_eq!(t.as_nanos(), 2_000_000_000);
+        assert_eq!(t.since_start(), two);
+        assert_eq!(t.checked_add(three), Some(SimTime::from_nanos(5_000_000_000)));
+        assert_eq!(SimTime::MAX.checked_add(SimDuration::from_nanos(1)), None);
+        assert_eq!(t.saturating_add(three), SimTime::from_nanos(5_000_000_000));
+        assert_eq!(SimTime::from_nanos(5_000_000_000).saturating_since(t), three);
+    }
+
+    #[test]
+    fn operators() {
+        let mut d = SimDuration::from_millis(1500);
+        d += SimDuration::from_millis(500);
+        assert_eq!(d, SimDuration::from_secs(2));
+        assert_eq!(d + SimDuration::from_secs(1), SimDuration::from_secs(3));
+        assert_eq!(d - SimDuration::from_millis(500), SimDuration::from_millis(1500));
+        assert_eq!(d * 3, SimDuration::from_secs(6));
+        let mut t = SimTime::from_nanos(10);
+        t += SimDuration::from_nanos(5);
+        assert_eq!(t, SimTime::from_nanos(15));
+        assert_eq!(t - SimTime::from_nanos(4), SimDuration::from_nanos(11));
     }
 }

@@ -179,7 +179,7 @@ impl TraceRecorder {
 mod tests {
     use super::*;
 
-    #[derive(Hash)]
+    #[derive(Hash, Debug)]
     enum Sample {
         A { x: u32, name: String },
         B(usize),
@@ -192,6 +192,38 @@ mod tests {
         assert_eq!(stable_hash(&Sample::B(3)), GOLDEN_B);
         assert_ne!(stable_hash("a"), stable_hash("a\0"));
         assert_ne!(stable_hash(&(1u32, 2u32)), stable_hash(&(2u32, 1u32)));
+        // Every integer width reaches the state, both halves of a u128 included.
+        assert_ne!(stable_hash(&1u8), stable_hash(&2u8));
+        assert_ne!(stable_hash(&1u16), stable_hash(&2u16));
+        assert_ne!(stable_hash(&1u32), stable_hash(&2u32));
+        assert_ne!(stable_hash(&1usize), stable_hash(&2usize));
+        assert_ne!(stable_hash(&1u128), stable_hash(&(1u128 << 64 | 1)));
+        assert_ne!(stable_hash(&-1i8), stable_hash(&1i8));
+        assert_ne!(stable_hash(&-1i16), stable_hash(&1i16));
+        assert_ne!(stable_hash(&-1i32), stable_hash(&1i32));
+        assert_ne!(stable_hash(&-1i64), stable_hash(&1i64));
+        assert_ne!(stable_hash(&-1isize), stable_hash(&1isize));
+    }
+
+    fn record_six(mode: TraceMode) -> TraceSummary {
+        let mut recorder = TraceRecorder::new(mode);
+        for index in 0..6u64 {
+            recorder.record(index, SimTime::from_nanos(10 * index), &Sample::B(index as usize));
+        }
+        recorder.finish(6)
+    }
+
+    /// A capture keeps exactly the events of its window; checkpoints fall after every `every`
+    /// events, and a spacing of zero records none (rather than dividing by zero).
+    #[test]
+    fn capture_and_checkpoints_follow_their_mode() {
+        let captured = record_six(TraceMode::Capture { from: 2, to: 4 }).captured;
+        let seen: Vec<(u64, SimTime, &str)> = captured.iter().map(|r| (r.index, r.time, r.text.as_str())).collect();
+        assert_eq!(seen, vec![(2, SimTime::from_nanos(20), "B(2)"), (3, SimTime::from_nanos(30), "B(3)")]);
+        let hash = record_six(TraceMode::Hash).hash;
+        let every_two = record_six(TraceMode::Checkpoints { every: 2 });
+        assert_eq!((every_two.checkpoints.len(), every_two.checkpoints[2]), (3, hash));
+        assert!(record_six(TraceMode::Checkpoints { every: 0 }).checkpoints.is_empty());
     }
 
     const GOLDEN_A: u64 = 13108781501919791772;
