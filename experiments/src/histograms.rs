@@ -6,8 +6,8 @@
 //! `replication_lag_ms`, and `faults.{i}.failover.client_outage_s` for every fault), its unit
 //! last in the name; `le` is a bucket's upper bound in that unit, `inf` for the last; `count` how
 //! many values fell in the bucket. Only non-empty buckets are written, in increasing order, so a
-//! metric with nothing recorded has no row, and the counts of a metric sum to the `count` (or
-//! `clients`) summary.json gives it.
+//! metric with nothing recorded has no row, and the counts of a metric sum to the `count` summary.json
+//! gives it (for a client outage, `clients` less `unrecovered`: the outages that ended).
 //!
 //! Buckets: ten per decade, the rounded R10 series (1, 1.25, 1.6, 2, 2.5, 3.15, 4, 5, 6.3, 8 times a
 //! power of ten) from 0.001 to 8e6 of the unit, then `inf`; the same bounds for every run, so
