@@ -263,15 +263,41 @@ pub fn resolve(path: &Path, source: &str, overrides: &[Override]) -> Result<(Str
     }
     // With includes or `--set`, lines refer to the merged text: say where each line was written.
     let merged = source.starts_with(scenario::include::RESOLVED_HEADER) || !overrides.is_empty();
-    let mut scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(|e| match merged {
-        true => LoadError::Scenario(scenario::include::locate_in_sources(path, &text, e)),
-        false => LoadError::Scenario(e),
+    let mut scenario = scenario::parse(&display_path(path, source, overrides), &text).map_err(|e| {
+        let e = name_overrides(e, overrides);
+        match merged {
+            true => LoadError::Scenario(scenario::include::locate_in_sources(path, &text, e)),
+            false => LoadError::Scenario(e),
+        }
     })?;
     if merged {
         scenario.warnings = scenario::include::locate_warnings(path, &text, scenario.warnings);
     }
+    // On stderr only: the run's summary keeps validation's own words.
+    name_in(&mut scenario.warnings.list, overrides);
     scenario.overrides = overrides.iter().map(|o| o.to_string()).collect();
     Ok((text, scenario))
+}
+
+/// A problem at a key an override set names the override (`--set population[0].rate=fast`), the
+/// line of the serialised text being no line of any file.
+fn name_overrides(mut e: ScenarioError, overrides: &[Override]) -> ScenarioError {
+    name_in(&mut e.problems, overrides);
+    e
+}
+
+fn name_in(problems: &mut [scenario::Diagnostic], overrides: &[Override]) {
+    let normal = |p: &str| p.replace(['[', ']'], ".").replace("..", ".").trim_end_matches('.').to_string();
+    for p in problems {
+        let at = normal(&p.path);
+        let set = overrides.iter().rev().find(|o| {
+            let o = normal(&o.path);
+            !at.is_empty() && (at == o || at.starts_with(&format!("{o}.")))
+        });
+        if let Some(o) = set {
+            p.message.push_str(&format!(" (set by --set {o})"));
+        }
+    }
 }
 
 /// Reads `path`, applies `overrides` and validates: what `mrsim run --set` loads.
@@ -358,5 +384,23 @@ rate = 100.0
         assert_eq!(table["population"][0]["rate"], Value::Integer(300));
         assert_eq!(table["population"][1]["name"], Value::String("b".into()));
         assert_eq!(apply_to_text(TEXT, &[]).unwrap(), TEXT);
+    }
+
+    /// A value of the wrong type that an override wrote is an error with the key's path and the
+    /// override; a warning at a key an override set names it too.
+    #[test]
+    fn problems_at_a_key_an_override_set_name_it() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/skeleton.toml");
+        let set = |text: &str| Override::parse(text).unwrap();
+        let e = load(&path, &[set("scenario.metrics_interval=2s"), set("population[0].rate=fast")]).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("skeleton.toml (with --set):"), "{text}");
+        assert!(text.contains(": population[0].rate: invalid type: string \"fast\", expected f64"), "{text}");
+        assert!(text.ends_with("(set by --set population[0].rate=fast)"), "{text}");
+        let s = load(&path, &[set("fault[0].end=45m")]).expect("a warning, not an error");
+        let warning = s.warnings.to_string();
+        assert!(warning.contains("fault[0].end: 45m is after the end of the fault phase"), "{warning}");
+        assert!(warning.contains("(set by --set fault[0].end=45m)"), "{warning}");
+        assert!(s.warnings.summary.iter().all(|w| !w.contains("--set")), "the summary keeps validation's words");
     }
 }

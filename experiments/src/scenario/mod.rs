@@ -135,6 +135,45 @@ fn write_diagnostic(f: &mut fmt::Formatter<'_>, kind: &str, file: &Path, p: &Dia
 
 impl std::error::Error for ScenarioError {}
 
+/// The path of the key whose value is at byte `offset` of `source` (`population[0].rate`), when the
+/// text is well-formed TOML (a value of the wrong type, not a syntax error).
+pub fn key_path_at(source: &str, offset: usize) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    fn within(table: &DeTable<'_>, offset: usize, path: String) -> Option<String> {
+        for (key, value) in table {
+            let name = if path.is_empty() { key.get_ref().to_string() } else { format!("{path}.{}", key.get_ref()) };
+            if key.span().contains(&offset) {
+                return Some(name);
+            }
+            if value.span().contains(&offset) || matches!(value.get_ref(), DeValue::Table(_) | DeValue::Array(_)) {
+                if let Some(found) = inside(value.get_ref(), offset, name.clone()) {
+                    return Some(found);
+                }
+                if value.span().contains(&offset) {
+                    return Some(name);
+                }
+            }
+        }
+        None
+    }
+    fn inside(value: &DeValue<'_>, offset: usize, path: String) -> Option<String> {
+        match value {
+            DeValue::Table(t) => within(t, offset, path),
+            DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+                let at = format!("{path}[{i}]");
+                match item.get_ref() {
+                    DeValue::Table(_) | DeValue::Array(_) => inside(item.get_ref(), offset, at.clone())
+                        .or_else(|| item.span().contains(&offset).then_some(at)),
+                    _ => item.span().contains(&offset).then_some(at),
+                }
+            }),
+            _ => None,
+        }
+    }
+    let table = DeTable::parse(source).ok()?;
+    within(table.get_ref(), offset, String::new())
+}
+
 /// 1-based line and column of byte `offset` in `source`.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset.min(source.len())];
@@ -221,14 +260,32 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let raw: raw::RawScenario = toml::from_str(source).map_err(|e| {
         let line_column = e.span().map(|s| line_column(source, s.start));
         let message = e.message().trim_end().replace('\n', " ");
-        ScenarioError {
-            file: path.to_path_buf(),
-            problems: vec![Diagnostic { line_column, path: String::new(), message }],
-        }
+        // A value of the wrong type (`rate = "fast"`) is placed by the parser; its key path says
+        // which key it is, as validation's own errors do.
+        let key = e.span().and_then(|s| key_path_at(source, s.start)).unwrap_or_default();
+        ScenarioError { file: path.to_path_buf(), problems: vec![Diagnostic { line_column, path: key, message }] }
     })?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut scenario =
         validate(&raw, source, base_dir).map_err(|problems| ScenarioError { file: path.to_path_buf(), problems })?;
     scenario.warnings.file = path.to_path_buf();
     Ok(scenario)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_path_at_an_offset_goes_through_tables_and_arrays_of_tables() {
+        let text = "[scenario]\nname = \"x\"\n\n[[population]]\nname = \"a\"\n\n[[population]]\nname = \"b\"\nrate = \"fast\"\nkeys = { zipf = \"many\" }\n";
+        let at = |needle: &str| key_path_at(text, text.find(needle).unwrap());
+        assert_eq!(at("\"fast\""), Some("population[1].rate".to_string()));
+        assert_eq!(at("\"many\""), Some("population[1].keys.zipf".to_string()));
+        assert_eq!(at("\"x\""), Some("scenario.name".to_string()));
+        assert_eq!(key_path_at("rate = [1, 2", 8), None, "not well-formed TOML");
+        let e = parse(Path::new("t.toml"), text).unwrap_err();
+        assert_eq!(e.problems[0].path, "population[0]", "a missing key is placed at its table by the parser");
+        assert!(e.problems[0].message.contains("missing field `region`"), "{e}");
+    }
 }
