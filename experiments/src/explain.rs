@@ -107,7 +107,7 @@ pub fn metrics_command(path: Option<&Path>) -> Result<String, CliError> {
 /// as TOML, which would be a bug.
 pub fn explain(s: &Scenario) -> Result<String, String> {
     let file: toml::Value = toml::from_str(&s.source).map_err(|e| format!("re-reading the scenario: {e}"))?;
-    let schema = schema::schema();
+    let schema = schema::cached();
     let mut x = Explainer { file, out: String::new(), scenario: s, schema, described: BTreeSet::new(), table: None };
     x.header();
     x.network();
@@ -135,7 +135,7 @@ struct Explainer<'s> {
     out: String,
     scenario: &'s Scenario,
     /// The format's definition, for what each key means.
-    schema: serde_json::Value,
+    schema: &'static serde_json::Value,
     /// The keys (by schema path) already described: a key's meaning is printed where it first appears.
     described: BTreeSet<String>,
     /// The table being written.
@@ -268,7 +268,7 @@ impl Explainer<'_> {
     /// What the key at `path` (of the schema) means, as a comment, the first time it is asked for;
     /// `named` prefixes the key's name (for a key inside an inline table).
     fn describe(&mut self, path: &str, named: Option<&str>) {
-        if let Some(text) = schema::describe(&self.schema, path)
+        if let Some(text) = schema::describe(self.schema, path)
             && self.described.insert(path.to_string())
         {
             let text = named.map_or(text.clone(), |name| format!("{name}: {text}"));
@@ -325,7 +325,7 @@ impl Explainer<'_> {
         self.out
             .push_str("# The scenario as it runs: every value resolved; \"# default\" marks what the file left out.\n");
         if s.source.starts_with(RESOLVED_HEADER) {
-            let include = schema::describe(&self.schema, "include").unwrap_or_default();
+            let include = schema::describe(self.schema, "include").unwrap_or_default();
             self.out.push_str(&comment(&format!("Built from included fragments. include: {include}")));
         }
         self.open("[scenario]", "scenario");

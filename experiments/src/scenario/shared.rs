@@ -43,16 +43,8 @@ pub(super) fn declared_region(
     path: &str,
     p: &mut Problems,
 ) -> Option<RegionId> {
-    let found = names.iter().position(|n| n == name.get_ref()).map(RegionId::new);
-    if found.is_none() {
-        let message = format!(
-            "Region {:?} is not declared in this scenario; expected one of the [[region]] names: {}",
-            name.get_ref(),
-            region_list(names)
-        );
-        p.at(name.span(), path, message);
-    }
-    found
+    declared(names, name, path, p, "Region {:?} is not declared in this scenario; expected one of the [[region]] names")
+        .map(RegionId::new)
 }
 
 /// The id of the store `name` refers to, or a problem saying it is not declared.
@@ -62,13 +54,16 @@ pub(super) fn declared_store(
     path: &str,
     p: &mut Problems,
 ) -> Option<StoreId> {
-    let found = names.iter().position(|n| n == name.get_ref()).map(StoreId::new);
+    declared(names, name, path, p, "store {:?} is not declared; expected one of the [[store]] names").map(StoreId::new)
+}
+
+/// The index of `name` among `names`, or a problem: `missing` with the name in place of `{:?}`,
+/// then the names declared.
+fn declared(names: &[String], name: &Spanned<String>, path: &str, p: &mut Problems, missing: &str) -> Option<usize> {
+    let found = names.iter().position(|n| n == name.get_ref());
     if found.is_none() {
-        let message = format!(
-            "store {:?} is not declared; expected one of the [[store]] names: {}",
-            name.get_ref(),
-            names.join(", ")
-        );
+        let message =
+            format!("{}: {}", missing.replacen("{:?}", &format!("{:?}", name.get_ref()), 1), region_list(names));
         p.at(name.span(), path, message);
     }
     found

@@ -315,6 +315,23 @@ mod tests {
     /// that kept a uniform part of one fresh hold gave 0.55 of it at 5 minutes, 0.97 at 3 hours),
     /// and with the 8.74% share of violators it is the 2% Flavel et al. measured for a 20 s TTL.
     /// 20 000 resolvers: one standard error is 0.003; the tolerance is five.
+    /// An honest resolver's copy has a uniform part of its TTL left; a violator's hold with no
+    /// finite mean still gives a finite residual (a month's warm-up), at least the TTL's scale.
+    #[test]
+    fn residuals_of_honest_and_heavy_tailed_holds() {
+        let mut rng = Seed(4).stream("residual");
+        let ttl = SimDuration::from_secs(20);
+        let exp = Dist::exponential(60e9).unwrap();
+        for _ in 0..1000 {
+            assert!(stationary_residual(&exp, ttl, false, &mut rng) < ttl, "honest: within its TTL");
+        }
+        let heavy = Dist::pareto(30e9, 0.5).unwrap();
+        assert_eq!(heavy.mean(), None);
+        let residuals: Vec<SimDuration> = (0..200).map(|_| stationary_residual(&heavy, ttl, true, &mut rng)).collect();
+        assert!(residuals.iter().all(|r| *r > SimDuration::ZERO));
+        assert!(residuals.iter().any(|r| *r > SimDuration::from_secs(3600)), "a heavy tail holds for hours");
+    }
+
     #[test]
     fn resolver_caches_start_in_steady_state() {
         let (ttl, after) = (SimDuration::from_secs(20), SimDuration::from_mins(15));

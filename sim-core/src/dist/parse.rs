@@ -600,6 +600,9 @@ mod tests {
         assert!(error.to_string().contains("nest deeper than 32 levels"), "{error}");
         let fine = format!("{}1{}", "mix(1*".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
         assert!(Dist::parse_number(&fine).is_ok());
+        let long = vec!["1"; MAX_TERMS + 1].join(" + ");
+        assert!(Dist::parse_number(&long).unwrap_err().to_string().contains("a sum of more than 1024 terms"));
+        assert!(Dist::parse_number(&vec!["1"; MAX_TERMS].join(" + ")).is_ok());
     }
 
     /// Strings near valid ones, mutated at random: parsing must never panic, and whatever parses

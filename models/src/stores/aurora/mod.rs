@@ -196,6 +196,22 @@ pub struct TransitionReport {
 }
 
 impl TransitionReport {
+    /// A transition from `from` to `to` that started at `now`, nothing of it known yet.
+    pub fn started(kind: TransitionKind, from: RegionId, to: RegionId, now: SimTime) -> Self {
+        TransitionReport {
+            kind,
+            from,
+            to,
+            started_at: now,
+            promoted_at: None,
+            first_write_at: None,
+            lost_writes: 0,
+            oldest_lost_committed_at: None,
+            newest_lost_committed_at: None,
+            last_kept_committed_at: None,
+        }
+    }
+
     /// Write unavailability: from the start to the first write the new writer accepted.
     pub fn rto(&self) -> Option<SimDuration> {
         self.first_write_at.map(|t| t.saturating_since(self.started_at))

@@ -41,18 +41,7 @@ impl AuroraChannel {
         self.serial += 1;
         let sync_lsn = self.commit_lsn;
         self.transition = Some(Transition::Switchover { serial: self.serial, target: t, sync_lsn, promoting: false });
-        self.reports.push(TransitionReport {
-            kind: TransitionKind::Switchover,
-            from: self.writer(),
-            to: new_writer,
-            started_at: now,
-            promoted_at: None,
-            first_write_at: None,
-            lost_writes: 0,
-            oldest_lost_committed_at: None,
-            newest_lost_committed_at: None,
-            last_kept_committed_at: None,
-        });
+        self.reports.push(TransitionReport::started(TransitionKind::Switchover, self.writer(), new_writer, now));
         let mut effects = self.reject_blocked();
         effects.extend(self.after_apply(now, t));
         Ok(effects)
@@ -83,18 +72,12 @@ impl AuroraChannel {
         let until = now.saturating_add(self.config.fence_gap.unwrap_or(SimDuration::ZERO));
         self.fenced = Some(Fenced { cluster: old, until, serial: self.serial });
         self.transition = Some(Transition::Failover { serial: self.serial, target: t, awaiting_instance });
-        self.reports.push(TransitionReport {
-            kind: TransitionKind::Failover,
-            from: self.clusters[old].region,
-            to: new_writer,
-            started_at: now,
-            promoted_at: None,
-            first_write_at: None,
-            lost_writes: 0,
-            oldest_lost_committed_at: None,
-            newest_lost_committed_at: None,
-            last_kept_committed_at: None,
-        });
+        self.reports.push(TransitionReport::started(
+            TransitionKind::Failover,
+            self.clusters[old].region,
+            new_writer,
+            now,
+        ));
         if !awaiting_instance {
             effects.push(self.promotion_timer(self.serial));
         }
