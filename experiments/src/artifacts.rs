@@ -14,13 +14,57 @@ use sim_core::{Seed, SimTime};
 use crate::report::{Percentiles, Summary, describe_fault};
 use crate::scenario::Scenario;
 
+/// The files a run folder's manifest.json lists, and the manifest itself, relative to `dir`: the
+/// files mrsim wrote there (for [`crate::output::check_replaceable`]).
+pub fn manifest_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|_| "no manifest.json of an mrsim run".to_string())?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("its manifest.json is not an mrsim manifest ({e})"))?;
+    let files = manifest.get("files").and_then(|f| f.as_array()).ok_or("its manifest.json lists no files")?;
+    let mut names = vec![std::path::PathBuf::from("manifest.json")];
+    for f in files {
+        let name = f.get("name").and_then(|n| n.as_str()).ok_or("its manifest.json has a file without a name")?;
+        names.push(std::path::PathBuf::from(name));
+    }
+    Ok(names)
+}
+
+/// Adds `files` to the manifest.json of run folder `dir` (replacing entries of the same name),
+/// rewritten atomically.
+pub fn add_to_manifest(dir: &std::path::Path, files: &[Listed]) -> Result<(), String> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not an mrsim manifest: {e}", path.display()))?;
+    let list = manifest
+        .get_mut("files")
+        .and_then(|f| f.as_array_mut())
+        .ok_or_else(|| format!("{} lists no files", path.display()))?;
+    for (name, bytes, fnv) in files {
+        list.retain(|f| f.get("name").and_then(|n| n.as_str()) != Some(name.as_str()));
+        list.push(json!({ "name": name, "bytes": bytes, "fnv1a64": format!("{fnv:#018x}") }));
+    }
+    let mut bytes = serde_json::to_vec_pretty(&manifest).expect("a JSON value always serialises");
+    bytes.push(b'\n');
+    crate::output::write_atomic(&path, &bytes)
+}
+
+/// A file as the manifest lists it: its name in the folder, its size and its FNV-1a hash.
+pub type Listed = (String, u64, u64);
+
+/// The manifest's entry for a file held in memory.
+pub fn listed(name: &str, bytes: &[u8]) -> Listed {
+    (name.to_string(), bytes.len() as u64, sim_core::rng::fnv1a64(bytes))
+}
+
 /// `manifest.json`: the mrsim version, the seed, the scenario's name and hash, and every other
 /// file of the folder with its size and hash. `files` are the folder's other files, in order.
-pub fn manifest_json(scenario: &Scenario, seed: Seed, files: &[(String, Vec<u8>)]) -> Vec<u8> {
+pub fn manifest_json(scenario: &Scenario, seed: Seed, files: &[Listed]) -> Vec<u8> {
     let hash = |bytes: &[u8]| format!("{:#018x}", sim_core::rng::fnv1a64(bytes));
     let listed: Vec<_> = files
         .iter()
-        .map(|(name, bytes)| json!({ "name": name, "bytes": bytes.len(), "fnv1a64": hash(bytes) }))
+        .map(|(name, bytes, fnv)| json!({ "name": name, "bytes": bytes, "fnv1a64": format!("{fnv:#018x}") }))
         .collect();
     let inputs: Vec<_> = scenario
         .inputs

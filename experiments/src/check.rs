@@ -193,7 +193,8 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
         return Err(CliError::input("error: --seeds must be positive"));
     }
     if let Some(dir) = &args.out {
-        crate::output::check_folder("--out", dir).map_err(|e| CliError::input(format!("error: {e}")))?;
+        output::check_replaceable("--out", dir, &output::named(&FILES))
+            .map_err(|e| CliError::input(format!("error: {e}")))?;
     }
     let overrides = parse_overrides(&args.set)?;
     let scenario = load_with(&args.scenario, &overrides)?;
@@ -215,17 +216,18 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
     let failures = verdicts.iter().filter(|v| !v.passed).flat_map(|v| failure_lines(v, &reproduce)).collect();
     if let Some(dir) = &args.out {
         let files = [
-            ("check.csv", verdicts_csv(&verdicts).map_err(CliError::internal)?),
-            ("check.json", verdicts_json(&scenario, &overrides, &seeds, &verdicts)),
+            (FILES[0], verdicts_csv(&verdicts).map_err(CliError::internal)?),
+            (FILES[1], verdicts_json(&scenario, &overrides, &seeds, &verdicts)),
         ];
-        for (name, bytes) in &files {
-            output::write_atomic(&dir.join(name), bytes).map_err(CliError::output)?;
-        }
+        output::write_folder(dir, &files).map_err(CliError::output)?;
         let written: Vec<String> = files.iter().map(|(n, _)| dir.join(n).display().to_string()).collect();
         table.push_str(&format!("  wrote           {}\n", written.join(", ")));
     }
     Ok(CheckReport { table, verdicts, failures })
 }
+
+/// The files of `check --out`'s folder.
+const FILES: [&str; 2] = ["check.csv", "check.json"];
 
 /// `check.csv`: one row per seed and expect, in expect order then seed order. `value` is the
 /// seed's own value (empty when null or absent); `pass` whether that value meets the bound, which

@@ -125,7 +125,8 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
         return Err(CliError::input("error: --seeds must be positive"));
     }
     if let Some(dir) = &args.out {
-        crate::output::check_folder("--out", dir).map_err(|e| CliError::input(format!("error: {e}")))?;
+        output::check_replaceable("--out", dir, &output::named(&["compare.csv"]))
+            .map_err(|e| CliError::input(format!("error: {e}")))?;
     }
     let overrides = check::parse_overrides(&args.set)?;
     let a = check::load_with(&args.a, &overrides)?;
@@ -151,7 +152,7 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     if let Some(dir) = &args.out {
         let bytes = csv(&rows).map_err(CliError::internal)?;
         let path = dir.join("compare.csv");
-        output::write_atomic(&path, &bytes).map_err(CliError::output)?;
+        output::write_folder(dir, &[("compare.csv", bytes)]).map_err(CliError::output)?;
         let _ = writeln!(text, "  wrote           {}", path.display());
     }
     Ok(text)

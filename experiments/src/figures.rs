@@ -23,7 +23,7 @@ pub use sweep_folder::DEFAULT_METRICS;
 use crate::plot::charts::Chart;
 use crate::plot::heatmap::Heatmap;
 use crate::plot::{self, Figure, Marker};
-use crate::{CliError, output};
+use crate::{CliError, artifacts, output};
 
 /// Which files a figure is written as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -139,6 +139,15 @@ pub fn execute(args: &PlotArgs) -> Result<String, CliError> {
     let out = args.out.clone().unwrap_or_else(|| args.dir.join("plots"));
     for (name, bytes) in &files {
         output::write_atomic(&out.join(name), bytes).map_err(CliError::output)?;
+    }
+    // Figures drawn into a run folder join its manifest, which lists every file of the folder
+    // (so a later run may replace the folder whole, figures included).
+    if kind == FolderKind::Run
+        && let Ok(inside) = out.strip_prefix(&args.dir)
+    {
+        let listed: Vec<_> =
+            files.iter().map(|(name, bytes)| artifacts::listed(&inside.join(name).to_string_lossy(), bytes)).collect();
+        artifacts::add_to_manifest(&args.dir, &listed).map_err(CliError::output)?;
     }
     let kind = match kind {
         FolderKind::Run => "run folder",

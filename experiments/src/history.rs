@@ -1,21 +1,21 @@
 //! `--history`: the run's operations as JSON lines and as a Jepsen EDN history.
 //!
-//! Both files are streamed while the run goes (the world never buffers a history) into temporary
-//! files in the output folder, and renamed into place only when the run has succeeded, so a failed
-//! run leaves no half-written history. In EDN, values follow Jepsen's independent-register
+//! Both files are streamed while the run goes (the world never buffers a history) into the output
+//! folder being staged (see [`crate::output::Staged`]), which a failed run never swaps in, so it
+//! leaves no half-written history. Each file's size and FNV-1a hash are kept as it is written, for
+//! the manifest. In EDN, values follow Jepsen's independent-register
 //! convention, `[key value]`, so `jepsen.independent` checkers split the history per key.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use models::history::{HistoryEntry, HistorySink, HistoryType};
 
 /// Writes both history files.
 pub struct HistoryFiles {
-    jsonl: BufWriter<File>,
-    edn: BufWriter<File>,
-    paths: [(PathBuf, PathBuf); 2],
+    jsonl: Hashed,
+    edn: Hashed,
     regions: Vec<String>,
     stores: Vec<String>,
     /// The first write error, reported when the run ends.
@@ -23,34 +23,24 @@ pub struct HistoryFiles {
 }
 
 impl HistoryFiles {
-    /// Opens `history.jsonl` and `history.edn` in `dir` (as temporaries until [`Self::commit`]).
+    /// Opens `history.jsonl` and `history.edn` in `dir`, the staging folder of the run's output.
     pub fn create(dir: &Path, regions: Vec<String>, stores: Vec<String>) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create folder {}: {e}", dir.display()))?;
-        let pair = |name: &str| (dir.join(format!(".{name}.{}.tmp", std::process::id())), dir.join(name));
-        let paths = [pair("history.jsonl"), pair("history.edn")];
-        let open =
-            |p: &Path| File::create(p).map(BufWriter::new).map_err(|e| format!("cannot write {}: {e}", p.display()));
-        Ok(HistoryFiles { jsonl: open(&paths[0].0)?, edn: open(&paths[1].0)?, paths, regions, stores, error: None })
+        Ok(HistoryFiles {
+            jsonl: Hashed::create(dir, "history.jsonl")?,
+            edn: Hashed::create(dir, "history.edn")?,
+            regions,
+            stores,
+            error: None,
+        })
     }
 
-    /// Flushes and renames both files into place; on an earlier write error, removes them instead.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>, String> {
-        let flushed = self.jsonl.flush().and_then(|_| self.edn.flush()).map_err(|e| e.to_string());
+    /// Flushes both files and returns each one's name, size and FNV-1a hash, for the manifest.
+    pub fn finish(mut self) -> Result<[(String, u64, u64); 2], String> {
+        let flushed = self.jsonl.file.flush().and_then(|_| self.edn.file.flush()).map_err(|e| e.to_string());
         if let Some(e) = self.error.take().or(flushed.err()) {
-            self.discard();
             return Err(format!("writing the history failed: {e}"));
         }
-        for (temporary, path) in &self.paths {
-            std::fs::rename(temporary, path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        }
-        Ok(self.paths.iter().map(|(_, p)| p.clone()).collect())
-    }
-
-    /// Removes the temporaries (a failed run).
-    pub fn discard(&self) {
-        for (temporary, _) in &self.paths {
-            let _ = std::fs::remove_file(temporary);
-        }
+        Ok([self.jsonl.entry(), self.edn.entry()])
     }
 
     fn lines(&self, e: &HistoryEntry) -> (String, String) {
@@ -85,10 +75,36 @@ impl HistorySink for HistoryFiles {
             return;
         }
         let (jsonl, edn) = self.lines(entry);
-        let written = self.jsonl.write_all(jsonl.as_bytes()).and_then(|_| self.edn.write_all(edn.as_bytes()));
+        let written = self.jsonl.write(jsonl.as_bytes()).and_then(|_| self.edn.write(edn.as_bytes()));
         if let Err(e) = written {
             self.error = Some(e.to_string());
         }
+    }
+}
+
+/// A file written through a buffer, with its size and FNV-1a hash kept as it goes.
+struct Hashed {
+    name: &'static str,
+    file: BufWriter<File>,
+    bytes: u64,
+    fnv1a64: u64,
+}
+
+impl Hashed {
+    fn create(dir: &Path, name: &'static str) -> Result<Self, String> {
+        let path = dir.join(name);
+        let file = File::create(&path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Hashed { name, file: BufWriter::new(file), bytes: 0, fnv1a64: sim_core::rng::FNV1A64_START })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.bytes += bytes.len() as u64;
+        self.fnv1a64 = sim_core::rng::fnv1a64_continue(self.fnv1a64, bytes);
+        self.file.write_all(bytes)
+    }
+
+    fn entry(&self) -> (String, u64, u64) {
+        (self.name.to_string(), self.bytes, self.fnv1a64)
     }
 }
 

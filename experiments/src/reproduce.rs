@@ -338,21 +338,7 @@ fn finish(args: &ReproduceArgs, entries: &[Entry]) -> Result<Vec<String>, CliErr
 
 /// Every file under `dir`, relative to it, sorted.
 fn files_under(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let listing = fs::read_dir(&d).map_err(|e| CliError::output(format!("cannot read {}: {e}", d.display())))?;
-        for item in listing {
-            let path = item.map_err(|e| CliError::output(format!("cannot read {}: {e}", d.display())))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path.strip_prefix(dir).expect("listed under dir").to_path_buf());
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::output::files_under(dir).map_err(CliError::output)
 }
 
 /// The differences between the committed folder and the regenerated one, one line each.

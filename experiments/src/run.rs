@@ -1,7 +1,9 @@
 //! `mrsim run`: one scenario, one seed; a summary on the terminal, files in an output folder.
 //!
-//! All files are rendered in memory first and written only when the run succeeded, each one
-//! atomically, so a failed run leaves no partial output. With `--check-determinism` the run is
+//! All files are rendered in memory first (the history files apart, streamed) into a folder built
+//! aside and swapped in whole when the run succeeded (see [`crate::output::Staged`]), so a failed
+//! or killed run leaves no partial output and a rerun never leaves files of an older run beside
+//! the new ones. With `--check-determinism` the run is
 //! executed twice (more on a divergence, to locate it): the event traces must agree event for event
 //! and every output file must agree byte for byte.
 //!
@@ -104,7 +106,8 @@ pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bun
         files.push(("conflicts.csv".to_string(), conflicts));
     }
     // Last, since it lists every other file with its hash.
-    let manifest = artifacts::manifest_json(scenario, seed, &files);
+    let listed: Vec<_> = files.iter().map(|(name, bytes)| artifacts::listed(name, bytes)).collect();
+    let manifest = artifacts::manifest_json(scenario, seed, &listed);
     files.push(("manifest.json".to_string(), manifest));
     Ok(Bundle { files, summary, trace: output.stats.trace.clone() })
 }
@@ -163,13 +166,16 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let reproduce = reproduce_command(&args.scenario, &overrides, seed);
     let out = args.out.clone().unwrap_or_else(|| default_out(&scenario, seed));
-    output::check_folder("--out", &out).map_err(|e| CliError::input(format!("error: {e}")))?;
+    output::check_replaceable("--out", &out, &artifacts::manifest_files)
+        .map_err(|e| CliError::input(format!("error: {e}")))?;
+    // Built aside and swapped in whole: a failed or killed run leaves the old folder as it was.
+    let staged = output::Staged::begin(&out).map_err(CliError::output)?;
     let history = match args.history {
         true => {
             let regions = scenario.world.topology.regions().map(|r| scenario.world.topology.name(r).to_string());
             let stores = scenario.world.stores.iter().map(|s| s.name.clone()).collect();
             Some(Rc::new(RefCell::new(
-                HistoryFiles::create(&out, regions.collect(), stores).map_err(CliError::output)?,
+                HistoryFiles::create(staged.path(), regions.collect(), stores).map_err(CliError::output)?,
             )))
         }
         false => None,
@@ -182,25 +188,24 @@ pub fn execute(args: &RunArgs) -> Result<String, CliError> {
     } else {
         run_and_render_with_history(&scenario, seed, TraceMode::Hash, history.clone())
     };
-    let bundle = match result {
-        Ok(bundle) => bundle,
-        Err(e) => {
-            if let Some(h) = &history {
-                h.borrow().discard();
-            }
-            return Err(e.with_reproduce(&reproduce));
-        }
-    };
+    let mut bundle = result.map_err(|e| e.with_reproduce(&reproduce))?;
     let wall = started.elapsed().as_secs_f64();
-    for (name, bytes) in &bundle.files {
-        output::write_atomic(&out.join(name), bytes).map_err(CliError::output)?;
-    }
-    let mut written: Vec<String> = bundle.files.iter().map(|(n, _)| out.join(n).display().to_string()).collect();
+    let mut names: Vec<String> = bundle.files.iter().map(|(n, _)| n.clone()).collect();
     if let Some(h) = history {
         let files = Rc::try_unwrap(h).map_err(|_| CliError::internal("the history is still shared"))?.into_inner();
-        let paths = files.commit().map_err(CliError::output)?;
-        written.extend(paths.iter().map(|p| p.display().to_string()));
+        let streamed = files.finish().map_err(CliError::output)?;
+        // The manifest lists every file of the folder: the history files too, hashed as written.
+        let (manifest, rendered) = bundle.files.split_last_mut().expect("the manifest comes last");
+        let mut listed: Vec<_> = rendered.iter().map(|(name, bytes)| artifacts::listed(name, bytes)).collect();
+        listed.extend(streamed.iter().cloned());
+        manifest.1 = artifacts::manifest_json(&scenario, seed, &listed);
+        names.extend(streamed.into_iter().map(|(name, _, _)| name));
     }
+    for (name, bytes) in &bundle.files {
+        staged.write(name, bytes).map_err(CliError::output)?;
+    }
+    staged.commit().map_err(CliError::output)?;
+    let written: Vec<String> = names.iter().map(|n| out.join(n).display().to_string()).collect();
     let mut text = report::terminal_text(&bundle.summary, wall);
     if args.check_determinism {
         text.push_str(&format!(

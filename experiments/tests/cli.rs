@@ -806,3 +806,139 @@ fn bench_model_bad_input_is_named() {
     let h = String::from_utf8_lossy(&help.stdout).to_string();
     assert!(h.contains("peak heap") && h.contains("experiments/scenarios/bench/model.toml"), "{h}");
 }
+
+/// Every file under `dir`, relative to it, sorted.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for item in std::fs::read_dir(&d).unwrap() {
+            let path = item.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Whether run folder `dir` is whole: its manifest lists exactly the other files in it, each with
+/// its size and hash. Returns the names listed.
+fn assert_whole_run_folder(dir: &Path) -> Vec<String> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).expect("a manifest");
+    let mut listed = Vec::new();
+    for f in manifest["files"].as_array().unwrap() {
+        let name = f["name"].as_str().unwrap().to_string();
+        let bytes = std::fs::read(dir.join(&name)).unwrap_or_else(|e| panic!("{name} listed, but: {e}"));
+        assert_eq!(f["bytes"].as_u64(), Some(bytes.len() as u64), "{name}");
+        assert_eq!(f["fnv1a64"].as_str().unwrap(), format!("{:#018x}", sim_core::rng::fnv1a64(&bytes)), "{name}");
+        listed.push(name);
+    }
+    listed.push("manifest.json".to_string());
+    listed.sort();
+    assert_eq!(files_in(dir), listed, "{}: every file listed, and only those", dir.display());
+    listed
+}
+
+/// A rerun into a folder holding an earlier run's history and figures replaces the folder whole:
+/// no file of the earlier run is left beside the new ones, and the manifest lists every file of
+/// the folder, history and figures included, each with its hash.
+#[test]
+fn a_rerun_replaces_the_folder_whole_and_the_manifest_lists_every_file() {
+    let dir = scratch("rerun-whole");
+    let out = dir.join("out");
+    let o = mrsim(&["run", &skeleton(), "--history", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = mrsim(&["plot", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = assert_whole_run_folder(&out);
+    assert!(first.contains(&"history.edn".to_string()) && first.contains(&"plots/latency-cdf.png".to_string()));
+    let o = mrsim(&["run", &skeleton(), "--seed", "7", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let second = assert_whole_run_folder(&out);
+    assert!(second.iter().all(|f| !f.starts_with("history") && !f.ends_with(".png")), "{second:?}");
+    assert_eq!(files_in(&dir).iter().filter(|f| !f.starts_with("out/")).count(), 0, "nothing left beside it");
+    let hidden: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(hidden, vec![std::ffi::OsString::from("out")], "no staging folder left");
+}
+
+/// A folder holding a file mrsim did not write there is refused before any work (exit 2), by run,
+/// check and compare alike, and left untouched: replacing it whole would delete that file.
+#[test]
+fn a_folder_holding_foreign_files_is_refused_and_left_untouched() {
+    let dir = scratch("foreign-files");
+    let checked_scenario = scratch("foreign-files-scenario").join("expects.toml");
+    let expect = "\n[[expect]]\nmetric = \"reads.stale_fraction\"\nat_most = 1.0\n";
+    std::fs::write(&checked_scenario, skeleton_text() + expect).unwrap();
+    let expects = checked_scenario.display().to_string();
+    std::fs::write(dir.join("notes.txt"), b"mine").unwrap();
+    let out = dir.display().to_string();
+    let cases: [&[&str]; 3] = [
+        &["run", &skeleton(), "--out", &out],
+        &["check", &expects, "--seeds", "1", "--out", &out],
+        &["compare", &skeleton(), &skeleton(), "--seeds", "1", "--out", &out],
+    ];
+    for args in cases {
+        let o = mrsim(args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("it holds notes.txt"), "{args:?}: {stderr}");
+        assert_eq!(files_in(&dir), vec!["notes.txt".to_string()], "{args:?}");
+    }
+    // A check folder is replaced by the next check, and refused to a run (it has no manifest).
+    let checked = dir.join("checked");
+    let checked_out = checked.display().to_string();
+    for _ in 0..2 {
+        let o = mrsim(&["check", &expects, "--seeds", "1", "--out", &checked_out]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(files_in(&checked), vec!["check.csv".to_string(), "check.json".to_string()]);
+    let o = mrsim(&["run", &skeleton(), "--out", &checked_out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no manifest.json of an mrsim run"));
+}
+
+/// `kill -9` at any moment of a rerun (simulating, streaming the history, writing, swapping)
+/// leaves the folder whole: the old run's or the new one's, or (between the swap's two renames)
+/// absent; what the killed run left aside is removed by the next run into the folder.
+#[test]
+fn a_kill_at_any_moment_leaves_a_whole_folder() {
+    let dir = scratch("kill");
+    let out = dir.join("out");
+    let out_arg = out.to_str().unwrap().to_string();
+    let o = mrsim(&["run", &skeleton(), "--out", &out_arg]);
+    assert_eq!(o.status.code(), Some(0));
+    let mut states = std::collections::BTreeSet::new();
+    for delay_ms in [0u64, 5, 20, 50, 100, 200, 300, 450, 700, 1000] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mrsim"))
+            .args(["run", &skeleton(), "--history", "--seed", "9", "--out", &out_arg])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if out.exists() {
+            let listed = assert_whole_run_folder(&out);
+            states.insert(if listed.contains(&"history.edn".to_string()) { "new" } else { "old" });
+        } else {
+            states.insert("absent");
+        }
+        if status.success() {
+            // Finished before the kill: start again from the old run's folder.
+            let o = mrsim(&["run", &skeleton(), "--out", &out_arg]);
+            assert_eq!(o.status.code(), Some(0));
+        }
+    }
+    assert!(states.contains("old"), "some kill landed before the swap: {states:?}");
+    let o = mrsim(&["run", &skeleton(), "--out", &out_arg]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_whole_run_folder(&out);
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("out")], "leftovers of killed runs are removed");
+}

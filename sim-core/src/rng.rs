@@ -67,7 +67,15 @@ impl Seed {
 
 /// FNV-1a, 64 bits: a fixed, documented byte hash.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_continue(FNV1A64_START, bytes)
+}
+
+/// FNV-1a's starting value (its offset basis): the hash of no bytes.
+pub const FNV1A64_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Continues an FNV-1a hash `h` of earlier bytes over `bytes`, for data hashed as it is written:
+/// `fnv1a64_continue(fnv1a64(a), b) == fnv1a64(a ++ b)`.
+pub fn fnv1a64_continue(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -147,6 +155,8 @@ mod tests {
         let got: Vec<u64> = (0..4).map(|_| s.next_u64()).collect();
         assert_eq!(got, GOLDEN_CLIENTS_0X2A, "first outputs of stream \"clients\" under seed 0x2a");
         assert_eq!(fnv1a64(b"clients"), 0x6a29_dc28_8050_0ef7, "FNV-1a of \"clients\", computed independently");
+        assert_eq!(fnv1a64_continue(fnv1a64(b"cli"), b"ents"), fnv1a64(b"clients"), "continued over a split");
+        assert_eq!(fnv1a64(b""), FNV1A64_START);
     }
 
     const GOLDEN_CLIENTS_0X2A: [u64; 4] =
