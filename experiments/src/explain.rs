@@ -42,13 +42,14 @@ pub fn validate_command(path: &Path) -> Result<String, CliError> {
     let w = &s.world;
     let n = |len: usize, one: &str, many: &str| crate::count(len as u64, one, many);
     Ok(format!(
-        "{}: valid ({}, {}, {}, {}, {})\n",
+        "{}: valid ({}, {}, {}, {}, {})\n  {}\n",
         path.display(),
         n(w.topology.len(), "Region", "Regions"),
         n(w.stores.len(), "store", "stores"),
         n(w.populations.len(), "population", "populations"),
         n(w.faults.len(), "fault", "faults"),
-        n(w.actions.len(), "action", "actions")
+        n(w.actions.len(), "action", "actions"),
+        s.cost.line()
     ))
 }
 

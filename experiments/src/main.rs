@@ -23,6 +23,10 @@ static HEAP: experiments::bench::heap::Counting = experiments::bench::heap::Coun
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Run scenarios whose estimated cost is over the limits (10^9 events or 4 GiB of memory;
+    /// `mrsim validate` prints the estimate) instead of refusing them.
+    #[arg(long, global = true)]
+    no_cost_limit: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -433,6 +437,9 @@ fn parse_seed(s: &str) -> Result<Seed, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.no_cost_limit {
+        experiments::scenario::cost::lift_limits();
+    }
     let result = match cli.command {
         Command::Run { scenario, seed, out, check_determinism, history, set } => {
             experiments::run::execute(&RunArgs { scenario, seed, out, check_determinism, history, set })

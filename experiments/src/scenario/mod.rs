@@ -7,6 +7,7 @@
 //! Before both, [`include`] merges the fragments a file names in `include = [...]` into one text.
 
 mod applies;
+pub mod cost;
 mod expect;
 pub mod include;
 pub mod raw;
@@ -37,6 +38,8 @@ pub struct Scenario {
     /// The seed the file suggests; the command line's `--seed` wins.
     pub seed: Option<Seed>,
     pub world: WorldConfig,
+    /// What a run will cost, estimated (see [`cost`]); a run over the limits was refused.
+    pub cost: cost::Estimate,
     /// The `[[expect]]` assertions, for `mrsim check`.
     pub expects: Vec<Expect>,
     /// The file's bytes, for hashing into the manifest.
@@ -110,13 +113,21 @@ pub struct ScenarioError {
     pub problems: Vec<Diagnostic>,
 }
 
+/// At most this many problems are printed; the rest are counted (a generated file with thousands
+/// of copies of one mistake needs its first few lines, not thousands).
+pub const PROBLEMS_SHOWN: usize = 50;
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.problems.iter().enumerate() {
+        for (i, p) in self.problems.iter().take(PROBLEMS_SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write_diagnostic(f, "error", &self.file, p)?;
+        }
+        if self.problems.len() > PROBLEMS_SHOWN {
+            let more = self.problems.len() - PROBLEMS_SHOWN;
+            write!(f, "\nerror: {}: and {more} more problems, not shown", self.file.display())?;
         }
         Ok(())
     }

@@ -88,8 +88,14 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
     });
 
     applies::check(source, &mut p);
+    let before = p.list.len();
     let names = regions(raw, &mut p);
-    let topology = topology(raw, &names, &mut p);
+    // Links are pairwise: a Region declared twice (or unknown) is reported first, and no pair is
+    // looked at, so a file of thousands of duplicate [[region]] tables costs no quadratic work.
+    let topology = match p.list.len() == before {
+        true => topology(raw, &names, &mut p),
+        false => None,
+    };
 
     let mut stores = Vec::new();
     let mut store_ids: BTreeMap<String, StoreId> = BTreeMap::new();
@@ -216,7 +222,13 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         fault_generators,
         list_conflicts: header.list_conflicts.unwrap_or(false),
     };
+    let cost = super::cost::estimate(&world);
+    if let Some(refusal) = cost.refusal() {
+        p.at_path("scenario", refusal);
+        return Err(p.list);
+    }
     Ok(Scenario {
+        cost,
         name: header.name.clone(),
         description: header.description.clone(),
         seed,
