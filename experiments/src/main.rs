@@ -280,7 +280,8 @@ enum Command {
     /// Reads every *.toml in MANIFESTS (default experiments/reproduce/; run from the repository root,
     /// since the scenarios' paths are relative to it). Each [[run]] (scenario, out, seed, optional
     /// set) is `mrsim run` into ROOT/out; each [[sweep]] (scenario, out, seeds, seed0, grid, optional
-    /// set) is `mrsim sweep` into ROOT/out without its runs/ folder. Entries are made in a staging
+    /// set) is `mrsim sweep` into ROOT/out without its runs/ folder; each [[shrink]] (scenario, out,
+    /// seed, optional expect, set and max_runs) is `mrsim shrink` into ROOT/out. Entries are made in a staging
     /// folder (ROOT/.reproduce) and swapped into place one by one. With --check, nothing is replaced:
     /// every regenerated file must equal the committed one byte for byte, and each difference is
     /// named. Exit codes: 0 success; 1 a run failed or (with --check) a result differs; 2 bad input.

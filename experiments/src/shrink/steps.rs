@@ -133,6 +133,8 @@ pub struct Dial {
 
 const SECOND: SimDuration = SimDuration::from_secs(1);
 const MILLISECOND: SimDuration = SimDuration::from_millis(1);
+/// A slowdown's floor, compared as written (1.1 - 1.0 is not 0.1 in floating point).
+const SLOWDOWN_FLOOR: f64 = 1.1;
 
 /// Every continuous value of `c`, in a fixed order: the scenario's duration, then per fault its
 /// window, start and severities, then per population its rate, sessions, users and key spaces.
@@ -322,15 +324,16 @@ impl Dial {
             }
             Kind::Slowdown => {
                 let s = number_of(value)?;
-                if s - 1.0 <= 0.1 {
+                if s <= SLOWDOWN_FLOOR {
                     return None;
                 }
-                let halved = (1.0 + (s - 1.0) / 2.0).max(1.1);
+                let halved = (1.0 + (s - 1.0) / 2.0).max(SLOWDOWN_FLOOR);
                 *self.value_mut(self.owner_mut(&mut next.table)?)? = Value::Float(halved);
                 (float_text(s), float_text(halved))
             }
         };
-        Some((next, from, to))
+        // A step that changes nothing would let a walk repeat it for ever.
+        (from != to).then_some((next, from, to))
     }
 }
 
