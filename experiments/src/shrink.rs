@@ -16,8 +16,9 @@
 //! Files in `--out` (default out/NAME-shrink-SEED): shrunk.toml, reproduce.txt, account.md,
 //! steps.csv (every candidate and its verdict; also the state a resumed shrink reads, see `log`)
 //! and shrink.json (what the folder is a shrink of; a folder holding another shrink is refused).
-//! Bad input (arguments, the scenario, an expect that holds on the original) is exit 2 before any
-//! candidate runs; a failed run of the original is exit 1.
+//! Bad input (arguments, the scenario, the output folder) is exit 2 before anything runs; an
+//! expect that holds on the original is exit 2 after that one run; a failed run of the original is
+//! exit 1.
 
 pub mod account;
 pub mod ddmin;
@@ -64,9 +65,8 @@ struct Manifest {
     /// FNV-1a 64 of the original candidate's text (includes merged, `--set` applied).
     scenario_fnv1a64: String,
     seed: String,
-    expect: usize,
-    metric: String,
-    bound: String,
+    /// `--expect` as given, or `first failing`: with the scenario and the seed it names one expect.
+    expect: String,
 }
 
 /// What a shrink found.
@@ -138,6 +138,7 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Outcome, CliError> {
     }
     let original = Candidate::new(table);
     let prepared = trial::load(&args.scenario, &original.text()).map_err(|e| input(format!("{file}: {e}")))?;
+    claim_folder(&out, &manifest(&scenario.name, &original, seed, args.expect.as_deref()))?;
     let verdicts = trial::run_expects(&prepared, &file, seed)
         .map_err(|e| e.with_reproduce(&crate::run::reproduce_command(&args.scenario, &overrides, seed)))?;
     let failing = |i: usize| !verdicts[i].passed;
@@ -161,7 +162,6 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Outcome, CliError> {
     let observed = verdicts[index].observed.first().map_or(check::Observed::Absent, |(_, o)| *o);
     let target = Target { index, expect: verdicts[index].expect.clone(), original: observed };
     let judge = Judge { path: &args.scenario, seed, target: target.clone(), warnings: prepared.warnings.list.len() };
-    claim_folder(&out, &manifest(&scenario.name, &original, seed, &target))?;
 
     let mut log = Log::open(&out, args.max_runs, args.max_seconds, args.progress);
     log.prime(&original, Trial { verdict: Verdict::Fails, observed: observed_text(observed) });
@@ -300,14 +300,12 @@ fn choose_expect(expects: &[crate::scenario::Expect], text: &str) -> Result<usiz
     })
 }
 
-fn manifest(name: &str, original: &Candidate, seed: Seed, target: &Target) -> Manifest {
+fn manifest(name: &str, original: &Candidate, seed: Seed, expect: Option<&str>) -> Manifest {
     Manifest {
         scenario: name.to_string(),
         scenario_fnv1a64: format!("{:#018x}", hash(original)),
         seed: seed.to_string(),
-        expect: target.index,
-        metric: target.expect.metric.clone(),
-        bound: target.expect.bound.to_string(),
+        expect: expect.unwrap_or("first failing").to_string(),
     }
 }
 
@@ -324,7 +322,7 @@ fn claim_folder(out: &Path, manifest: &Manifest) -> Result<(), CliError> {
         let what = match theirs {
             None => "it is not a shrink manifest".to_string(),
             Some(m) => format!(
-                "scenario {} {}, seed {}, expect[{}] here; scenario {} {}, seed {}, expect[{}] now",
+                "scenario {} {}, seed {}, expect {} here; scenario {} {}, seed {}, expect {} now",
                 m.scenario,
                 m.scenario_fnv1a64,
                 m.seed,
