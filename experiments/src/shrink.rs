@@ -95,7 +95,7 @@ pub fn execute(args: &ShrinkArgs) -> Result<String, CliError> {
         sizes(&o.shrunk)
     );
     text.push_str(&format!(
-        "  runs  {} candidates ({} run now, the rest read back from steps.csv)\n",
+        "  runs  {} candidates; {} run now (the original included), the rest read back from steps.csv\n",
         o.counts[0], o.fresh
     ));
     for name in ["shrunk.toml", "account.md", "reproduce.txt", "steps.csv"] {
@@ -240,7 +240,8 @@ pub fn walk(mut current: Candidate, log: &mut Log, judge: &Judge, progress: bool
             });
             if reduced.kept.len() < items.len() {
                 current = base.keep(l, &reduced.kept);
-                report(&format!("{} left", LISTS[l]), &current, log);
+                let dropped: Vec<usize> = items.iter().copied().filter(|i| !reduced.kept.contains(i)).collect();
+                report(&format!("drop {}", base.name_entries(l, &dropped)), &current, log);
             }
             if reduced.stopped {
                 return current;

@@ -78,9 +78,11 @@ impl Log {
     }
 
     /// Records `trial` as `candidate`'s verdict unless a previous invocation left one: the original
-    /// was judged before the walk began, and is not run twice.
+    /// was run before the walk began (every invocation runs it, to choose the expect), and is not
+    /// run twice.
     pub fn prime(&mut self, candidate: &Candidate, trial: Trial) {
         self.known.entry(sim_core::rng::fnv1a64(candidate.text().as_bytes())).or_insert(trial);
+        self.fresh += 1;
     }
 
     /// Whether `candidate` still fails: from this walk's record, from a previous invocation's, or
