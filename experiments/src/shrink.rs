@@ -180,7 +180,8 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Outcome, CliError> {
         return Err(e);
     }
     let single = if log.stop.is_none() { single_steps(&shrunk).len() } else { 0 };
-    let after = log.rows.iter().rev().find(|r| r.hash == hash(&shrunk)).map_or(String::new(), |r| r.trial.observed.clone());
+    let after =
+        log.rows.iter().rev().find(|r| r.hash == hash(&shrunk)).map_or(String::new(), |r| r.trial.observed.clone());
     let command = command_line(args, seed, index);
     let facts = Facts {
         file: &file,
@@ -346,7 +347,8 @@ fn claim_folder(out: &Path, manifest: &Manifest) -> Result<(), CliError> {
 
 /// The command that makes this shrink, without `--out` (its folder is the reader's to choose).
 fn command_line(args: &ShrinkArgs, seed: Seed, index: usize) -> String {
-    let mut line = format!("mrsim shrink {} --seed {seed} --expect {index}", shell_quote(&args.scenario.display().to_string()));
+    let mut line =
+        format!("mrsim shrink {} --seed {seed} --expect {index}", shell_quote(&args.scenario.display().to_string()));
     for s in &args.set {
         line.push_str(&format!(" --set {}", shell_quote(s)));
     }

@@ -97,7 +97,13 @@ fn shrink_ends_failing_and_no_single_step_still_fails() {
     assert!(steps.iter().any(|s| s.description.starts_with("halve")), "{:?}", steps.len());
     for step in &steps {
         let t = judge.judge(&step.candidate.text());
-        assert_ne!(t.verdict, Verdict::Fails, "{} still fails ({}): the shrink stopped early", step.description, t.observed);
+        assert_ne!(
+            t.verdict,
+            Verdict::Fails,
+            "{} still fails ({}): the shrink stopped early",
+            step.description,
+            t.observed
+        );
     }
     assert!(o.account.contains(&format!("each of the {} single", steps.len())), "{}", o.account);
 

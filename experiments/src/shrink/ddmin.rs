@@ -90,6 +90,8 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
+    type Predicate = dyn Fn(&BTreeSet<u32>) -> bool;
+
     /// Runs ddmin with a predicate over sets of numbers, counting distinct tests.
     fn reduce(items: &[u32], fails: impl Fn(&BTreeSet<u32>) -> bool) -> (Vec<u32>, usize) {
         let mut seen = BTreeSet::new();
@@ -139,7 +141,7 @@ mod tests {
     #[test]
     fn one_minimal_on_many_predicates() {
         let items: Vec<u32> = (0..12).collect();
-        let predicates: Vec<Box<dyn Fn(&BTreeSet<u32>) -> bool>> = vec![
+        let predicates: Vec<Box<Predicate>> = vec![
             Box::new(|s| (s.contains(&1) && s.contains(&2)) || s.contains(&9)),
             Box::new(|s| s.iter().filter(|x| *x % 2 == 0).count() >= 3),
             Box::new(|s| s.contains(&0) && s.contains(&5) && s.contains(&11)),

@@ -169,7 +169,9 @@ fn read_known(bytes: &[u8]) -> BTreeMap<u64, Trial> {
         return known;
     }
     for record in reader.records().flatten() {
-        let (Some(verdict), Some(observed), Some(hash)) = (record.get(2), record.get(3), record.get(7)) else { continue };
+        let (Some(verdict), Some(observed), Some(hash)) = (record.get(2), record.get(3), record.get(7)) else {
+            continue;
+        };
         let hash = hash.strip_prefix("0x").and_then(|h| u64::from_str_radix(h, 16).ok());
         if let (Some(verdict), Some(hash)) = (Verdict::parse(verdict), hash) {
             known.insert(hash, Trial { verdict, observed: observed.to_string() });

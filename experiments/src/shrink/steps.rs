@@ -207,7 +207,7 @@ impl Dial {
                 Ok(j) => name.push_str(&format!("[{j}]")),
                 Err(_) => {
                     name.push('.');
-                    name.push_str(&k);
+                    name.push_str(k);
                 }
             }
         }

@@ -160,6 +160,9 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap().replace("rate = ", "rate = -");
         let e = load(&path, &text).unwrap_err();
         assert!(e.starts_with("population[0].rate: "), "{e}");
-        assert_eq!(first_line("error: scenario \"t\" with seed 0x2a: limit\n  reproduce: x"), "scenario \"t\" with seed 0x2a: limit");
+        assert_eq!(
+            first_line("error: scenario \"t\" with seed 0x2a: limit\n  reproduce: x"),
+            "scenario \"t\" with seed 0x2a: limit"
+        );
     }
 }
