@@ -313,36 +313,20 @@ fn manifest(name: &str, original: &Candidate, seed: Seed, expect: Option<&str>) 
 
 /// Writes the manifest, or checks it against the one already there.
 fn claim_folder(out: &Path, manifest: &Manifest) -> Result<(), CliError> {
-    let path = out.join("shrink.json");
-    let mut json = serde_json::to_vec_pretty(manifest).map_err(|e| CliError::internal(e.to_string()))?;
-    json.push(b'\n');
-    if let Ok(existing) = std::fs::read(&path) {
-        let theirs: Option<Manifest> = serde_json::from_slice(&existing).ok();
-        if theirs.as_ref() == Some(manifest) {
-            return Ok(());
-        }
-        let what = match theirs {
-            None => "it is not a shrink manifest".to_string(),
-            Some(m) => format!(
-                "scenario {} {}, seed {}, expect {} here; scenario {} {}, seed {}, expect {} now",
-                m.scenario,
-                m.scenario_fnv1a64,
-                m.seed,
-                m.expect,
-                manifest.scenario,
-                manifest.scenario_fnv1a64,
-                manifest.seed,
-                manifest.expect
-            ),
-        };
-        return Err(CliError::input(format!(
-            "error: {} holds another shrink ({what}); refusing to mix its record with this one: choose another --out \
-             or remove {}",
-            path.display(),
-            out.display()
-        )));
-    }
-    output::write_atomic(&path, &json).map_err(CliError::output)
+    output::claim(out, "shrink.json", manifest, ("shrink", "record"), |theirs| match theirs {
+        None => "it is not a shrink manifest".to_string(),
+        Some(m) => format!(
+            "scenario {} {}, seed {}, expect {} here; scenario {} {}, seed {}, expect {} now",
+            m.scenario,
+            m.scenario_fnv1a64,
+            m.seed,
+            m.expect,
+            manifest.scenario,
+            manifest.scenario_fnv1a64,
+            manifest.seed,
+            manifest.expect
+        ),
+    })
 }
 
 /// The command that makes this shrink, without `--out` (its folder is the reader's to choose).
