@@ -19,7 +19,8 @@
 //! and the overall verdict). Neither holds a path or a wall time.
 //!
 //! Exit codes: 0 every expect holds; 1 one fails (each failing seed printed with its value, the
-//! bound and a one-line `mrsim run` that reproduces it); 2 bad input.
+//! bound, a one-line `mrsim run` that reproduces it and, for a per-seed expect, the `mrsim shrink`
+//! that reduces it); 2 bad input.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -213,7 +214,14 @@ pub fn execute(args: &CheckArgs) -> Result<CheckReport, CliError> {
     let runs: Vec<(Seed, BTreeMap<String, Leaf>)> = seeds.iter().copied().zip(leaves).collect();
     let verdicts: Vec<Verdict> = scenario.expects.iter().enumerate().map(|(i, e)| evaluate(i, e, &runs)).collect();
     let mut table = table(&scenario, &seeds, &verdicts);
-    let failures = verdicts.iter().filter(|v| !v.passed).flat_map(|v| failure_lines(v, &reproduce)).collect();
+    let shrink = |seed: Seed, index: usize| {
+        let mut line = format!("mrsim shrink {}", crate::run::shell_quote(&file));
+        for o in &overrides {
+            line.push_str(&format!(" --set {}", crate::run::shell_quote(&o.to_string())));
+        }
+        format!("{line} --seed {seed} --expect {index}")
+    };
+    let failures = verdicts.iter().filter(|v| !v.passed).flat_map(|v| failure_lines(v, &reproduce, &shrink)).collect();
     if let Some(dir) = &args.out {
         let files = [
             (FILES[0], verdicts_csv(&verdicts).map_err(CliError::internal)?),
@@ -346,7 +354,13 @@ fn values_column(v: &Verdict) -> String {
     }
 }
 
-fn failure_lines(v: &Verdict, reproduce: &dyn Fn(Seed) -> String) -> Vec<String> {
+/// The failure of one expect: what was expected, then per failing seed its value, the run that
+/// reproduces it and, for a per-seed expect, the `mrsim shrink` that reduces it.
+fn failure_lines(
+    v: &Verdict,
+    reproduce: &dyn Fn(Seed) -> String,
+    shrink: &dyn Fn(Seed, usize) -> String,
+) -> Vec<String> {
     let e = &v.expect;
     let head = match (e.per, v.mean) {
         (Per::Mean, Some(mean)) => {
@@ -360,6 +374,9 @@ fn failure_lines(v: &Verdict, reproduce: &dyn Fn(Seed) -> String) -> Vec<String>
     for (seed, observed) in &v.failing {
         lines.push(format!("  seed {seed}: {} = {}, bound {}", e.metric, observed.describe(), e.bound));
         lines.push(format!("    reproduce: {}", reproduce(*seed)));
+        if e.per == Per::Seed {
+            lines.push(format!("    shrink:    {}", shrink(*seed, v.index)));
+        }
     }
     lines
 }

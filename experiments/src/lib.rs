@@ -21,6 +21,7 @@ pub mod run;
 pub mod scale;
 pub mod scenario;
 pub mod schema;
+pub mod shrink;
 #[cfg(feature = "strategies")]
 pub mod strategies;
 pub mod sweep;

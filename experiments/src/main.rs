@@ -182,6 +182,45 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Shrink a scenario on which an [[expect]] fails to the smallest one on which it still fails.
+    ///
+    /// Delta debugging (ddmin) over the faults, the fault generators and the populations, then
+    /// halving of continuous values down to their floors (the run's duration and each fault's window
+    /// 1 s, a fault's start 0 s, rates 1 request/s, sessions, users and key spaces 1, severities:
+    /// loss 0.01, extra latency and clock offset 1 ms, drift 1 ppm, slowdown 1.1), in rounds until no
+    /// single removal or halving still fails. Every candidate runs with the same seed through the
+    /// code of `mrsim check`; one that does not validate, gains a validation warning or fails its
+    /// run counts as passing. Writes OUT/shrunk.toml (a scenario `mrsim check` fails on, its seed
+    /// set), OUT/reproduce.txt, OUT/account.md (what was removed and halved, from what to what, in
+    /// how many runs), OUT/steps.csv (every candidate and its verdict) and OUT/shrink.json. Started
+    /// again into the same OUT it resumes, reading verdicts back from steps.csv. Progress on
+    /// stderr. Exit codes: 0 a shrunk scenario was written (stopped by a budget: said so); 1 the
+    /// original's run failed or output is not writable; 2 bad input, or no expect fails on the
+    /// original with that seed.
+    Shrink {
+        /// The scenario file (TOML), with at least one [[expect]].
+        scenario: PathBuf,
+        /// The seed, in hex (0x2a) or decimal (a failing seed `mrsim check` printed). Default: the
+        /// scenario's seed, else 0x2a.
+        #[arg(long, value_parser = parse_seed)]
+        seed: Option<Seed>,
+        /// The expect to keep failing: its index (from 0) or its metric. Default: the first that
+        /// fails on the original.
+        #[arg(long)]
+        expect: Option<String>,
+        /// Change the scenario before shrinking: `path=value`, repeatable (as for `mrsim run`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+        /// Output folder. Default: out/<scenario name>-shrink-<seed>.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Candidates to try at most, over the whole shrink (those read back when resuming count).
+        #[arg(long, default_value_t = experiments::shrink::DEFAULT_MAX_RUNS)]
+        max_runs: usize,
+        /// Wall seconds this invocation may spend; started again, the shrink continues.
+        #[arg(long, default_value_t = experiments::shrink::DEFAULT_MAX_SECONDS)]
+        max_seconds: u64,
+    },
     /// Run the same N seeds through scenarios A and B; per metric, the mean paired difference B - A
     /// and its 95% confidence interval (Student t).
     ///
@@ -245,7 +284,8 @@ enum Command {
     /// Reads every *.toml in MANIFESTS (default experiments/reproduce/; run from the repository root,
     /// since the scenarios' paths are relative to it). Each [[run]] (scenario, out, seed, optional
     /// set) is `mrsim run` into ROOT/out; each [[sweep]] (scenario, out, seeds, seed0, grid, optional
-    /// set) is `mrsim sweep` into ROOT/out without its runs/ folder. Entries are made in a staging
+    /// set) is `mrsim sweep` into ROOT/out without its runs/ folder; each [[shrink]] (scenario, out,
+    /// seed, optional expect, set and max_runs) is `mrsim shrink` into ROOT/out. Entries are made in a staging
     /// folder (ROOT/.reproduce) and swapped into place one by one. With --check, nothing is replaced:
     /// every regenerated file must equal the committed one byte for byte, and each difference is
     /// named. Exit codes: 0 success; 1 a run failed or (with --check) a result differs; 2 bad input.
@@ -467,6 +507,18 @@ fn main() -> ExitCode {
             print!("{}", report.table);
             report.verdict()
         }),
+        Command::Shrink { scenario, seed, expect, set, out, max_runs, max_seconds } => {
+            experiments::shrink::execute(&experiments::shrink::ShrinkArgs {
+                scenario,
+                seed,
+                expect,
+                set,
+                out,
+                max_runs,
+                max_seconds,
+                progress: true,
+            })
+        }
         Command::Compare { a, b, seeds, seed0, out, metrics, set } => {
             experiments::compare::execute(&experiments::compare::CompareArgs { a, b, seeds, seed0, out, metrics, set })
         }

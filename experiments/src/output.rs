@@ -224,6 +224,41 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     })
 }
 
+/// Claims the output folder `out` for one piece of work by its manifest: writes `manifest` as
+/// `out/file` (pretty JSON) if there is none, accepts the folder if the one there is equal, and
+/// otherwise refuses it, as bad input, naming what differs (`differs` is given the manifest there,
+/// or `None` when the file is not such a manifest) so that the work of two runs is never mixed.
+/// `kind` names the work (`sweep`), `kept` what the folder keeps of it (`runs`).
+pub fn claim<M>(
+    out: &Path,
+    file: &str,
+    manifest: &M,
+    (kind, kept): (&str, &str),
+    differs: impl Fn(Option<&M>) -> String,
+) -> Result<(), crate::CliError>
+where
+    M: serde::Serialize + serde::de::DeserializeOwned + PartialEq,
+{
+    use crate::CliError;
+    let path = out.join(file);
+    let mut json = serde_json::to_vec_pretty(manifest).map_err(|e| CliError::internal(e.to_string()))?;
+    json.push(b'\n');
+    if let Ok(existing) = fs::read(&path) {
+        let theirs: Option<M> = serde_json::from_slice(&existing).ok();
+        if theirs.as_ref() == Some(manifest) {
+            return Ok(());
+        }
+        return Err(CliError::input(format!(
+            "error: {} holds another {kind} ({}); refusing to mix its {kept} with this one: choose another --out or \
+             remove {}",
+            path.display(),
+            differs(theirs.as_ref()),
+            out.display()
+        )));
+    }
+    write_atomic(&path, &json).map_err(CliError::output)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

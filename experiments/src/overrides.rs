@@ -21,7 +21,7 @@ use toml::{Table, Value};
 use crate::scenario::{self, Scenario, ScenarioError};
 
 /// The top-level tables of a scenario file, as the raw scenario names them.
-const TOP_LEVEL: [&str; 15] = [
+pub const TOP_LEVEL: [&str; 15] = [
     "scenario",
     "network",
     "region",

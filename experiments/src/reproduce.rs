@@ -15,13 +15,22 @@
 //! seed0 = "0x2a"
 //! grid = ["route53.ttl=10s,60s"]
 //! set = []
+//!
+//! [[shrink]]
+//! scenario = "experiments/scenarios/shrunk/mrec-failover.toml"
+//! out = "shrink/mrec-failover"
+//! seed = "0x2a"
+//! expect = "0"        # optional: an index or a metric (default: the first that fails)
+//! max_runs = 1000     # optional
 //! ```
 //!
 //! Every entry is produced into a staging folder beside the results and only then swapped into
 //! place, so an interrupted reproduce leaves each result folder either old or new, never a mix; a
 //! sweep's per-run files (runs/) are dropped, since runs.csv holds every row. With `--check` nothing
 //! is replaced: each staged folder is compared file by file and byte for byte with the committed one,
-//! and every difference is named. Runs go in parallel (one per thread); each sweep is parallel inside.
+//! and every difference is named. Runs go in parallel (one per thread); each sweep is parallel inside;
+//! shrinks go in parallel with each other, each one sequential inside, and keep every file they
+//! write (steps.csv and shrink.json included: they hold no path and no wall time).
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -60,6 +69,8 @@ struct Manifest {
     run: Vec<RunEntry>,
     #[serde(default)]
     sweep: Vec<SweepEntry>,
+    #[serde(default)]
+    shrink: Vec<ShrinkEntry>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -84,17 +95,32 @@ struct SweepEntry {
     set: Vec<String>,
 }
 
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShrinkEntry {
+    scenario: PathBuf,
+    out: String,
+    seed: String,
+    #[serde(default)]
+    expect: Option<String>,
+    #[serde(default)]
+    set: Vec<String>,
+    #[serde(default)]
+    max_runs: Option<usize>,
+}
+
 /// One entry of a manifest, checked.
 #[derive(Clone, Debug)]
 pub enum Entry {
     Run { scenario: PathBuf, out: String, seed: Seed, set: Vec<String> },
     Sweep { scenario: PathBuf, out: String, seeds: u32, seed0: Seed, grid: Vec<String>, set: Vec<String> },
+    Shrink { scenario: PathBuf, out: String, seed: Seed, expect: Option<String>, set: Vec<String>, max_runs: usize },
 }
 
 impl Entry {
     pub fn out(&self) -> &str {
         match self {
-            Entry::Run { out, .. } | Entry::Sweep { out, .. } => out,
+            Entry::Run { out, .. } | Entry::Sweep { out, .. } | Entry::Shrink { out, .. } => out,
         }
     }
 
@@ -118,6 +144,20 @@ impl Entry {
                 );
                 for g in grid {
                     line.push_str(&format!(" --grid {}", q(g)));
+                }
+                (line, set)
+            }
+            Entry::Shrink { scenario, out, seed, expect, set, max_runs } => {
+                let mut line = format!(
+                    "mrsim shrink {} --seed {seed} --out {}",
+                    q(&scenario.display().to_string()),
+                    q(&root.join(out).display().to_string())
+                );
+                if let Some(e) = expect {
+                    line.push_str(&format!(" --expect {}", q(e)));
+                }
+                if *max_runs != crate::shrink::DEFAULT_MAX_RUNS {
+                    line.push_str(&format!(" --max-runs {max_runs}"));
                 }
                 (line, set)
             }
@@ -170,6 +210,18 @@ pub fn load(dir: &Path) -> Result<Vec<Entry>, CliError> {
             let seed0 = seed(&s.seed0, format!("{at}.seed0"))?;
             let entry =
                 Entry::Sweep { scenario: s.scenario, out: s.out, seeds: s.seeds, seed0, grid: s.grid, set: s.set };
+            entries.push((at, entry));
+        }
+        for (i, s) in manifest.shrink.into_iter().enumerate() {
+            let at = place("shrink", i);
+            check_out(&s.out).map_err(|e| input(format!("{at}: out {:?}: {e}", s.out)))?;
+            let seed = seed(&s.seed, format!("{at}.seed"))?;
+            let max_runs = s.max_runs.unwrap_or(crate::shrink::DEFAULT_MAX_RUNS);
+            if max_runs == 0 {
+                return Err(input(format!("{at}.max_runs: 0; expected at least 1")));
+            }
+            let entry =
+                Entry::Shrink { scenario: s.scenario, out: s.out, seed, expect: s.expect, set: s.set, max_runs };
             entries.push((at, entry));
         }
     }
@@ -280,6 +332,12 @@ fn produce(args: &ReproduceArgs, entries: &[Entry]) -> Result<String, CliError> 
     for line in run_lines {
         text.push_str(&line?);
     }
+    let shrinks: Vec<&Entry> = entries.iter().filter(|e| matches!(e, Entry::Shrink { .. })).collect();
+    let shrink_lines: Vec<Result<String, CliError>> =
+        pool.install(|| shrinks.par_iter().map(|e| shrink_entry(&args.root, e)).collect());
+    for line in shrink_lines {
+        text.push_str(&line?);
+    }
     for e in entries {
         let Entry::Sweep { scenario, out, seeds, seed0, grid, set } = e else { continue };
         let started = Instant::now();
@@ -306,6 +364,29 @@ fn produce(args: &ReproduceArgs, entries: &[Entry]) -> Result<String, CliError> 
         ));
     }
     Ok(text)
+}
+
+/// Runs a `[[shrink]]` entry into its staging folder, quietly (its own progress would interleave
+/// with the others').
+fn shrink_entry(root: &Path, e: &Entry) -> Result<String, CliError> {
+    let Entry::Shrink { scenario, out, seed, expect, set, max_runs } = e else { unreachable!("filtered to shrinks") };
+    let started = Instant::now();
+    let args = crate::shrink::ShrinkArgs {
+        scenario: scenario.clone(),
+        seed: Some(*seed),
+        expect: expect.clone(),
+        set: set.clone(),
+        out: Some(staging(root, out)),
+        max_runs: *max_runs,
+        max_seconds: crate::shrink::DEFAULT_MAX_SECONDS,
+        progress: false,
+    };
+    let outcome = crate::shrink::shrink(&args).map_err(|e| with_entry(e, out))?;
+    Ok(format!(
+        "  shrink {out:<40} {:>6.1} s ({})\n",
+        started.elapsed().as_secs_f64(),
+        crate::count(outcome.counts[0] as u64, "candidate", "candidates")
+    ))
 }
 
 fn with_entry(mut e: CliError, out: &str) -> CliError {

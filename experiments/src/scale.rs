@@ -146,7 +146,7 @@ pub fn scaling_overrides(source: &str, written: &Scenario, scaling: Scaling) -> 
 }
 
 /// The tables of the array of tables `name` (none when absent).
-fn tables<'a>(table: &'a Table, name: &str) -> impl Iterator<Item = &'a Table> {
+pub(crate) fn tables<'a>(table: &'a Table, name: &str) -> impl Iterator<Item = &'a Table> {
     table.get(name).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_table)
 }
 
@@ -270,7 +270,7 @@ impl Scaler {
 }
 
 /// The duration written at `path`.
-fn duration_of(path: &str, value: &Value) -> Result<SimDuration, String> {
+pub(crate) fn duration_of(path: &str, value: &Value) -> Result<SimDuration, String> {
     let text = value.as_str().ok_or_else(|| format!("{path}: expected a duration with a unit, as in \"30s\""))?;
     text.parse::<SimDuration>().map_err(|e| format!("{path}: {e}"))
 }
@@ -295,7 +295,7 @@ pub fn exact_duration_text(d: SimDuration) -> String {
 }
 
 /// A rate as a TOML float (`600.0`, `0.25`).
-fn float_text(r: f64) -> String {
+pub(crate) fn float_text(r: f64) -> String {
     format!("{r:?}")
 }
 

@@ -439,44 +439,31 @@ fn describe(overrides: &[Override]) -> String {
 
 /// Writes the manifest, or checks it against the one already there.
 fn claim_folder(out: &Path, manifest: &Manifest) -> Result<(), CliError> {
-    let path = out.join("sweep.json");
-    let mut json = serde_json::to_vec_pretty(manifest).map_err(|e| CliError::internal(e.to_string()))?;
-    json.push(b'\n');
-    if let Ok(existing) = std::fs::read(&path) {
-        let theirs: Result<Manifest, _> = serde_json::from_slice(&existing);
-        let differs = match &theirs {
-            Err(_) => "it is not a sweep manifest".to_string(),
-            Ok(m) if m == manifest => return Ok(()),
-            Ok(m) => {
-                let mut fields = Vec::new();
-                if m.scenario_hash != manifest.scenario_hash || m.scenario != manifest.scenario {
-                    fields.push(format!(
-                        "scenario {} {} here, {} {} now",
-                        m.scenario, m.scenario_hash, manifest.scenario, manifest.scenario_hash
-                    ));
-                }
-                if m.grid != manifest.grid {
-                    fields.push("the grid".to_string());
-                }
-                if m.seeds != manifest.seeds || m.seed0 != manifest.seed0 {
-                    fields.push(format!(
-                        "seeds {} from {} here, {} from {} now",
-                        m.seeds, m.seed0, manifest.seeds, manifest.seed0
-                    ));
-                }
-                if m.metrics != manifest.metrics {
-                    fields.push("the metric columns".to_string());
-                }
-                fields.join("; ")
+    output::claim(out, "sweep.json", manifest, ("sweep", "runs"), |theirs| match theirs {
+        None => "it is not a sweep manifest".to_string(),
+        Some(m) => {
+            let mut fields = Vec::new();
+            if m.scenario_hash != manifest.scenario_hash || m.scenario != manifest.scenario {
+                fields.push(format!(
+                    "scenario {} {} here, {} {} now",
+                    m.scenario, m.scenario_hash, manifest.scenario, manifest.scenario_hash
+                ));
             }
-        };
-        return Err(CliError::input(format!(
-            "error: {} holds another sweep ({differs}); refusing to mix its runs with this one: choose another --out or remove {}",
-            path.display(),
-            out.display()
-        )));
-    }
-    output::write_atomic(&path, &json).map_err(CliError::output)
+            if m.grid != manifest.grid {
+                fields.push("the grid".to_string());
+            }
+            if m.seeds != manifest.seeds || m.seed0 != manifest.seed0 {
+                fields.push(format!(
+                    "seeds {} from {} here, {} from {} now",
+                    m.seeds, m.seed0, manifest.seeds, manifest.seed0
+                ));
+            }
+            if m.metrics != manifest.metrics {
+                fields.push("the metric columns".to_string());
+            }
+            fields.join("; ")
+        }
+    })
 }
 
 fn run_file(out: &Path, point: usize, seed: usize) -> PathBuf {

@@ -76,6 +76,7 @@ fn check_fails_with_the_seed_value_bound_and_a_reproduce_line_that_reproduces() 
     assert!(value > 1.0 && rest.contains("bound <= 1"), "{seed_line}");
     let reproduce = format!("reproduce: mrsim run {file} --seed {seed}");
     assert!(err.contains(&reproduce), "{err}");
+    assert!(err.contains(&format!("shrink:    mrsim shrink {file} --seed {seed} --expect 0")), "{err}");
     let out = dir.join("replay");
     let replay = mrsim(&["run", &file, "--seed", seed, "--out", out.to_str().unwrap()]);
     assert!(replay.status.success(), "{}", text(&replay.stderr));

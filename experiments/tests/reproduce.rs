@@ -102,6 +102,8 @@ fn bad_manifests_exit_2_naming_the_file_and_entry() {
         ("[[sweep]]\nscenario = \"x.toml\"\nout = \"s\"\nseeds = 2\nseed0 = \"1\"\ngrid = []\n", "sweep[0].grid"),
         ("[[run]]\nscenario = \"missing.toml\"\nout = \"a\"\nseed = \"1\"\n", "missing.toml"),
         ("[run]\n", "bad.toml"),
+        ("[[shrink]]\nscenario = \"x.toml\"\nout = \"k\"\nseed = \"1\"\nmax_runs = 0\n", "shrink[0].max_runs"),
+        ("[[shrink]]\nscenario = \"x.toml\"\nout = \"k\"\nseed = \"1\"\nmax = 3\n", "unknown field `max`"),
     ];
     for (manifest, needle) in cases {
         fs::write(dir.join("bad.toml"), manifest).unwrap();
@@ -138,7 +140,10 @@ fn the_repository_manifests_cover_every_result_folder() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if matches!(p.file_name().and_then(|n| n.to_str()), Some("manifest.json" | "sweep.json")) {
+            } else if matches!(
+                p.file_name().and_then(|n| n.to_str()),
+                Some("manifest.json" | "sweep.json" | "shrink.json")
+            ) {
                 folders.push(d.strip_prefix(&root).unwrap().display().to_string());
             }
         }
