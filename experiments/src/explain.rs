@@ -26,6 +26,7 @@ use models::config::{
 };
 use models::faults::GeneratedKind;
 use models::ids::RegionId;
+use models::rtt::RttMatrix;
 use models::topology::LinkLatency;
 use sim_core::{Dist, SimDuration, SimTime};
 
@@ -109,7 +110,15 @@ pub fn metrics_command(path: Option<&Path>) -> Result<String, CliError> {
 pub fn explain(s: &Scenario) -> Result<String, String> {
     let file: toml::Value = toml::from_str(&s.source).map_err(|e| format!("re-reading the scenario: {e}"))?;
     let schema = schema::cached();
-    let mut x = Explainer { file, out: String::new(), scenario: s, schema, described: BTreeSet::new(), table: None };
+    let mut x = Explainer {
+        file,
+        out: String::new(),
+        scenario: s,
+        schema,
+        described: BTreeSet::new(),
+        table: None,
+        rtt: RttMatrix::shipped(),
+    };
     x.header();
     x.network();
     x.regions();
@@ -141,6 +150,8 @@ struct Explainer<'s> {
     described: BTreeSet<String>,
     /// The table being written.
     table: Option<Table>,
+    /// The default round trips, to say of each link whether it is measured or estimated.
+    rtt: RttMatrix,
 }
 
 /// A table of the text: where it is in the file ("store.0") and which of its keys are written.
@@ -379,17 +390,22 @@ impl Explainer<'_> {
                 }
             }
             self.out.push_str("# one-way latency of each link out of this Region\n");
+            let jitter = if self.given("network.jitter") { "" } else { " (itself a default)" };
             for to in w.topology.regions().filter(|&to| to != r) {
                 let overridden = self.link_overridden(r, to);
                 let value = link(w.topology.link(r, to));
-                let note = if self.given("network.jitter") {
-                    "half the measured round trip + network.jitter"
-                } else {
-                    "half the measured round trip + network.jitter (itself a default)"
-                };
-                self.line_noted(overridden, &format!("link.{}", self.region(to)), value, note);
+                let note = format!("half the round trip, {} + network.jitter{jitter}", self.rtt(r, to));
+                self.line_noted(overridden, &format!("link.{}", self.region(to)), value, &note);
             }
         }
+    }
+
+    /// The default round trip between two Regions and where it comes from, as `explain` notes it:
+    /// "rtt 64.2 ms (measured)", "rtt 64 ms (estimated from great-circle distance)".
+    fn rtt(&self, a: RegionId, b: RegionId) -> String {
+        self.rtt
+            .get(&self.region(a), &self.region(b))
+            .map_or_else(|| "no round trip known".to_string(), |p| p.describe())
     }
 
     /// Whether a `[[network.link]]` sets the latency of `from -> to`.
@@ -530,8 +546,8 @@ impl Explainer<'_> {
         for r in w.topology.regions() {
             let name = self.region(r);
             let given = r == p.region || self.given(&at(&format!("latency.{name}")));
-            let note = "access_latency + half the measured round trip from their Region";
-            self.line_noted(given, &format!("latency.{name}"), link(&p.latency[r.index()]), note);
+            let note = format!("access_latency + half the round trip from their Region, {}", self.rtt(p.region, r));
+            self.line_noted(given, &format!("latency.{name}"), link(&p.latency[r.index()]), &note);
         }
         let shorthand = !self.given(&at("operation"));
         self.shown(&["operation"]);
@@ -791,7 +807,7 @@ duration = "exp(mean=1m)"
         for needle in [
             "app_tier = { servers = 4, queue_limit = 10, service_time = \"exp(mean=5ms)\" }\n",
             "link.us-west-2 = \"const(40ms)\"\n",
-            "link.us-east-1 = \"32.1ms + exp(mean=1ms)\"  # default: half the measured round trip + network.jitter (itself a default)",
+            "link.us-east-1 = \"32.1ms + exp(mean=1ms)\"  # default: half the round trip, rtt 64.2 ms (measured) + network.jitter (itself a default)",
             "write_quorum = 2\n",
             "read_quorum = 2  # default",
             "rate_profile = { type = \"ramp\", from_rate = 10, to_rate = 20, start = \"1m\", end = \"2m\" }",

@@ -435,6 +435,94 @@ fn data_tier_bad_input_is_named_with_its_place() {
     }
 }
 
+/// A scenario's text with `regions` declared and one table over all of them (MREC, or MRSC with
+/// `extra` such as a witness), for the Region tests below.
+fn regions_text(regions: &[&str], store: &str) -> String {
+    let mut t = String::from("[scenario]\nname = \"regions\"\nduration = \"30s\"\nseed = \"0x2a\"\n");
+    for r in regions {
+        t.push_str(&format!("[[region]]\nname = \"{r}\"\n"));
+    }
+    t.push_str(store);
+    t.push_str(&format!(
+        "[[population]]\nname = \"p\"\nregion = \"{}\"\naccess_latency = \"5ms\"\nrate = 20\nstore = \"t\"\nread_fraction = 0.5\nkeys = {{ uniform = 100 }}\n",
+        regions[0]
+    ));
+    t
+}
+
+fn validate_text(name: &str, text: &str) -> Output {
+    let dir = scratch(name);
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    mrsim(&["validate", file.to_str().unwrap()])
+}
+
+/// The hardening issue: us-east-1 with us-west-1, or with eu-west-2, had no round trip and was
+/// refused; every pair of known Regions now has one, and `explain` says when it is estimated.
+#[test]
+fn a_scenario_naming_us_east_1_and_us_west_1_validates_and_runs() {
+    let store = "[[store]]\nname = \"t\"\ntype = \"dynamodb_global_table\"\nregions = [\"us-east-1\", \"us-west-1\", \"eu-west-2\"]\n";
+    let text = regions_text(&["us-east-1", "us-west-1", "eu-west-2"], store);
+    let o = validate_text("us-west-1-validates", &text);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "stderr:\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("valid (3 Regions, 1 store"), "{stdout}");
+    let (code, stderr, out) = run_text("us-west-1-runs", &text);
+    assert_eq!(code, 0, "stderr:\n{stderr}");
+    assert!(out.join("summary.json").exists());
+    let file = scratch("us-west-1-runs").join("scenario.toml");
+    std::fs::write(&file, &text).unwrap();
+    let explained = String::from_utf8_lossy(&mrsim(&["explain", file.to_str().unwrap()]).stdout).to_string();
+    assert!(
+        explained.contains("link.us-west-1 = \"32ms + exp(mean=1ms)\"  # default: half the round trip, rtt 64 ms (estimated from great-circle distance)"),
+        "{explained}"
+    );
+}
+
+/// MRSC's Region-set rule is reported once per store, at the store, whatever breaks it: three
+/// replicas across sets, a witness in another set, a Region in no set.
+#[test]
+fn mrsc_region_set_error_is_printed_once() {
+    let mrsc = |regions: &str, witness: &str| {
+        format!(
+            "[[store]]\nname = \"t\"\ntype = \"dynamodb_global_table\"\nmulti_region_consistency = \"STRONG\"\nregions = [{regions}]\n{witness}"
+        )
+    };
+    let cases = [
+        (
+            "three-across-sets",
+            vec!["us-east-1", "eu-west-1", "us-west-2"],
+            mrsc("\"us-east-1\", \"eu-west-1\", \"us-west-2\"", ""),
+            "in different MRSC Region sets",
+        ),
+        (
+            "witness-across-sets",
+            vec!["us-east-1", "us-west-2", "eu-west-1"],
+            mrsc("\"us-east-1\", \"us-west-2\"", "witness = \"eu-west-1\"\n"),
+            "in different MRSC Region sets",
+        ),
+        (
+            "region-in-no-set",
+            vec!["us-east-1", "us-west-1", "us-west-2"],
+            mrsc("\"us-east-1\", \"us-west-1\", \"us-west-2\"", ""),
+            "us-west-1 is not in any MRSC Region set",
+        ),
+    ];
+    for (name, regions, store, needle) in cases {
+        let o = validate_text(name, &regions_text(&regions, &store));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.matches(needle).count(), 1, "{name}: once:\n{stderr}");
+        assert_eq!(
+            stderr.matches("expected one of: US us-east-1").count()
+                + stderr.matches("expected all three in one set").count(),
+            1,
+            "{name}: the sets are listed once:\n{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{name}: nothing else is wrong:\n{stderr}");
+    }
+}
+
 /// The skeleton with a routing tier: a failover name with a probing and a routing-control health
 /// check, an accelerator with two endpoint groups, an alarm and an action waiting for it.
 fn routing_text() -> String {

@@ -340,7 +340,7 @@ pub struct RawHeader {
 #[derive(Deserialize, JsonSchema, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
-    /// Added to half the measured round trip on every link without an override (default exp(mean=1ms)).
+    /// Added to half the pair's round trip (measured, or estimated from great-circle distance) on every link without an override (default exp(mean=1ms)).
     #[serde(default)]
     pub jitter: Option<DurationDist>,
     /// Per-link latency overrides.
@@ -698,7 +698,7 @@ pub struct RawPopulation {
     /// One-way latency to their own Region.
     pub access_latency: DurationDist,
     /// One-way latency to other Regions, by Region name (default: access latency plus half the
-    /// measured round trip from their own Region).
+    /// round trip from their own Region, measured or estimated).
     #[serde(default)]
     pub latency: Option<Spanned<std::collections::BTreeMap<String, DurationDist>>>,
     /// Open loop: a constant rate (requests per second).

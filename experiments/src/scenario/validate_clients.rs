@@ -8,7 +8,7 @@
 //! - `retry`: 3 attempts in all and backoff capped at 20 s, the AWS SDKs' standard retry mode;
 //!   base delay 50 ms (an assumption);
 //! - latency to a Region other than the population's own: its access latency plus half the
-//!   measured round trip between the two Regions;
+//!   round trip between the two Regions (measured or estimated, `models/data/region_rtt.csv`);
 //! - scale-out `provisioning_delay`: 5m (an assumption: instance launch plus warm-up).
 
 use std::collections::BTreeMap;
