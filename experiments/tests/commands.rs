@@ -70,7 +70,8 @@ mod validate {
         let o = mrsim(&["validate", &scenario("world")]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = stdout(&o);
-        assert!(text.ends_with(": valid (3 Regions, 3 stores, 4 populations, 7 faults, 2 actions)\n"), "{text}");
+        assert!(text.contains(": valid (3 Regions, 3 stores, 4 populations, 7 faults, 2 actions)\n"), "{text}");
+        assert!(text.contains("\n  estimated cost: ") && text.ends_with(" of memory at most\n"), "{text}");
     }
 
     #[test]

@@ -185,6 +185,70 @@ pub fn key_path_at(source: &str, offset: usize) -> Option<String> {
     within(table.get_ref(), offset, String::new())
 }
 
+/// The TOML parser's message, with what was expected where it does not say.
+fn parser_message(message: &str) -> String {
+    let message = message.trim_end().replace('\n', " ");
+    if message == "duplicate key" {
+        return "duplicate key; expected each key once in its table".to_string();
+    }
+    if message.contains("max recursion depth") {
+        return "arrays or tables nested too deeply; expected the few levels a scenario has".to_string();
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: integer `")
+        && let Some((digits, tail)) = rest.split_once('`')
+        && tail.starts_with(" as i128")
+    {
+        return format!(
+            "integer {digits} is too large; expected a whole number between -{} and {}",
+            i64::MAX,
+            i64::MAX
+        );
+    }
+    message
+}
+
+/// The key path of the line holding byte `offset` of `source`, from the table headers above it and
+/// the key the line sets: for text that does not parse, where [`key_path_at`] cannot say.
+/// `[[population]]` headers are counted (`population[1].rate`), and a nested array of tables is
+/// counted within its parent (`population[1].operation[0].keys`).
+fn key_path_by_lines(source: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(source.len());
+    let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut table = String::new();
+    for line in source[..line_start].lines() {
+        let line = line.trim();
+        let (name, array) = match (line.strip_prefix("[["), line.strip_prefix('[')) {
+            (Some(rest), _) => (rest.split("]]").next().unwrap_or("").trim(), true),
+            (None, Some(rest)) => (rest.split(']').next().unwrap_or("").trim(), false),
+            _ => continue,
+        };
+        if array {
+            *counts.entry(name.to_string()).or_insert(0) += 1;
+            let nested = format!("{name}.");
+            counts.retain(|k, _| !k.starts_with(&nested));
+        }
+        let mut path = String::new();
+        let mut prefix = String::new();
+        for part in name.split('.') {
+            prefix = if prefix.is_empty() { part.to_string() } else { format!("{prefix}.{part}") };
+            path = if path.is_empty() { part.to_string() } else { format!("{path}.{part}") };
+            if let Some(n) = counts.get(&prefix) {
+                path = format!("{path}[{}]", n - 1);
+            }
+        }
+        table = path;
+    }
+    let line = source[line_start..].lines().next().unwrap_or("");
+    let key = line.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_string()).filter(|k| !k.is_empty());
+    match (table.is_empty(), key) {
+        (_, None) if table.is_empty() => None,
+        (_, None) => Some(table),
+        (true, Some(key)) => Some(key),
+        (false, Some(key)) => Some(format!("{table}.{key}")),
+    }
+}
+
 /// 1-based line and column of byte `offset` in `source`.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = &source[..offset.min(source.len())];
@@ -270,10 +334,14 @@ pub fn with_includes_path(path: &Path) -> PathBuf {
 pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
     let raw: raw::RawScenario = toml::from_str(source).map_err(|e| {
         let line_column = e.span().map(|s| line_column(source, s.start));
-        let message = e.message().trim_end().replace('\n', " ");
+        let message = parser_message(e.message());
         // A value of the wrong type (`rate = "fast"`) is placed by the parser; its key path says
-        // which key it is, as validation's own errors do.
-        let key = e.span().and_then(|s| key_path_at(source, s.start)).unwrap_or_default();
+        // which key it is, as validation's own errors do. Where the text does not parse at all (a
+        // duplicate key, nesting too deep, an integer too large), the headers above say it.
+        let key = e
+            .span()
+            .and_then(|s| key_path_at(source, s.start).or_else(|| key_path_by_lines(source, s.start)))
+            .unwrap_or_default();
         ScenarioError { file: path.to_path_buf(), problems: vec![Diagnostic { line_column, path: key, message }] }
     })?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
@@ -286,6 +354,44 @@ pub fn parse(path: &Path, source: &str) -> Result<Scenario, ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn skeleton() -> (PathBuf, String) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/skeleton.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    }
+
+    /// Text the parser refuses outright (so no key path can be read from a parse) is still placed
+    /// by key path, from the headers above, and says what was expected.
+    #[test]
+    fn parser_errors_name_the_key_and_what_was_expected() {
+        let (path, text) = skeleton();
+        let cases = [
+            (
+                text.replacen("rate = 200.0 ", "rate = 200.0\nrate = 300.0 ", 1),
+                "population[0].rate: duplicate key; expected each key once in its table",
+            ),
+            (
+                text.replace("drain_max = \"10m\"", "max_events = 99999999999999999999999"),
+                "scenario.max_events: integer 99999999999999999999999 is too large; expected a whole number between",
+            ),
+            (
+                format!("{text}\n[[population.operation]]\nweight = 1\nweight = 2\n"),
+                "population[1].operation[0].weight: duplicate key",
+            ),
+            (
+                format!("{text}\nx = {}{}\n", "[".repeat(200), "]".repeat(200)),
+                "fault[0].x: arrays or tables nested too deeply; expected the few levels a scenario has",
+            ),
+        ];
+        for (edited, expected) in cases {
+            let e = parse(&path, &edited).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+            assert!(e.contains("skeleton.toml:"), "a line and column: {e}");
+        }
+        assert_eq!(key_path_by_lines("a = 1\n", 0), Some("a".to_string()));
+        assert_eq!(key_path_by_lines("[s]\n\n", 5), Some("s".to_string()));
+    }
 
     #[test]
     fn the_key_path_at_an_offset_goes_through_tables_and_arrays_of_tables() {
