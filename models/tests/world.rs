@@ -491,6 +491,41 @@ fn a_replication_stall_holds_an_s3_channel_too() {
     );
 }
 
+/// A slowed replication channel and a degraded link at once: the slowdown multiplies the store's own
+/// path (30 ms here, so 150 ms), and the link's 8 s of extra latency is added after it, not
+/// multiplied too. S3 replication out of us-east-1 with a 100 ms pipeline: the longest lag is
+/// 8 s + 150 ms + 100 ms, where multiplying the extra latency as well made it about 40 s.
+#[test]
+fn a_replication_slowdown_does_not_multiply_a_degraded_links_extra_latency() {
+    let s3 = models::stores::s3::S3Config {
+        buckets: vec![EAST, WEST],
+        rules: vec![models::stores::s3::Rule { from: EAST, to: WEST }],
+        rtc: true,
+        replication_lag: Some(Dist::Constant(100e6)),
+        commit_latency: Dist::Constant(1e6),
+        delete_marker_replication: true,
+        existing_objects: 0,
+    };
+    let mut config = world(SimDuration::from_secs(30), instant(), vec![population("east", EAST, 20.0, 0.0, instant())]);
+    config.topology = two_regions(Dist::Constant(30e6));
+    config.stores[0].kind = StoreKind::S3Replication(s3);
+    let at = |s| SimTime::at(SimDuration::from_secs(s));
+    let slowed = FaultKind::ReplicationImpairment { store: StoreId::new(0), from: Some(EAST), slowdown: Some(5.0) };
+    let degraded = FaultKind::DegradedLink {
+        from: EAST,
+        to: WEST,
+        symmetric: true,
+        extra_latency: Dist::Constant(8e9),
+        loss: 0.0,
+    };
+    config.faults.push(FaultConfig { kind: slowed, start: at(10), end: Some(at(20)) });
+    config.faults.push(FaultConfig { kind: degraded, start: at(10), end: Some(at(20)) });
+    let r = run(&config, Seed(9), TraceMode::Off).expect("runs").recorder;
+    assert!(r.lost.is_empty());
+    let max = r.replication_lag.max().expect("versions replicated");
+    assert!((8_200_000_000..8_300_000_000).contains(&max), "8 s + 5 x 30 ms + 100 ms: {max} ns");
+}
+
 /// Write unavailability as clients see it: the east clients' writes fail from the start of a
 /// 30-second outage of their Region until it heals (their router keeps sending them there), so
 /// their longest window is about 30 s; the west clients never see one.

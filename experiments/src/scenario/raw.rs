@@ -1114,7 +1114,8 @@ pub struct RawFault {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["clock_skew"]))]
     pub drift_ppm: Option<Spanned<f64>>,
-    /// replication_impairment: delays multiplied by this (> 1); absent: replication stalls.
+    /// replication_impairment: the store's replication delays multiplied by this (> 1), not the
+    /// latency other faults add (a degraded link's); absent: replication stalls.
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["replication_impairment"]))]
     pub slowdown: Option<Spanned<f64>>,

@@ -516,6 +516,12 @@ impl World {
         if from != to {
             let link = &mut self.links[from.index()][to.index()];
             delay = self.config.topology.sample_delay(from, to, link);
+            // The impairment slows the store's own replication path, not what other faults add:
+            // a degraded link's extra latency is added after, never multiplied (a 50x impairment
+            // over an 8 s degraded link is 8 s plus 50 times the path, not 400 s).
+            if let Some(Some(factor)) = impairment {
+                delay = sim_core::SimDuration::from_nanos_f64(delay.as_nanos() as f64 * factor);
+            }
             if let LinkVerdict::Deliver { extra_latency, loss } = self.faults.link(from, to) {
                 for extra in &extra_latency {
                     delay += extra.sample_duration(link);
@@ -524,9 +530,6 @@ impl World {
                     return self.channel_message_lost(out.now(), store, from, to, message, reliable, out);
                 }
             }
-        }
-        if let Some(Some(factor)) = impairment {
-            delay = sim_core::SimDuration::from_nanos_f64(delay.as_nanos() as f64 * factor);
         }
         self.channel_messages_in_flight += 1;
         out.schedule_in(delay, Event::ChannelMessageArrived { store, from, to, message: Box::new(message), reliable });
