@@ -455,12 +455,9 @@ fn a_store_outage_of_one_mrsc_member_loses_nothing() {
     }
 }
 
-/// Replication impairment reaches the effect-driven channels too: S3 replication out of us-east-1
-/// stalled from 10 s to 20 s holds every version written meanwhile until the stall heals, so the
-/// longest lag is about the stall; nothing is lost.
-#[test]
-fn a_replication_stall_holds_an_s3_channel_too() {
-    let s3 = models::stores::s3::S3Config {
+/// S3 replication from us-east-1 to us-west-2 with RTC and a 100 ms pipeline.
+fn s3_east_to_west() -> models::stores::s3::S3Config {
+    models::stores::s3::S3Config {
         buckets: vec![EAST, WEST],
         rules: vec![models::stores::s3::Rule { from: EAST, to: WEST }],
         rtc: true,
@@ -468,7 +465,15 @@ fn a_replication_stall_holds_an_s3_channel_too() {
         commit_latency: Dist::Constant(1e6),
         delete_marker_replication: true,
         existing_objects: 0,
-    };
+    }
+}
+
+/// Replication impairment reaches the effect-driven channels too: S3 replication out of us-east-1
+/// stalled from 10 s to 20 s holds every version written meanwhile until the stall heals, so the
+/// longest lag is about the stall; nothing is lost.
+#[test]
+fn a_replication_stall_holds_an_s3_channel_too() {
+    let s3 = s3_east_to_west();
     let lag_max = |stall: bool| {
         let mut config =
             world(SimDuration::from_secs(30), instant(), vec![population("east", EAST, 20.0, 0.0, instant())]);
@@ -497,15 +502,7 @@ fn a_replication_stall_holds_an_s3_channel_too() {
 /// 8 s + 150 ms + 100 ms, where multiplying the extra latency as well made it about 40 s.
 #[test]
 fn a_replication_slowdown_does_not_multiply_a_degraded_links_extra_latency() {
-    let s3 = models::stores::s3::S3Config {
-        buckets: vec![EAST, WEST],
-        rules: vec![models::stores::s3::Rule { from: EAST, to: WEST }],
-        rtc: true,
-        replication_lag: Some(Dist::Constant(100e6)),
-        commit_latency: Dist::Constant(1e6),
-        delete_marker_replication: true,
-        existing_objects: 0,
-    };
+    let s3 = s3_east_to_west();
     let mut config = world(SimDuration::from_secs(30), instant(), vec![population("east", EAST, 20.0, 0.0, instant())]);
     config.topology = two_regions(Dist::Constant(30e6));
     config.stores[0].kind = StoreKind::S3Replication(s3);
