@@ -1031,3 +1031,29 @@ fn a_kill_at_any_moment_leaves_a_whole_folder() {
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("out")], "leftovers of killed runs are removed");
 }
+
+/// A run estimated over the cost limits is refused by every command before it runs, naming the key
+/// that drives it; `--no-cost-limit` lets it through. A file of many copies of one mistake prints
+/// its first 50 problems and counts the rest.
+#[test]
+fn a_runaway_is_refused_unless_the_cost_limit_is_lifted_and_problems_are_capped() {
+    let text = skeleton_text().replace("metrics_interval = \"1s\"", "metrics_interval = \"1ns\"");
+    let (code, stderr, out) = run_text("cost-limit", &text);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("change scenario.metrics_interval (or pass --no-cost-limit"), "{stderr}");
+    assert!(!out.exists(), "nothing ran");
+    let file = out.with_file_name("scenario.toml");
+    let o = mrsim(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = mrsim(&["validate", file.to_str().unwrap(), "--no-cost-limit"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bytes of memory at most"));
+
+    let duplicates = skeleton_text() + &"\n[[region]]\nname = \"us-east-1\"\n".repeat(60);
+    std::fs::write(&file, duplicates).unwrap();
+    let o = mrsim(&["validate", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr.lines().filter(|l| l.contains("is declared twice")).count(), 50, "{stderr}");
+    assert!(stderr.trim_end().ends_with("and 10 more problems, not shown"), "{stderr}");
+}

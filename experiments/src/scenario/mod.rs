@@ -241,11 +241,10 @@ fn key_path_by_lines(source: &str, offset: usize) -> Option<String> {
     }
     let line = source[line_start..].lines().next().unwrap_or("");
     let key = line.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_string()).filter(|k| !k.is_empty());
-    match (table.is_empty(), key) {
-        (_, None) if table.is_empty() => None,
-        (_, None) => Some(table),
-        (true, Some(key)) => Some(key),
-        (false, Some(key)) => Some(format!("{table}.{key}")),
+    match key {
+        None => (!table.is_empty()).then_some(table),
+        Some(key) if table.is_empty() => Some(key),
+        Some(key) => Some(format!("{table}.{key}")),
     }
 }
 
