@@ -11,7 +11,11 @@
 //! (the reproduce line of a failed run repeats the changes).
 //!
 //! Metrics: every numeric leaf of summary.json (`metrics_path`) that both scenarios report as a
-//! number in a pair; `n` counts those pairs. The interval is mean ± t(0.975, n−1)·s/√n, with s the
+//! number in a pair; `n` counts those pairs. A metric can be null in some runs and not in others
+//! (a convergence that never happened, a percentile of no samples): such a run is *censored*, and
+//! its outcome is not a number to average. It is counted, never mixed in: each side says in how
+//! many of the seeds it reported a number ("converged 2 of 3"), the table marks the row and names
+//! what the means are of (the pairs where both did). The interval is mean ± t(0.975, n−1)·s/√n, with s the
 //! sample standard deviation of the differences (Student t, n−1 degrees of freedom); with one pair
 //! there is none (`sweep::stats`, shared with `mrsim sweep`). Rows are sorted by path; numbers are
 //! summed in seed order, so the output is the same bytes whatever the thread count.
@@ -48,6 +52,11 @@ pub struct Row {
     pub metric: String,
     /// Pairs in which both scenarios report a number.
     pub n: usize,
+    /// Seeds compared, and in how many of them each scenario reported a number (the rest were
+    /// null: censored, not reached).
+    pub seeds: usize,
+    pub reported_a: usize,
+    pub reported_b: usize,
     pub mean_a: f64,
     pub mean_b: f64,
     /// Mean of B − A over the pairs.
@@ -61,6 +70,12 @@ impl Row {
     pub fn excludes_zero(&self) -> Option<bool> {
         self.ci95_half_width.map(|h| self.mean_difference.abs() > h)
     }
+
+    /// Whether some run of either side left the metric null, so the means are of fewer pairs than
+    /// seeds.
+    pub fn censored(&self) -> bool {
+        self.n < self.seeds
+    }
 }
 
 /// Paired rows for every metric both sides report as a number in at least one pair, by path.
@@ -73,13 +88,27 @@ pub fn rows(a: &[BTreeMap<String, Leaf>], b: &[BTreeMap<String, Leaf>]) -> Vec<R
         if pairs.is_empty() {
             continue;
         }
+        let seeds = a.len().min(b.len());
+        let reported = |side: &[BTreeMap<String, Leaf>]| {
+            side[..seeds].iter().filter(|l| l.get(path).and_then(Leaf::number).is_some()).count()
+        };
         let n = pairs.len() as f64;
         let mean_a = pairs.iter().map(|p| p.0).sum::<f64>() / n;
         let mean_b = pairs.iter().map(|p| p.1).sum::<f64>() / n;
         let differences: Vec<f64> = pairs.iter().map(|(x, y)| y - x).collect();
         let (mean_difference, ci95_half_width) = stats::mean_ci95(&differences);
         let mean_difference = mean_difference.expect("pairs is not empty");
-        rows.push(Row { metric: path.clone(), n: pairs.len(), mean_a, mean_b, mean_difference, ci95_half_width });
+        rows.push(Row {
+            metric: path.clone(),
+            n: pairs.len(),
+            seeds,
+            reported_a: reported(a),
+            reported_b: reported(b),
+            mean_a,
+            mean_b,
+            mean_difference,
+            ci95_half_width,
+        });
     }
     rows
 }
@@ -99,10 +128,22 @@ pub fn select(rows: Vec<Row>, prefixes: &[String]) -> Result<Vec<Row>, String> {
     Ok(rows.into_iter().filter(|r| prefixes.iter().any(|p| r.metric.starts_with(p.as_str()))).collect())
 }
 
-/// compare.csv: one row per metric, numbers shortest-round-trip, an empty cell for no interval.
+/// compare.csv: one row per metric, numbers shortest-round-trip, an empty cell for no interval;
+/// `n` pairs of `seeds`, and how many runs of each side reported a number.
 pub fn csv(rows: &[Row]) -> Result<Vec<u8>, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = ["metric", "n", "mean_a", "mean_b", "mean_difference", "ci95_half_width", "ci_excludes_zero"];
+    let header = [
+        "metric",
+        "n",
+        "mean_a",
+        "mean_b",
+        "mean_difference",
+        "ci95_half_width",
+        "ci_excludes_zero",
+        "seeds",
+        "reported_a",
+        "reported_b",
+    ];
     w.write_record(header).map_err(|e| e.to_string())?;
     for r in rows {
         w.write_record([
@@ -113,6 +154,9 @@ pub fn csv(rows: &[Row]) -> Result<Vec<u8>, String> {
             r.mean_difference.to_string(),
             r.ci95_half_width.map_or(String::new(), |h| h.to_string()),
             r.excludes_zero().map_or(String::new(), |x| x.to_string()),
+            r.seeds.to_string(),
+            r.reported_a.to_string(),
+            r.reported_b.to_string(),
         ])
         .map_err(|e| e.to_string())?;
     }
@@ -178,8 +222,8 @@ fn table(rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             [
-                r.metric.clone(),
-                r.n.to_string(),
+                if r.censored() { format!("{}*", r.metric) } else { r.metric.clone() },
+                if r.censored() { format!("{} of {}", r.n, r.seeds) } else { r.n.to_string() },
                 number(r.mean_a),
                 number(r.mean_b),
                 number(r.mean_difference),
@@ -199,6 +243,20 @@ fn table(rows: &[Row]) -> String {
             .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
             .collect();
         let _ = writeln!(text, "  {}", line.join("  ").trim_end());
+    }
+    let censored: Vec<String> = rows
+        .iter()
+        .filter(|r| r.censored())
+        .map(|r| format!("{} (A {} of {}, B {} of {})", r.metric, r.reported_a, r.seeds, r.reported_b, r.seeds))
+        .collect();
+    if !censored.is_empty() {
+        let _ = writeln!(
+            text,
+            "  * null in some runs (not reached: never detected or converged, no samples), so not averaged in; \
+             the means and the interval are of the {} where both sides reported a number. Reported: {}",
+            if censored.len() == 1 { "pairs" } else { "pairs of each row" },
+            censored.join("; ")
+        );
     }
     text
 }
@@ -228,6 +286,9 @@ mod tests {
         let row = |a: f64, b: f64| Row {
             metric: "m".into(),
             n: 8,
+            seeds: 8,
+            reported_a: 8,
+            reported_b: 8,
             mean_a: a,
             mean_b: b,
             mean_difference: b - a,
@@ -259,5 +320,30 @@ mod tests {
         assert_eq!(r.excludes_zero(), Some(false));
         let one = super::rows(&a[..1], &b[..1]);
         assert_eq!((one[0].ci95_half_width, one[0].excludes_zero()), (None, None));
+    }
+
+    /// A metric null in some runs (a convergence that never happened) is counted per side and
+    /// left out of the means, and the table says so: 3 seeds, A converged in all, B in 2 (seeds 0
+    /// and 2), so the means are of pairs 0 and 2.
+    #[test]
+    fn censored_runs_are_counted_not_averaged() {
+        let converged = |x: f64| leaves(&[("converged_s", x)]);
+        let never = || [("converged_s".to_string(), Leaf::Null)].into_iter().collect::<BTreeMap<_, _>>();
+        let a = [converged(10.0), converged(20.0), converged(30.0)];
+        let b = [converged(12.0), never(), converged(36.0)];
+        let rows = rows(&a, &b);
+        let r = &rows[0];
+        assert_eq!((r.n, r.seeds, r.reported_a, r.reported_b), (2, 3, 3, 2));
+        assert_eq!((r.mean_a, r.mean_b, r.mean_difference), (20.0, 24.0, 4.0));
+        assert!(r.censored());
+        let text = table(&rows);
+        assert!(text.contains("converged_s*") && text.contains("2 of 3"), "{text}");
+        assert!(text.contains("converged_s (A 3 of 3, B 2 of 3)"), "{text}");
+        let csv = String::from_utf8(csv(&rows).unwrap()).unwrap();
+        assert!(csv.lines().nth(1).unwrap().starts_with("converged_s,2,20,24,4,"), "{csv}");
+        assert!(csv.lines().nth(1).unwrap().ends_with(",3,3,2"), "{csv}");
+        // Reported everywhere: no mark, no note.
+        let full = super::rows(&a, &a);
+        assert!(!full[0].censored() && !table(&full).contains('*'));
     }
 }

@@ -512,12 +512,15 @@ fn points_header(axes: &[Axis], metrics: &[String]) -> Vec<String> {
     for name in metrics {
         h.push(format!("{name}_mean"));
         h.push(format!("{name}_ci95"));
+        h.push(format!("{name}_n"));
     }
     h
 }
 
 /// points.csv's rows from runs.csv's (sorted by point, then seed), sequentially. A metric a run did
-/// not define (a percentile of nothing) is left out of its point's mean.
+/// not define (a percentile of nothing, a convergence that never happened) is censored: left out
+/// of its point's mean and interval, and counted: `{metric}_n` is the runs that defined it, so a
+/// mean of 2 runs out of 3 says so.
 /// A point's grid values are read from its first run's row, which holds them as written.
 fn aggregate(axes: &[Axis], metrics: usize, rows: &[Vec<String>], seeds: usize) -> Vec<Vec<String>> {
     let first_metric = 2 + axes.len();
@@ -532,6 +535,7 @@ fn aggregate(axes: &[Axis], metrics: usize, rows: &[Vec<String>], seeds: usize) 
                 let (mean, half) = stats::mean_ci95(&values);
                 row.push(mean.map_or(String::new(), number));
                 row.push(half.map_or(String::new(), number));
+                row.push(values.len().to_string());
             }
             row
         })
@@ -575,16 +579,21 @@ pub fn terminal_text(o: &Outcome, wall_s: f64) -> String {
     let shown = ["operations_error_rate", "writes_lost_last_writer_wins", "reads_stale_fraction"];
     const LIMIT: usize = 20;
     for row in o.point_rows.iter().take(LIMIT) {
-        let first_metric = row.len() - 2 * o.metrics.len();
+        let first_metric = row.len() - 3 * o.metrics.len();
+        let runs = &row[first_metric - 1];
         let settings: Vec<String> = o.axes.iter().zip(&row[1..]).map(|(a, v)| format!("{}={v}", a.path)).collect();
         let settings = settings.join(" ");
         let mut line = format!("  point {:<3} {settings}:", row[0]);
         for name in shown {
             if let Some(m) = column(name) {
-                let (mean, half) = (&row[first_metric + 2 * m], &row[first_metric + 2 * m + 1]);
+                let (mean, half, n) =
+                    (&row[first_metric + 3 * m], &row[first_metric + 3 * m + 1], &row[first_metric + 3 * m + 2]);
                 let decimals = mean.parse::<f64>().map_or(0, |v| if v.abs() >= 100.0 { 0 } else { 4 });
                 let short = |x: &str| x.parse::<f64>().map_or("-".to_string(), |v| format!("{v:.decimals$}"));
                 line.push_str(&format!(" {name} {} ± {}", short(mean), short(half)));
+                if n != runs {
+                    line.push_str(&format!(" (of the {n} of {runs} runs that reported it)"));
+                }
             }
         }
         text.push_str(&line);

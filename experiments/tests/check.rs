@@ -170,7 +170,21 @@ fn compare_a_with_itself_gives_exact_zeros() {
     let o = mrsim(&["compare", &a, &a, "--seeds", "3", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let rows = read_csv(&out.join("compare.csv"));
-    assert_eq!(rows[0], ["metric", "n", "mean_a", "mean_b", "mean_difference", "ci95_half_width", "ci_excludes_zero"]);
+    assert_eq!(
+        rows[0],
+        [
+            "metric",
+            "n",
+            "mean_a",
+            "mean_b",
+            "mean_difference",
+            "ci95_half_width",
+            "ci_excludes_zero",
+            "seeds",
+            "reported_a",
+            "reported_b"
+        ]
+    );
     assert!(rows.len() > 50, "every numeric leaf: {} rows", rows.len());
     let metrics: Vec<&String> = rows[1..].iter().map(|r| &r[0]).collect();
     assert!(metrics.is_sorted(), "rows sorted by path");

@@ -95,6 +95,9 @@ struct PointRow {
     values: Vec<usize>,
     runs: String,
     metrics: Vec<(Option<f64>, Option<f64>)>,
+    /// Per metric, whether fewer runs reported it than ran (`{metric}_n` below `runs`): the mean is
+    /// of the runs that did, the rest censored (never converged, no samples).
+    censored: Vec<bool>,
 }
 
 fn read_points(dir: &Path, manifest: &Manifest, metrics: &[String]) -> Result<Vec<PointRow>, CliError> {
@@ -112,6 +115,8 @@ fn read_points(dir: &Path, manifest: &Manifest, metrics: &[String]) -> Result<Ve
         .iter()
         .map(|m| Ok((t.column(&format!("{m}_mean"))?, t.column(&format!("{m}_ci95"))?)))
         .collect::<Result<_, CliError>>()?;
+    // Absent from sweeps written before censored runs were counted: nothing is marked then.
+    let n_columns: Vec<Option<usize>> = metrics.iter().map(|m| t.column(&format!("{m}_n")).ok()).collect();
     let mut points = Vec::with_capacity(t.rows.len());
     for row in &t.rows {
         let mut values = Vec::with_capacity(axis_columns.len());
@@ -126,7 +131,9 @@ fn read_points(dir: &Path, manifest: &Manifest, metrics: &[String]) -> Result<Ve
         for &(mean, ci) in &metric_columns {
             cells.push((t.number(row, mean)?, t.number(row, ci)?));
         }
-        points.push(PointRow { values, runs: t.text(row, runs).to_string(), metrics: cells });
+        let runs = t.text(row, runs).to_string();
+        let censored = n_columns.iter().map(|n| n.is_some_and(|n| t.text(row, n) != runs)).collect();
+        points.push(PointRow { values, runs, metrics: cells, censored });
     }
     if points.is_empty() {
         return Err(CliError::input(format!("error: {}: no points; expected one row per grid point", path.display())));
@@ -206,6 +213,13 @@ pub fn drawings(dir: &Path, asked: &[String]) -> Result<Vec<Planned>, CliError> 
             series.push(s);
         }
         let mut notes = vec![seeds_note.clone()];
+        let censored = points.iter().filter(|p| p.censored[m]).count();
+        if censored > 0 {
+            notes.push(format!(
+                "at {} fewer runs reported it (null: not reached); the mean is of those that did",
+                crate::count(censored as u64, "point", "points")
+            ));
+        }
         notes.push(if any_interval {
             "band: 95% CI (Student t)".into()
         } else {
