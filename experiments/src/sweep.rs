@@ -590,6 +590,10 @@ pub fn terminal_text(o: &Outcome, wall_s: f64) -> String {
                     (&row[first_metric + 3 * m], &row[first_metric + 3 * m + 1], &row[first_metric + 3 * m + 2]);
                 let decimals = mean.parse::<f64>().map_or(0, |v| if v.abs() >= 100.0 { 0 } else { 4 });
                 let short = |x: &str| x.parse::<f64>().map_or("-".to_string(), |v| format!("{v:.decimals$}"));
+                if n == "0" {
+                    line.push_str(&format!(" {name} - (no run of {runs} reported it)"));
+                    continue;
+                }
                 line.push_str(&format!(" {name} {} ± {}", short(mean), short(half)));
                 if n != runs {
                     line.push_str(&format!(" (of the {n} of {runs} runs that reported it)"));
@@ -633,6 +637,57 @@ mod tests {
         assert_eq!(a.values, ["100", "200"]);
         assert!(Axis::parse("population[0].rate+population[0].rate=1,2").unwrap_err().contains("joined twice"));
         assert!(Axis::parse("population[0].rate+=1,2").unwrap_err().contains("path is empty"));
+    }
+
+    /// A point whose metric one run of three left null: the mean and interval are of the two that
+    /// reported it, `_n` says 2, and the terminal says "of the 2 of 3 runs"; a metric every run
+    /// reported says nothing more. (Two of the terminal's metrics stand in for any.)
+    #[test]
+    fn a_censored_run_is_counted_not_averaged() {
+        let axes = [Axis { path: "p".into(), values: vec!["1".into()] }];
+        let at = |name: &str| METRICS.iter().position(|m| m.0 == name).unwrap();
+        let (censored, full) = (at("operations_error_rate"), at("reads_stale_fraction"));
+        let run = |seed: &str, c: &str, f: &str| {
+            let mut row = ["0", seed, "1"].map(String::from).to_vec();
+            row.extend((0..METRICS.len()).map(|m| {
+                if m == censored {
+                    c
+                } else if m == full {
+                    f
+                } else {
+                    ""
+                }
+                .to_string()
+            }));
+            row
+        };
+        let rows = [run("0", "10", "0.5"), run("1", "", "0.25"), run("2", "20", "0.75")];
+        let points = aggregate(&axes, METRICS.len(), &rows, 3);
+        let cells = |m: usize| &points[0][3 + 3 * m..6 + 3 * m];
+        let (_, half) = stats::mean_ci95(&[10.0, 20.0]);
+        assert_eq!(cells(censored), ["15", &number(half.unwrap()), "2"].map(String::from));
+        let (_, half) = stats::mean_ci95(&[0.5, 0.25, 0.75]);
+        assert_eq!(cells(full), ["0.5", &number(half.unwrap()), "3"].map(String::from));
+        assert_eq!(cells(at("divergent_keys")), ["", "", "0"], "reported by no run");
+        let o = Outcome {
+            out: PathBuf::from("out"),
+            axes: axes.to_vec(),
+            points: 1,
+            seeds: 3,
+            ran: 3,
+            reused: 0,
+            threads: 1,
+            point_rows: points,
+            metrics: METRICS.iter().map(|m| m.0.to_string()).collect(),
+            shard: None,
+        };
+        let text = terminal_text(&o, 1.0);
+        assert!(
+            text.contains("operations_error_rate 15.0000 ± 63.5310 (of the 2 of 3 runs that reported it) "),
+            "{text}"
+        );
+        assert!(text.contains("writes_lost_last_writer_wins - (no run of 3 reported it) "), "{text}");
+        assert!(text.contains("reads_stale_fraction 0.5000 ± 0.6210\n"), "{text}");
     }
 
     #[test]
