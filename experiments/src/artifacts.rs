@@ -239,8 +239,9 @@ fn table(header: &[&str], right_aligned: &[bool], rows: &[Vec<String>]) -> Strin
     t
 }
 
+/// A percentile or maximum in milliseconds, to the digits its histogram supports.
 fn ms(v: Option<f64>) -> String {
-    v.map_or("-".to_string(), |v| format!("{v} ms"))
+    v.map_or("-".to_string(), crate::quantity::duration_ms)
 }
 
 /// Seconds to the millisecond: a design document needs no nanoseconds.
@@ -314,6 +315,7 @@ pub fn summary_markdown(s: &Summary) -> String {
         vec!["Divergent keys at the end".into(), s.divergent_keys.to_string()],
     ];
     t.push_str(&table(&["Metric", "Value"], &[false, true], &rows));
+    t.push_str(&format!("\n{}\n", crate::quantity::HISTOGRAM_NOTE));
     t.push_str(&stores_section(s));
     if s.cross_store.requests > 0 {
         let c = &s.cross_store;
@@ -354,7 +356,7 @@ fn stores_section(s: &Summary) -> String {
                 format!("{} ({})", st.conflicted, pct(st.conflicted, st.writes_acknowledged)),
                 st.shadowed.to_string(),
                 st.divergent_keys.to_string(),
-                secs(st.write_unavailability_s.max),
+                st.write_unavailability_s.max.map_or("-".to_string(), crate::quantity::duration_s),
                 format!("{} / {}", crate::count(st.rpo_writes, "write", "writes"), secs(Some(st.rpo_s))),
                 format!("{} / {}", ms(st.replication_lag_ms.p50), ms(st.replication_lag_ms.p99)),
             ]
@@ -454,6 +456,8 @@ fn timeline_sections(s: &Summary) -> String {
         t.push_str(&table(&["Fault", "Target", "Started", "Healed"], &[false, false, true, true], &rows));
         t.push_str("\n### Failover timing\n\n");
         let secs = |v: Option<f64>, none: &str| v.map_or(none.to_string(), |v| format!("{v} s"));
+        // Outages are a histogram's percentiles: the digits it supports.
+        let outage = |v: Option<f64>| v.map_or("-".to_string(), crate::quantity::duration_s);
         let rows: Vec<_> = s
             .faults
             .iter()
@@ -480,9 +484,9 @@ fn timeline_sections(s: &Summary) -> String {
                     converged,
                     recovered,
                     error_rate,
-                    secs(o.client_outage_s.p50, "-"),
-                    secs(o.client_outage_s.p99, "-"),
-                    secs(o.client_outage_s.max, "-"),
+                    outage(o.client_outage_s.p50),
+                    outage(o.client_outage_s.p99),
+                    outage(o.client_outage_s.max),
                     o.client_outage_s.unrecovered.to_string(),
                 ]
             })
@@ -515,9 +519,9 @@ fn timeline_sections(s: &Summary) -> String {
                             format!("{} {}", f.fault_type, f.target),
                             p.name.clone(),
                             o.clients.to_string(),
-                            secs(o.p50, "-"),
-                            secs(o.p99, "-"),
-                            secs(o.max, "-"),
+                            outage(o.p50),
+                            outage(o.p99),
+                            outage(o.max),
                             o.unrecovered.to_string(),
                         ]
                     })

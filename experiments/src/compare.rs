@@ -216,6 +216,11 @@ fn half_width(h: f64, r: &Row) -> String {
     number(format!("{h:.places$}").parse().unwrap_or(h))
 }
 
+/// Whether a metric is a percentile read from a histogram (a maximum is exact).
+fn from_histogram(metric: &str) -> bool {
+    metric.ends_with(".p50") || metric.ends_with(".p99")
+}
+
 fn table(rows: &[Row]) -> String {
     let header = ["metric", "n", "mean A", "mean B", "B - A", "95% CI +-", "CI excludes 0"].map(String::from);
     let cells: Vec<[String; 7]> = rows
@@ -243,6 +248,14 @@ fn table(rows: &[Row]) -> String {
             .map(|(c, (cell, w))| if c == 0 { format!("{cell:<w$}") } else { format!("{cell:>w$}") })
             .collect();
         let _ = writeln!(text, "  {}", line.join("  ").trim_end());
+    }
+    if rows.iter().any(|r| from_histogram(&r.metric)) {
+        let _ = writeln!(
+            text,
+            "  Percentiles (rows ending in p50 or p99) are read from histograms whose buckets are under 0.4% of the \
+             value wide: a difference below that is not resolved, and seeds whose values share a bucket differ by \
+             exactly 0."
+        );
     }
     let censored: Vec<String> = rows
         .iter()
@@ -345,5 +358,9 @@ mod tests {
         // Reported everywhere: no mark, no note.
         let full = super::rows(&a, &a);
         assert!(!full[0].censored() && !table(&full).contains('*'));
+        assert!(!table(&full).contains("histograms"), "no percentile, no note on bucket resolution");
+        let p99 = |x: f64| leaves(&[("latency_ms.p99", x)]);
+        let text = table(&super::rows(&[p99(139.984)], &[p99(139.984)]));
+        assert!(text.contains("buckets are under 0.4% of the value wide"), "{text}");
     }
 }

@@ -968,7 +968,8 @@ fn sum_series(a: &sim_core::CounterSeries, b: &sim_core::CounterSeries) -> sim_c
 /// The short human summary printed on the terminal.
 pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
     let pct = |f: f64| format!("{:.2}%", f * 100.0);
-    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v}ms"));
+    // Percentiles and maxima from histograms: the digits they support (`quantity`).
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), crate::quantity::duration_ms);
     let mut t = String::new();
     t.push_str(&format!("mrsim run: {} (seed {})\n", s.scenario, s.seed));
     t.push_str(&format!(
@@ -1027,7 +1028,7 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
                 st.stale_reads,
                 st.rejected,
                 st.rejected_conflict,
-                st.write_unavailability_s.max.map_or("-".to_string(), |m| format!("{m}s")),
+                st.write_unavailability_s.max.map_or("-".to_string(), crate::quantity::duration_s),
                 ms(st.replication_lag_ms.p50),
                 ms(st.replication_lag_ms.p99)
             ));
@@ -1129,9 +1130,9 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         };
         t.push_str(&format!(
             "    failover      {routing}; client outage p50 {} p99 {} max {} ({}, {} unrecovered)\n",
-            secs(o.client_outage_s.p50, "-"),
-            secs(o.client_outage_s.p99, "-"),
-            secs(o.client_outage_s.max, "-"),
+            o.client_outage_s.p50.map_or("-".to_string(), crate::quantity::duration_s),
+            o.client_outage_s.p99.map_or("-".to_string(), crate::quantity::duration_s),
+            o.client_outage_s.max.map_or("-".to_string(), crate::quantity::duration_s),
             count(o.client_outage_s.clients, "client", "clients"),
             o.client_outage_s.unrecovered,
         ));

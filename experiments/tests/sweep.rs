@@ -192,10 +192,13 @@ mod files {
         assert!(o.status.success(), "{}", stderr(&o));
         let points = String::from_utf8(files(&dir).1).unwrap();
         let row = points.lines().nth(1).unwrap();
-        // point, two grid values, runs, then mean,ci95 pairs with every ci95 empty.
-        let fields: Vec<&str> = row.splitn(4, ',').collect();
-        assert_eq!(fields[0], "0");
-        assert!(row.contains(",1,") && row.ends_with(','), "{row}");
+        // point, two grid values, runs, then mean,ci95,n triples with every ci95 empty and every
+        // n at most the one run.
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!((fields[0], fields[3]), ("0", "1"), "{row}");
+        let triples: Vec<&[&str]> = fields[4..].chunks(3).collect();
+        assert!(triples.iter().all(|t| t.len() == 3 && t[1].is_empty() && (t[2] == "1" || t[2] == "0")), "{row}");
+        assert!(triples.iter().any(|t| t[2] == "1" && !t[0].is_empty()), "{row}");
     }
 }
 
