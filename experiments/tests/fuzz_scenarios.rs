@@ -1,5 +1,9 @@
 //! The scenario parser under mutated input: every shipped scenario, cut, spliced, duplicated and
 //! sprinkled with hostile tokens, must either parse or fail with a located message, never panic.
+//! Every file it accepts is then estimated and, unless the estimate refuses it (as `mrsim run`
+//! would), run under a small budget ([`RUN_EVENTS`] events): it must not panic, and its heap must
+//! stay within what the estimate promised ([`within_estimate`]), so a file that validates but would
+//! run away is caught by the estimate, not by the machine.
 //! Cases: MRSIM_FUZZ_CASES (default 20 000); the runner's seed is fixed so a failure repeats.
 //! The count tried is printed (run with --nocapture to see it).
 
@@ -7,8 +11,23 @@ use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use experiments::scenario::cost;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+
+// Counts the heap, so a run's peak can be held against its estimate.
+#[global_allocator]
+static HEAP: experiments::bench::heap::Counting = experiments::bench::heap::Counting;
+
+/// Events an accepted file may fire: enough to build every component and run its first seconds.
+const RUN_EVENTS: u64 = 20_000;
+
+/// Whether a run's peak heap is within its estimate: the estimate counts the time series, the key
+/// space and the requests in flight, not the fixed setup (tables, caches, the event queue's first
+/// room), which a 64 MiB floor covers.
+fn within_estimate(peak_bytes: usize, estimate: &cost::Estimate) -> bool {
+    (peak_bytes as f64) <= estimate.memory_bytes + 64.0 * 1024.0 * 1024.0
+}
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("experiments/ sits in the workspace").to_path_buf()
@@ -153,6 +172,7 @@ fn mutated_scenarios_parse_or_fail_with_a_located_message_never_a_panic() {
     let config = Config { cases, failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
     let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[9; 32]));
     let (tried, accepted, refused) = (Cell::new(0u64), Cell::new(0u64), Cell::new(0u64));
+    let (ran, over_cost) = (Cell::new(0u64), Cell::new(0u64));
     let strategy = (0..corpus.len(), proptest::collection::vec(mutation(), 1..5));
     // The default hook would print every caught panic; the test reports them itself.
     let hook = std::panic::take_hook();
@@ -166,8 +186,28 @@ fn mutated_scenarios_parse_or_fail_with_a_located_message_never_a_panic() {
             Err(_) => {
                 Err(TestCaseError::fail(format!("the parser panicked on {} after {mutations:?}", path.display())))
             }
-            Ok(Ok(_)) => {
+            Ok(Ok(scenario)) => {
                 accepted.set(accepted.get() + 1);
+                let estimate = cost::estimate(&scenario.world);
+                if estimate.refusal().is_some() {
+                    over_cost.set(over_cost.get() + 1);
+                    return Ok(());
+                }
+                let mut world = scenario.world.clone();
+                world.max_events = world.max_events.min(RUN_EVENTS);
+                let seed = scenario.seed.unwrap_or(sim_core::Seed(0x2a));
+                let (outcome, peak) = experiments::bench::heap::peak_during(|| {
+                    catch_unwind(AssertUnwindSafe(|| models::run::run(&world, seed, sim_core::TraceMode::Off).is_ok()))
+                });
+                ran.set(ran.get() + 1);
+                prop_assert!(outcome.is_ok(), "the run panicked on {} after {mutations:?}", path.display());
+                let peak = peak.expect("the counting allocator is installed");
+                prop_assert!(
+                    within_estimate(peak, &estimate),
+                    "{} after {mutations:?}: the run held {peak} bytes, beyond its estimate ({})",
+                    path.display(),
+                    estimate.line()
+                );
                 Ok(())
             }
             Ok(Err(e)) => {
@@ -188,12 +228,16 @@ fn mutated_scenarios_parse_or_fail_with_a_located_message_never_a_panic() {
     });
     std::panic::set_hook(hook);
     let (tried, accepted, refused) = (tried.get(), accepted.get(), refused.get());
+    let (ran, over_cost) = (ran.get(), over_cost.get());
     println!(
-        "fuzzed the scenario parser with {tried} mutated files: {accepted} accepted, {refused} refused with a located error"
+        "fuzzed the scenario parser with {tried} mutated files: {accepted} accepted, {refused} refused with a located \
+         error; of the accepted, {over_cost} refused by the cost estimate and {ran} run ({RUN_EVENTS} events at most)"
     );
     if let Err(e) = result {
         panic!("{e}");
     }
     assert_eq!(tried, u64::from(cases), "every case ran");
     assert!(refused > tried / 2, "most mutations must break the file: {refused} of {tried}");
+    assert_eq!(ran + over_cost, accepted, "every accepted file was estimated, and run unless refused");
+    assert!(ran > 0, "some accepted file ran");
 }
