@@ -523,6 +523,40 @@ fn a_replication_slowdown_does_not_multiply_a_degraded_links_extra_latency() {
     assert!((8_200_000_000..8_300_000_000).contains(&max), "8 s + 5 x 30 ms + 100 ms: {max} ns");
 }
 
+/// Aurora's replication_impairment slows its storage pipeline, not the network path (as MREC's
+/// slows its pipeline): a 5x slowdown out of us-east-1 over a 100 ms transit lag and a 30 ms link
+/// gives a longest lag of 5 x 100 + 30 = 530 ms, where slowing the path gave 100 + 5 x 30 =
+/// 250 ms; writes outside the fault see 130 ms. With an ordered log of 1 ms a record the slowdown
+/// multiplies the service too: 5 x (1 + 100) + 30 = 535 ms, plus what a record waits behind the
+/// one before (Poisson writes at 20/s meet a 5 ms service: a few ms at most in this run).
+#[test]
+fn an_aurora_slowdown_slows_its_storage_pipeline_not_the_network() {
+    use models::stores::aurora::{AuroraConfig, Replication, Secondary};
+    let lags = |service: Option<Dist>| {
+        let mut aurora = AuroraConfig::new(EAST, vec![Secondary { region: WEST, headless: false }]);
+        aurora.commit_latency = Dist::Constant(1e6);
+        aurora.replication_lag = Dist::Constant(100e6);
+        aurora.replication = Replication::OrderedLog { service_time: service };
+        let mut config =
+            world(SimDuration::from_secs(30), instant(), vec![population("east", EAST, 20.0, 0.0, instant())]);
+        config.topology = two_regions(Dist::Constant(30e6));
+        config.stores[0].kind = StoreKind::AuroraGlobal(Box::new(aurora));
+        let at = |s| SimTime::at(SimDuration::from_secs(s));
+        let slowed = FaultKind::ReplicationImpairment { store: StoreId::new(0), from: Some(EAST), slowdown: Some(5.0) };
+        config.faults.push(FaultConfig { kind: slowed, start: at(10), end: Some(at(20)) });
+        let r = run(&config, Seed(9), TraceMode::Off).expect("runs").recorder;
+        assert!(r.lost.is_empty());
+        let lag = &r.replication_lag;
+        (lag.min().expect("versions replicated"), lag.max().expect("versions replicated"))
+    };
+    let (min, max) = lags(None);
+    assert!((129_000_000..131_000_000).contains(&min), "100 ms + 30 ms outside the fault: {min} ns");
+    assert!((525_000_000..535_000_000).contains(&max), "5 x 100 ms + 30 ms: {max} ns");
+    let (min, max) = lags(Some(Dist::Constant(1e6)));
+    assert!((130_000_000..132_000_000).contains(&min), "1 + 100 + 30 ms outside the fault: {min} ns");
+    assert!((535_000_000..560_000_000).contains(&max), "5 x (1 + 100) ms + 30 ms and some waiting: {max} ns");
+}
+
 /// Write unavailability as clients see it: the east clients' writes fail from the start of a
 /// 30-second outage of their Region until it heals (their router keeps sending them there), so
 /// their longest window is about 30 s; the west clients never see one.

@@ -401,6 +401,18 @@ pub enum RawReadConsistency {
     Global,
 }
 
+/// How an Aurora Global Database's storage replication reaches each secondary.
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawAuroraReplication {
+    /// The redo log in order: one pipeline per secondary serves the records one at a time, in log
+    /// order (its capacity set by `log_rate` or `log_service_time`; neither: no limit).
+    OrderedLog,
+    /// Each record waits its own `replication_lag`, however many others are on their way: lag
+    /// never builds with load.
+    Independent,
+}
+
 #[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RawApply {
@@ -482,7 +494,8 @@ pub struct RawStore {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub write_forwarding: Option<Spanned<RawReadConsistency>>,
-    /// aurora: storage replication lag; s3: the replication lag (default by rtc).
+    /// aurora: storage replication lag, each record's own transit delay after it leaves the
+    /// pipeline (the network is added on top); s3: the replication lag (default by rtc).
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["aurora_global_database", "s3_replication"]))]
     pub replication_lag: Option<Spanned<DurationDist>>,
@@ -514,6 +527,28 @@ pub struct RawStore {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
     pub instance_creation: Option<Spanned<DurationDist>>,
+    /// aurora: how storage replication reaches each secondary. "ordered_log" (the default, as
+    /// Aurora ships its redo log): towards each secondary one pipeline takes the committed records
+    /// in log order, one at a time, each for a service time (`log_rate` or `log_service_time`), then
+    /// the record travels its `replication_lag` and the network, and the secondary applies in log
+    /// order. Above the pipeline's capacity a backlog builds, and lag with it, and drains after; a
+    /// failover loses what is still in it. AWS publishes no capacity, so with neither key set there
+    /// is no limit and lag is `replication_lag` plus the network, as with "independent": each
+    /// record waits its own `replication_lag`, however many others are on their way.
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
+    pub replication: Option<Spanned<RawAuroraReplication>>,
+    /// aurora with replication = "ordered_log": the pipeline's capacity towards each secondary, in
+    /// records per second; each record takes exactly 1/rate (instead of `log_service_time`).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
+    pub log_rate: Option<Spanned<f64>>,
+    /// aurora with replication = "ordered_log": each record's service time in the pipeline towards a
+    /// secondary, a distribution ("exp(mean=1ms)" makes each pipeline an M/M/1 queue under Poisson
+    /// writes; instead of `log_rate`).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]
+    pub log_service_time: Option<Spanned<DurationDist>>,
     /// s3_replication: the Regions with a bucket.
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["s3_replication"]))]
@@ -1115,7 +1150,8 @@ pub struct RawFault {
     #[schemars(extend("x-applies-to" = ["clock_skew"]))]
     pub drift_ppm: Option<Spanned<f64>>,
     /// replication_impairment: the store's replication delays multiplied by this (> 1), not the
-    /// latency other faults add (a degraded link's); absent: replication stalls.
+    /// latency other faults add (a degraded link's); for Aurora the storage pipeline's service
+    /// and transit times, not the network path; absent: replication stalls.
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["replication_impairment"]))]
     pub slowdown: Option<Spanned<f64>>,

@@ -12,12 +12,14 @@
 
 use models::config::StoreKind;
 use models::ids::RegionId;
-use models::stores::aurora::{AuroraConfig, ReadConsistency, Secondary};
+use models::stores::aurora::{AuroraConfig, ReadConsistency, Replication, Secondary};
 use models::stores::quorum::{self, Apply, Member, QuorumConfig};
 use models::stores::s3::{Rule, S3Config};
 use sim_core::{Dist, SimDuration};
 
-use super::raw::{MultiRegionConsistency, RawApply, RawReadConsistency, RawStore, Spanned, StoreType};
+use super::raw::{
+    MultiRegionConsistency, RawApply, RawAuroraReplication, RawReadConsistency, RawStore, Spanned, StoreType,
+};
 use super::shared::{Problems, declared_region};
 
 const DEFAULT_S3_REQUEST_LATENCY: &str = "lognormal(median=20ms, sigma=0.5)";
@@ -104,6 +106,57 @@ fn dist_or(field: &Option<Spanned<super::raw::DurationDist>>, default: &str) -> 
 fn model_problems(s: &RawStore, path: &str, problems: Vec<String>, p: &mut Problems) {
     for message in problems {
         p.at(s.name.span(), path, message);
+    }
+}
+
+/// An Aurora store's `replication` with its pipeline capacity (`log_rate` or `log_service_time`,
+/// at most one, and only for the ordered log), or `None` after reporting why not.
+fn aurora_replication(s: &RawStore, path: &str, p: &mut Problems) -> Option<Replication> {
+    let independent = s.replication.as_ref().is_some_and(|r| *r.get_ref() == RawAuroraReplication::Independent);
+    if independent {
+        let given = [
+            ("log_rate", s.log_rate.as_ref().map(|r| r.span())),
+            ("log_service_time", s.log_service_time.as_ref().map(|t| t.span())),
+        ];
+        let mut refused = false;
+        for (name, span) in given {
+            if let Some(span) = span {
+                let message = format!(
+                    "{name} sets the ordered log's capacity; expected it only with replication = \"ordered_log\" \
+                     (\"independent\" has no pipeline to limit)"
+                );
+                p.at(span, format!("{path}.{name}"), message);
+                refused = true;
+            }
+        }
+        return (!refused).then_some(Replication::Independent);
+    }
+    match (&s.log_rate, &s.log_service_time) {
+        (Some(rate), Some(_)) => {
+            let message =
+                "found both log_rate and log_service_time; expected at most one way to set the pipeline's capacity";
+            p.at(rate.span(), format!("{path}.log_rate"), message);
+            None
+        }
+        (Some(rate), None) => {
+            let r = *rate.get_ref();
+            // Service times are whole nanoseconds: a rate above 1e9 records/s would serve in zero.
+            if !(r.is_finite() && r > 0.0 && r <= 1e9) {
+                let message = format!("found {r}; expected a positive number of records per second, at most 1e9");
+                p.at(rate.span(), format!("{path}.log_rate"), message);
+                return None;
+            }
+            Some(Replication::OrderedLog { service_time: Some(Dist::Constant(1e9 / r)) })
+        }
+        (None, Some(time)) => {
+            let service = time.get_ref().0.clone();
+            if let Err(e) = Replication::check_service_time(&service) {
+                p.at(time.span(), format!("{path}.log_service_time"), format!("found {e}"));
+                return None;
+            }
+            Some(Replication::OrderedLog { service_time: Some(service) })
+        }
+        (None, None) => Some(Replication::OrderedLog { service_time: None }),
     }
 }
 
@@ -229,6 +282,7 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
             if let Some(d) = &s.instance_creation {
                 config.instance_creation = d.get_ref().0.clone();
             }
+            config.replication = aurora_replication(s, &path, p)?;
             if let Err(problems) = config.validate(names) {
                 model_problems(s, &path, problems, p);
                 return None;
@@ -283,5 +337,61 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
             }
             Some((StoreKind::S3Replication(config), buckets))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::scenario;
+
+    const BASE: &str = r#"
+[scenario]
+name = "aurora-log"
+duration = "10m"
+
+[[region]]
+name = "us-east-1"
+
+[[region]]
+name = "us-west-2"
+
+[[store]]
+name = "orders"
+type = "aurora_global_database"
+writer = "us-east-1"
+secondaries = ["us-west-2"]
+"#;
+
+    fn problems(extra: &str) -> String {
+        match scenario::parse(Path::new("t.toml"), &format!("{BASE}{extra}")) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_ordered_logs_capacity_is_checked_at_its_key() {
+        assert_eq!(problems(""), "", "the base is valid");
+        assert_eq!(problems("replication = \"ordered_log\"\nlog_rate = 5000.0\n"), "");
+        assert_eq!(problems("log_service_time = \"exp(mean=1ms)\"\n"), "");
+        assert_eq!(problems("replication = \"independent\"\nreplication_lag = \"100ms\"\n"), "");
+        let e = problems("replication = \"independent\"\nlog_rate = 5000.0\n");
+        assert!(
+            e.contains("t.toml:18:12: store[0].log_rate: log_rate sets the ordered log's capacity; expected it only with replication = \"ordered_log\""),
+            "{e}"
+        );
+        let e = problems("log_rate = 5000.0\nlog_service_time = \"1ms\"\n");
+        assert!(e.contains("store[0].log_rate: found both log_rate and log_service_time; expected at most one"), "{e}");
+        let e = problems("log_rate = -3.0\n");
+        assert!(e.contains("store[0].log_rate: found -3; expected a positive number of records per second"), "{e}");
+        let e = problems("log_service_time = \"0ms\"\n");
+        assert!(
+            e.contains("t.toml:17:20: store[0].log_service_time: found const(0s); expected a finite mean above zero"),
+            "{e}"
+        );
+        let e = problems("replication = \"fifo\"\n");
+        assert!(e.contains("store[0].replication"), "{e}");
     }
 }

@@ -337,6 +337,9 @@ impl World {
     fn fault_started(&mut self, now: SimTime, fault: usize, out: &mut Outbox<'_, Event>) {
         self.faults.start(fault, now);
         self.recorder.fault_started(now, fault);
+        if let FaultKind::ReplicationImpairment { store, .. } = self.faults.fault(fault).kind {
+            self.replication_slowdown_changed(store);
+        }
         match self.faults.fault(fault).kind {
             FaultKind::RegionOutage { region, scope: OutageScope::Region, .. } => {
                 self.stores_region_changed(now, region, false, None, out);
@@ -359,6 +362,9 @@ impl World {
         }
         self.faults.heal(fault);
         self.recorder.fault_healed(now, fault);
+        if let FaultKind::ReplicationImpairment { store, .. } = self.faults.fault(fault).kind {
+            self.replication_slowdown_changed(store);
+        }
         match self.faults.fault(fault).kind {
             FaultKind::RegionOutage { region, scope: OutageScope::Region, .. } if !self.faults.region_down(region) => {
                 // Stores that another outage still keeps down stay down.

@@ -105,6 +105,13 @@ pub(super) trait Store {
     fn region_changed(&mut self, _now: SimTime, _region: RegionId, _up: bool) -> Vec<ChannelEffect> {
         Vec::new()
     }
+    /// Whether a replication slowdown slows the store's own pipeline (which hears of it through
+    /// `set_replication_slowdown`) rather than its messages on the link (Aurora).
+    fn slows_own_pipeline(&self) -> bool {
+        false
+    }
+    /// The slowdown of the store's replication out of `region` is now `factor` (1: none).
+    fn set_replication_slowdown(&mut self, _region: RegionId, _factor: f64) {}
     /// What a member missed, noted for a catch-up (quorum), counted as held messages.
     fn catch_up_entries(&self) -> u64 {
         0
@@ -275,6 +282,12 @@ impl Store for AuroraChannel {
     }
     fn region_changed(&mut self, now: SimTime, region: RegionId, up: bool) -> Vec<ChannelEffect> {
         aurora(if up { self.region_up(now, region) } else { self.region_down(now, region) })
+    }
+    fn slows_own_pipeline(&self) -> bool {
+        true
+    }
+    fn set_replication_slowdown(&mut self, region: RegionId, factor: f64) {
+        AuroraChannel::set_replication_slowdown(self, region, factor)
     }
     fn attempt(&mut self, now: SimTime, a: Attempted) -> Vec<ChannelEffect> {
         aurora(match a.kind {
@@ -501,7 +514,8 @@ impl World {
         out: &mut Outbox<'_, Event>,
     ) {
         // Replication impairment of the store out of `from`: stalled messages wait for the stall to
-        // heal (or are lost, if the channel does not retransmit), slowed ones take longer.
+        // heal (or are lost, if the channel does not retransmit), slowed ones take longer, unless
+        // the store slows its own pipeline instead (Aurora: the storage pipeline, not the network).
         let impairment = self.faults.replication_impairment(store, from);
         if from != to && impairment == Some(None) {
             if reliable {
@@ -519,7 +533,9 @@ impl World {
             // The impairment slows the store's own replication path, not what other faults add:
             // a degraded link's extra latency is added after, never multiplied (a 50x impairment
             // over an 8 s degraded link is 8 s plus 50 times the path, not 400 s).
-            if let Some(Some(factor)) = impairment {
+            if let Some(Some(factor)) = impairment
+                && !self.stores[store.index()].store().slows_own_pipeline()
+            {
                 delay = sim_core::SimDuration::from_nanos_f64(delay.as_nanos() as f64 * factor);
             }
             if let LinkVerdict::Deliver { extra_latency, loss } = self.faults.link(from, to) {
@@ -691,6 +707,22 @@ impl World {
         } else if let Answer::Written { write } = answer {
             // Nobody waits for it any more: the answer's hold goes.
             self.stores[store.index()].ledger().release(write, now);
+        }
+    }
+
+    /// A replication impairment of `store` began or healed: a store that slows its own pipeline
+    /// hears the slowdown now in force out of every Region (1 where none; a stall is the world's,
+    /// which holds the store's messages while it lasts).
+    pub(super) fn replication_slowdown_changed(&mut self, store: StoreId) {
+        if !self.stores[store.index()].store().slows_own_pipeline() {
+            return;
+        }
+        for r in self.config.topology.regions() {
+            let factor = match self.faults.replication_impairment(store, r) {
+                Some(Some(factor)) => factor,
+                _ => 1.0,
+            };
+            self.stores[store.index()].store_mut().set_replication_slowdown(r, factor);
         }
     }
 

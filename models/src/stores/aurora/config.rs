@@ -40,6 +40,45 @@ pub enum ReadConsistency {
     Global,
 }
 
+/// How committed records travel from the writer's storage to each secondary.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Replication {
+    /// Each record waits its own sample of `replication_lag` before it ships, however many others
+    /// are in the pipeline: an infinite-server delay, in which records overtake one another and lag
+    /// never builds with load.
+    Independent,
+    /// The redo log as Aurora ships it: towards each secondary one pipeline takes the records in
+    /// log order, one at a time, each for a sample of `service_time` (`None`: no capacity limit,
+    /// no service time), then the record travels its `replication_lag` and the network. A single
+    /// FIFO server per secondary: a write rate above its capacity builds a backlog, and lag with
+    /// it, that drains afterwards; a failover loses the backlog.
+    OrderedLog { service_time: Option<Dist> },
+}
+
+impl Replication {
+    /// A pipeline's service time must be a valid distribution with a finite mean above zero; the
+    /// error starts with the distribution as written.
+    pub fn check_service_time(service: &Dist) -> Result<(), String> {
+        let shown = service.display_duration();
+        match service.validate() {
+            Err(e) => Err(format!("{shown}: {e}")),
+            Ok(()) if service.mean().is_none_or(|m| !m.is_finite() || m <= 0.0) => Err(format!(
+                "{shown}; expected a finite mean above zero (a pipeline without a capacity limit is an \
+                 ordered log with no capacity set)"
+            )),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// The pipeline's service time per record, if it has a capacity limit.
+    pub fn service_time(&self) -> Option<&Dist> {
+        match self {
+            Replication::OrderedLog { service_time } => service_time.as_ref(),
+            Replication::Independent => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Secondary {
     pub region: RegionId,
@@ -53,6 +92,8 @@ pub struct AuroraConfig {
     pub secondaries: Vec<Secondary>,
     pub commit_latency: Dist,
     pub replication_lag: Dist,
+    /// How records reach the secondaries; the default is the ordered log with no capacity limit.
+    pub replication: Replication,
     /// Write forwarding on secondaries, with its read consistency; None: off (the default).
     pub write_forwarding: Option<ReadConsistency>,
     pub switchover_promotion: SimDuration,
@@ -81,6 +122,7 @@ impl AuroraConfig {
             secondaries,
             commit_latency: lognormal(DEFAULT_COMMIT_LATENCY_MEDIAN),
             replication_lag: lognormal(DEFAULT_REPLICATION_LAG_MEDIAN),
+            replication: Replication::OrderedLog { service_time: None },
             write_forwarding: None,
             switchover_promotion: DEFAULT_SWITCHOVER_PROMOTION,
             failover_promotion: uniform(DEFAULT_FAILOVER_PROMOTION),
@@ -133,6 +175,9 @@ impl AuroraConfig {
             if let Err(e) = dist.validate() {
                 problems.push(format!("{field}: {e}"));
             }
+        }
+        if let Some(Err(e)) = self.replication.service_time().map(Replication::check_service_time) {
+            problems.push(format!("log_service_time = {e}"));
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
     }

@@ -15,12 +15,18 @@
 //! - **Commit.** A write accepted by the writer commits after `commit_latency` (a timer); only then
 //!   does it get its log sequence number (LSN) and its version, whose parent is the writer's
 //!   current version of the item, and is it answered `Written`.
-//! - **Replication.** Each committed record is shipped to each secondary after its own sample of
-//!   `replication_lag` (a timer per record and secondary, then a reliable `Replicate` message; the
-//!   world adds the network on top). The lag Dist is the storage pipeline's own delay, sampled
-//!   independently per record, so records can arrive out of order; a secondary applies them in LSN
-//!   order and buffers the rest, so the lag a secondary shows includes head-of-line waiting. A
-//!   record whose pipeline is due while the writer's Region is down waits and ships when it is back.
+//! - **Replication.** Storage-level replication ships the redo log. Towards each secondary the
+//!   writer's storage has one pipeline (see `pipeline`): with the default [`Replication::OrderedLog`]
+//!   and a service time it is a single FIFO server that takes the records in log (LSN) order, so a
+//!   write burst above its capacity builds a backlog, and lag, that drains afterwards; with no
+//!   service time set (AWS publishes no capacity), or with [`Replication::Independent`], a record
+//!   leaves at commit. A record that leaves waits its own sample of `replication_lag` (the
+//!   pipeline's transit delay), then ships as a reliable `Replicate` message, and the world adds the
+//!   network on top. Transit and network can reorder records; a secondary applies them in LSN order
+//!   and buffers the rest, so the lag a secondary shows includes head-of-line waiting. A record due
+//!   to ship while the writer's Region is down waits and ships when it is back, and the pipeline
+//!   does not start serving a record of a Region that is down. A `replication_impairment` slowdown
+//!   multiplies the pipeline's service and transit times, never the network's.
 //! - **What a failover keeps.** Storage replication makes a record durable in the secondary's
 //!   volume when it arrives; at promotion the secondary applies everything that reached it, in LSN
 //!   order, skipping records that never came. So exactly the records not shipped when the failover
@@ -32,7 +38,7 @@
 //!   `switchover_promotion` it is the writer. RPO 0; the outage is sync time + promotion delay. The
 //!   log positions carry on, so records still in flight from the old writer apply everywhere.
 //! - **Failover.** At its start the global database is detached: the old writer ships nothing more
-//!   (records due later are lost), and is fenced at once (`fence_gap: None`) or after `fence_gap`,
+//!   (records due later, or still in a pipeline, are lost), and is fenced at once (`fence_gap: None`) or after `fence_gap`,
 //!   during which, if its Region is up, it keeps committing locally (split brain; those writes are
 //!   lost too). Records already shipped keep applying until the promotion, `failover_promotion`
 //!   later (after `instance_creation` first if the target is headless). Then every other cluster
@@ -74,12 +80,14 @@ use crate::ledger::Ledger;
 use crate::stores::channel::{AttemptRef, Effect, Rejection, StoreAnswer};
 
 mod config;
+mod pipeline;
 mod transitions;
 pub use config::{
     AuroraConfig, DEFAULT_COMMIT_LATENCY_MEDIAN, DEFAULT_ENDPOINT_UPDATE_DELAY, DEFAULT_FAILOVER_PROMOTION,
     DEFAULT_INSTANCE_CREATION, DEFAULT_REPLICATION_LAG_MEDIAN, DEFAULT_SWITCHOVER_PROMOTION, MAX_SECONDARIES,
-    RPO_BOUND_MAX, RPO_BOUND_MIN, ReadConsistency, Secondary,
+    RPO_BOUND_MAX, RPO_BOUND_MIN, ReadConsistency, Replication, Secondary,
 };
+use pipeline::Pipeline;
 
 /// One committed write in the writer's log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -163,6 +171,12 @@ pub enum AuroraTimer {
     },
     InstanceReady {
         region: RegionId,
+    },
+    /// The ordered log's pipeline towards `to` finished serving the record at its head. (Last, so
+    /// the trace hashes of runs without it keep their values.)
+    Served {
+        to: RegionId,
+        epoch: u64,
     },
 }
 
@@ -311,6 +325,10 @@ pub struct AuroraChannel {
     log: BTreeMap<u64, Record>,
     /// Ships that came due while their Region was down, with their destination.
     parked: Vec<(Record, RegionId)>,
+    /// Per cluster (as `clusters`): the storage pipeline of records on their way to it.
+    pipelines: Vec<Pipeline>,
+    /// Slowdowns of the storage pipeline out of a Region (a replication_impairment), where not 1.
+    slowdown: BTreeMap<RegionId, f64>,
     /// Commits held by rds.global_db_rpo, in arrival order.
     blocked: VecDeque<(usize, PendingWrite)>,
     transition: Option<Transition>,
@@ -322,6 +340,7 @@ pub struct AuroraChannel {
     ledger: Ledger,
     commit_stream: Stream,
     lag_stream: Stream,
+    service_stream: Stream,
     control_stream: Stream,
 }
 
@@ -353,13 +372,14 @@ impl AuroraChannel {
         AuroraChannel {
             endpoint: config.writer,
             ledger: Ledger::new(id, clusters.len() as u32),
-            clusters,
             writer: 0,
             epoch: 0,
             min_epoch: 0,
             commit_lsn: 0,
             log: BTreeMap::new(),
             parked: Vec::new(),
+            pipelines: vec![Pipeline::default(); clusters.len()],
+            slowdown: BTreeMap::new(),
             blocked: VecDeque::new(),
             transition: None,
             serial: 0,
@@ -368,6 +388,8 @@ impl AuroraChannel {
             recent_lags: Vec::new(),
             commit_stream: stream("commit"),
             lag_stream: stream("lag"),
+            service_stream: stream("log service"),
+            clusters,
             control_stream: stream("control"),
             config,
         }
@@ -567,13 +589,10 @@ impl AuroraChannel {
         self.clusters[c].applied_committed_at = Some(now);
         let record = Record { lsn, write: p.write, key: p.key, committed_at: now, region };
         self.log.insert(lsn, record);
-        let mut effects: Vec<AuroraEffect> = others
-            .iter()
-            .map(|&o| Effect::Timer {
-                delay: self.config.replication_lag.sample_duration(&mut self.lag_stream),
-                timer: AuroraTimer::Ship { record, to: self.clusters[o].region, epoch: self.epoch },
-            })
-            .collect();
+        let mut effects = Vec::new();
+        for o in others {
+            effects.extend(self.enqueue(record, o));
+        }
         effects.push(self.answer_written(c, p, lsn));
         effects
     }
@@ -787,6 +806,7 @@ impl AuroraChannel {
                     _ => vec![self.ship(record, to)],
                 }
             }
+            AuroraTimer::Served { to, epoch } => self.served(to, epoch),
             AuroraTimer::Promote { serial } => self.promote(now, serial),
             AuroraTimer::FenceEnd { serial } => {
                 if let Some(f) = self.fenced
@@ -850,7 +870,9 @@ impl AuroraChannel {
         let (due, keep): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.parked).into_iter().partition(|(r, _)| r.region == region);
         self.parked = keep;
-        due.into_iter().map(|(record, to)| self.ship(record, to)).collect()
+        let mut effects: Vec<AuroraEffect> = due.into_iter().map(|(record, to)| self.ship(record, to)).collect();
+        effects.extend(self.restart_pipelines());
+        effects
     }
 
     /// The world gave up on `attempt` (the client's timeout): forget its waiting read or held commit.
@@ -879,6 +901,16 @@ impl AuroraChannel {
         let gone = LossCause::RegionNeverReturned;
         for (record, _) in std::mem::take(&mut self.parked) {
             self.ledger.release_as(record.write, now, gone);
+        }
+        // The drain runs the pipelines dry, except where their writer's Region never came back.
+        for t in 0..self.pipelines.len() {
+            let queue = std::mem::take(&mut self.pipelines[t].queue);
+            let (dead, live): (VecDeque<Record>, VecDeque<Record>) =
+                queue.into_iter().partition(|r| never_returned.get(r.region.index()).copied().unwrap_or(false));
+            self.pipelines[t].queue = live;
+            for r in dead {
+                self.ledger.release_as(r.write, now, gone);
+            }
         }
         for c in 0..self.clusters.len() {
             if !never_returned.get(self.clusters[c].region.index()).copied().unwrap_or(false) {

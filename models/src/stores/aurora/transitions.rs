@@ -68,6 +68,7 @@ impl AuroraChannel {
         for (record, _) in std::mem::take(&mut self.parked) {
             self.ledger.release_as(record.write, now, LossCause::Failover);
         }
+        self.empty_pipelines(now, LossCause::Failover);
         effects.extend(self.reject_blocked());
         let until = now.saturating_add(self.config.fence_gap.unwrap_or(SimDuration::ZERO));
         self.fenced = Some(Fenced { cluster: old, until, serial: self.serial });
