@@ -550,6 +550,10 @@ fn leaderless(read_repair: bool, read_quorum: u32) -> QuorumConfig {
         timeout: SimDuration::from_secs(1),
         read_repair,
         apply: Apply::OnReceipt,
+        coordinator: Coordinator::Member,
+        latency: MessageLatency::default(),
+        member_latency: Vec::new(),
+        probe: None,
     }
 }
 
