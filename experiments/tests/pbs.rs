@@ -219,3 +219,47 @@ fn probe_reads_do_not_disturb_the_workload() {
     assert!(events_with > events_without, "the probes' timers are events");
     assert_eq!(a, b, "probe reads must not change any metric of the workload");
 }
+
+/// Each PBS key's bad value is refused before any work, at its key path, saying what was
+/// expected.
+#[test]
+fn bad_pbs_keys_are_refused_at_their_key_path() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pbs.toml");
+    let text = std::fs::read_to_string(&path).expect("the shipped PBS scenario");
+    let first_store = "name = \"lnkd-ssd\"\n";
+    let add = |lines: &str| text.replacen(first_store, &format!("{first_store}{lines}"), 1);
+    let cases = [
+        (
+            text.replacen("apply = \"on_receipt\"\ncoordinator", "apply = \"on_commit\"\ncoordinator", 1),
+            "store[0].coordinator: found \"separate\" with apply = \"on_commit\"; expected apply = \"on_receipt\"",
+        ),
+        (
+            text.replacen("probe_after = [\"0ms\", \"100us\", \"200us\"", "probe_after = [\"0ms\", \"200us\", \"100us\"", 1),
+            "store[0].probe_after[2]: found 100us after 200us; expected durations in ascending order without repeats",
+        ),
+        (add("probe_fraction = 0.0\n"), "store[0].probe_fraction: found 0; expected more than 0 and at most 1"),
+        (text.replacen("probe_versions = 1", "probe_versions = 11", 1), "store[0].probe_versions: found 11; expected 1 to 10"),
+        (
+            text.replacen("probe_versions = 1\nprobe_after = [\"0ms\", \"100us\", \"200us\", \"300us\", \"500us\", \"750us\", \"1ms\", \"1500us\", \"2ms\", \"3ms\", \"5ms\", \"10ms\"]\n", "probe_versions = 1\n", 1),
+            "store[0].probe_versions: given without probe_after; expected probe_after to turn the probe on",
+        ),
+        (
+            add("member_latency = [{ region = \"us-east-1\", write = \"1ms\" }, { region = \"us-east-1\", ack = \"1ms\" }]\n"),
+            "store[0].member_latency[1].region: \"us-east-1\" is given twice; expected each member once",
+        ),
+        (
+            add("member_latency = [{ region = \"eu-west-1\", write = \"1ms\" }]\n"),
+            "store[0].member_latency[0].region: Region \"eu-west-1\" is not declared in this scenario",
+        ),
+        (add("write_latency2 = \"1ms\"\n"), "store[0].write_latency2"),
+        (
+            text.replacen("write_latency = \"mix(0.9122", "write_latency = \"mix(0.9122*nope, 0.5", 1),
+            "store[0].write_latency",
+        ),
+    ];
+    for (edited, expected) in cases {
+        let e = scenario::parse(&path, &edited).map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains(expected), "expected {expected:?} in: {e}");
+        assert!(e.contains("pbs.toml:"), "a line and column: {e}");
+    }
+}
