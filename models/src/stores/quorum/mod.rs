@@ -90,6 +90,15 @@
 //! releases with `ledger_mut().release` after judging the read. New items start from
 //! [`Ledger::genesis`], held by every member.
 //!
+//! **Coordinators, message latencies and the probe** (Bailis et al.'s PBS; `separate.rs`,
+//! `probe.rs`). With `Coordinator::Separate` (leaderless only) a node that is not a replica
+//! coordinates: every member gets the write or read request and counts toward W or R, the
+//! coordinator toward neither. Each kind of message (`Replicate` and `Repair`: W; `Ack`: A;
+//! `ReadRequest`: R; `ReadReply`: S) may have its own latency, per member where it differs,
+//! which the world samples in place of the link's ([`QuorumChannel::message_latency`]). The
+//! staleness probe reads each committed write's item at commit + t and tallies t-visibility and
+//! k-staleness ([`QuorumChannel::t_visibility`]).
+//!
 //! **Witnesses.** A witness stores committed versions (so it can vote, take part in a read quorum
 //! and serve a catch-up) but coordinates nothing: client writes and reads there get `Unavailable`.
 //! **Down members** (`region_down`) lose nothing durable; the operations they coordinate are
