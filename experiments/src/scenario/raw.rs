@@ -478,7 +478,8 @@ pub struct RawStore {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub write_quorum: Option<Spanned<i64>>,
-    /// quorum: R, members whose replies a strongly consistent read waits for.
+    /// quorum: R, members whose replies a strongly consistent read waits for (every read, with
+    /// coordinator = "separate").
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub read_quorum: Option<Spanned<i64>>,
