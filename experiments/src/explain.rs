@@ -421,6 +421,48 @@ impl Explainer<'_> {
         })
     }
 
+    /// A general quorum store's coordinator, message latencies and staleness probe.
+    fn quorum_pbs(&mut self, i: usize, q: &models::stores::quorum::QuorumConfig) {
+        use models::stores::quorum::Coordinator;
+        let at = |key: &str| format!("store.{i}.{key}");
+        let coordinator = match q.coordinator {
+            Coordinator::Member => "member",
+            Coordinator::Separate => "separate",
+        };
+        self.line(&at("coordinator"), "coordinator", quote(coordinator));
+        let kinds = [
+            ("write_latency", &q.latency.write),
+            ("ack_latency", &q.latency.ack),
+            ("read_latency", &q.latency.read),
+            ("response_latency", &q.latency.response),
+        ];
+        for (key, d) in kinds {
+            self.line(&at(key), key, d.as_ref().map_or_else(|| quote("the link's latency"), dist));
+        }
+        let members: Vec<String> = q
+            .member_latency
+            .iter()
+            .map(|(r, l)| {
+                let mut fields = vec![format!("region = {}", quote(&self.region(*r)))];
+                for (key, d) in [("write", &l.write), ("ack", &l.ack), ("read", &l.read), ("response", &l.response)] {
+                    if let Some(d) = d {
+                        fields.push(format!("{key} = {}", dist(d)));
+                    }
+                }
+                format!("{{ {} }}", fields.join(", "))
+            })
+            .collect();
+        self.line(&at("member_latency"), "member_latency", format!("[{}]", members.join(", ")));
+        match &q.probe {
+            None => self.line(&at("probe_after"), "probe_after", "[]"),
+            Some(probe) => {
+                self.line(&at("probe_after"), "probe_after", list(probe.after.iter().map(|t| t.to_string())));
+                self.line(&at("probe_fraction"), "probe_fraction", probe.fraction.to_string());
+                self.line(&at("probe_versions"), "probe_versions", probe.versions.to_string());
+            }
+        }
+    }
+
     fn store(&mut self, i: usize, s: &StoreConfig) {
         let at = |key: &str| format!("store.{i}.{key}");
         self.open("[[store]]", &format!("store.{i}"));
@@ -452,6 +494,9 @@ impl Explainer<'_> {
                     models::stores::quorum::Apply::OnReceipt => "on_receipt",
                 };
                 self.line(&at("apply"), "apply", quote(apply));
+                if written_type == "quorum" {
+                    self.quorum_pbs(i, q);
+                }
             }
             StoreKind::AuroraGlobal(a) => {
                 self.fact("writer", quote(&self.region(a.writer)));

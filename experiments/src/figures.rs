@@ -14,6 +14,7 @@
 
 mod run_folder;
 mod sweep_folder;
+mod t_visibility;
 pub mod table;
 
 use std::path::{Path, PathBuf};

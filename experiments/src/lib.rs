@@ -26,6 +26,7 @@ pub mod shrink;
 #[cfg(feature = "strategies")]
 pub mod strategies;
 pub mod sweep;
+pub mod t_visibility;
 pub mod trace;
 
 use std::fmt;

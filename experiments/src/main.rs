@@ -256,7 +256,8 @@ enum Command {
     /// attempts and operations, replication lag, with faults shaded and actions, health verdict
     /// flips, routing-control flips, record changes, traffic dials and alarms as vertical lines),
     /// latency-cdf (reads, writes, operations), staleness-cdf (stale reads' staleness, replication
-    /// lag) and client-outage-cdf (per fault, each client's outage). From a sweep folder, per
+    /// lag), client-outage-cdf (per fault, each client's outage) and, with t_visibility.csv,
+    /// t-visibility (a quorum store's staleness probe). From a sweep folder, per
     /// metric: sweep-METRIC (the mean against the first grid axis, one line per value of the other
     /// axes, with the 95% confidence band) and, for a two-axis grid, heatmap-METRIC. Files go to
     /// DIR/plots/ (or --out), each written atomically once every figure has rendered; the same

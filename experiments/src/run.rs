@@ -12,7 +12,8 @@
 //! fixed buckets, for `mrsim plot`), scenario.toml (the source as given) and manifest.json
 //! (version, seed, scenario hash, and every other file's hash); none of them holds a wall time or a
 //! path. With `list_conflicts = true` in `[scenario]`, also conflicts.csv (see
-//! [`crate::artifacts::conflicts_csv`]).
+//! [`crate::artifacts::conflicts_csv`]). With a quorum store's `probe_after`, also t_visibility.csv
+//! (see [`crate::t_visibility`]).
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -104,6 +105,9 @@ pub fn render(scenario: &Scenario, seed: Seed, output: &RunOutput) -> Result<Bun
     if scenario.world.list_conflicts {
         let conflicts = artifacts::conflicts_csv(scenario, output).map_err(CliError::internal)?;
         files.push(("conflicts.csv".to_string(), conflicts));
+    }
+    if let Some(probe) = crate::t_visibility::t_visibility_csv(scenario, output).map_err(CliError::internal)? {
+        files.push(("t_visibility.csv".to_string(), probe));
     }
     // Last, since it lists every other file with its hash.
     let listed: Vec<_> = files.iter().map(|(name, bytes)| artifacts::listed(name, bytes)).collect();

@@ -17,6 +17,7 @@ use crate::ids::{PopulationId, RegionId, RequestId, StoreId};
 use crate::ledger::SessionVerdict;
 use crate::stores::aurora::TransitionReport;
 use crate::stores::channel::Rejection;
+use crate::stores::quorum::TVisibility;
 
 /// The time series of one Region. Requests and their outcomes are attributed to the Region the
 /// request was sent to, in the interval they completed; replication lag to the Region that applied
@@ -130,6 +131,8 @@ pub struct StoreSettled<'a> {
     pub transitions: Vec<TransitionReport>,
     /// Replication lag the channel measured itself, to merge into the run's (Aurora).
     pub replication_lag: Option<Histogram>,
+    /// What a quorum store's staleness probe measured.
+    pub t_visibility: Option<TVisibility>,
 }
 
 /// Requests that write several stores, not atomically, and what became of their partial updates.
@@ -252,6 +255,9 @@ pub struct Recorder {
     pub rejections: std::collections::BTreeMap<&'static str, u64>,
     /// Aurora switchovers and failovers, by store index.
     pub transitions: Vec<(usize, TransitionReport)>,
+    /// The staleness probes' t-visibility and k-staleness, by store index (quorum stores with a
+    /// probe). Probe reads count in no other metric. Settled by `finish`.
+    pub t_visibility: Vec<(usize, TVisibility)>,
     /// Per store (index by store).
     pub stores: Vec<StoreStats>,
     pub cross_store: CrossStore,
@@ -308,6 +314,7 @@ impl Recorder {
             shadowed: 0,
             rejections: Default::default(),
             transitions: Vec::new(),
+            t_visibility: Vec::new(),
             stores: vec![StoreStats::default(); config.stores.len()],
             cross_store: CrossStore::default(),
             live_versions_max: 0,
@@ -610,6 +617,9 @@ impl Recorder {
             self.lost.extend_from_slice(store.tree.lost());
             self.conflict_list.extend(store.tree.conflict_list());
             self.transitions.extend(store.transitions.iter().map(|t| (i, *t)));
+            if let Some(t) = &store.t_visibility {
+                self.t_visibility.push((i, t.clone()));
+            }
             if let Some(lag) = &store.replication_lag {
                 self.replication_lag.merge(lag);
                 self.stores[i].replication_lag.merge(lag);

@@ -6,7 +6,8 @@
 //! - `latency-cdf`: read, write and operation latency; `staleness-cdf`: the staleness of stale
 //!   reads and the replication lag; `client-outage-cdf`: per fault, how long each client that had
 //!   an outage during it went without a success (histograms.csv, with the clients that never
-//!   recovered from summary.json, so such a curve stops below 1).
+//!   recovered from summary.json, so such a curve stops below 1);
+//! - `t-visibility`, when the run has t_visibility.csv: see `figures/t_visibility.rs`.
 
 use std::path::Path;
 
@@ -68,12 +69,20 @@ pub fn drawings(dir: &Path) -> Result<Vec<Planned>, CliError> {
     )?;
     let (figure, markers) = timeline(&info, &timeseries, &events)?;
     let distributions = Distributions::read(&histograms)?;
-    Ok(vec![
+    let mut planned = vec![
         Planned { name: "failover-timeline".into(), drawing: Drawing::Timeline(figure, markers) },
         Planned { name: "latency-cdf".into(), drawing: Drawing::Chart(latency_cdf(&info, &distributions)) },
         Planned { name: "staleness-cdf".into(), drawing: Drawing::Chart(staleness_cdf(&info, &distributions)) },
         Planned { name: "client-outage-cdf".into(), drawing: Drawing::Chart(outage_cdf(&info, &distributions)) },
-    ])
+    ];
+    // Only a run with a quorum store's staleness probe has t_visibility.csv.
+    let probe = dir.join("t_visibility.csv");
+    if probe.exists() {
+        let table = Table::read(&probe, "the t-visibility figure")?;
+        let chart = super::t_visibility::chart(&info.title, &table)?;
+        planned.push(Planned { name: "t-visibility".into(), drawing: Drawing::Chart(chart) });
+    }
+    Ok(planned)
 }
 
 /// Per Region, the columns the timeline draws, in the order the Regions first appear.

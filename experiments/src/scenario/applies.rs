@@ -88,7 +88,7 @@ regions = ["us-east-1", "us-west-2"]
     fn a_field_of_another_type_is_an_error_at_its_key() {
         assert_eq!(problems(""), "", "the base is valid");
         let e = problems("replication_delay = \"1s\"\n");
-        assert!(e.contains("t.toml:16:1: store[0].replication_delay: `replication_delay` does not apply to a quorum store; expected only: apply, read_quorum, read_repair, regions, timeout, witnesses, write_quorum"), "{e}");
+        assert!(e.contains("t.toml:16:1: store[0].replication_delay: `replication_delay` does not apply to a quorum store; expected only: ack_latency, apply, coordinator, member_latency, probe_after, probe_fraction, probe_versions, read_latency, read_quorum, read_repair, regions, response_latency, timeout, witnesses, write_latency, write_quorum"), "{e}");
         let generator = "\n[[fault_generator]]\ntype = \"region_outage\"\nrate_per_hour = 1.0\nduration = \"1m\"\nmode = \"hold\"\n";
         let e = problems(generator);
         assert!(e.contains("fault_generator[0].mode: `mode` does not apply to a region_outage fault generator; expected only: scope"), "{e}");

@@ -6,7 +6,9 @@
 //! that grows for minutes and gigabytes. Its factors were measured on the shipped scenarios:
 //!
 //! - events: [`EVENTS_PER_REQUEST`] per client request (`mrsim bench model`'s reference hour fires
-//!   5.2 events per request, its hot-key scenario 4.8);
+//!   5.2 events per request, its hot-key scenario 4.8), plus, for a quorum store's staleness probe,
+//!   one event per member per t per probed write, counting every request as a write to it (the
+//!   shipped PBS scenario fires a quarter of that);
 //! - memory: [`BYTES_PER_KEY`] per key a run can touch (the reference hour holds 289 MiB for about
 //!   1.3 million keys touched), [`BYTES_PER_IN_FLIGHT`] per request that can be in flight (rate times
 //!   timeout times attempts), and [`SERIES_BYTES_PER_ENTITY`] per metrics interval for each Region,
@@ -14,7 +16,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use models::config::{Arrivals, WorldConfig};
+use models::config::{Arrivals, StoreKind, WorldConfig};
 
 /// Events per client request, with margin over the 5.2 measured.
 pub const EVENTS_PER_REQUEST: f64 = 8.0;
@@ -84,14 +86,20 @@ pub fn estimate(world: &WorldConfig) -> Estimate {
     ];
     let memory_bytes = parts.iter().map(|(b, _)| b).sum();
     let memory_key = parts.iter().max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, k)| k.clone()).unwrap_or_default();
-    Estimate {
-        requests,
-        events: requests * EVENTS_PER_REQUEST,
-        intervals,
-        memory_bytes,
-        events_key: busiest.1,
-        memory_key,
+    let mut events = requests * EVENTS_PER_REQUEST;
+    let mut events_key = busiest.1;
+    for (i, store) in world.stores.iter().enumerate() {
+        if let StoreKind::Quorum(q) = &store.kind
+            && let Some(probe) = &q.probe
+        {
+            let probe_events = requests * probe.fraction * (probe.after.len() * q.members.len()) as f64;
+            if probe_events > events {
+                events_key = format!("store[{i}].probe_after");
+            }
+            events += probe_events;
+        }
     }
+    Estimate { requests, events, intervals, memory_bytes, events_key, memory_key }
 }
 
 impl Estimate {
@@ -207,6 +215,25 @@ mod tests {
         assert!(e.contains("events, over the limit of 1.00 G; change population[0].rate"), "{e}");
         let e = scenario(|t| t.replace("duration = \"10m\"", "duration = \"100000h\"")).unwrap_err();
         assert!(e.contains("over the limit") && e.contains("change population["), "{e}");
+    }
+
+    /// The PBS scenario by hand: four populations of 100 requests/s for 5 minutes (120 000
+    /// requests), and probes of 12, 11, 11 and (half the writes) 11 t over 3 members, as if every
+    /// request were a write to each store: 120 000 x 118.5 probe events. A grid of 10 000 t is
+    /// refused at the probe's key.
+    #[test]
+    fn a_probe_counts_its_reads_and_a_runaway_grid_is_refused_at_its_key() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pbs.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let e = crate::scenario::parse(&path, &text).unwrap().cost;
+        assert_eq!(e.requests, 120_000.0);
+        assert_eq!(e.events, 120_000.0 * EVENTS_PER_REQUEST + 120_000.0 * (36.0 + 33.0 + 33.0 + 16.5));
+        let grid: Vec<String> = (0..10_000).map(|i| format!("\"{i}ms\"")).collect();
+        let probe = "probe_after = [\"0ms\", \"100us\", \"200us\", \"300us\", \"500us\", \"750us\", \"1ms\", \"1500us\", \"2ms\", \"3ms\", \"5ms\", \"10ms\"]";
+        assert!(text.contains(probe));
+        let runaway = text.replacen(probe, &format!("probe_after = [{}]", grid.join(", ")), 1);
+        let e = crate::scenario::parse(&path, &runaway).unwrap_err().to_string();
+        assert!(e.contains("events, over the limit of 1.00 G; change store[0].probe_after"), "{e}");
     }
 
     #[test]

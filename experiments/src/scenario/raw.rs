@@ -420,6 +420,34 @@ pub enum RawApply {
     OnReceipt,
 }
 
+#[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RawCoordinator {
+    Member,
+    Separate,
+}
+
+/// One member's own message latencies (PBS's W, A, R, S there), each replacing the store's
+/// `write_latency`, `ack_latency`, `read_latency` or `response_latency` for messages to or from it.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemberLatency {
+    /// The member's Region.
+    pub region: Spanned<String>,
+    /// A write (or read repair) from the coordinator to this member.
+    #[serde(default)]
+    pub write: Option<Spanned<DurationDist>>,
+    /// This member's acknowledgement of a write, back to the coordinator.
+    #[serde(default)]
+    pub ack: Option<Spanned<DurationDist>>,
+    /// A read request from the coordinator to this member.
+    #[serde(default)]
+    pub read: Option<Spanned<DurationDist>>,
+    /// This member's reply to a read, back to the coordinator.
+    #[serde(default)]
+    pub response: Option<Spanned<DurationDist>>,
+}
+
 /// DynamoDB's MultiRegionConsistency, spelled as the API spells it.
 #[derive(Deserialize, JsonSchema, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MultiRegionConsistency {
@@ -462,7 +490,8 @@ pub struct RawStore {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub write_quorum: Option<Spanned<i64>>,
-    /// quorum: R, members whose replies a strongly consistent read waits for.
+    /// quorum: R, members whose replies a strongly consistent read waits for (every read, with
+    /// coordinator = "separate").
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub read_quorum: Option<Spanned<i64>>,
@@ -478,6 +507,55 @@ pub struct RawStore {
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["quorum"]))]
     pub apply: Option<Spanned<RawApply>>,
+    /// quorum: who coordinates an operation: "member" (default: the member in the Region the
+    /// attempt reaches, which counts toward W and R and answers itself with no message) or
+    /// "separate" (a node there that is not a replica of the key, as Dynamo and Cassandra
+    /// coordinators often are: every member gets a message and the coordinator counts toward
+    /// neither quorum; versions are stamped with its time, last stamp wins; every read asks all
+    /// members; needs apply = "on_receipt").
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub coordinator: Option<Spanned<RawCoordinator>>,
+    /// quorum: one-way latency of a write (or read repair) from its coordinator to a member, PBS's
+    /// W (default: the link's latency, and no time within a Region).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub write_latency: Option<Spanned<DurationDist>>,
+    /// quorum: one-way latency of a member's acknowledgement of a write, PBS's A (default: the
+    /// link's latency).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub ack_latency: Option<Spanned<DurationDist>>,
+    /// quorum: one-way latency of a read request to a member, PBS's R (default: the link's
+    /// latency).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub read_latency: Option<Spanned<DurationDist>>,
+    /// quorum: one-way latency of a member's reply to a read, PBS's S (default: the link's
+    /// latency).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub response_latency: Option<Spanned<DurationDist>>,
+    /// quorum: per-member message latencies where a member differs from the store's.
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub member_latency: Option<Vec<RawMemberLatency>>,
+    /// quorum: the staleness probe's grid of t (ascending durations): after each probed write
+    /// commits, a read of its item at commit + t for each t, coordinated in the write's Region by a
+    /// node that asks every member, returning the newest of the first R replies. The run folder's
+    /// t_visibility.csv gives, per t, P(the read returns the write or newer) and P(it returns one
+    /// of the last k versions). Probe reads touch no replica and count in no other metric.
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub probe_after: Option<Spanned<Vec<Spanned<DurationText>>>>,
+    /// quorum: the share of committed writes the probe follows, in (0, 1] (default 1).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub probe_fraction: Option<Spanned<f64>>,
+    /// quorum: the largest k of the probe's k-staleness, 1 to 10 (default 3).
+    #[serde(default)]
+    #[schemars(extend("x-applies-to" = ["quorum"]))]
+    pub probe_versions: Option<Spanned<i64>>,
     /// aurora_global_database: the writer Region.
     #[serde(default)]
     #[schemars(extend("x-applies-to" = ["aurora_global_database"]))]

@@ -13,12 +13,13 @@
 use models::config::StoreKind;
 use models::ids::RegionId;
 use models::stores::aurora::{AuroraConfig, ReadConsistency, Replication, Secondary};
-use models::stores::quorum::{self, Apply, Member, QuorumConfig};
+use models::stores::quorum::{self, Apply, Coordinator, Member, MessageLatency, ProbeConfig, QuorumConfig};
 use models::stores::s3::{Rule, S3Config};
 use sim_core::{Dist, SimDuration};
 
 use super::raw::{
-    MultiRegionConsistency, RawApply, RawAuroraReplication, RawReadConsistency, RawStore, Spanned, StoreType,
+    MultiRegionConsistency, RawApply, RawAuroraReplication, RawCoordinator, RawReadConsistency, RawStore, Spanned,
+    StoreType,
 };
 use super::shared::{Problems, declared_region};
 
@@ -43,6 +44,103 @@ pub(super) fn type_label(s: &RawStore) -> &'static str {
         },
         t => type_name(t),
     }
+}
+
+/// A quorum store's `member_latency` entries, each naming a member once; `None` after a problem.
+fn member_latencies(
+    s: &RawStore,
+    path: &str,
+    names: &[String],
+    members: &[Member],
+    p: &mut Problems,
+) -> Option<Vec<(RegionId, MessageLatency)>> {
+    let mut out: Vec<(RegionId, MessageLatency)> = Vec::new();
+    let mut ok = true;
+    for (j, m) in s.member_latency.iter().flatten().enumerate() {
+        let at = format!("{path}.member_latency[{j}].region");
+        let Some(region) = declared_region(names, &m.region, &at, p) else {
+            ok = false;
+            continue;
+        };
+        if !members.iter().any(|x| x.region == region) {
+            p.at(
+                m.region.span(),
+                at,
+                format!(
+                    "{:?} is not a member of this store; expected one of its regions or witnesses",
+                    m.region.get_ref()
+                ),
+            );
+            ok = false;
+        } else if out.iter().any(|(r, _)| *r == region) {
+            p.at(m.region.span(), at, format!("{:?} is given twice; expected each member once", m.region.get_ref()));
+            ok = false;
+        }
+        let dist = |d: &Option<Spanned<super::raw::DurationDist>>| d.as_ref().map(|d| d.get_ref().0.clone());
+        let latency = MessageLatency {
+            write: dist(&m.write),
+            ack: dist(&m.ack),
+            read: dist(&m.read),
+            response: dist(&m.response),
+        };
+        out.push((region, latency));
+    }
+    ok.then_some(out)
+}
+
+/// A quorum store's staleness probe, when `probe_after` asks for one.
+fn probe(s: &RawStore, path: &str, p: &mut Problems) -> Option<ProbeConfig> {
+    if s.probe_after.is_none() {
+        for (given, key) in [
+            (s.probe_fraction.as_ref().map(|f| f.span()), "probe_fraction"),
+            (s.probe_versions.as_ref().map(|v| v.span()), "probe_versions"),
+        ] {
+            if let Some(span) = given {
+                p.at(
+                    span,
+                    format!("{path}.{key}"),
+                    "given without probe_after; expected probe_after to turn the probe on",
+                );
+            }
+        }
+        return None;
+    }
+    let after_list = s.probe_after.as_ref()?;
+    let after: Vec<SimDuration> = after_list.get_ref().iter().map(|t| t.get_ref().0).collect();
+    if after.is_empty() {
+        p.at(after_list.span(), format!("{path}.probe_after"), "found an empty list; expected at least one duration");
+    }
+    for (j, w) in after.windows(2).enumerate() {
+        if w[0] >= w[1] {
+            let t = &after_list.get_ref()[j + 1];
+            p.at(
+                t.span(),
+                format!("{path}.probe_after[{}]", j + 1),
+                format!("found {} after {}; expected durations in ascending order without repeats", w[1], w[0]),
+            );
+        }
+    }
+    let fraction = match &s.probe_fraction {
+        Some(f) if *f.get_ref() > 0.0 && *f.get_ref() <= 1.0 => *f.get_ref(),
+        Some(f) => {
+            p.at(
+                f.span(),
+                format!("{path}.probe_fraction"),
+                format!("found {}; expected more than 0 and at most 1", f.get_ref()),
+            );
+            1.0
+        }
+        None => 1.0,
+    };
+    let versions = match &s.probe_versions {
+        Some(v) if (1..=10).contains(v.get_ref()) => *v.get_ref() as u32,
+        Some(v) => {
+            p.at(v.span(), format!("{path}.probe_versions"), format!("found {}; expected 1 to 10", v.get_ref()));
+            1
+        }
+        None => 3,
+    };
+    Some(ProbeConfig { after, fraction, versions })
 }
 
 /// The Regions of `list`, or `None` when one of them is not declared (each reported): the checks
@@ -224,16 +322,41 @@ pub(super) fn kind(s: &RawStore, i: usize, names: &[String], p: &mut Problems) -
                     None => (members.len() / 2 + 1) as u32,
                 }
             };
+            let apply = match s.apply.as_ref().map(|a| *a.get_ref()) {
+                Some(RawApply::OnReceipt) => Apply::OnReceipt,
+                _ => Apply::OnCommit,
+            };
+            let coordinator = match &s.coordinator {
+                Some(c) if *c.get_ref() == RawCoordinator::Separate => {
+                    if apply == Apply::OnCommit {
+                        p.at(
+                            c.span(),
+                            format!("{path}.coordinator"),
+                            "found \"separate\" with apply = \"on_commit\"; expected apply = \"on_receipt\" \
+                             (an on_commit coordinator votes and commits as a member) or coordinator = \"member\"",
+                        );
+                    }
+                    Coordinator::Separate
+                }
+                _ => Coordinator::Member,
+            };
+            let member_latency = member_latencies(s, &path, names, &members, p)?;
             let config = QuorumConfig {
                 write_quorum: quorum(&s.write_quorum, "write_quorum", p),
                 read_quorum: quorum(&s.read_quorum, "read_quorum", p),
                 members,
                 timeout: s.timeout.as_ref().map_or(DEFAULT_QUORUM_TIMEOUT, |t| t.get_ref().0),
                 read_repair: s.read_repair.as_ref().is_some_and(|r| *r.get_ref()),
-                apply: match s.apply.as_ref().map(|a| *a.get_ref()) {
-                    Some(RawApply::OnReceipt) => Apply::OnReceipt,
-                    _ => Apply::OnCommit,
+                apply,
+                coordinator,
+                latency: MessageLatency {
+                    write: s.write_latency.as_ref().map(|d| d.get_ref().0.clone()),
+                    ack: s.ack_latency.as_ref().map(|d| d.get_ref().0.clone()),
+                    read: s.read_latency.as_ref().map(|d| d.get_ref().0.clone()),
+                    response: s.response_latency.as_ref().map(|d| d.get_ref().0.clone()),
                 },
+                member_latency,
+                probe: probe(s, &path, p),
             };
             if let Err(e) = config.validate(names) {
                 p.at(s.name.span(), path, e);

@@ -213,12 +213,8 @@ impl World {
                     .collect()
             })
             .collect();
-        let mut stores: Vec<stores::StoreState> = config
-            .stores
-            .iter()
-            .enumerate()
-            .map(|(i, s)| stores::build(StoreId::new(i), s, topology.len(), seed))
-            .collect();
+        let mut stores: Vec<stores::StoreState> =
+            config.stores.iter().enumerate().map(|(i, s)| stores::build(StoreId::new(i), s, topology, seed)).collect();
         // Lost writes are counted as they are decided; they are listed one by one only with the
         // conflict list, or where a cross-store operation must learn whether all its writes
         // survived.

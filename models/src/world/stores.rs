@@ -16,7 +16,7 @@
 //! A read is judged the moment the channel answers it, while the version it returned is certainly
 //! live; the judged answer then travels back to the client.
 
-use sim_core::{Histogram, Outbox, Seed, SimDuration, SimTime};
+use sim_core::{Dist, Histogram, Outbox, Seed, SimDuration, SimTime};
 
 use std::collections::VecDeque;
 
@@ -31,8 +31,9 @@ use crate::report::StoreSettled;
 use crate::stores::aurora::{AuroraChannel, AuroraMessage, AuroraTimer, TransitionReport};
 use crate::stores::channel::{AttemptRef, Effect, StoreAnswer};
 use crate::stores::mrec::{Shipment, Table};
-use crate::stores::quorum::{QuorumChannel, QuorumMessage, QuorumTimer};
+use crate::stores::quorum::{ProbeLinks, QuorumChannel, QuorumMessage, QuorumTimer, TVisibility};
 use crate::stores::s3::{S3Channel, S3Message, S3Timer};
+use crate::topology::Topology;
 
 /// One store of the world.
 pub(super) enum StoreState {
@@ -43,7 +44,8 @@ pub(super) enum StoreState {
 }
 
 /// Builds store `id` from its configuration; each draws from streams named after the store.
-pub(super) fn build(id: StoreId, config: &StoreConfig, regions: usize, seed: Seed) -> StoreState {
+pub(super) fn build(id: StoreId, config: &StoreConfig, topology: &Topology, seed: Seed) -> StoreState {
+    let regions = topology.len();
     let stream = |purpose: &str| seed.stream(&format!("store/{}/{purpose}", config.name));
     match &config.kind {
         StoreKind::DynamoDbMrec => {
@@ -51,7 +53,16 @@ pub(super) fn build(id: StoreId, config: &StoreConfig, regions: usize, seed: See
             StoreState::Mrec(Box::new(Table::new(id, &config.regions, regions, pipeline, stream("replication"))))
         }
         StoreKind::Quorum(q) => {
-            StoreState::Quorum(Box::new(QuorumChannel::new(id, q.clone()).with_catch_up_rate(config.catch_up_rate)))
+            let channel = QuorumChannel::new(id, q.clone()).with_catch_up_rate(config.catch_up_rate);
+            let channel = match &q.probe {
+                Some(_) => {
+                    let links =
+                        topology.regions().map(|f| topology.regions().map(|t| topology.link(f, t).clone()).collect());
+                    channel.with_probe(stream("probe"), ProbeLinks(links.collect()))
+                }
+                None => channel,
+            };
+            StoreState::Quorum(Box::new(channel))
         }
         StoreKind::AuroraGlobal(a) => {
             let own_seed = Seed(stream("aurora").next_u64());
@@ -136,6 +147,15 @@ pub(super) trait Store {
     fn abandon(&mut self, now: SimTime, message: &ChannelMessage);
     /// A read answer was judged: a hold it carried goes (quorum).
     fn read_judged(&mut self, _now: SimTime, _version: WriteId) {}
+    /// The one-way latency of `message` when the store gives its kind one (quorum: PBS's W, A, R,
+    /// S); `None` leaves it to the link.
+    fn message_latency(&self, _from: RegionId, _to: RegionId, _message: &ChannelMessage) -> Option<&Dist> {
+        None
+    }
+    /// What the staleness probe measured (quorum).
+    fn t_visibility(&self) -> Option<TVisibility> {
+        None
+    }
 }
 
 /// What a delivered message did.
@@ -244,6 +264,13 @@ impl Store for QuorumChannel {
     }
     fn read_judged(&mut self, now: SimTime, version: WriteId) {
         self.ledger_mut().release(version, now);
+    }
+    fn message_latency(&self, from: RegionId, to: RegionId, message: &ChannelMessage) -> Option<&Dist> {
+        let ChannelMessage::Quorum(m) = message else { not_mine("message") };
+        QuorumChannel::message_latency(self, from, to, m)
+    }
+    fn t_visibility(&self) -> Option<TVisibility> {
+        QuorumChannel::t_visibility(self)
     }
 }
 
@@ -389,6 +416,7 @@ impl StoreState {
             shadowed,
             transitions: store.transitions(),
             replication_lag: store.replication_lag(),
+            t_visibility: store.t_visibility(),
         }
     }
 }
@@ -527,9 +555,17 @@ impl World {
             return;
         }
         let mut delay = sim_core::SimDuration::ZERO;
+        // A store that gives this kind of message its own latency (a quorum store's W, A, R, S)
+        // replaces the link's, within a Region too; faults still apply between Regions.
+        let own = self.stores[store.index()].store().message_latency(from, to, &message);
+        if let Some(own) = own {
+            delay = own.sample_duration(&mut self.links[from.index()][to.index()]);
+        }
         if from != to {
             let link = &mut self.links[from.index()][to.index()];
-            delay = self.config.topology.sample_delay(from, to, link);
+            if own.is_none() {
+                delay = self.config.topology.sample_delay(from, to, link);
+            }
             // The impairment slows the store's own replication path, not what other faults add:
             // a degraded link's extra latency is added after, never multiplied (a 50x impairment
             // over an 8 s degraded link is 8 s plus 50 times the path, not 400 s).

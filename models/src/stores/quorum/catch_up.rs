@@ -13,7 +13,7 @@ impl QuorumChannel {
         let (Some(f), Some(t)) = (self.member(from), self.member(to)) else { return fx };
         match &msg.body {
             QuorumBody::Replicate { version, .. } => {
-                if let Some(op) = self.writes.get_mut(&version.write).filter(|op| op.member == f) {
+                if let Some(op) = self.writes.get_mut(&version.write).filter(|op| op.coordinator == Coord::Member(f)) {
                     op.unreached |= 1 << t;
                 }
             }

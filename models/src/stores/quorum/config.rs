@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use sim_core::SimDuration;
+use sim_core::{Dist, SimDuration};
 
 use crate::ids::RegionId;
 
@@ -16,6 +16,54 @@ pub enum Apply {
     OnReceipt,
 }
 
+/// Where a client operation is coordinated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Coordinator {
+    /// By the member in the Region the attempt reaches, which counts toward W and R and answers
+    /// itself with no message (MRSC; a Dynamo coordinator that is a replica of the key).
+    Member,
+    /// By a node in the Region the attempt reaches that holds no replica of the key (a Dynamo or
+    /// Cassandra coordinator that is not one of the key's replicas): every member, the one in the
+    /// same Region included, gets a message and counts toward W and R; the coordinator counts
+    /// toward neither. Versions are stamped with the coordinator's time (last stamp wins, as
+    /// Cassandra's timestamps do). Leaderless (`Apply::OnReceipt`) channels only.
+    Separate,
+}
+
+/// The one-way latency of each kind of quorum message, PBS's WARS: `write` (a write, or a read
+/// repair, from the coordinator to a member), `ack` (a member's acknowledgement, or refusal, of a
+/// write), `read` (a read request to a member) and `response` (a member's reply to a read). `None`
+/// takes the link's latency (and no time within a Region), as every other message does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MessageLatency {
+    pub write: Option<Dist>,
+    pub ack: Option<Dist>,
+    pub read: Option<Dist>,
+    pub response: Option<Dist>,
+}
+
+impl MessageLatency {
+    /// Whether any kind has its own distribution.
+    pub fn is_set(&self) -> bool {
+        self.write.is_some() || self.ack.is_some() || self.read.is_some() || self.response.is_some()
+    }
+}
+
+/// The staleness probe: after a committed write (a sampled `fraction` of them), a read of its item
+/// at commit + t for each t of `after`, as a separate coordinator in the write's Region would issue
+/// it (every member asked, the newest of the first R replies returned). Each tells whether the read
+/// returned the write or a newer version (t-visibility) and whether it returned one of the last k
+/// acknowledged versions as of the write, for k = 1..=`versions` (k-staleness).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeConfig {
+    /// The grid of t, ascending, without repeats.
+    pub after: Vec<SimDuration>,
+    /// Share of committed writes probed, in (0, 1].
+    pub fraction: f64,
+    /// The largest k of k-staleness (at least 1).
+    pub versions: u32,
+}
+
 /// One member of the channel: a Region, holding a readable replica or only a witness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Member {
@@ -24,7 +72,7 @@ pub struct Member {
 }
 
 /// A quorum channel's configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct QuorumConfig {
     pub members: Vec<Member>,
     /// W: members (coordinator and witnesses included) that must have a write before it succeeds.
@@ -35,6 +83,12 @@ pub struct QuorumConfig {
     pub timeout: SimDuration,
     pub read_repair: bool,
     pub apply: Apply,
+    pub coordinator: Coordinator,
+    /// Per kind of message, for every member.
+    pub latency: MessageLatency,
+    /// Per member Region, kinds that differ from `latency` there (messages to or from it).
+    pub member_latency: Vec<(RegionId, MessageLatency)>,
+    pub probe: Option<ProbeConfig>,
 }
 
 /// The MRSC Region sets: a table's three Regions must all be in one of them.
@@ -89,6 +143,28 @@ impl QuorumConfig {
         if self.timeout.is_zero() {
             return Err("timeout is 0; expected a positive duration".into());
         }
+        if self.coordinator == Coordinator::Separate && self.apply == Apply::OnCommit {
+            return Err("coordinator \"separate\" needs apply \"on_receipt\"; found apply on_commit (an \
+                        on_commit coordinator votes and commits as a member)"
+                .into());
+        }
+        for (region, _) in &self.member_latency {
+            if !self.members.iter().any(|m| m.region == *region) {
+                let name = region_name(region_names, *region)?;
+                return Err(format!("member_latency names {name}, which is not a member; expected one of the members"));
+            }
+        }
+        if let Some(p) = &self.probe {
+            if p.after.is_empty() || p.after.windows(2).any(|w| w[0] >= w[1]) {
+                return Err("probe_after must list at least one t, ascending without repeats".into());
+            }
+            if !(p.fraction > 0.0 && p.fraction <= 1.0) {
+                return Err(format!("probe_fraction is {}; expected more than 0 and at most 1", p.fraction));
+            }
+            if p.versions < 1 {
+                return Err("probe_versions is 0; expected at least 1".into());
+            }
+        }
         Ok(())
     }
 }
@@ -137,6 +213,10 @@ pub fn mrsc(replicas: &[RegionId], witness: Option<RegionId>, names: &[String]) 
         timeout: MRSC_TIMEOUT,
         read_repair: false,
         apply: Apply::OnCommit,
+        coordinator: Coordinator::Member,
+        latency: MessageLatency::default(),
+        member_latency: Vec::new(),
+        probe: None,
     };
     config.validate(names)?;
     Ok(config)

@@ -90,6 +90,15 @@
 //! releases with `ledger_mut().release` after judging the read. New items start from
 //! [`Ledger::genesis`], held by every member.
 //!
+//! **Coordinators, message latencies and the probe** (Bailis et al.'s PBS; `separate.rs`,
+//! `probe.rs`). With `Coordinator::Separate` (leaderless only) a node that is not a replica
+//! coordinates: every member gets the write or read request and counts toward W or R, the
+//! coordinator toward neither. Each kind of message (`Replicate` and `Repair`: W; `Ack`: A;
+//! `ReadRequest`: R; `ReadReply`: S) may have its own latency, per member where it differs,
+//! which the world samples in place of the link's ([`QuorumChannel::message_latency`]). The
+//! staleness probe reads each committed write's item at commit + t and tallies t-visibility and
+//! k-staleness ([`QuorumChannel::t_visibility`]).
+//!
 //! **Witnesses.** A witness stores committed versions (so it can vote, take part in a read quorum
 //! and serve a catch-up) but coordinates nothing: client writes and reads there get `Unavailable`.
 //! **Down members** (`region_down`) lose nothing durable; the operations they coordinate are
@@ -105,7 +114,12 @@ use crate::stores::channel::{AttemptRef, Effect, Rejection, StoreAnswer};
 
 mod catch_up;
 mod config;
-pub use config::{Apply, MRSC_REGION_SETS, MRSC_TIMEOUT, Member, QuorumConfig, mrsc};
+mod probe;
+mod separate;
+pub use config::{
+    Apply, Coordinator, MRSC_REGION_SETS, MRSC_TIMEOUT, Member, MessageLatency, ProbeConfig, QuorumConfig, mrsc,
+};
+pub use probe::{ProbeLinks, TVisibility, TVisibilityRow};
 
 /// The total order of versions of an item: sequence (parent's + 1), then the coordinator Region.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -219,6 +233,11 @@ pub enum QuorumTimer {
         from: RegionId,
         to: RegionId,
     },
+    /// A staleness probe's read request reaches member `member` (by index).
+    ProbeArrives {
+        probe: u64,
+        member: usize,
+    },
 }
 
 /// Items per second a member streams to another that is catching up, unless the scenario says
@@ -268,9 +287,16 @@ struct MemberState {
     sync_asked: BTreeSet<usize>,
 }
 
+/// Who coordinates an operation: a member (by index), or a node that is not a replica, in a Region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coord {
+    Member(usize),
+    Node(RegionId),
+}
+
 #[derive(Clone, Debug)]
 struct WriteOp {
-    member: usize,
+    coordinator: Coord,
     attempt: AttemptRef,
     version: Versioned,
     acks: u32,
@@ -282,10 +308,11 @@ struct WriteOp {
 
 #[derive(Clone, Debug)]
 struct ReadOp {
-    member: usize,
+    coordinator: Coord,
     attempt: AttemptRef,
-    /// The newest version replied so far; the read holds it.
-    best: Versioned,
+    /// The newest version replied so far; the read holds it. `None` until a member replies to a
+    /// separate coordinator.
+    best: Option<Versioned>,
     replies: u32,
     /// Per member index: the stamp it replied, if it has.
     reported: Vec<Option<Stamp>>,
@@ -314,6 +341,10 @@ pub struct QuorumChannel {
     /// Per (replier, requester) pair with a `SyncReply` being streamed: the requester's applied
     /// counts, from its latest request.
     streaming: BTreeMap<(usize, usize), Vec<u64>>,
+    /// Separate coordinators: the last stamp each Region's coordinator gave, so its stamps rise.
+    node_clock: BTreeMap<RegionId, u64>,
+    /// The staleness probe, when configured.
+    probe: Option<Box<probe::Probe>>,
 }
 
 type Fx = Vec<QuorumEffect>;
@@ -352,6 +383,8 @@ impl QuorumChannel {
             catch_up_rate: DEFAULT_CATCH_UP_RATE,
             missed: BTreeMap::new(),
             streaming: BTreeMap::new(),
+            node_clock: BTreeMap::new(),
+            probe: None,
         }
     }
 
@@ -413,6 +446,9 @@ impl QuorumChannel {
     fn on_commit(&self) -> bool {
         self.config.apply == Apply::OnCommit
     }
+    fn separate(&self) -> bool {
+        self.config.coordinator == Coordinator::Separate
+    }
 
     /// `m`'s current version of `key`, creating the item's genesis on first touch.
     fn current(&mut self, m: usize, key: Key) -> Versioned {
@@ -435,6 +471,9 @@ impl QuorumChannel {
 
     /// A client write of `key` taken by `region` as `write`.
     pub fn write(&mut self, now: SimTime, region: RegionId, key: Key, write: WriteId, attempt: AttemptRef) -> Fx {
+        if self.separate() {
+            return self.node_write(now, region, key, write, attempt);
+        }
         let mut fx = Vec::new();
         let Some(m) = self.member(region).filter(|&m| !self.members[m].witness && !self.members[m].down) else {
             Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::Unavailable));
@@ -468,7 +507,8 @@ impl QuorumChannel {
         for to in (0..n).filter(|&to| to != m) {
             self.send(&mut fx, m, to, QuorumBody::Replicate { version, deadline }, false);
         }
-        self.writes.insert(write, WriteOp { member: m, attempt, version, acks: 1, refusals: 0, unreached: 0 });
+        let op = WriteOp { coordinator: Coord::Member(m), attempt, version, acks: 1, refusals: 0, unreached: 0 };
+        self.writes.insert(write, op);
         if self.config.write_quorum <= 1 {
             self.decide_write(now, write, &mut fx);
         } else {
@@ -480,6 +520,9 @@ impl QuorumChannel {
     /// A client read of `key` at `region`, strongly consistent or not. A `Read` answer carries one
     /// hold on the version, for the world to release after judging the read.
     pub fn read(&mut self, now: SimTime, region: RegionId, key: Key, strong: bool, attempt: AttemptRef) -> Fx {
+        if self.separate() {
+            return self.node_read(now, region, key, attempt);
+        }
         let mut fx = Vec::new();
         let Some(m) = self.member(region).filter(|&m| !self.members[m].witness && !self.members[m].down) else {
             Self::reply(&mut fx, attempt, StoreAnswer::Rejected(Rejection::Unavailable));
@@ -503,7 +546,7 @@ impl QuorumChannel {
         // coordinator (and been acknowledged) with the commit still on its way here. A vote for a
         // write the reader coordinates is settled at once: it is undecided as the read begins.
         let pendings = self.members[m].votes.get(&key).map(|v| v.stamp).into_iter().collect();
-        let op = ReadOp { member: m, attempt, best: current, replies: 1, reported, pendings };
+        let op = ReadOp { coordinator: Coord::Member(m), attempt, best: Some(current), replies: 1, reported, pendings };
         let read = self.next_read;
         self.next_read += 1;
         self.reads.insert(read, op);
@@ -519,6 +562,9 @@ impl QuorumChannel {
 
     /// A message from `from` reaches `to`.
     pub fn on_message(&mut self, now: SimTime, from: RegionId, to: RegionId, msg: QuorumMessage) -> Fx {
+        if self.separate() {
+            return self.node_message(now, from, to, msg);
+        }
         let mut fx = Vec::new();
         let (Some(f), Some(t)) = (self.member(from), self.member(to)) else {
             self.release_carried(now, &msg.body);
@@ -545,7 +591,7 @@ impl QuorumChannel {
         match msg.body {
             QuorumBody::Replicate { version, deadline } => self.on_replicate(now, f, t, version, deadline, &mut fx),
             QuorumBody::Ack { write } => {
-                if let Some(op) = self.writes.get_mut(&write).filter(|op| op.member == t) {
+                if let Some(op) = self.writes.get_mut(&write).filter(|op| op.coordinator == Coord::Member(t)) {
                     op.acks += 1;
                     if op.acks >= self.config.write_quorum {
                         self.decide_write(now, write, &mut fx);
@@ -554,7 +600,7 @@ impl QuorumChannel {
             }
             QuorumBody::Conflict { write } | QuorumBody::Stale { write } => {
                 let n = self.n() as u32;
-                if let Some(op) = self.writes.get_mut(&write).filter(|op| op.member == t) {
+                if let Some(op) = self.writes.get_mut(&write).filter(|op| op.coordinator == Coord::Member(t)) {
                     op.refusals += 1;
                     if n - op.refusals < self.config.write_quorum {
                         let why =
@@ -577,20 +623,7 @@ impl QuorumChannel {
                 self.send(&mut fx, t, f, QuorumBody::ReadReply { read, current, pending }, false);
             }
             QuorumBody::ReadReply { read, current, pending } => {
-                let Some(op) = self.reads.get_mut(&read).filter(|op| op.member == t && op.reported[f].is_none()) else {
-                    self.ledger.release(current.write, now);
-                    return fx;
-                };
-                op.reported[f] = Some(current.stamp);
-                op.replies += 1;
-                op.pendings.extend(pending);
-                if current.stamp > op.best.stamp {
-                    let old = std::mem::replace(&mut op.best, current);
-                    self.ledger.release(old.write, now);
-                } else {
-                    self.ledger.release(current.write, now);
-                }
-                self.try_finish_read(now, read, &mut fx);
+                self.read_replied(now, Coord::Member(t), f, read, current, pending, &mut fx);
             }
             QuorumBody::Repair { version } => self.apply_any(now, t, version, &mut fx),
             QuorumBody::SyncRequest { applied } => {
@@ -643,7 +676,7 @@ impl QuorumChannel {
             }
             QuorumTimer::ReadTimeout { read } => {
                 if let Some(op) = self.reads.remove(&read) {
-                    self.ledger.release(op.best.write, now);
+                    self.release_best(now, &op);
                     Self::reply(&mut fx, op.attempt, StoreAnswer::Rejected(Rejection::NoQuorum));
                 }
             }
@@ -682,6 +715,7 @@ impl QuorumChannel {
                 let applied = self.members[t].applied.clone();
                 self.send(&mut fx, t, f, QuorumBody::SyncReply { applied, versions }, false);
             }
+            QuorumTimer::ProbeArrives { probe, member } => self.probe_arrives(now, probe, member),
         }
         fx
     }
@@ -696,16 +730,23 @@ impl QuorumChannel {
     /// aborted (`Unavailable`; a write's votes are withdrawn by reliable `Abort`s).
     pub fn region_down(&mut self, now: SimTime, region: RegionId) -> Fx {
         let mut fx = Vec::new();
-        let Some(m) = self.member(region) else { return fx };
-        self.members[m].down = true;
-        let writes: Vec<WriteId> = self.writes.iter().filter(|(_, op)| op.member == m).map(|(&w, _)| w).collect();
+        let m = self.member(region);
+        if let Some(m) = m {
+            self.members[m].down = true;
+        }
+        // What the Region coordinates: its member's operations, or its separate coordinator's.
+        let here = |c: Coord| match c {
+            Coord::Member(c) => Some(c) == m,
+            Coord::Node(r) => r == region,
+        };
+        let writes: Vec<WriteId> = self.writes.iter().filter(|(_, op)| here(op.coordinator)).map(|(&w, _)| w).collect();
         for write in writes {
             self.abort_write(now, write, Rejection::Unavailable, &mut fx);
         }
-        let reads: Vec<u64> = self.reads.iter().filter(|(_, op)| op.member == m).map(|(&r, _)| r).collect();
+        let reads: Vec<u64> = self.reads.iter().filter(|(_, op)| here(op.coordinator)).map(|(&r, _)| r).collect();
         for read in reads {
             let op = self.reads.remove(&read).expect("listed above");
-            self.ledger.release(op.best.write, now);
+            self.release_best(now, &op);
             Self::reply(&mut fx, op.attempt, StoreAnswer::Rejected(Rejection::Unavailable));
         }
         fx
@@ -738,7 +779,7 @@ impl QuorumChannel {
             self.ledger.release(write, now);
         }
         for (_, op) in std::mem::take(&mut self.reads) {
-            self.ledger.release(op.best.write, now);
+            self.release_best(now, &op);
         }
         for m in 0..self.n() {
             for (_, vote) in std::mem::take(&mut self.members[m].votes) {
@@ -800,8 +841,9 @@ impl QuorumChannel {
     /// The write reached its quorum: it is applied at its coordinator and answered `Written`.
     fn decide_write(&mut self, now: SimTime, write: WriteId, fx: &mut Fx) {
         let op = self.writes.remove(&write).expect("an open write");
-        let m = op.member;
         Self::reply(fx, op.attempt, StoreAnswer::Written { write });
+        self.probe_write(now, &op, fx);
+        let Coord::Member(m) = op.coordinator else { return };
         if !self.on_commit() {
             return;
         }
@@ -827,13 +869,13 @@ impl QuorumChannel {
     /// The write cannot reach its quorum (or its coordinator went down): rejected with `why`.
     fn abort_write(&mut self, now: SimTime, write: WriteId, why: Rejection, fx: &mut Fx) {
         let Some(op) = self.writes.remove(&write) else { return };
-        let (m, key) = (op.member, op.version.key);
+        let key = op.version.key;
         self.ledger.release(write, now); // the answer's hold: a rejection carries none
         Self::reply(fx, op.attempt, StoreAnswer::Rejected(why));
-        if !self.on_commit() {
+        let (true, Coord::Member(m)) = (self.on_commit(), op.coordinator) else {
             // Leaderless: the write stays applied wherever it landed.
             return;
-        }
+        };
         if self.members[m].votes.get(&key).is_some_and(|v| v.write == write) {
             self.members[m].votes.remove(&key);
             self.ledger.release(write, now);
@@ -865,7 +907,7 @@ impl QuorumChannel {
         if let Some(vote) = self.members[m].votes.get(&version.key).copied()
             && vote.stamp.seq <= version.stamp.seq
         {
-            let own = self.writes.get(&vote.write).is_some_and(|op| op.member == m);
+            let own = self.writes.get(&vote.write).is_some_and(|op| op.coordinator == Coord::Member(m));
             if own && vote.write != version.write {
                 self.abort_write(now, vote.write, Rejection::ReplicatedWriteConflict, fx);
             } else {
@@ -884,6 +926,43 @@ impl QuorumChannel {
         }
     }
 
+    /// A member's reply to read `read`, coordinated by `coordinator`, from member `f`.
+    #[allow(clippy::too_many_arguments)]
+    fn read_replied(
+        &mut self,
+        now: SimTime,
+        coordinator: Coord,
+        f: usize,
+        read: u64,
+        current: Versioned,
+        pending: Option<Stamp>,
+        fx: &mut Fx,
+    ) {
+        let Some(op) = self.reads.get_mut(&read).filter(|op| op.coordinator == coordinator && op.reported[f].is_none())
+        else {
+            self.ledger.release(current.write, now);
+            return;
+        };
+        op.reported[f] = Some(current.stamp);
+        op.replies += 1;
+        op.pendings.extend(pending);
+        match op.best {
+            Some(best) if current.stamp <= best.stamp => self.ledger.release(current.write, now),
+            Some(best) => {
+                op.best = Some(current);
+                self.ledger.release(best.write, now);
+            }
+            None => op.best = Some(current),
+        }
+        self.try_finish_read(now, read, fx);
+    }
+
+    fn release_best(&mut self, now: SimTime, op: &ReadOp) {
+        if let Some(best) = op.best {
+            self.ledger.release(best.write, now);
+        }
+    }
+
     /// Answers the read if it has R replies and every vote it saw for a write newer than its best
     /// answer has been settled by that write's coordinator replying.
     fn try_finish_read(&mut self, now: SimTime, read: u64, fx: &mut Fx) {
@@ -891,15 +970,15 @@ impl QuorumChannel {
         if op.replies < self.config.read_quorum {
             return;
         }
+        let Some(best) = op.best else { return };
         let unsettled = op
             .pendings
             .iter()
-            .any(|p| p.seq > op.best.stamp.seq && self.member(p.region).is_some_and(|c| op.reported[c].is_none()));
+            .any(|p| p.seq > best.stamp.seq && self.member(p.region).is_some_and(|c| op.reported[c].is_none()));
         if unsettled {
             return;
         }
         let op = self.reads.remove(&read).expect("checked above");
-        let best = op.best;
         // The read's hold on its answer goes with the answer.
         Self::reply(fx, op.attempt, StoreAnswer::Read { version: best.write });
         if !self.config.read_repair {
@@ -911,10 +990,12 @@ impl QuorumChannel {
                 continue;
             }
             self.ledger.tree_mut().acquire(best.write);
-            if f == op.member {
-                self.apply_any(now, f, best, fx);
-            } else {
-                self.send(fx, op.member, f, QuorumBody::Repair { version: best }, false);
+            match op.coordinator {
+                Coord::Member(m) if m == f => self.apply_any(now, f, best, fx),
+                Coord::Member(m) => self.send(fx, m, f, QuorumBody::Repair { version: best }, false),
+                Coord::Node(region) => {
+                    self.send_region(fx, region, self.members[f].region, QuorumBody::Repair { version: best })
+                }
             }
         }
     }

@@ -54,6 +54,8 @@ struct Sim {
     ops: BTreeMap<AttemptRef, Op>,
     next_id: u64,
     chaos: Option<Stream>,
+    /// Draws of the messages' own latencies (constants in the hand-traced tests).
+    draws: Stream,
 }
 
 impl Sim {
@@ -70,6 +72,7 @@ impl Sim {
             ops: BTreeMap::new(),
             next_id: 1,
             chaos: None,
+            draws: Seed(7).stream("draws"),
         }
     }
 
@@ -82,8 +85,13 @@ impl Sim {
         for e in fx {
             match e {
                 Effect::Send { from, to, message, reliable } => {
-                    let jitter = self.chaos.as_mut().map_or(0, |s| s.below(10));
-                    let at = self.now + dur(LAT[from.index()][to.index()] + jitter);
+                    let at = match self.ch.message_latency(from, to, &message) {
+                        Some(own) => self.now + own.sample_duration(&mut self.draws),
+                        None => {
+                            let jitter = self.chaos.as_mut().map_or(0, |s| s.below(10));
+                            self.now + dur(LAT[from.index()][to.index()] + jitter)
+                        }
+                    };
                     self.push(at, Ev::Msg { from, to, msg: message, reliable });
                 }
                 Effect::Timer { delay, timer } => self.push(self.now + delay, Ev::Timer(timer)),
@@ -550,6 +558,10 @@ fn leaderless(read_repair: bool, read_quorum: u32) -> QuorumConfig {
         timeout: SimDuration::from_secs(1),
         read_repair,
         apply: Apply::OnReceipt,
+        coordinator: Coordinator::Member,
+        latency: MessageLatency::default(),
+        member_latency: Vec::new(),
+        probe: None,
     }
 }
 
@@ -688,3 +700,5 @@ fn a_vote_request_after_the_deadline_is_refused() {
     assert!(ch.ledger().tree().lost().is_empty());
     assert!(!ch.ledger().tree().is_live(WriteId(1)));
 }
+
+mod pbs;
