@@ -408,6 +408,9 @@ impl Explainer<'_> {
                     self.line(&format!("{at}.io_per_write"), "io_per_write", format!("{:?}", store.io_per_write));
                     self.line(&format!("{at}.io_per_read"), "io_per_read", format!("{:?}", store.io_per_read));
                 }
+                (StoreKind::Quorum(_), _) if store.dynamodb => {
+                    self.fact("billed_as", quote("dynamodb"));
+                }
                 (_, Capacity::Provisioned { write_units, read_units }) if store.dynamodb => {
                     self.fact("capacity_mode", quote("provisioned"));
                     self.fact("write_capacity_units", format!("{write_units:?}"));

@@ -328,6 +328,11 @@ pub struct RawCost {
 pub struct RawCostStore {
     /// The store, by its `[[store]]` name.
     pub name: Spanned<String>,
+    /// A general quorum store: the service whose prices it is billed at. "dynamodb": a
+    /// single-Region DynamoDB table (a global table needs two Regions; a quorum store of one
+    /// member with write and read quorums of 1 behaves as one). Default: none (data transfer only).
+    #[serde(default)]
+    pub billed_as: Option<Spanned<String>>,
     /// The size of an item (DynamoDB, an Aurora row) or object (S3), in KB: DynamoDB bills a
     /// write unit per KB and a read unit per 4 KB; replication carries one per message. Default 1.
     #[serde(default)]

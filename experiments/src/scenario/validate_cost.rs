@@ -57,15 +57,16 @@ pub(super) fn cost(raw: &RawScenario, regions: &[String], p: &mut Problems) -> O
                 );
             }
         };
-        let dynamodb = store_type == StoreType::DynamoDbGlobalTable;
+        let dynamodb = store_type == StoreType::DynamoDbGlobalTable
+            || (store_type == StoreType::Quorum && s.billed_as.as_ref().is_some_and(|b| b.get_ref() == "dynamodb"));
         let aurora = store_type == StoreType::AuroraGlobalDatabase;
         for (key, v) in
             [("write_capacity_units", &s.write_capacity_units), ("read_capacity_units", &s.read_capacity_units)]
         {
-            only(p, v.is_some(), v.as_ref().map_or(0..0, |v| v.span()), key, dynamodb, "DynamoDB global tables");
+            only(p, v.is_some(), v.as_ref().map_or(0..0, |v| v.span()), key, dynamodb, "DynamoDB tables");
         }
         if let Some(m) = &s.capacity_mode {
-            only(p, true, m.span(), "capacity_mode", dynamodb, "DynamoDB global tables");
+            only(p, true, m.span(), "capacity_mode", dynamodb, "DynamoDB tables");
         }
         for (key, v) in [("io_per_write", &s.io_per_write), ("io_per_read", &s.io_per_read)] {
             only(p, v.is_some(), v.as_ref().map_or(0..0, |v| v.span()), key, aurora, "Aurora global databases");
@@ -77,6 +78,13 @@ pub(super) fn cost(raw: &RawScenario, regions: &[String], p: &mut Problems) -> O
             only(p, true, v.span(), "instance_class", aurora, "Aurora global databases");
         }
         let store = &mut stores[id.index()];
+        if let Some(b) = &s.billed_as {
+            only(p, true, b.span(), "billed_as", store_type == StoreType::Quorum, "general quorum stores");
+            match b.get_ref().as_str() {
+                "dynamodb" => store.dynamodb = true,
+                other => p.at(b.span(), format!("{at}.billed_as"), format!("{other:?}; expected \"dynamodb\"")),
+            }
+        }
         store.item_size_kb = amount(&s.item_size_kb, &format!("{at}.item_size_kb"), 1.0, p);
         if s.item_size_kb.is_some() && store.item_size_kb == 0.0 {
             let span = s.item_size_kb.as_ref().map_or(0..0, |v| v.span());
