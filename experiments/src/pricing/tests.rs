@@ -1,6 +1,7 @@
-//! The price list, overrides, and a bill traced by hand: `tests/format/cost.toml` replays five
-//! operations (three writes of 2 KB items to a two-Region global table, two reads, the read at 3 s
-//! failing while us-east-1 is down) over a 10 s fault phase.
+//! The price list, overrides, and a bill traced by hand: `tests/format/cost.toml` replays eight
+//! operations over a 10 s fault phase: three writes of 2 KB items to a two-Region global table and
+//! two reads (the read at 3 s failing while us-east-1 is down), two writes and a read of an Aurora
+//! global database.
 
 use std::path::Path;
 
@@ -82,6 +83,15 @@ fn the_hand_traced_bill() {
     assert!(close(line(&cost, "sessions: read capacity unit-hours @ us-west-2"), 20.0 * 730.0 * 0.0002));
     // Two db.r6g.xlarge in each Region's cluster.
     assert!(close(line(&cost, "ledger: instance-hours @ us-west-2"), 2.0 * 730.0 * 0.519));
+    // Aurora: two writes at 2 I/Os each and a read at 0.5 in us-east-1, at 0.20 USD per million;
+    // each write replicated into us-west-2 (2 replicated write I/Os each), and two messages of
+    // 1 KB between the Regions.
+    let io = (2.0 * 2.0 + 0.5) * scale * 0.20 / 1e6;
+    assert!(close(line(&cost, "ledger: I/O requests @ us-east-1"), io));
+    let replicated_io = 2.0 * 2.0 * scale * 0.20 / 1e6;
+    assert!(close(line(&cost, "ledger: replicated write I/Os @ us-west-2"), replicated_io));
+    let ledger_gb = 2.0 * scale / (1024.0 * 1024.0);
+    assert!(close(line(&cost, "ledger: replication out, GB @ us-east-1"), ledger_gb * 0.02));
     assert_eq!(line(&cost, "compute"), 1000.0);
     let total = 2.0 * writes
         + scale * 0.25 / 1e6
@@ -89,30 +99,33 @@ fn the_hand_traced_bill() {
         + 2.0 * 10.0 * 730.0 * 0.00065
         + 20.0 * 730.0 * (0.00013 + 0.0002)
         + 2.0 * 2.0 * 730.0 * 0.519
+        + io
+        + replicated_io
+        + ledger_gb * 0.02
         + 1000.0;
     assert!(close(cost.infrastructure.usd_per_month, total), "{} vs {total}", cost.infrastructure.usd_per_month);
-    assert_eq!(cost.infrastructure.lines.len(), 11, "{:#?}", cost.infrastructure.lines);
-    assert!(close(cost.infrastructure.usd_per_million_operations, total / (5.0 * scale) * 1e6));
+    assert_eq!(cost.infrastructure.lines.len(), 14, "{:#?}", cost.infrastructure.lines);
+    assert!(close(cost.infrastructure.usd_per_million_operations, total / (8.0 * scale) * 1e6));
 
-    // One of five operations failed: 2 s of the 10 s fault phase is client-visible downtime, at
-    // 3 600 USD an hour 2 USD, plus 0.5 USD for the failed operation; the fault's median outage
-    // (1.02 s) reaches 500 ms: one incident, 100 USD.
+    // One of eight operations failed: 1.25 s of the 10 s fault phase is client-visible downtime,
+    // at 3 600 USD an hour 1.25 USD, plus 0.5 USD for the failed operation; the fault's median
+    // outage (1.02 s) reaches 500 ms: one incident, 100 USD.
     let d = &cost.downtime;
     let expected = DowntimeRow {
-        operations_ended: 5,
+        operations_ended: 8,
         operations_failed: 1,
-        availability: 0.8,
-        downtime_hours: 2.0 / 3600.0,
-        revenue_lost_usd: 2.5,
+        availability: 0.875,
+        downtime_hours: 1.25 / 3600.0,
+        revenue_lost_usd: 1.75,
         sla_incidents: 1,
         sla_penalties_usd: 100.0,
         lost_writes: 0,
         lost_writes_usd: 0.0,
-        usd: 102.5,
-        downtime_hours_per_year: Some(4.0 / 3600.0),
-        availability_per_year: Some(1.0 - 4.0 / 3600.0 / 8760.0),
-        usd_per_year: Some(205.0),
-        total_usd_per_year: Some(cost.infrastructure.usd_per_month * 12.0 + 205.0),
+        usd: 101.75,
+        downtime_hours_per_year: Some(2.5 / 3600.0),
+        availability_per_year: Some(1.0 - 2.5 / 3600.0 / 8760.0),
+        usd_per_year: Some(203.5),
+        total_usd_per_year: Some(cost.infrastructure.usd_per_month * 12.0 + 203.5),
     };
     assert_eq!(d, &expected);
 }
