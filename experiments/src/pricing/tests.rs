@@ -214,3 +214,59 @@ fn bad_cost_input_is_an_error_at_its_key() {
     let e = errors(|s| s.replace("response_size_kb = 4.0", "response_size = 4.0"));
     assert!(e.contains("unknown field `response_size`"), "{e}");
 }
+
+#[test]
+fn the_routing_tier_by_hand() {
+    // tests/format/routing.toml (10 minutes): a Route 53 health check every 10 s and one of a
+    // routing control, Global Accelerator and CloudFront; its second population now enters through
+    // the accelerator and reads through CloudFront.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/format/routing.toml");
+    let text = std::fs::read_to_string(&path).expect("readable").replace(
+        "entry = \"route53\"\nclient_cache = { fixed = \"30s\" }",
+        "entry = \"global_accelerator\"\nreads_via_cloudfront = true",
+    ) + "\n[cost]\n";
+    let scenario = crate::scenario::parse(&path, &text).expect("valid");
+    let usage = models::report::Usage {
+        reads: vec![vec![0; 2]],
+        writes: vec![vec![0; 2]],
+        replicated: vec![vec![0; 2]],
+        messages: vec![vec![0; 4]],
+        attempts: vec![[100, 50], [200, 40]],
+        route53_queries: vec![30, 0],
+    };
+    let outcome = super::bill::Outcome {
+        operations_started: 390,
+        operations_succeeded: 390,
+        operations_failed: 0,
+        lost_writes: 0,
+        fault_outage_p50_s: vec![],
+    };
+    let cost = super::bill::bill(scenario.pricing.as_ref().expect("[cost]"), &scenario.world, &usage, &outcome);
+    let scale = HOURS_PER_MONTH * 3600.0 / 600.0;
+    let gb = 1.0 / (1024.0 * 1024.0);
+    assert_eq!(line(&cost, "Route 53 health check use1"), 0.5);
+    assert_eq!(line(&cost, "Route 53 health check use1: fast interval"), 1.0);
+    assert!(close(line(&cost, "Route 53 queries of dns"), 30.0 * scale * 0.60 / 1e6));
+    assert!(close(line(&cost, "Global Accelerator hours"), 730.0 * 0.025));
+    // Its reads go through CloudFront: the accelerator carries the writes.
+    assert!(close(line(&cost, "Global Accelerator DT-Premium GB of jvm"), 40.0 * scale * gb * 0.015));
+    assert!(close(line(&cost, "CloudFront HTTPS requests of jvm"), 200.0 * scale * 0.01 / 1e4));
+    assert!(close(line(&cost, "CloudFront data transfer out GB of jvm"), 200.0 * scale * gb * 0.085));
+    let names: Vec<&str> = cost.infrastructure.lines.iter().map(|l| l.what.as_str()).collect();
+    // No line for the routing control's check, the other population's accelerator or CloudFront
+    // use, nor for what was not used.
+    assert_eq!(
+        names,
+        [
+            "orders: instance-hours @ us-east-1",
+            "orders: instance-hours @ us-west-2",
+            "Route 53 health check use1",
+            "Route 53 health check use1: fast interval",
+            "Route 53 queries of dns",
+            "Global Accelerator hours",
+            "Global Accelerator DT-Premium GB of jvm",
+            "CloudFront HTTPS requests of jvm",
+            "CloudFront data transfer out GB of jvm",
+        ]
+    );
+}
