@@ -1,7 +1,7 @@
 //! The price list, overrides, and a bill traced by hand: `tests/format/cost.toml` replays eight
 //! operations over a 10 s fault phase: three writes of 2 KB items to a two-Region global table and
 //! two reads (the read at 3 s failing while us-east-1 is down), two writes and a read of an Aurora
-//! global database.
+//! global database, and a 512 KB object written to an S3 bucket replicated with RTC.
 
 use std::path::Path;
 
@@ -92,6 +92,13 @@ fn the_hand_traced_bill() {
     assert!(close(line(&cost, "ledger: replicated write I/Os @ us-west-2"), replicated_io));
     let ledger_gb = 2.0 * scale / (1024.0 * 1024.0);
     assert!(close(line(&cost, "ledger: replication out, GB @ us-east-1"), ledger_gb * 0.02));
+    // S3 with RTC: one 512 KB object replicated to us-west-2, a PUT there (0.005 USD per
+    // thousand), RTC on its GB (0.015), and its GB out of us-east-1.
+    let object_gb = 512.0 * scale / (1024.0 * 1024.0);
+    let s3 = scale * 0.005 / 1e3 + object_gb * 0.015 + object_gb * 0.02;
+    assert!(close(line(&cost, "assets: replication PUT requests @ us-west-2"), scale * 0.005 / 1e3));
+    assert!(close(line(&cost, "assets: Replication Time Control GB @ us-west-2"), object_gb * 0.015));
+    assert!(close(line(&cost, "assets: replication out, GB @ us-east-1"), object_gb * 0.02));
     assert_eq!(line(&cost, "compute"), 1000.0);
     let total = 2.0 * writes
         + scale * 0.25 / 1e6
@@ -102,30 +109,33 @@ fn the_hand_traced_bill() {
         + io
         + replicated_io
         + ledger_gb * 0.02
+        + s3
         + 1000.0;
     assert!(close(cost.infrastructure.usd_per_month, total), "{} vs {total}", cost.infrastructure.usd_per_month);
-    assert_eq!(cost.infrastructure.lines.len(), 14, "{:#?}", cost.infrastructure.lines);
-    assert!(close(cost.infrastructure.usd_per_million_operations, total / (8.0 * scale) * 1e6));
+    assert_eq!(cost.infrastructure.lines.len(), 17, "{:#?}", cost.infrastructure.lines);
+    assert!(close(cost.infrastructure.usd_per_million_operations, total / (9.0 * scale) * 1e6));
 
-    // One of eight operations failed: 1.25 s of the 10 s fault phase is client-visible downtime,
-    // at 3 600 USD an hour 1.25 USD, plus 0.5 USD for the failed operation; the fault's median
-    // outage (1.02 s) reaches 500 ms: one incident, 100 USD.
+    // One of nine operations failed: a ninth of the 10 s fault phase is client-visible downtime,
+    // at 3 600 USD an hour, plus 0.5 USD for the failed operation; the fault's median outage
+    // (1.02 s) reaches 500 ms: one incident, 100 USD. Two such incidents a year.
     let d = &cost.downtime;
+    let hours = (1.0 / 9.0) * 10.0 / 3600.0;
+    let revenue = 3600.0 * hours + 0.5;
     let expected = DowntimeRow {
-        operations_ended: 8,
+        operations_ended: 9,
         operations_failed: 1,
-        availability: 0.875,
-        downtime_hours: 1.25 / 3600.0,
-        revenue_lost_usd: 1.75,
+        availability: 1.0 - 1.0 / 9.0,
+        downtime_hours: hours,
+        revenue_lost_usd: revenue,
         sla_incidents: 1,
         sla_penalties_usd: 100.0,
         lost_writes: 0,
         lost_writes_usd: 0.0,
-        usd: 101.75,
-        downtime_hours_per_year: Some(2.5 / 3600.0),
-        availability_per_year: Some(1.0 - 2.5 / 3600.0 / 8760.0),
-        usd_per_year: Some(203.5),
-        total_usd_per_year: Some(cost.infrastructure.usd_per_month * 12.0 + 203.5),
+        usd: revenue + 100.0,
+        downtime_hours_per_year: Some(hours * 2.0),
+        availability_per_year: Some(1.0 - hours * 2.0 / 8760.0),
+        usd_per_year: Some((revenue + 100.0) * 2.0),
+        total_usd_per_year: Some(cost.infrastructure.usd_per_month * 12.0 + (revenue + 100.0) * 2.0),
     };
     assert_eq!(d, &expected);
 }
@@ -148,10 +158,10 @@ fn a_longer_incident_threshold_is_no_incident_and_lost_writes_are_priced() {
     .expect("valid");
     let pricing = scenario.pricing.as_ref().expect("[cost]");
     let usage = models::report::Usage {
-        reads: vec![vec![0; 2]; 3],
-        writes: vec![vec![0; 2]; 3],
-        replicated: vec![vec![0; 2]; 3],
-        messages: vec![vec![0; 4]; 3],
+        reads: vec![vec![0; 2]; 4],
+        writes: vec![vec![0; 2]; 4],
+        replicated: vec![vec![0; 2]; 4],
+        messages: vec![vec![0; 4]; 4],
         attempts: vec![[0, 0]],
         route53_queries: vec![0],
     };
