@@ -568,6 +568,74 @@ fn timeline_sections(s: &Summary) -> String {
             .collect();
         t.push_str(&table(&["Action", "At", "Outcome", "Detail"], &[false, true, false, false], &rows));
     }
+    if let Some(cost) = &s.cost {
+        t.push_str(&cost_markdown(cost));
+    }
+    t
+}
+
+/// Dollars to the cent, with thousands separated: "$12,345.67".
+fn usd(x: f64) -> String {
+    let cents = (x * 100.0).round() as i64;
+    let (sign, cents) = if cents < 0 { ("-", -cents) } else { ("", cents) };
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}${grouped}.{:02}", cents % 100)
+}
+
+/// The `## Cost` section: the bill line by line, then what the failures cost.
+fn cost_markdown(c: &crate::pricing::bill::CostRow) -> String {
+    let i = &c.infrastructure;
+    let mut t = "\n## Cost\n\n".to_string();
+    t.push_str(&format!(
+        "Infrastructure {} a month ({} per million operations): measured usage x {:.1} (730 hours over the \
+         fault phase), priced at experiments/data/prices.csv and the scenario's [cost].\n\n",
+        usd(i.usd_per_month),
+        usd(i.usd_per_million_operations),
+        i.month_scale
+    ));
+    let rows: Vec<_> = i
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.what.clone(),
+                l.item.clone(),
+                format!("{:.2}", l.quantity_per_month),
+                l.unit_price_usd.to_string(),
+                usd(l.usd_per_month),
+            ]
+        })
+        .collect();
+    t.push_str(&table(
+        &["Line", "Item", "Quantity a month", "Unit price (USD)", "A month"],
+        &[false, false, true, true, true],
+        &rows,
+    ));
+    let d = &c.downtime;
+    let mut rows = vec![
+        vec!["Availability (operations)".into(), format!("{:.6}", d.availability)],
+        vec!["Client-visible downtime".into(), format!("{:.4} h", d.downtime_hours)],
+        vec!["Revenue lost".into(), usd(d.revenue_lost_usd)],
+        vec!["SLA incidents".into(), format!("{} ({})", d.sla_incidents, usd(d.sla_penalties_usd))],
+        vec!["Lost writes".into(), format!("{} ({})", d.lost_writes, usd(d.lost_writes_usd))],
+        vec!["Downtime cost of the run".into(), usd(d.usd)],
+    ];
+    if let (Some(h), Some(a), Some(u), Some(total)) =
+        (d.downtime_hours_per_year, d.availability_per_year, d.usd_per_year, d.total_usd_per_year)
+    {
+        rows.push(vec!["Downtime a year".into(), format!("{h:.4} h (availability {a:.6})")]);
+        rows.push(vec!["Downtime cost a year".into(), usd(u)]);
+        rows.push(vec!["Infrastructure a year + downtime a year".into(), usd(total)]);
+    }
+    t.push_str("\n### Downtime\n\n");
+    t.push_str(&table(&["What", "Value"], &[false, true], &rows));
     t
 }
 

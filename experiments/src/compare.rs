@@ -7,6 +7,11 @@
 //! difference of a pair then carries only the effect of what changed, so the paired interval is far
 //! narrower than comparing two independent means.
 //!
+//! With `[cost]` in both scenarios, the table is followed by what B costs over A and what it saves
+//! (`return_on_b`): the infrastructure a month and a year, and with `incidents_per_year` the
+//! downtime a year, the savings, the net benefit and the return on the extra spend, as source 003
+//! argues for a second Region (its figures are the test's).
+//!
 //! `--set path=value` changes both scenarios before they are validated, as for `mrsim run`
 //! (the reproduce line of a failed run repeats the changes).
 //!
@@ -181,7 +186,14 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
     let (file_a, file_b) = (args.a.display().to_string(), args.b.display().to_string());
     let leaves_a = check::run_seeds_with(&a, &|seed| reproduce_command(&args.a, &overrides, seed), &seeds)?;
     let leaves_b = check::run_seeds_with(&b, &|seed| reproduce_command(&args.b, &overrides, seed), &seeds)?;
-    let rows = select(rows(&leaves_a, &leaves_b), &args.metrics).map_err(CliError::input)?;
+    // A bill's lines are rows by position, and two scenarios' bills list different lines: their
+    // totals are compared, not line i against line i.
+    let all: Vec<Row> = rows(&leaves_a, &leaves_b)
+        .into_iter()
+        .filter(|r| !r.metric.starts_with("cost.infrastructure.lines."))
+        .collect();
+    let money = return_on_b(&all);
+    let rows = select(all, &args.metrics).map_err(CliError::input)?;
     let mut text = format!(
         "mrsim compare: A = {} ({file_a}), B = {} ({file_b}); {} from {root}\n",
         a.name,
@@ -193,6 +205,7 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
         let _ = writeln!(text, "  both changed by --set {}", changes.join(" --set "));
     }
     text.push_str(&table(&rows));
+    text.push_str(&money);
     if let Some(dir) = &args.out {
         let bytes = csv(&rows).map_err(CliError::internal)?;
         let path = dir.join("compare.csv");
@@ -200,6 +213,69 @@ pub fn execute(args: &CompareArgs) -> Result<String, CliError> {
         let _ = writeln!(text, "  wrote           {}", path.display());
     }
     Ok(text)
+}
+
+/// Whole dollars with thousands separated: "$3,870,000", "-$12".
+fn dollars(x: f64) -> String {
+    let whole = x.abs().round() as u64;
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}${grouped}", if x < 0.0 && whole > 0 { "-" } else { "" })
+}
+
+/// What B costs over A in money and what it saves, as the means over the paired seeds, when both
+/// scenarios give `[cost]`: the infrastructure a month and a year, and, with `incidents_per_year`,
+/// the downtime a year, the savings, the net benefit and the return on the extra spend (net
+/// benefit over the extra infrastructure a year). Empty when either side has no cost.
+pub fn return_on_b(rows: &[Row]) -> String {
+    let get = |metric: &str| rows.iter().find(|r| r.metric == metric).map(|r| (r.mean_a, r.mean_b));
+    let Some((infra_a, infra_b)) = get("cost.infrastructure.usd_per_month") else { return String::new() };
+    let mut t = String::from("\n  money (means over the paired seeds)\n");
+    let extra_year = 12.0 * (infra_b - infra_a);
+    let _ = writeln!(
+        t,
+        "  infrastructure  A {} / month, B {} / month: B costs {} a month, {} a year more",
+        dollars(infra_a),
+        dollars(infra_b),
+        dollars(infra_b - infra_a),
+        dollars(extra_year)
+    );
+    let (Some((down_a, down_b)), Some((hours_a, hours_b)), Some((avail_a, avail_b))) = (
+        get("cost.downtime.usd_per_year"),
+        get("cost.downtime.downtime_hours_per_year"),
+        get("cost.downtime.availability_per_year"),
+    ) else {
+        t.push_str("  downtime        no yearly figures (give [cost] incidents_per_year in both)\n");
+        return t;
+    };
+    let _ = writeln!(
+        t,
+        "  downtime        A {:.2} h a year (availability {:.4}%) costs {}; B {:.2} h ({:.4}%) costs {}",
+        hours_a,
+        avail_a * 100.0,
+        dollars(down_a),
+        hours_b,
+        avail_b * 100.0,
+        dollars(down_b)
+    );
+    let savings = down_a - down_b;
+    let net = savings - extra_year;
+    let _ = writeln!(t, "  savings         {} - {} = {} a year", dollars(down_a), dollars(down_b), dollars(savings));
+    let _ = writeln!(t, "  extra cost      {} a year", dollars(extra_year));
+    let verdict = if net > 0.0 { "B pays for itself" } else { "B does not pay for itself" };
+    let roi = if extra_year > 0.0 {
+        format!(", a return of {:.0}% on the extra spend", net / extra_year * 100.0)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(t, "  net benefit     {} a year{roi}: {verdict}", dollars(net));
+    t
 }
 
 /// The 95% half-width `h` of row `r`, to as many decimals as the row's means and difference show
@@ -316,6 +392,37 @@ mod tests {
         // A small interval beside whole numbers keeps two significant digits rather than print 0.
         assert_eq!(half_width(0.3141, &row(1.0, 2.0)), "0.31");
         assert_eq!(half_width(0.0, &row(1.0, 1.0)), "0");
+    }
+
+    #[test]
+    fn the_return_on_an_extra_region_by_hand() {
+        // The article's trading platform: 22 000 and 58 000 USD a month; 8.76 and 0.876 hours of
+        // downtime a year at 500 000 USD an hour.
+        let a = [leaves(&[
+            ("cost.infrastructure.usd_per_month", 22_000.0),
+            ("cost.downtime.usd_per_year", 4_380_000.0),
+            ("cost.downtime.downtime_hours_per_year", 8.76),
+            ("cost.downtime.availability_per_year", 0.999),
+        ])];
+        let b = [leaves(&[
+            ("cost.infrastructure.usd_per_month", 58_000.0),
+            ("cost.downtime.usd_per_year", 438_000.0),
+            ("cost.downtime.downtime_hours_per_year", 0.876),
+            ("cost.downtime.availability_per_year", 0.9999),
+        ])];
+        let text = return_on_b(&rows(&a, &b));
+        assert!(text.contains("B costs $36,000 a month, $432,000 a year more"), "{text}");
+        assert!(text.contains("savings         $4,380,000 - $438,000 = $3,942,000 a year"), "{text}");
+        // (3 942 000 - 432 000) / 432 000 = 8.125.
+        assert!(
+            text.contains("net benefit     $3,510,000 a year, a return of 812% on the extra spend: B pays"),
+            "{text}"
+        );
+        assert!(text.contains("A 8.76 h a year (availability 99.9000%)"), "{text}");
+        let none = [leaves(&[("writes.acknowledged", 1.0)])];
+        assert_eq!(return_on_b(&rows(&none, &none)), "");
+        let no_year = [leaves(&[("cost.infrastructure.usd_per_month", 1.0)])];
+        assert!(return_on_b(&rows(&no_year, &no_year)).contains("no yearly figures"));
     }
 
     #[test]

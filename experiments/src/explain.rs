@@ -31,6 +31,7 @@ use models::topology::LinkLatency;
 use sim_core::{Dist, SimDuration, SimTime};
 
 use crate::CliError;
+use crate::pricing::Capacity;
 use crate::report::describe_fault;
 use crate::scenario::include::RESOLVED_HEADER;
 use crate::scenario::{self, Scenario};
@@ -134,6 +135,7 @@ pub fn explain(s: &Scenario) -> Result<String, String> {
     }
     x.faults();
     x.actions();
+    x.cost();
     x.expects();
     x.close();
     Ok(x.out)
@@ -314,6 +316,9 @@ impl Explainer<'_> {
         self.out.push_str("# as the file gives it\n");
         self.table = Some(table);
         for (k, v) in left {
+            // A key that is not bare (a price override in one Region, "item@region") is quoted.
+            let bare = k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let k = if bare { k } else { format!("{k:?}") };
             self.fact(&k, v.to_string());
         }
         self.table = None;
@@ -358,6 +363,64 @@ impl Explainer<'_> {
     fn network(&mut self) {
         if self.given("network") {
             self.open("[network]", "network");
+        }
+    }
+
+    /// `[cost]` resolved: sizes, capacity and instances of the stores it names, the downtime
+    /// prices, then the monthly lines and price overrides as the file gives them.
+    fn cost(&mut self) {
+        let Some(c) = &self.scenario.pricing else { return };
+        let d = &c.downtime;
+        self.open("[cost]", "cost");
+        self.line("cost.response_size_kb", "response_size_kb", format!("{:?}", c.response_size_kb));
+        for (key, value) in [
+            ("revenue_usd_per_hour", d.revenue_usd_per_hour),
+            ("revenue_usd_per_failed_operation", d.revenue_usd_per_failed_operation),
+            ("sla_penalty_usd_per_incident", d.sla_penalty_usd_per_incident),
+            ("lost_write_usd", d.lost_write_usd),
+        ] {
+            self.line(&format!("cost.{key}"), key, format!("{value:?}"));
+        }
+        self.line("cost.sla_incident_min_outage", "sla_incident_min_outage", duration(d.sla_incident_min_outage));
+        match d.incidents_per_year {
+            Some(n) => self.fact("incidents_per_year", format!("{n:?}")),
+            None => self.line_noted(false, "incidents_per_year", quote("none"), "no yearly figures"),
+        }
+        self.shown(&["store", "monthly_usd", "prices"]);
+        for table in ["monthly_usd", "prices"] {
+            if self.given(&format!("cost.{table}")) {
+                self.open(&format!("[cost.{table}]"), &format!("cost.{table}"));
+            }
+        }
+        let count = self.lookup("cost.store").and_then(toml::Value::as_array).map_or(0, Vec::len);
+        for j in 0..count {
+            let at = format!("cost.store.{j}");
+            let name = self.lookup(&format!("{at}.name")).and_then(toml::Value::as_str).unwrap_or("").to_string();
+            let Some(i) = self.scenario.world.stores.iter().position(|s| s.name == name) else { continue };
+            let store = c.stores[i].clone();
+            self.open("[[cost.store]]", &at);
+            self.fact("name", quote(&name));
+            self.line(&format!("{at}.item_size_kb"), "item_size_kb", format!("{:?}", store.item_size_kb));
+            match (&self.scenario.world.stores[i].kind, store.capacity) {
+                (StoreKind::AuroraGlobal(_), _) => {
+                    self.line(&format!("{at}.instance_class"), "instance_class", quote(&store.instance_class));
+                    self.line(&format!("{at}.instances"), "instances", store.instances.to_string());
+                    self.line(&format!("{at}.io_per_write"), "io_per_write", format!("{:?}", store.io_per_write));
+                    self.line(&format!("{at}.io_per_read"), "io_per_read", format!("{:?}", store.io_per_read));
+                }
+                (StoreKind::Quorum(_), _) if store.dynamodb => {
+                    self.fact("billed_as", quote("dynamodb"));
+                }
+                (_, Capacity::Provisioned { write_units, read_units }) if store.dynamodb => {
+                    self.fact("capacity_mode", quote("provisioned"));
+                    self.fact("write_capacity_units", format!("{write_units:?}"));
+                    self.fact("read_capacity_units", format!("{read_units:?}"));
+                }
+                (_, Capacity::OnDemand) if store.dynamodb => {
+                    self.line(&format!("{at}.capacity_mode"), "capacity_mode", quote("on_demand"));
+                }
+                _ => {}
+            }
         }
     }
 

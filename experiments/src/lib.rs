@@ -15,6 +15,7 @@ pub mod metrics_path;
 pub mod output;
 pub mod overrides;
 pub mod plot;
+pub mod pricing;
 pub mod quantity;
 pub mod report;
 pub mod reproduce;

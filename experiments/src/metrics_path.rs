@@ -172,8 +172,18 @@ fn unit(path: &str, boolean: bool) -> &'static str {
     if boolean {
         return "1 or 0";
     }
-    if leaf.ends_with("_rate") || leaf.ends_with("_fraction") || leaf.starts_with("utilisation") {
+    if leaf.ends_with("_rate")
+        || leaf.ends_with("_fraction")
+        || leaf.starts_with("utilisation")
+        || leaf.starts_with("availability")
+    {
         return "share, 0 to 1";
+    }
+    if leaf.contains("usd") {
+        return "USD";
+    }
+    if leaf.contains("hours") {
+        return "h";
     }
     if matches!(leaf, "p50" | "p99" | "max") {
         for segment in path.rsplit('.') {
@@ -320,6 +330,9 @@ type = "aurora_global_database"
 writer = "us-east-1"
 secondaries = ["us-west-2"]
 
+[cost]
+incidents_per_year = 1.0
+
 [[population]]
 name = "east"
 region = "us-east-1"
@@ -396,6 +409,10 @@ at = "15s"
                     format!("faults.{{index}}.failover.client_outage_s_by_population.{{population}}.{leaf}")
                 }
                 [list @ ("transitions" | "faults" | "actions"), _, rest] => format!("{list}.{{index}}.{rest}"),
+                ["cost", "infrastructure", rest] if rest.starts_with("lines.") => {
+                    let (_, leaf) = rest["lines.".len()..].split_once('.').expect("an index, then a leaf");
+                    format!("cost.infrastructure.lines.{{index}}.{leaf}")
+                }
                 ["rejections", ..] => "rejections.{rejection}".to_string(),
                 _ => path.to_string(),
             }

@@ -70,6 +70,10 @@ pub struct Summary {
     pub actions: Vec<ActionRow>,
     /// The routing tier's own counts.
     pub routing: RoutingRow,
+    /// What the design costs in money and what its failures cost, with the scenario's `[cost]`;
+    /// left out of the file without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::pricing::bill::CostRow>,
 }
 
 /// The routing tier's own counts.
@@ -586,7 +590,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
     let phase_end = SimTime::at(scenario.world.duration);
     let routing_tier = has_routing_tier(scenario);
     let populations: Vec<String> = scenario.world.populations.iter().map(|p| p.name.clone()).collect();
-    let faults = r
+    let faults: Vec<FaultRow> = r
         .faults
         .iter()
         .map(|w| {
@@ -604,6 +608,18 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
         })
         .collect();
     let succeeded = r.reads_ok + r.writes_acked + r.conditional_check_failed;
+    let cost = scenario.pricing.as_ref().map(|pricing| {
+        let outcome = crate::pricing::bill::Outcome {
+            operations_started: r.operations,
+            operations_succeeded: r.operations_succeeded,
+            operations_failed: r.operations_failed,
+            lost_writes: r.lost_by(LossCause::LastWriterWins)
+                + r.lost_by(LossCause::Failover)
+                + r.lost_by(LossCause::RegionNeverReturned),
+            fault_outage_p50_s: faults.iter().map(|f: &FaultRow| f.failover.client_outage_s.p50).collect(),
+        };
+        crate::pricing::bill::bill(pricing, &scenario.world, &r.usage, &outcome)
+    });
     Summary {
         scenario: scenario.name.clone(),
         seed: seed.to_string(),
@@ -691,6 +707,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
                 detail: with_trigger(scenario, a, a.outcome.clone().unwrap_or_else(|e| e)),
             })
             .collect(),
+        cost,
     }
 }
 

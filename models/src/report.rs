@@ -121,6 +121,42 @@ pub struct StoreStats {
     pub shadowed: u64,
 }
 
+/// What a run used that AWS bills by use, counted as it happens, for a price list to turn into
+/// money (experiments' cost report). Counts only: no prices in models.
+#[derive(Clone, Debug, Default)]
+pub struct Usage {
+    /// Per store, per Region: reads the store answered there (a successful read).
+    pub reads: Vec<Vec<u64>>,
+    /// Per store, per Region: writes the store applied there for a client (acknowledged, or
+    /// applied after its client gave up: the service bills the write either way).
+    pub writes: Vec<Vec<u64>>,
+    /// Per store, per Region: writes replicated into that Region's replica (each apply of another
+    /// Region's write).
+    pub replicated: Vec<Vec<u64>>,
+    /// Per store, `from * regions + to`: replication messages sent from one Region to another
+    /// (resends included: each crosses the network again).
+    pub messages: Vec<Vec<u64>>,
+    /// Per population: attempts sent, reads and writes apart (`[reads, writes]`).
+    pub attempts: Vec<[u64; 2]>,
+    /// Name lookups the population's resolvers sent to Route 53 (cache misses), per population.
+    pub route53_queries: Vec<u64>,
+}
+
+impl Usage {
+    fn new(config: &WorldConfig) -> Self {
+        let regions = config.topology.len();
+        let per_region = vec![vec![0; regions]; config.stores.len()];
+        Usage {
+            reads: per_region.clone(),
+            writes: per_region.clone(),
+            replicated: per_region,
+            messages: vec![vec![0; regions * regions]; config.stores.len()],
+            attempts: vec![[0, 0]; config.populations.len()],
+            route53_queries: vec![0; config.populations.len()],
+        }
+    }
+}
+
 /// What the report needs of a store once the run is over.
 pub struct StoreSettled<'a> {
     pub tree: &'a VersionTree,
@@ -267,6 +303,8 @@ pub struct Recorder {
     /// which take a third of the memory each: the version records and tombs at their peak, summed.
     pub version_records_max: usize,
     pub end: SimTime,
+    /// What the run used that AWS bills by use.
+    pub usage: Usage,
 }
 
 impl Recorder {
@@ -320,6 +358,7 @@ impl Recorder {
             live_versions_max: 0,
             version_records_max: 0,
             end: SimTime::ZERO,
+            usage: Usage::new(config),
         }
     }
 
@@ -330,6 +369,33 @@ impl Recorder {
     pub fn request_sent(&mut self, now: SimTime, region: RegionId) {
         self.requests += 1;
         self.region(region).requests.add(now, 1);
+    }
+
+    /// An attempt of `population` was sent (`is_read`: a read).
+    pub fn attempt_used(&mut self, population: PopulationId, is_read: bool) {
+        self.usage.attempts[population.index()][usize::from(!is_read)] += 1;
+    }
+
+    /// A store in `region` served a client's read (`is_read`) or applied its write.
+    pub fn store_used(&mut self, store: StoreId, region: RegionId, is_read: bool) {
+        let counts = if is_read { &mut self.usage.reads } else { &mut self.usage.writes };
+        counts[store.index()][region.index()] += 1;
+    }
+
+    /// A write of `store` was replicated into `to`.
+    pub fn replicated_into(&mut self, store: StoreId, to: RegionId) {
+        self.usage.replicated[store.index()][to.index()] += 1;
+    }
+
+    /// A replication message of `store` left `from` for another Region, `to`.
+    pub fn replication_message_sent(&mut self, store: StoreId, from: RegionId, to: RegionId) {
+        let regions = self.regions.len();
+        self.usage.messages[store.index()][from.index() * regions + to.index()] += 1;
+    }
+
+    /// The resolvers of each population sent these many queries to Route 53 (set once, at the end).
+    pub fn route53_queries(&mut self, by_population: Vec<u64>) {
+        self.usage.route53_queries = by_population;
     }
 
     pub fn operation_started(&mut self, _now: SimTime, _kind: OperationKind) {

@@ -15,6 +15,7 @@ mod shared;
 mod validate;
 mod validate_alarms;
 mod validate_clients;
+mod validate_cost;
 mod validate_edge;
 mod validate_faults;
 mod validate_route53;
@@ -42,6 +43,8 @@ pub struct Scenario {
     pub cost: cost::Estimate,
     /// The `[[expect]]` assertions, for `mrsim check`.
     pub expects: Vec<Expect>,
+    /// `[cost]`: what the design costs in money (see [`crate::pricing`]); None without one.
+    pub pricing: Option<crate::pricing::CostConfig>,
     /// The file's bytes, for hashing into the manifest.
     pub source: String,
     /// Files the scenario reads besides itself (trace replays), as the scenario names them, with

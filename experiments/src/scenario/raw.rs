@@ -266,6 +266,101 @@ pub struct RawScenario {
     /// Assertions `mrsim check` evaluates.
     #[serde(default, rename = "expect")]
     pub expects: Vec<RawExpect>,
+    /// What the design costs in money, and what its failures cost: with it, summary.json's `cost`
+    /// prices the run's usage (requests, replicated writes, bytes between Regions, scaled from the
+    /// fault phase to a 730-hour month) at AWS's list prices (experiments/data/prices.csv), adds
+    /// the fees of what is declared here, and prices the clients' failures and the lost writes.
+    #[serde(default)]
+    pub cost: Option<Spanned<RawCost>>,
+}
+
+/// `[cost]`: what the simulation cannot know about money.
+#[derive(Deserialize, JsonSchema, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    /// What the simulation cannot know about each store (item sizes, capacity, instances); a
+    /// store without an entry is billed with the defaults.
+    #[serde(default, rename = "store")]
+    pub stores: Vec<RawCostStore>,
+    /// The size of a response in KB, the dominant direction of client traffic: what Global
+    /// Accelerator's DT-Premium and CloudFront's data transfer out are billed on. Default 1.
+    #[serde(default)]
+    pub response_size_kb: Option<Spanned<f64>>,
+    /// Monthly costs the simulation cannot price from usage (compute, observability), by name, in
+    /// USD per month: each becomes a line of the bill as given.
+    #[serde(default)]
+    pub monthly_usd: std::collections::BTreeMap<String, Spanned<f64>>,
+    /// Prices that replace the shipped list's, in USD per the item's unit: an item of
+    /// experiments/data/prices.csv for every Region ("aurora_io_requests_usd_per_million" = 0.22),
+    /// or for one Region ("aurora_io_requests_usd_per_million@eu-west-1" = 0.22).
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, Spanned<f64>>,
+    /// Revenue the clients bring per hour, in USD: lost in proportion to the client-visible
+    /// downtime (the failed share of operations times the fault phase). Default 0.
+    #[serde(default)]
+    pub revenue_usd_per_hour: Option<Spanned<f64>>,
+    /// Revenue lost per operation that failed for good, in USD (besides `revenue_usd_per_hour`).
+    /// Default 0.
+    #[serde(default)]
+    pub revenue_usd_per_failed_operation: Option<Spanned<f64>>,
+    /// The penalty (or SLA credit) owed per incident, in USD: a fault whose median client-visible
+    /// outage reaches `sla_incident_min_outage`. Default 0.
+    #[serde(default)]
+    pub sla_penalty_usd_per_incident: Option<Spanned<f64>>,
+    /// The median client-visible outage of a fault that makes it an SLA incident. Default "0s":
+    /// any fault during which clients saw an outage.
+    #[serde(default)]
+    pub sla_incident_min_outage: Option<Spanned<DurationText>>,
+    /// What an acknowledged write that was lost costs, in USD (a lost order, a lost payment).
+    /// Default 0.
+    #[serde(default)]
+    pub lost_write_usd: Option<Spanned<f64>>,
+    /// How many incidents like this run's a year brings: the run's downtime and its cost times
+    /// this are the year's, and `mrsim compare` judges the return on an extra Region from them.
+    /// Without it, no yearly figures.
+    #[serde(default)]
+    pub incidents_per_year: Option<Spanned<f64>>,
+}
+
+/// `[[cost.store]]`: one store's sizes, capacity and instances.
+#[derive(Deserialize, JsonSchema, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawCostStore {
+    /// The store, by its `[[store]]` name.
+    pub name: Spanned<String>,
+    /// A general quorum store: the service whose prices it is billed at. "dynamodb": a
+    /// single-Region DynamoDB table (a global table needs two Regions; a quorum store of one
+    /// member with write and read quorums of 1 behaves as one). Default: none (data transfer only).
+    #[serde(default)]
+    pub billed_as: Option<Spanned<String>>,
+    /// The size of an item (DynamoDB, an Aurora row) or object (S3), in KB: DynamoDB bills a
+    /// write unit per KB and a read unit per 4 KB; replication carries one per message. Default 1.
+    #[serde(default)]
+    pub item_size_kb: Option<Spanned<f64>>,
+    /// DynamoDB: "on_demand" (default: per request) or "provisioned" (per capacity unit-hour in
+    /// every replica, whatever the requests).
+    #[serde(default)]
+    pub capacity_mode: Option<Spanned<String>>,
+    /// DynamoDB provisioned: write capacity units in each replica (replicated write capacity
+    /// units in a global table).
+    #[serde(default)]
+    pub write_capacity_units: Option<Spanned<f64>>,
+    /// DynamoDB provisioned: read capacity units in each replica.
+    #[serde(default)]
+    pub read_capacity_units: Option<Spanned<f64>>,
+    /// Aurora: the instance class of every instance, one of the price list's
+    /// (aurora_instance_CLASS_usd_per_hour). Default "db.r6g.large".
+    #[serde(default)]
+    pub instance_class: Option<Spanned<String>>,
+    /// Aurora: instances in each Region's cluster (the writer's and every secondary's). Default 1.
+    #[serde(default)]
+    pub instances: Option<Spanned<u32>>,
+    /// Aurora: storage I/Os a write costs (and each replicated write in a secondary). Default 1.
+    #[serde(default)]
+    pub io_per_write: Option<Spanned<f64>>,
+    /// Aurora: storage I/Os a read costs (0: served from the buffer cache). Default 0.
+    #[serde(default)]
+    pub io_per_read: Option<Spanned<f64>>,
 }
 
 /// `include = "file.toml"` or `include = ["a.toml", "b.toml"]`.

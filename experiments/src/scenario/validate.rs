@@ -206,6 +206,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         .collect();
 
     let expects = expect::expects(raw, &mut p);
+    let pricing = super::validate_cost::cost(raw, &names, &mut p);
 
     if !p.list.is_empty() {
         return Err(p.list);
@@ -238,6 +239,7 @@ pub fn validate(raw: &RawScenario, source: &str, base_dir: &Path) -> Result<Scen
         seed,
         world,
         expects,
+        pricing,
         source: source.to_string(),
         inputs: inputs.into_inner(),
         overrides: Vec::new(),

@@ -96,6 +96,8 @@ pub struct RoutingTier {
     answers: Stream,
     resolver_holds: Stream,
     edge: Stream,
+    /// Per population: queries its resolvers sent to Route 53 (a resolver's cache miss).
+    route53_queries: Vec<u64>,
 }
 
 /// The mean of a latency, for ordering Regions by it.
@@ -262,6 +264,7 @@ impl RoutingTier {
             unhealthy_since: vec![None; topology.len()],
             answers: seed.stream("routing/route53/answers"),
             resolver_holds: seed.stream("routing/resolvers/holds"),
+            route53_queries: vec![0; populations.len()],
             edge: seed.stream("routing/accelerator/edge"),
         }
     }
@@ -324,6 +327,11 @@ impl RoutingTier {
         }
     }
 
+    /// Per population: queries its resolvers sent to Route 53 so far.
+    pub fn route53_queries(&self) -> &[u64] {
+        &self.route53_queries
+    }
+
     /// Since when the routing tier has counted `region` unhealthy (every check that watches it
     /// says so), if it does now.
     pub fn unhealthy_since(&self, region: RegionId) -> Option<SimTime> {
@@ -382,11 +390,13 @@ impl RoutingTier {
         let mut fail_open = false;
         let near = &self.near[p];
         let answers = &mut self.answers;
+        let queries = &mut self.route53_queries[p];
         let (region, expires, _) = pool.lookup(
             now,
             index,
             r53.config().ttl,
             || {
+                *queries += 1;
                 let a = r53.answer(near, answers);
                 fail_open = a.fail_open;
                 a.region

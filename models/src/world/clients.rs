@@ -296,6 +296,7 @@ impl World {
         o.attempts += 1;
         o.pending += 1;
         self.recorder.request_sent(now, region);
+        self.recorder.attempt_used(op.population, op.kind.is_read());
         let mut attempt = Attempt::new(operation, &op, region, now, timeout, newest_acked);
         attempt.origin_failover = route.origin_failover;
         self.pending.insert(request, attempt);

@@ -327,6 +327,7 @@ impl World {
             tier.finish(now);
         }
         let settled: Vec<_> = self.stores.iter().map(|s| s.settled()).collect();
+        self.recorder.route53_queries(self.routing.route53_queries().to_vec());
         self.recorder.finish(now, &settled, &self.tiers);
     }
 

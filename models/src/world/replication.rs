@@ -74,6 +74,7 @@ impl World {
         to: RegionId,
         out: &mut Outbox<'_, Event>,
     ) {
+        self.recorder.replication_message_sent(store, from, to);
         let link = &mut self.links[from.index()][to.index()];
         let mut delay = self.config.topology.sample_delay(from, to, link);
         if let LinkVerdict::Deliver { extra_latency, loss } = self.faults.link(from, to) {
@@ -128,6 +129,7 @@ impl World {
             LinkVerdict::Deliver { .. } => {
                 let asked = self.operation_may_ask(shipment.operation);
                 self.recorder.replication_applied(now, store, to, shipment.committed_at);
+                self.recorder.replicated_into(store, to);
                 self.stores[store.index()].mrec().apply_remote(now, to, &shipment, asked);
             }
         }

@@ -204,6 +204,16 @@ impl World {
                 .sample(&mut self.populations[population].access);
             return self.origin_failover(now, request, back, out);
         }
+        // What the store billed: a read it served, a write it applied or refused on its
+        // condition (DynamoDB consumes write capacity for a failed condition too).
+        let used = match answer {
+            Answer::Read { .. } => Some(true),
+            Answer::Written { .. } | Answer::AlreadyApplied { .. } | Answer::ConditionFailed => Some(false),
+            _ => None,
+        };
+        if let Some(is_read) = used {
+            self.recorder.store_used(attempt.store, attempt.region, is_read);
+        }
         attempt.answer = Some(answer);
         let population = attempt.population;
         let latency = &self.config.populations[population.index()].latency[attempt.region.index()];

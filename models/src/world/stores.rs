@@ -486,6 +486,7 @@ impl World {
         let lags = self.stores[store.index()].store_mut().take_recent_lags();
         for (to, committed_at, lag) in lags {
             self.recorder.replication_lag_series(to, committed_at, lag);
+            self.recorder.replicated_into(store, to);
         }
         for effect in effects {
             match effect {
@@ -544,6 +545,9 @@ impl World {
         // Replication impairment of the store out of `from`: stalled messages wait for the stall to
         // heal (or are lost, if the channel does not retransmit), slowed ones take longer, unless
         // the store slows its own pipeline instead (Aurora: the storage pipeline, not the network).
+        if from != to {
+            self.recorder.replication_message_sent(store, from, to);
+        }
         let impairment = self.faults.replication_impairment(store, from);
         if from != to && impairment == Some(None) {
             if reliable {
@@ -706,6 +710,7 @@ impl World {
                 let delivered = self.stores[store.index()].store_mut().message(now, from, to, message);
                 if let Some(lag) = delivered.observed_lag {
                     self.recorder.replication_lag_observed(now, store, to, lag);
+                    self.recorder.replicated_into(store, to);
                 }
                 self.apply_effects(now, store, delivered.effects, out);
             }
