@@ -8,7 +8,7 @@ Then what no schema knows: an array job's MRSIM_SHARD_COUNT must equal its numbe
 Job completions, Batch arrayProperties.size), since neither exports the count, and each submit-job
 must name the job definition shipped beside it. Exit 1 naming the file and the problem.
 
-    python experiments/jobs/validate.py [KUBERNETES_VERSION]   # default: kubernetes-validate's newest
+    python experiments/jobs/validate.py [KUBERNETES_VERSION...]   # default: 1.28.0 and the newest
 """
 
 import json
@@ -21,6 +21,8 @@ import yaml
 from botocore.validate import ParamValidationError, validate_parameters
 
 JOBS = Path(__file__).resolve().parent
+# The oldest Kubernetes the Indexed Job is written for: backoffLimitPerIndex came in 1.28.
+OLDEST_KUBERNETES = "1.28.0"
 problems = []
 
 
@@ -39,11 +41,14 @@ def check_kubernetes(path, version):
         try:
             kubernetes_validate.validate(document, version, strict=True)
         except kubernetes_validate.ValidationError as e:
-            problems.append(f"{path.name}: {'.'.join(map(str, e.path))}: {e.message}")
+            problems.append(f"{path.name} (Kubernetes {version}): {'.'.join(map(str, e.path))}: {e.message}")
             continue
         except kubernetes_validate.utils.SchemaNotFoundError as e:
             problems.append(f"{path.name}: no Kubernetes {version} schema for {e}")
             continue
+        except kubernetes_validate.utils.VersionNotSupportedError:
+            problems.append(f"{path.name}: kubernetes-validate has no schemas for Kubernetes {version}")
+            return
         spec = document.get("spec", {})
         if document.get("kind") == "Job" and spec.get("completionMode") == "Indexed":
             for container in spec["template"]["spec"]["containers"]:
@@ -67,10 +72,11 @@ def check_batch(path, batch):
 
 
 def main():
-    version = sys.argv[1] if len(sys.argv) > 1 else kubernetes_validate.utils.latest_version()
+    versions = sys.argv[1:] or [OLDEST_KUBERNETES, kubernetes_validate.utils.latest_version()]
     for path in sorted(JOBS.glob("*.yaml")):
-        check_kubernetes(path, version)
-        print(f"{path.name}: checked against Kubernetes {version} (strict)")
+        for version in versions:
+            check_kubernetes(path, version)
+        print(f"{path.name}: checked against Kubernetes {', '.join(versions)} (strict)")
 
     batch = botocore.session.get_session().get_service_model("batch")
     checked = {path: check_batch(path, batch) for path in sorted(JOBS.glob("aws-batch-*.json"))}
