@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The steps of github-actions.yml and gitlab-ci.yml run for real, from this checkout instead of a git
-# URL: `cargo install --locked --path experiments` into a temporary root, `mrsim check` on a shipped
-# scenario with [[expect]] writing its output folder (the artifact), which must pass, then the same
-# check with one expectation made impossible, which must fail with exit 1 and still write its folder.
+# URL: `cargo install --locked --profile dist --path experiments` into a temporary root, `mrsim check`
+# on a shipped scenario with [[expect]] writing its output folder (the artifact), which must pass,
+# then the same check with one expectation made impossible, which must fail with exit 1 and still
+# write its folder.
 #
 #   bash experiments/ci-examples/ci.sh    # from the repository root
 #
-# The install reuses ${CARGO_TARGET_DIR:-target}'s release build when there is one.
+# The install builds in ${CARGO_TARGET_DIR:-target}/dist (a few minutes the first time), reused after.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
@@ -18,8 +19,8 @@ die() {
 }
 
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
-cargo install --locked --quiet --path experiments --root "$root" --target-dir "$target_dir" ||
-  die "cargo install --path experiments failed"
+cargo install --locked --quiet --profile dist --path experiments --root "$root" --target-dir "$target_dir" ||
+  die "cargo install --profile dist --path experiments failed"
 mrsim="$root/bin/mrsim"
 [ -x "$mrsim" ] || die "cargo install put no mrsim in $root/bin"
 
@@ -36,4 +37,4 @@ status=0
 [ "$status" = 1 ] || { cat "$root/fail.log" >&2; die "a violated expectation exited $status, not 1"; }
 grep -q ',3,stores.ledger-mrec.lost_last_writer_wins,.*,false$' "$root/check-fail/check.csv" ||
   die "the failing check's check.csv does not record expect 3 as failed"
-echo "ci-examples: ok: cargo install --path experiments, mrsim check passes (exit 0), a violated expectation fails (exit 1), check.csv/check.json written both times"
+echo "ci-examples: ok: cargo install --profile dist --path experiments, mrsim check passes (exit 0), a violated expectation fails (exit 1), check.csv/check.json written both times"
