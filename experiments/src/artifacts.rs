@@ -297,6 +297,10 @@ pub fn summary_markdown(s: &Summary) -> String {
         vec!["Duplicate writes (retries applied twice)".into(), o.duplicate_writes.to_string()],
         vec!["Reads succeeded".into(), r.succeeded.to_string()],
         vec!["Stale reads".into(), format!("{} ({})", r.stale, pct(r.stale, r.succeeded))],
+        vec![
+            "Stale reads by the store's own order (last-writer-wins timestamps; DynamoDB MREC only)".into(),
+            format!("{} ({})", r.stale_by_store_order, pct(r.stale_by_store_order, r.succeeded)),
+        ],
         vec!["Staleness p50 / p99 / max".into(), percentiles(&r.staleness_ms)],
         vec!["Read-your-writes violations".into(), r.read_your_writes_violations.to_string()],
         vec!["Monotonic-read violations".into(), r.monotonic_read_violations.to_string()],

@@ -145,6 +145,9 @@ pub struct StoreRow {
     /// Reads that returned neither the newest write acknowledged before the read began nor a descendant of
     /// it.
     pub stale_reads: u64,
+    /// Reads stale by the store's own order (see `reads.stale_by_store_order`); null for a store
+    /// with no order of its own (judged causally only).
+    pub stale_reads_by_store_order: Option<u64>,
     /// Attempts the store refused (no quorum, read only, writer unavailable, ...).
     pub rejected: u64,
     /// Of `rejected`: MRSC's ReplicatedWriteConflictException (the item was being written in
@@ -299,6 +302,13 @@ pub struct Reads {
     pub monotonic_read_violations: u64,
     /// `stale` over `succeeded` (0 with none).
     pub stale_fraction: f64,
+    /// Reads stale by their store's own order, counted beside `stale` and never instead of it:
+    /// the read returned a version older, by the store's rule for which version wins, than a write
+    /// acknowledged before the read began. For last-writer-wins (DynamoDB MREC) that rule is the
+    /// timestamp, so a read can be fresh by what it observed yet stale by the timestamps (a clock
+    /// that runs ahead), or the reverse. Only stores with an order of their own count here (today
+    /// DynamoDB MREC; the others' rows give null).
+    pub stale_by_store_order: u64,
     /// For each stale read, how long before it the write it missed was acknowledged, in milliseconds.
     pub staleness_ms: Percentiles,
 }
@@ -658,6 +668,7 @@ pub fn summary(scenario: &Scenario, seed: sim_core::Seed, run: &RunOutput) -> Su
             read_your_writes_violations: r.read_your_writes_violations,
             monotonic_read_violations: r.monotonic_read_violations,
             stale_fraction: ratio(r.stale_reads, r.reads_ok),
+            stale_by_store_order: r.stale_reads_by_store_order,
             staleness_ms: Percentiles::of(&r.staleness),
         },
         latency_ms: LatencyMs { read: Percentiles::of(&r.read_latency), write: Percentiles::of(&r.write_latency) },
@@ -747,6 +758,8 @@ fn store_rows(scenario: &Scenario, r: &models::report::Recorder) -> Vec<StoreRow
                 lost_region_never_returned: lost(LossCause::RegionNeverReturned),
                 reads: stats.reads_ok,
                 stale_reads: stats.stale_reads,
+                stale_reads_by_store_order: matches!(config.kind, models::config::StoreKind::DynamoDbMrec)
+                    .then_some(stats.stale_reads_by_store_order),
                 rejected: stats.rejected,
                 rejected_conflict: stats.rejected_conflict,
                 failed: stats.failed,
@@ -1082,12 +1095,13 @@ pub fn terminal_text(s: &Summary, wall_seconds: f64) -> String {
         ));
     }
     t.push_str(&format!(
-        "  reads           {} succeeded, {} stale ({}), staleness p50 {} p99 {}\n",
+        "  reads           {} succeeded, {} stale ({}), staleness p50 {} p99 {}; {} stale by last-writer-wins order\n",
         s.reads.succeeded,
         s.reads.stale,
         pct(s.reads.stale_fraction),
         ms(s.reads.staleness_ms.p50),
-        ms(s.reads.staleness_ms.p99)
+        ms(s.reads.staleness_ms.p99),
+        s.reads.stale_by_store_order
     ));
     t.push_str(&format!(
         "  sessions        {}, {}\n",

@@ -152,6 +152,7 @@ pub const METRICS: &[Metric] = &[
     ("reads_succeeded", |s| Some(s.reads.succeeded as f64)),
     ("reads_stale", |s| Some(s.reads.stale as f64)),
     ("reads_stale_fraction", |s| Some(s.reads.stale_fraction)),
+    ("reads_stale_by_store_order", |s| Some(s.reads.stale_by_store_order as f64)),
     ("staleness_ms_p50", |s| s.reads.staleness_ms.p50),
     ("staleness_ms_p99", |s| s.reads.staleness_ms.p99),
     ("latency_read_ms_p99", |s| s.latency_ms.read.p99),

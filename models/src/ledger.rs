@@ -16,6 +16,11 @@ use crate::ids::{Key, RegionId, StoreId, WriteId};
 /// A client session, as the checker follows it: (population index, user).
 pub type SessionId = (u16, u64);
 
+/// A store's own order of an item's versions, for stores that order them by a rule of their own
+/// rather than by what each write observed: last-writer-wins keeps the version with the greatest
+/// timestamp (then Region), whatever it observed. Greater is newer by that rule.
+pub type StoreOrder = u128;
+
 /// What the checker remembers of a session: its last acknowledged write and its last read, each
 /// pinned (so they can be compared with later reads, never held: see [`crate::checker`]) until
 /// replaced.
@@ -45,6 +50,9 @@ pub struct Ledger {
     /// The newest acknowledged write of each item, pinned so a later read can be compared with it.
     /// Looked up only; the end of the run visits them sorted by key.
     newest_acked: LookupMap<Key, WriteId>,
+    /// The greatest store order among the writes acknowledged of each item, for a store that has
+    /// one ([`StoreOrder`]). Looked up only.
+    newest_acked_order: LookupMap<Key, StoreOrder>,
     /// Genesis versions take ids from the top of the id space; writes from the bottom.
     next_genesis: u64,
 }
@@ -56,6 +64,7 @@ impl Ledger {
             tree: VersionTree::new(store, holders),
             sessions: LookupMap::new(),
             newest_acked: LookupMap::new(),
+            newest_acked_order: LookupMap::new(),
             next_genesis: u64::MAX,
         }
     }
@@ -83,6 +92,27 @@ impl Ledger {
         let newest = *self.newest_acked.get(&key)?;
         self.tree.pin(newest);
         Some(newest)
+    }
+
+    /// A write of `key` with store order `order` was acknowledged to its client.
+    pub fn acknowledge_order(&mut self, key: Key, order: StoreOrder) {
+        let newest = self.newest_acked_order.entry(key).or_insert(order);
+        *newest = (*newest).max(order);
+    }
+
+    /// The greatest store order acknowledged for `key`, for a read beginning now.
+    pub fn snapshot_order(&self, key: Key) -> Option<StoreOrder> {
+        self.newest_acked_order.get(&key).copied()
+    }
+
+    /// Whether a read that returned a version of store order `returned` (None: the item was never
+    /// written) is stale by the store's own order: older, by that order, than a write acknowledged
+    /// before the read began (`snapshot`, from [`Ledger::snapshot_order`]). Beside the causal verdict
+    /// of [`Ledger::judge_read`], never instead of it: under last-writer-wins a read can return a
+    /// write that observed every acknowledged one and still lose to a clock that ran ahead, or
+    /// return a concurrent version that the timestamps rank newer.
+    pub fn stale_by_order(snapshot: Option<StoreOrder>, returned: Option<StoreOrder>) -> bool {
+        snapshot.is_some_and(|newest| returned.is_none_or(|r| r < newest))
     }
 
     /// A read ended without a verdict: its snapshot is let go.

@@ -92,7 +92,11 @@ pub struct AppTierSeries {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StoreTally {
     WriteAcked,
-    Read { stale: bool },
+    /// `stale_by_order`: None for a store with no order of its own.
+    Read {
+        stale: bool,
+        stale_by_order: Option<bool>,
+    },
     Rejected(Rejection),
     Failed,
 }
@@ -103,6 +107,8 @@ pub struct StoreStats {
     pub writes_acked: u64,
     pub reads_ok: u64,
     pub stale_reads: u64,
+    /// Reads stale by the store's own order (a store with one: DynamoDB MREC's last-writer-wins).
+    pub stale_reads_by_store_order: u64,
     pub rejected: u64,
     pub failed: u64,
     /// Replication lag of this store's writes to its other replicas.
@@ -255,6 +261,8 @@ pub struct Recorder {
     pub reads_ok: u64,
     pub writes_acked: u64,
     pub stale_reads: u64,
+    /// Reads stale by their store's own order (`Ledger::stale_by_order`), beside the causal count.
+    pub stale_reads_by_store_order: u64,
     /// Reads that missed their own session's last acknowledged write of the item.
     pub read_your_writes_violations: u64,
     /// Reads that went back to an ancestor of what their session read of the item before.
@@ -334,6 +342,7 @@ impl Recorder {
             reads_ok: 0,
             writes_acked: 0,
             stale_reads: 0,
+            stale_reads_by_store_order: 0,
             read_your_writes_violations: 0,
             monotonic_read_violations: 0,
             conflicted: 0,
@@ -496,9 +505,11 @@ impl Recorder {
         region: RegionId,
         latency: SimDuration,
         stale_by: Option<SimDuration>,
+        stale_by_order: Option<bool>,
         session: SessionVerdict,
     ) {
         self.reads_ok += 1;
+        self.stale_reads_by_store_order += u64::from(stale_by_order == Some(true));
         self.read_your_writes_violations += u64::from(session.read_your_writes_violation);
         self.monotonic_read_violations += u64::from(session.monotonic_read_violation);
         self.read_latency.record(latency.as_nanos());
@@ -595,9 +606,10 @@ impl Recorder {
         let s = &mut self.stores[store.index()];
         match tally {
             Some(StoreTally::WriteAcked) => s.writes_acked += 1,
-            Some(StoreTally::Read { stale }) => {
+            Some(StoreTally::Read { stale, stale_by_order }) => {
                 s.reads_ok += 1;
                 s.stale_reads += u64::from(stale);
+                s.stale_reads_by_store_order += u64::from(stale_by_order == Some(true));
             }
             Some(StoreTally::Rejected(r)) => {
                 s.rejected += 1;

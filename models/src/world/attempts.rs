@@ -5,7 +5,7 @@ use sim_core::{EventId, SimDuration, SimTime};
 
 use crate::config::OperationKind;
 use crate::ids::{Key, PopulationId, RegionId, StoreId, WriteId};
-use crate::ledger::{SessionId, SessionVerdict};
+use crate::ledger::{SessionId, SessionVerdict, StoreOrder};
 use crate::stores::channel::Rejection;
 
 /// One operation a user asked for.
@@ -50,6 +50,8 @@ pub(super) enum AttemptOutcome {
 pub enum Answer {
     Written {
         write: WriteId,
+        /// The write's place in the store's own order, for a store that has one.
+        order: Option<StoreOrder>,
     },
     /// The idempotency key had been applied already (as `write`); the store applied nothing.
     AlreadyApplied {
@@ -57,6 +59,8 @@ pub enum Answer {
     },
     Read {
         stale_by: Option<SimDuration>,
+        /// Stale by the store's own order (see `Ledger::stale_by_order`), for a store that has one.
+        stale_by_order: Option<bool>,
         session: SessionVerdict,
         /// The operation whose write was read (none: the item does not exist), for the history.
         value: Option<u64>,
@@ -87,6 +91,9 @@ pub(super) struct Attempt {
     pub(super) timeout: EventId,
     /// For a read: the newest write acknowledged when the read began, held until it is compared.
     pub(super) newest_acked: Option<WriteId>,
+    /// For a read, the greatest store order acknowledged when it was sent (see
+    /// `Ledger::snapshot_order`).
+    pub(super) newest_acked_order: Option<StoreOrder>,
     pub(super) answer: Option<Answer>,
     /// The client has given up on it (timeout).
     pub(super) client_done: bool,
@@ -105,6 +112,7 @@ impl Attempt {
         sent_at: SimTime,
         timeout: EventId,
         newest_acked: Option<WriteId>,
+        newest_acked_order: Option<StoreOrder>,
     ) -> Self {
         Attempt {
             operation,
@@ -118,6 +126,7 @@ impl Attempt {
             sent_at,
             timeout,
             newest_acked,
+            newest_acked_order,
             answer: None,
             client_done: false,
             dropped: false,

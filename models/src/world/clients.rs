@@ -288,16 +288,19 @@ impl World {
         // goes back, so they come due in the order they were set, and nearly all are cancelled.
         let timeout = out.schedule_in_lane(op.population.index(), cfg.timeout, Event::RequestTimedOut { request });
         out.schedule_in(delay, Event::RequestArrivedAtRegion { request });
-        let newest_acked = match op.kind {
-            OperationKind::Read => self.stores[op.store.index()].ledger().snapshot_newest_acked(op.key),
-            _ => None,
+        let (newest_acked, newest_acked_order) = match op.kind {
+            OperationKind::Read => {
+                let ledger = self.stores[op.store.index()].ledger();
+                (ledger.snapshot_newest_acked(op.key), ledger.snapshot_order(op.key))
+            }
+            _ => (None, None),
         };
         let o = self.operations.get_mut(&operation).expect("a live operation");
         o.attempts += 1;
         o.pending += 1;
         self.recorder.request_sent(now, region);
         self.recorder.attempt_used(op.population, op.kind.is_read());
-        let mut attempt = Attempt::new(operation, &op, region, now, timeout, newest_acked);
+        let mut attempt = Attempt::new(operation, &op, region, now, timeout, newest_acked, newest_acked_order);
         attempt.origin_failover = route.origin_failover;
         self.pending.insert(request, attempt);
     }

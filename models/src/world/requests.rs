@@ -15,6 +15,7 @@ use super::stores::{Attempted, StoreState};
 use super::{Event, World};
 use crate::config::OperationKind;
 use crate::ids::{RegionId, RequestId, WriteId};
+use crate::ledger::Ledger;
 use crate::report::StoreTally;
 use crate::stores::channel::{AttemptRef, Rejection};
 
@@ -32,7 +33,9 @@ fn status_code(answer: &Answer) -> Option<u16> {
 fn answer_class(answer: &Answer) -> StoreTally {
     match answer {
         Answer::Written { .. } | Answer::AlreadyApplied { .. } => StoreTally::WriteAcked,
-        Answer::Read { stale_by, .. } => StoreTally::Read { stale: stale_by.is_some() },
+        Answer::Read { stale_by, stale_by_order, .. } => {
+            StoreTally::Read { stale: stale_by.is_some(), stale_by_order: *stale_by_order }
+        }
         Answer::Rejected(r) => StoreTally::Rejected(*r),
         Answer::ConditionFailed | Answer::Shed | Answer::Failed => StoreTally::Failed,
     }
@@ -113,13 +116,15 @@ impl World {
             OperationKind::Read => {
                 let attempt = self.pending.get_mut(&request).expect("checked above");
                 let (snapshot, began) = (attempt.newest_acked.take(), attempt.sent_at);
+                let snapshot_order = attempt.newest_acked_order;
                 let session = session_of(attempt);
                 let table = &mut self.stores[store.index()].mrec();
                 let returned = table.current_version(region, key);
                 let value = table.current_operation(region, key);
                 let stale_by = table.ledger_mut().judge_read(returned, began, snapshot);
+                let stale_by_order = Some(Ledger::stale_by_order(snapshot_order, table.current_order(region, key)));
                 let session = table.ledger_mut().session_read(session, key, returned);
-                Answer::Read { stale_by, session, value }
+                Answer::Read { stale_by, stale_by_order, session, value }
             }
             OperationKind::Write
             | OperationKind::Delete
@@ -158,11 +163,12 @@ impl World {
                         let (sampled, shipment) = self.stores[store.index()]
                             .mrec()
                             .write_local(now, clock, region, key, write, deleted, operation);
+                        let order = Some(shipment.stamp.order());
                         let delay = self.pipeline_delay(store, region, sampled);
                         let table = self.stores[store.index()].mrec();
                         let at = table.in_order(key, region, None, now.saturating_add(delay));
                         out.schedule_at(at, Event::ReplicationShipped { store, shipment, from: region });
-                        Answer::Written { write }
+                        Answer::Written { write, order }
                     }
                 }
             }
@@ -262,7 +268,7 @@ impl World {
         if let Some(snapshot) = attempt.newest_acked {
             table.ledger().drop_snapshot(snapshot);
         }
-        if let Some(Answer::Written { write }) = attempt.answer {
+        if let Some(Answer::Written { write, .. }) = attempt.answer {
             table.ledger().release(write, now);
         }
     }
@@ -291,8 +297,11 @@ impl World {
             }
         }
         let outcome = match attempt.answer.expect("a response carries an answer") {
-            Answer::Written { write } => {
+            Answer::Written { write, order } => {
                 table.ledger().acknowledge(now, attempt.key, write);
+                if let Some(order) = order {
+                    table.ledger().acknowledge_order(attempt.key, order);
+                }
                 table.ledger().session_wrote(session_of(&attempt), attempt.key, write);
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded { value: Some(attempt.operation), write: Some(write) }
@@ -304,8 +313,8 @@ impl World {
                 self.recorder.write_acked(now, attempt.region, latency);
                 AttemptOutcome::Succeeded { value: Some(attempt.operation), write: Some(write) }
             }
-            Answer::Read { stale_by, session, value } => {
-                self.recorder.read_ok(now, attempt.region, latency, stale_by, session);
+            Answer::Read { stale_by, stale_by_order, session, value } => {
+                self.recorder.read_ok(now, attempt.region, latency, stale_by, stale_by_order, session);
                 AttemptOutcome::Succeeded { value, write: None }
             }
             Answer::ConditionFailed => {

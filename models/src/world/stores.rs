@@ -508,7 +508,8 @@ impl World {
     /// Turns a channel's answer into the world's, judging a read now, while its version is live.
     fn judge_answer(&mut self, now: SimTime, store: StoreId, request: RequestId, answer: StoreAnswer) -> Answer {
         match answer {
-            StoreAnswer::Written { write } => Answer::Written { write },
+            // The channel stores report no order of their own (yet): their reads are judged causally.
+            StoreAnswer::Written { write } => Answer::Written { write, order: None },
             StoreAnswer::Rejected(r) => Answer::Rejected(r),
             StoreAnswer::Read { version } => {
                 let judged = self.pending.get_mut(&request).map(|attempt| {
@@ -521,9 +522,11 @@ impl World {
                         let stale_by = ledger.judge_read(version, began, snapshot);
                         let session = ledger.session_read(session, key, version);
                         let value = self.history_writes.get(&(store, version)).copied();
-                        Answer::Read { stale_by, session, value }
+                        Answer::Read { stale_by, stale_by_order: None, session, value }
                     }
-                    None => Answer::Read { stale_by: None, session: Default::default(), value: None },
+                    None => {
+                        Answer::Read { stale_by: None, stale_by_order: None, session: Default::default(), value: None }
+                    }
                 };
                 // A read answer may carry a hold on the version (quorum); it is judged now.
                 self.stores[store.index()].store_mut().read_judged(now, version);
@@ -745,7 +748,7 @@ impl World {
     ) {
         if self.pending.contains_key(&request) {
             self.respond(now, request, answer, out);
-        } else if let Answer::Written { write } = answer {
+        } else if let Answer::Written { write, .. } = answer {
             // Nobody waits for it any more: the answer's hold goes.
             self.stores[store.index()].ledger().release(write, now);
         }

@@ -23,6 +23,12 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// The stamp as the store's own order of versions (last writer wins: the clock, then the
+    /// Region).
+    pub fn order(self) -> crate::ledger::StoreOrder {
+        (u128::from(self.nanos) << 16) | u128::from(self.region.index() as u16)
+    }
+
     /// How last-writer-wins dropped `self` for `winner` at `replica` at `at`, for the conflict list.
     fn dropped_for(self, winner: WriteId, winner_stamp: Stamp, replica: RegionId, at: SimTime) -> Resolution {
         Resolution {
@@ -237,6 +243,11 @@ impl Table {
     }
 
     /// The version `region`'s replica returns for `key` (genesis if it never had it).
+    /// The store order of `region`'s current version of `key` (None: never written there).
+    pub fn current_order(&mut self, region: RegionId, key: Key) -> Option<crate::ledger::StoreOrder> {
+        self.current(region, key).1.map(Stamp::order)
+    }
+
     pub fn current_version(&mut self, region: RegionId, key: Key) -> WriteId {
         self.current(region, key).0
     }

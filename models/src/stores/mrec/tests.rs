@@ -152,3 +152,55 @@ fn writes_held_by_a_region_that_never_returns_are_lost_with_it() {
     assert_eq!(lost.len(), 1);
     assert_eq!((lost[0].write, lost[0].cause), (WriteId(1), LossCause::RegionNeverReturned));
 }
+
+/// Stale by the causal definition and by last-writer-wins order, traced by hand where they part.
+/// East's clock runs 100 ms ahead. East writes e at 0 ms (stamped 100 ms), acknowledged at 5 ms;
+/// west, not having seen it, writes w at 10 ms (stamped 10 ms), acknowledged at 15 ms: w is the
+/// newest acknowledged write by time, e the greatest by stamp.
+/// - A read at west at 20 ms returns w: causally fresh (it is the newest acknowledged write), but
+///   stale by last-writer-wins order (e outranks it, and every replica will end on e).
+/// - e reaches west at 30 ms and wins (greater stamp). A read at west at 40 ms returns e: causally
+///   stale (e never observed w, the newest acknowledged), but fresh by last-writer-wins order.
+/// - A read of a key never written, after nothing was acknowledged, is stale by neither.
+#[test]
+fn stale_by_causality_and_by_last_writer_wins_order_part_where_clocks_skew() {
+    let mut t = table();
+    let (_, e) = t.write_local(ms(0), 100_000_000, EAST, KEY, WriteId(1), false, 1);
+    let (_, w) = t.write_local(ms(10), 10_000_000, WEST, KEY, WriteId(2), false, 2);
+    assert!(e.stamp.order() > w.stamp.order(), "east's clock runs ahead");
+    t.ledger_mut().acknowledge(ms(5), KEY, WriteId(1));
+    t.ledger_mut().acknowledge_order(KEY, e.stamp.order());
+    t.ledger_mut().acknowledge(ms(15), KEY, WriteId(2));
+    t.ledger_mut().acknowledge_order(KEY, w.stamp.order());
+    assert_eq!(t.ledger_mut().snapshot_order(KEY), Some(e.stamp.order()), "the greatest order acknowledged");
+
+    let read = |t: &mut Table, at: SimTime| {
+        let snapshot = t.ledger_mut().snapshot_newest_acked(KEY);
+        let order_snapshot = t.ledger_mut().snapshot_order(KEY);
+        let returned = t.current_version(WEST, KEY);
+        let causal = t.ledger_mut().judge_read(returned, at, snapshot);
+        let by_order = Ledger::stale_by_order(order_snapshot, t.current_order(WEST, KEY));
+        (returned, causal.is_some(), by_order)
+    };
+    assert_eq!(read(&mut t, ms(20)), (WriteId(2), false, true));
+    t.ship(ms(20), &e, EAST);
+    t.apply_remote(ms(30), WEST, &e, true);
+    assert_eq!(read(&mut t, ms(40)), (WriteId(1), true, false));
+    assert!(!Ledger::stale_by_order(t.ledger_mut().snapshot_order(Key(9)), t.current_order(WEST, Key(9))));
+}
+
+/// The order rule alone: no acknowledged order is never stale; an item never written (None) is
+/// older than any acknowledged write; equal orders are fresh.
+#[test]
+fn stale_by_order_compares_with_the_greatest_acknowledged() {
+    assert!(!Ledger::stale_by_order(None, None));
+    assert!(!Ledger::stale_by_order(None, Some(3)));
+    assert!(Ledger::stale_by_order(Some(3), None));
+    assert!(Ledger::stale_by_order(Some(3), Some(2)));
+    assert!(!Ledger::stale_by_order(Some(3), Some(3)));
+    assert!(!Ledger::stale_by_order(Some(3), Some(4)));
+    let mut l = Ledger::new(StoreId::new(0), 2);
+    l.acknowledge_order(KEY, 7);
+    l.acknowledge_order(KEY, 5);
+    assert_eq!(l.snapshot_order(KEY), Some(7), "the greatest, not the last acknowledged");
+}
