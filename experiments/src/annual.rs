@@ -127,6 +127,35 @@ fn measure(scenario: &Scenario, seed: Seed, what: &str) -> Result<Measured, CliE
     Ok(Measured { hours: scenario.world.duration.as_secs_f64() / 3600.0, downtime: cost.downtime })
 }
 
+/// The quiet run's rates: failed share of operations and downtime cost per hour.
+struct Quiet {
+    failed_share: f64,
+    usd_per_hour: f64,
+}
+
+/// A horizon of `horizon_hours` made of the outage runs `runs` and quiet time: the outage runs'
+/// downtime and cost as measured, the rest of the horizon at the quiet run's rates (year, seed and
+/// outage hours left for the caller).
+fn combine(runs: &[Measured], quiet: &Quiet, horizon_hours: f64) -> YearRow {
+    let window: f64 = runs.iter().fold(0.0, |sum, m| sum + m.hours);
+    let quiet_hours = (horizon_hours - window).max(0.0);
+    let incident_downtime = runs.iter().fold(0.0, |sum, m| sum + m.downtime.downtime_hours);
+    let quiet_downtime = quiet.failed_share * quiet_hours;
+    YearRow {
+        year: 0,
+        seed: String::new(),
+        outages: runs.len() as u32,
+        outage_hours: 0.0,
+        incident_window_hours: window,
+        incident_downtime_hours: incident_downtime,
+        quiet_downtime_hours: quiet_downtime,
+        downtime_hours: incident_downtime + quiet_downtime,
+        sla_incidents: runs.iter().map(|m| m.downtime.sla_incidents).sum(),
+        lost_writes: runs.iter().map(|m| m.downtime.lost_writes).sum(),
+        usd: runs.iter().fold(quiet.usd_per_hour * quiet_hours, |sum, m| sum + m.downtime.usd),
+    }
+}
+
 /// One year of years.csv.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct YearRow {
@@ -251,27 +280,17 @@ pub fn simulate(
     for (&(y, _), m) in jobs.iter().zip(measured) {
         by_year[y].push(m?);
     }
+    let quiet_hours = quiet.hours;
+    let quiet = Quiet { failed_share: quiet_share, usd_per_hour: quiet_usd_per_hour };
     let rows: Vec<YearRow> = by_year
         .iter()
         .enumerate()
         .map(|(y, runs)| {
-            let window: f64 = runs.iter().fold(0.0, |sum, m| sum + m.hours);
-            let quiet_hours = (HOURS_PER_YEAR - window).max(0.0);
-            let incident_downtime = runs.iter().fold(0.0, |sum, m| sum + m.downtime.downtime_hours);
-            let quiet_downtime = quiet_share * quiet_hours;
-            YearRow {
-                year: y as u32,
-                seed: format!("{:#x}", seed0.stream(&format!("annual/{y}")).next_u64()),
-                outages: runs.len() as u32,
-                outage_hours: drawn[y].iter().fold(0.0, |sum, i| sum + i.duration.as_secs_f64() / 3600.0),
-                incident_window_hours: window,
-                incident_downtime_hours: incident_downtime,
-                quiet_downtime_hours: quiet_downtime,
-                downtime_hours: incident_downtime + quiet_downtime,
-                sla_incidents: runs.iter().map(|m| m.downtime.sla_incidents).sum(),
-                lost_writes: runs.iter().map(|m| m.downtime.lost_writes).sum(),
-                usd: runs.iter().fold(quiet_usd_per_hour * quiet_hours, |sum, m| sum + m.downtime.usd),
-            }
+            let mut row = combine(runs, &quiet, HOURS_PER_YEAR);
+            row.year = y as u32;
+            row.seed = format!("{:#x}", seed0.stream(&format!("annual/{y}")).next_u64());
+            row.outage_hours = drawn[y].iter().fold(0.0, |sum, i| sum + i.duration.as_secs_f64() / 3600.0);
+            row
         })
         .collect();
     let downtime: Vec<f64> = rows.iter().map(|r| r.downtime_hours).collect();
@@ -286,7 +305,7 @@ pub fn simulate(
         region_outages_per_year: annual.region_outages_per_year,
         warm_up_s: annual.warm_up.as_secs_f64(),
         drain_s: annual.drain.as_secs_f64(),
-        quiet_run_hours: quiet.hours,
+        quiet_run_hours: quiet_hours,
         quiet_failed_share: quiet_share,
         quiet_usd_per_hour,
         outages: rows.iter().map(|r| u64::from(r.outages)).sum(),
@@ -358,7 +377,11 @@ pub fn execute(args: &AnnualArgs) -> Result<String, CliError> {
     let (report, rows) = simulate(&scenario, args.years, seed0, args.threads)?;
     crate::output::write_folder(&out, &files(&report, &rows)?).map_err(CliError::output)?;
     let mut text = terminal_text(&report);
-    text.push_str(&format!("  wrote                  {}, {}\n", out.join("annual.json").display(), out.join("years.csv").display()));
+    text.push_str(&format!(
+        "  wrote                  {}, {}\n",
+        out.join("annual.json").display(),
+        out.join("years.csv").display()
+    ));
     Ok(text)
 }
 

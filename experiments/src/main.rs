@@ -316,7 +316,8 @@ enum Command {
     /// since the scenarios' paths are relative to it). Each [[run]] (scenario, out, seed, optional
     /// set) is `mrsim run` into ROOT/out; each [[sweep]] (scenario, out, seeds, seed0, grid, optional
     /// set) is `mrsim sweep` into ROOT/out without its runs/ folder; each [[shrink]] (scenario, out,
-    /// seed, optional expect, set and max_runs) is `mrsim shrink` into ROOT/out. Entries are made in a staging
+    /// seed, optional expect, set and max_runs) is `mrsim shrink` into ROOT/out; each [[annual]] (scenario, out,
+    /// years, seed0, optional set) is `mrsim annual` into ROOT/out. Entries are made in a staging
     /// folder (ROOT/.reproduce) and swapped into place one by one. With --check, nothing is replaced:
     /// every regenerated file must equal the committed one byte for byte, and each difference is
     /// named. Exit codes: 0 success; 1 a run failed or (with --check) a result differs; 2 bad input.
@@ -525,9 +526,9 @@ fn main() -> ExitCode {
                 experiments::sweep::execute(&args)
             })
         }
-        Command::Annual { scenario, years, seed0, threads, out, set } => experiments::annual::execute(
-            &experiments::annual::AnnualArgs { scenario, years, seed0, threads, out, set },
-        ),
+        Command::Annual { scenario, years, seed0, threads, out, set } => {
+            experiments::annual::execute(&experiments::annual::AnnualArgs { scenario, years, seed0, threads, out, set })
+        }
         Command::Merge { dirs, out } => experiments::sweep::merge::execute(&dirs, &out),
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),
         Command::Explain { scenario, metrics: true } => experiments::explain::metrics_command(scenario.as_deref()),
