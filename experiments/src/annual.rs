@@ -190,6 +190,8 @@ pub struct AnnualReport {
     pub scenario: String,
     pub scenario_hash: String,
     pub seed0: String,
+    /// The `--set path=value` changes applied to the scenario, as written.
+    pub overrides: Vec<String>,
     pub years: u32,
     pub region: String,
     pub region_outages_per_year: f64,
@@ -300,6 +302,7 @@ pub fn simulate(
         scenario: scenario.name.clone(),
         scenario_hash: format!("{:#018x}", sim_core::rng::fnv1a64(scenario.source.as_bytes())),
         seed0: seed0.to_string(),
+        overrides: scenario.overrides.clone(),
         years,
         region: scenario.world.topology.name(annual.region).to_string(),
         region_outages_per_year: annual.region_outages_per_year,
@@ -341,7 +344,7 @@ pub fn terminal_text(r: &AnnualReport) -> String {
     format!(
         "{}: {} simulated years from seed0 {}, {} outages of {} ({} a year on average)\n  \
          downtime hours a year  mean {:.3}  p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}\n  \
-         availability           {:.5}\n  \
+         availability           {:.5}%\n  \
          downtime cost USD/year mean {:.0} +/- {ci} (95% CI)  p50 {:.0}  p90 {:.0}  p99 {:.0}\n",
         r.scenario,
         r.years,
@@ -354,7 +357,7 @@ pub fn terminal_text(r: &AnnualReport) -> String {
         d.p90,
         d.p99,
         d.max,
-        r.availability,
+        r.availability * 100.0,
         u.mean,
         u.p50,
         u.p90,
