@@ -386,7 +386,7 @@ impl Explainer<'_> {
             Some(n) => self.fact("incidents_per_year", format!("{n:?}")),
             None => self.line_noted(false, "incidents_per_year", quote("none"), "no yearly figures"),
         }
-        self.shown(&["store", "monthly_usd", "prices"]);
+        self.shown(&["store", "monthly_usd", "prices", "annual"]);
         for table in ["monthly_usd", "prices"] {
             if self.given(&format!("cost.{table}")) {
                 self.open(&format!("[cost.{table}]"), &format!("cost.{table}"));
@@ -422,6 +422,15 @@ impl Explainer<'_> {
                 _ => {}
             }
         }
+        let a = c.annual.clone();
+        self.open("[cost.annual]", "cost.annual");
+        self.line("cost.annual.region", "region", quote(&self.region(a.region)));
+        let rate = format!("{:?}", a.region_outages_per_year);
+        self.line("cost.annual.region_outages_per_year", "region_outages_per_year", rate);
+        let length = dist(&a.region_outage_duration);
+        self.line("cost.annual.region_outage_duration", "region_outage_duration", length);
+        self.line("cost.annual.warm_up", "warm_up", duration(a.warm_up));
+        self.line("cost.annual.drain", "drain", duration(a.drain));
     }
 
     /// `[[expect]]` as the file gives it.

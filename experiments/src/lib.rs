@@ -3,6 +3,7 @@
 //! on this one; this is the only crate that reads files, writes files, parses arguments or reads
 //! the wall clock.
 
+pub mod annual;
 pub mod artifacts;
 pub mod bench;
 pub mod check;

@@ -112,6 +112,36 @@ enum Command {
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
     },
+    /// Annual downtime and its cost over many simulated years, from a scenario's [cost.annual].
+    ///
+    /// Each year draws a Poisson number of whole-Region outages and each one's duration from its
+    /// own seed stream (Seed(seed0).stream("annual/{year}")), runs each outage in full detail as a
+    /// short scenario (the scenario's faults replaced by that outage, after [cost.annual].warm_up
+    /// and before its drain), and prices the quiet rest of the year from one run of the scenario
+    /// without faults. Writes OUT/annual.json (mean, p50, p90, p99 of the yearly downtime hours;
+    /// availability; the yearly downtime cost's mean, spread and 95% confidence interval, Student
+    /// t over years) and OUT/years.csv (one row per year), atomically; the same bytes for any
+    /// --threads. Exit codes: 0 success; 1 a run failed or output not writable; 2 bad input.
+    Annual {
+        /// The scenario file (TOML), with a [cost] table.
+        scenario: PathBuf,
+        /// Simulated years.
+        #[arg(long)]
+        years: u32,
+        /// The seed the years' streams derive from, in hex or decimal. Default: the scenario's
+        /// seed, else 0x2a.
+        #[arg(long, value_parser = parse_seed)]
+        seed0: Option<Seed>,
+        /// Worker threads. Default: rayon's (one per core, or RAYON_NUM_THREADS).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output folder. Default: out/<scenario name>-annual.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Change the scenario before it is validated: `path=value`, repeatable (as for `mrsim run`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
     /// Merge the folders of a sharded sweep into one: the bytes a sweep on one machine writes.
     ///
     /// Checks that every DIR/sweep.json is the same sweep, that a run saved twice holds the same
@@ -286,7 +316,8 @@ enum Command {
     /// since the scenarios' paths are relative to it). Each [[run]] (scenario, out, seed, optional
     /// set) is `mrsim run` into ROOT/out; each [[sweep]] (scenario, out, seeds, seed0, grid, optional
     /// set) is `mrsim sweep` into ROOT/out without its runs/ folder; each [[shrink]] (scenario, out,
-    /// seed, optional expect, set and max_runs) is `mrsim shrink` into ROOT/out. Entries are made in a staging
+    /// seed, optional expect, set and max_runs) is `mrsim shrink` into ROOT/out; each [[annual]] (scenario, out,
+    /// years, seed0, optional set) is `mrsim annual` into ROOT/out. Entries are made in a staging
     /// folder (ROOT/.reproduce) and swapped into place one by one. With --check, nothing is replaced:
     /// every regenerated file must equal the committed one byte for byte, and each difference is
     /// named. Exit codes: 0 success; 1 a run failed or (with --check) a result differs; 2 bad input.
@@ -494,6 +525,9 @@ fn main() -> ExitCode {
                 let args = SweepArgs { scenario, grid, seeds, out, threads, seed0, set, progress: true, shard };
                 experiments::sweep::execute(&args)
             })
+        }
+        Command::Annual { scenario, years, seed0, threads, out, set } => {
+            experiments::annual::execute(&experiments::annual::AnnualArgs { scenario, years, seed0, threads, out, set })
         }
         Command::Merge { dirs, out } => experiments::sweep::merge::execute(&dirs, &out),
         Command::Validate { scenario } => experiments::explain::validate_command(&scenario),

@@ -12,7 +12,8 @@ pub mod bill;
 
 use std::collections::BTreeMap;
 
-use sim_core::SimDuration;
+use models::ids::RegionId;
+use sim_core::{Dist, SimDuration};
 
 /// The shipped price list.
 const PRICES_CSV: &str = include_str!("../data/prices.csv");
@@ -173,6 +174,26 @@ pub struct CostConfig {
     /// The price list with the scenario's overrides.
     pub prices: Prices,
     pub downtime: DowntimePrices,
+    /// `[cost.annual]`, defaults filled in: what `mrsim annual` draws.
+    pub annual: AnnualConfig,
+}
+
+/// The yearly Region outages `mrsim annual` draws (see `[cost.annual]` in the scenario format).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnnualConfig {
+    pub region: RegionId,
+    /// The mean of the yearly Poisson count.
+    pub region_outages_per_year: f64,
+    pub region_outage_duration: Dist,
+    pub warm_up: SimDuration,
+    pub drain: SimDuration,
+}
+
+impl AnnualConfig {
+    /// The default outage duration (documented on `region_outage_duration`).
+    pub const DEFAULT_DURATION: &'static str = "lognormal(median=4h, sigma=0.7)";
+    /// Above this mean the Poisson draw is refused: no design sees a thousand Region outages a year.
+    pub const MAX_OUTAGES_PER_YEAR: f64 = 1000.0;
 }
 
 #[cfg(test)]

@@ -22,6 +22,13 @@
 //! seed = "0x2a"
 //! expect = "0"        # optional: an index or a metric (default: the first that fails)
 //! max_runs = 1000     # optional
+//!
+//! [[annual]]
+//! scenario = "experiments/scenarios/cost/two-region.toml"
+//! out = "cost/annual-two-region"
+//! years = 200
+//! seed0 = "0x2a"
+//! set = []             # optional
 //! ```
 //!
 //! Every entry is produced into a staging folder beside the results and only then swapped into
@@ -71,6 +78,19 @@ struct Manifest {
     sweep: Vec<SweepEntry>,
     #[serde(default)]
     shrink: Vec<ShrinkEntry>,
+    #[serde(default)]
+    annual: Vec<AnnualEntry>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnnualEntry {
+    scenario: PathBuf,
+    out: String,
+    years: u32,
+    seed0: String,
+    #[serde(default)]
+    set: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -115,12 +135,16 @@ pub enum Entry {
     Run { scenario: PathBuf, out: String, seed: Seed, set: Vec<String> },
     Sweep { scenario: PathBuf, out: String, seeds: u32, seed0: Seed, grid: Vec<String>, set: Vec<String> },
     Shrink { scenario: PathBuf, out: String, seed: Seed, expect: Option<String>, set: Vec<String>, max_runs: usize },
+    Annual { scenario: PathBuf, out: String, years: u32, seed0: Seed, set: Vec<String> },
 }
 
 impl Entry {
     pub fn out(&self) -> &str {
         match self {
-            Entry::Run { out, .. } | Entry::Sweep { out, .. } | Entry::Shrink { out, .. } => out,
+            Entry::Run { out, .. }
+            | Entry::Sweep { out, .. }
+            | Entry::Shrink { out, .. }
+            | Entry::Annual { out, .. } => out,
         }
     }
 
@@ -161,6 +185,14 @@ impl Entry {
                 }
                 (line, set)
             }
+            Entry::Annual { scenario, out, years, seed0, set } => (
+                format!(
+                    "mrsim annual {} --years {years} --seed0 {seed0} --out {}",
+                    q(&scenario.display().to_string()),
+                    q(&root.join(out).display().to_string())
+                ),
+                set,
+            ),
         };
         for s in set {
             line.push_str(&format!(" --set {}", q(s)));
@@ -223,6 +255,15 @@ pub fn load(dir: &Path) -> Result<Vec<Entry>, CliError> {
             let entry =
                 Entry::Shrink { scenario: s.scenario, out: s.out, seed, expect: s.expect, set: s.set, max_runs };
             entries.push((at, entry));
+        }
+        for (i, a) in manifest.annual.into_iter().enumerate() {
+            let at = place("annual", i);
+            check_out(&a.out).map_err(|e| input(format!("{at}: out {:?}: {e}", a.out)))?;
+            if a.years == 0 {
+                return Err(input(format!("{at}.years: 0; expected at least 1")));
+            }
+            let seed0 = seed(&a.seed0, format!("{at}.seed0"))?;
+            entries.push((at, Entry::Annual { scenario: a.scenario, out: a.out, years: a.years, seed0, set: a.set }));
         }
     }
     for (i, (at, e)) in entries.iter().enumerate() {
@@ -361,6 +402,24 @@ fn produce(args: &ReproduceArgs, entries: &[Entry]) -> Result<String, CliError> 
             started.elapsed().as_secs_f64(),
             crate::count(outcome.points as u64, "point", "points"),
             crate::count(outcome.seeds as u64, "seed", "seeds")
+        ));
+    }
+    for e in entries {
+        let Entry::Annual { scenario, out, years, seed0, set } = e else { continue };
+        let started = Instant::now();
+        let annual = crate::annual::AnnualArgs {
+            scenario: scenario.clone(),
+            years: *years,
+            seed0: Some(*seed0),
+            threads: args.threads,
+            out: Some(staging(&args.root, out)),
+            set: set.clone(),
+        };
+        crate::annual::execute(&annual).map_err(|e| with_entry(e, out))?;
+        text.push_str(&format!(
+            "  annual {out:<40} {:>6.1} s ({})\n",
+            started.elapsed().as_secs_f64(),
+            crate::count(u64::from(*years), "year", "years")
         ));
     }
     Ok(text)

@@ -320,6 +320,43 @@ pub struct RawCost {
     /// Without it, no yearly figures.
     #[serde(default)]
     pub incidents_per_year: Option<Spanned<f64>>,
+    /// The incidents a year brings, for `mrsim annual`: each simulated year draws a Poisson
+    /// number of Region outages at `region_outages_per_year` and each one's duration from
+    /// `region_outage_duration`, runs each in full detail and prices the year with this `[cost]`.
+    /// Without it, the defaults below.
+    #[serde(default)]
+    pub annual: Option<Spanned<RawAnnual>>,
+}
+
+/// `[cost.annual]`: the yearly Region outages `mrsim annual` draws, and the margins of each run.
+#[derive(Deserialize, JsonSchema, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnnual {
+    /// The Region that goes dark, by its `[[region]]` name. Default: the first Region.
+    #[serde(default)]
+    pub region: Option<Spanned<String>>,
+    /// Whole-Region outages a year, the mean of a Poisson count, from 0 to 1000. Default 1: an
+    /// assumption, anchored in the AWS Post-Event Summaries page
+    /// (https://aws.amazon.com/premiumsupport/technology/pes/), whose Region-level events in
+    /// us-east-1 (April 2011 EBS, February 2017 S3, December 2021 network congestion, October
+    /// 2025 among them) come at roughly one a year or fewer; mrsim did not count them year by
+    /// year, so set it for the Region and the services a design depends on.
+    #[serde(default)]
+    pub region_outages_per_year: Option<Spanned<f64>>,
+    /// How long each outage lasts, a distribution of durations. Default
+    /// "lognormal(median=4h, sigma=0.7)": an assumption, anchored in the same page's summaries,
+    /// whose impact lasted hours (several hours in 2017 and 2021), not minutes and not days; not
+    /// fitted to them.
+    #[serde(default)]
+    pub region_outage_duration: Option<Spanned<DurationDist>>,
+    /// Time simulated before each outage begins, so clients, caches and health checks are in
+    /// their steady state when it does. Default "2m".
+    #[serde(default)]
+    pub warm_up: Option<Spanned<DurationText>>,
+    /// Time simulated after each outage heals, so failback and retries are counted. Default
+    /// "10m".
+    #[serde(default)]
+    pub drain: Option<Spanned<DurationText>>,
 }
 
 /// `[[cost.store]]`: one store's sizes, capacity and instances.

@@ -6,12 +6,13 @@
 //! with one I/O per write and none per read, no revenue, penalties or lost-write price, no yearly
 //! figures.
 
-use sim_core::SimDuration;
+use models::ids::RegionId;
+use sim_core::{Dist, SimDuration};
 
-use super::raw::{RawCost, RawScenario, Spanned, StoreType};
-use super::shared::{Problems, declared_store, region_list};
+use super::raw::{RawAnnual, RawCost, RawScenario, Spanned, StoreType};
+use super::shared::{Problems, declared_region, declared_store, duration_or, region_list};
 use super::validate_stores::type_label;
-use crate::pricing::{Capacity, CostConfig, DowntimePrices, Prices, StoreCost};
+use crate::pricing::{AnnualConfig, Capacity, CostConfig, DowntimePrices, Prices, StoreCost};
 
 /// A price, size or rate: finite and 0 or more.
 fn amount(value: &Option<Spanned<f64>>, path: &str, default: f64, p: &mut Problems) -> f64 {
@@ -187,5 +188,31 @@ pub(super) fn cost(raw: &RawScenario, regions: &[String], p: &mut Problems) -> O
         incidents_per_year,
     };
     let response_size_kb = amount(&c.response_size_kb, "cost.response_size_kb", 1.0, p);
-    Some(CostConfig { stores, response_size_kb, monthly_usd, prices, downtime })
+    let annual = annual(c.annual.as_ref().map(|a| a.get_ref()), regions, p);
+    Some(CostConfig { stores, response_size_kb, monthly_usd, prices, downtime, annual })
+}
+
+/// `[cost.annual]` with its defaults: the first Region, one outage a year of
+/// [`AnnualConfig::DEFAULT_DURATION`], 2 minutes of warm-up and 10 of drain.
+fn annual(a: Option<&RawAnnual>, regions: &[String], p: &mut Problems) -> AnnualConfig {
+    let default = RawAnnual::default();
+    let a = a.unwrap_or(&default);
+    let region = a.region.as_ref().and_then(|r| declared_region(regions, r, "cost.annual.region", p));
+    let rate = amount(&a.region_outages_per_year, "cost.annual.region_outages_per_year", 1.0, p);
+    if let Some(v) = &a.region_outages_per_year
+        && rate > AnnualConfig::MAX_OUTAGES_PER_YEAR
+    {
+        p.at(v.span(), "cost.annual.region_outages_per_year", format!("{rate}; expected at most 1000 a year"));
+    }
+    let region_outage_duration = a.region_outage_duration.as_ref().map_or_else(
+        || Dist::parse_duration(AnnualConfig::DEFAULT_DURATION).expect("the default distribution parses"),
+        |d| d.get_ref().0.clone(),
+    );
+    AnnualConfig {
+        region: region.unwrap_or(RegionId::new(0)),
+        region_outages_per_year: rate.min(AnnualConfig::MAX_OUTAGES_PER_YEAR),
+        region_outage_duration,
+        warm_up: duration_or(&a.warm_up, SimDuration::from_secs(120), false, "cost.annual.warm_up", p),
+        drain: duration_or(&a.drain, SimDuration::from_secs(600), false, "cost.annual.drain", p),
+    }
 }
