@@ -17,6 +17,7 @@ pub mod output;
 pub mod overrides;
 pub mod plot;
 pub mod pricing;
+pub mod progress;
 pub mod quantity;
 pub mod report;
 pub mod reproduce;

@@ -17,6 +17,7 @@
 
 pub mod charts;
 pub mod heatmap;
+pub mod ticks;
 
 use std::fmt;
 use std::ops::Range;
@@ -35,6 +36,11 @@ pub const PANEL_HEIGHT_PX: u32 = 300;
 const TITLE_HEIGHT_PX: u32 = 50;
 /// Width of the legend column to the right of each panel, so the legend never covers data.
 const LEGEND_WIDTH_PX: u32 = 240;
+/// Characters of a legend label per line at 14 px in the legend column; longer labels wrap.
+const LEGEND_LABEL_CHARS: usize = 24;
+/// Height of one line of legend text, and the gap between two legend entries, in pixels.
+const LEGEND_LINE_PX: i32 = 17;
+const LEGEND_GAP_PX: i32 = 5;
 
 /// The only font family the module uses; plotters' axis labels default to it as well.
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
@@ -272,16 +278,21 @@ fn draw_panel<DB: DrawingBackend>(
         .margin(8)
         .x_label_area_size(40)
         .y_label_area_size(80)
-        .build_cartesian_2d(x_range.clone(), y_range.clone())
+        .build_cartesian_2d(
+            ticks::Ticked::new(x_range.clone(), ticks::linear(&x_range)),
+            ticks::Ticked::new(y_range.clone(), ticks::linear(&y_range)),
+        )
         .map_err(drawing_error)?;
-    // One light line between bold grid lines: enough to read values off, without drowning the data.
+    // Ticks at 1-2-5 steps, labelled without trailing zeros ("350", not "350.0").
+    let number = |v: &f64| charts::short_number(*v);
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(&panel.y_label)
         .axis_desc_style((FONT_FAMILY, 15))
         .label_style((FONT_FAMILY, 13))
-        .max_light_lines(1)
+        .x_label_formatter(&number)
+        .y_label_formatter(&number)
         .draw()
         .map_err(drawing_error)?;
 
@@ -314,29 +325,35 @@ fn draw_legend<DB: DrawingBackend>(
     bands: &[Band],
     kinds: &[(&str, usize)],
 ) -> Result<(), PlotError> {
-    const ROW_HEIGHT_PX: i32 = 22;
     const TOP_PX: i32 = 40;
     const SWATCH_PX: i32 = 24;
-    let text_style = TextStyle::from((FONT_FAMILY, 15)).pos(Pos::new(HPos::Left, VPos::Center));
+    let text_style = TextStyle::from((FONT_FAMILY, 14)).pos(Pos::new(HPos::Left, VPos::Center));
+    // A label that does not fit the column continues on the next rows, so none is cut.
+    let label = |text: &str, y: &mut i32| -> Result<(), PlotError> {
+        let lines = ticks::wrap(text, LEGEND_LABEL_CHARS);
+        for line in &lines {
+            area.draw_text(line, &text_style, (16 + SWATCH_PX, *y)).map_err(drawing_error)?;
+            *y += LEGEND_LINE_PX;
+        }
+        *y += LEGEND_GAP_PX;
+        Ok(())
+    };
     let mut y = TOP_PX;
     for (index, line) in panel.lines.iter().enumerate() {
         let swatch = PathElement::new(vec![(8, y), (8 + SWATCH_PX, y)], line_colour(index).stroke_width(3));
         area.draw(&swatch).map_err(drawing_error)?;
-        area.draw_text(&line.label, &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
-        y += ROW_HEIGHT_PX;
+        label(&line.label, &mut y)?;
     }
     for (index, band) in bands.iter().enumerate() {
         let swatch = Rectangle::new([(8, y - 7), (8 + SWATCH_PX, y + 7)], band_colour(index).filled());
         area.draw(&swatch).map_err(drawing_error)?;
-        area.draw_text(&band.label, &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
-        y += ROW_HEIGHT_PX;
+        label(&band.label, &mut y)?;
     }
     for (index, (kind, count)) in kinds.iter().enumerate() {
         let x = 8 + SWATCH_PX / 2;
         let swatch = PathElement::new(vec![(x, y - 8), (x, y + 8)], marker_colour(index).stroke_width(2));
         area.draw(&swatch).map_err(drawing_error)?;
-        area.draw_text(&format!("{kind} ({count})"), &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
-        y += ROW_HEIGHT_PX;
+        label(&format!("{kind} ({count})"), &mut y)?;
     }
     Ok(())
 }
@@ -503,9 +520,9 @@ mod tests {
         // changed the output: look at the new figure (any `mrsim run` writes one), then update the constant.
         let fig = example_figure();
         let svg = render_svg(&fig).expect("example figure renders");
-        assert_eq!(fnv1a64(svg.as_bytes()), 0xd0b6_f3b8_0570_1a28, "SVG output changed; length {}", svg.len());
+        assert_eq!(fnv1a64(svg.as_bytes()), 0x8ee8_349b_8369_bc81, "SVG output changed; length {}", svg.len());
         let png = render_png(&fig).expect("example figure renders");
-        assert_eq!(fnv1a64(&png), 0x92eb_eb03_aa51_7f72, "PNG output changed; length {}", png.len());
+        assert_eq!(fnv1a64(&png), 0x4915_6119_5c8d_f46f, "PNG output changed; length {}", png.len());
     }
 
     #[test]

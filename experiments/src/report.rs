@@ -920,13 +920,26 @@ pub fn timeline_figure(scenario: &Scenario, run: &RunOutput) -> Figure {
     let mut traffic = Vec::new();
     let mut anomalies = Vec::new();
     let mut lag = Vec::new();
+    let mut idle = Vec::new();
     for region in topology.regions() {
         let name = topology.name(region);
         let s = &r.regions[region.index()];
-        traffic.push(rate_line(format!("{name} succeeded"), &sum_series(&s.reads_ok, &s.writes_acked)));
-        traffic.push(rate_line(format!("{name} failed"), &s.failed));
-        anomalies.push(rate_line(format!("{name} stale reads"), &s.stale_reads));
-        anomalies.push(rate_line(format!("{name} lost writes"), &s.lost_writes));
+        let succeeded = rate_line(format!("{name} succeeded"), &sum_series(&s.reads_ok, &s.writes_acked));
+        let lines = [
+            succeeded,
+            rate_line(format!("{name} failed"), &s.failed),
+            rate_line(format!("{name} stale reads"), &s.stale_reads),
+            rate_line(format!("{name} lost writes"), &s.lost_writes),
+        ];
+        // A Region no client ever reached (an MRSC witness, a Region without routes) would only draw
+        // flat zero lines: it is named in the panel titles instead.
+        if lines.iter().all(|l| l.points.iter().all(|&(_, v)| v == 0.0)) {
+            idle.push(name.to_string());
+        } else {
+            let [succeeded, failed, stale, lost] = lines;
+            traffic.extend([succeeded, failed]);
+            anomalies.extend([stale, lost]);
+        }
         lag.push(Line {
             label: format!("into {name}"),
             points: (0..r.buckets())
@@ -946,12 +959,20 @@ pub fn timeline_figure(scenario: &Scenario, run: &RunOutput) -> Figure {
             }
         })
         .collect();
+    let idle_note = match idle.as_slice() {
+        [] => String::new(),
+        names => format!(" ({} left out: no traffic, e.g. a witness)", names.join(", ")),
+    };
     let mut panels = vec![
-        Panel { title: "attempts per second".into(), y_label: "req/s".into(), lines: traffic },
-        Panel { title: "stale reads and lost writes per second".into(), y_label: "per s".into(), lines: anomalies },
+        Panel { title: format!("attempts per second{idle_note}"), y_label: "attempts per s".into(), lines: traffic },
+        Panel {
+            title: format!("stale reads and lost writes per second{idle_note}"),
+            y_label: "per s".into(),
+            lines: anomalies,
+        },
         Panel {
             title: "replication lag of the writes committed in each interval (mean)".into(),
-            y_label: "s".into(),
+            y_label: "replication lag (s)".into(),
             lines: lag,
         },
     ];

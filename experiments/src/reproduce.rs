@@ -48,6 +48,7 @@ use serde::Deserialize;
 use sim_core::Seed;
 
 use crate::CliError;
+use crate::progress::Progress;
 use crate::run::RunArgs;
 use crate::sweep::SweepArgs;
 
@@ -350,6 +351,7 @@ fn produce(args: &ReproduceArgs, entries: &[Entry]) -> Result<String, CliError> 
     }
     let pool = builder.build().map_err(|e| CliError::internal(format!("cannot start the worker threads: {e}")))?;
     let runs: Vec<&Entry> = entries.iter().filter(|e| matches!(e, Entry::Run { .. })).collect();
+    let progress = Progress::new("reproduce", runs.len() as u64, "runs", true);
     let run_lines: Vec<Result<String, CliError>> = pool.install(|| {
         runs.par_iter()
             .map(|e| {
@@ -363,19 +365,32 @@ fn produce(args: &ReproduceArgs, entries: &[Entry]) -> Result<String, CliError> 
                     history: false,
                     set: set.clone(),
                 };
-                crate::run::execute(&args)
+                let line = crate::run::execute(&args)
                     .map_err(|e| with_entry(e, out))
-                    .map(|_| format!("  run    {out:<40} {:>6.1} s\n", started.elapsed().as_secs_f64()))
+                    .map(|_| format!("  run    {out:<40} {:>6.1} s\n", started.elapsed().as_secs_f64()));
+                progress.inc();
+                line
             })
             .collect()
     });
+    progress.finish();
     let mut text = String::new();
     for line in run_lines {
         text.push_str(&line?);
     }
     let shrinks: Vec<&Entry> = entries.iter().filter(|e| matches!(e, Entry::Shrink { .. })).collect();
-    let shrink_lines: Vec<Result<String, CliError>> =
-        pool.install(|| shrinks.par_iter().map(|e| shrink_entry(&args.root, e)).collect());
+    let progress = Progress::new("reproduce", shrinks.len() as u64, "shrinks", !shrinks.is_empty());
+    let shrink_lines: Vec<Result<String, CliError>> = pool.install(|| {
+        shrinks
+            .par_iter()
+            .map(|e| {
+                let line = shrink_entry(&args.root, e);
+                progress.inc();
+                line
+            })
+            .collect()
+    });
+    progress.finish();
     for line in shrink_lines {
         text.push_str(&line?);
     }

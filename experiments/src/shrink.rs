@@ -176,6 +176,7 @@ pub fn shrink(args: &ShrinkArgs) -> Result<Outcome, CliError> {
         );
     }
     let shrunk = walk(original.clone(), &mut log, &judge, args.progress);
+    log.progress.finish();
     if let Some(e) = log.error.take() {
         return Err(e);
     }

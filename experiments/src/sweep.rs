@@ -20,12 +20,11 @@
 //! rows and assembles the two files with the same code as a sweep on one machine, so the bytes match.
 
 pub mod merge;
-mod progress;
 pub mod shard;
 pub mod stats;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -316,7 +315,8 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
         .build()
         .map_err(|e| CliError::internal(format!("cannot start the thread pool: {e}")))?;
     let threads = pool.current_num_threads();
-    let (finished, stop, done) = (AtomicUsize::new(0), AtomicBool::new(false), AtomicBool::new(false));
+    let stop = AtomicBool::new(false);
+    let progress = crate::progress::Progress::new("sweep", todo.len() as u64, "runs", args.progress);
     let one = |j: usize| -> Option<Result<Vec<String>, CliError>> {
         if stop.load(Ordering::Relaxed) {
             return None; // another run failed: do not start more.
@@ -330,18 +330,12 @@ pub fn sweep(args: &SweepArgs) -> Result<Outcome, CliError> {
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
         }
-        finished.fetch_add(1, Ordering::Relaxed);
+        progress.inc();
         Some(result)
     };
-    let results: Vec<Option<Result<Vec<String>, CliError>>> = std::thread::scope(|scope| {
-        let reporter = args.progress.then(|| scope.spawn(|| progress::report(&finished, todo.len(), &done)));
-        let results = pool.install(|| todo.par_iter().map(|&j| one(j)).collect());
-        done.store(true, Ordering::Relaxed);
-        if let Some(r) = reporter {
-            let _ = r.join();
-        }
-        results
-    });
+    let results: Vec<Option<Result<Vec<String>, CliError>>> =
+        pool.install(|| todo.par_iter().map(|&j| one(j)).collect());
+    progress.finish();
     // The first failure in (point, seed) order, whatever order the threads met them in.
     for (&j, result) in todo.iter().zip(results) {
         match result {

@@ -118,7 +118,9 @@ fn a_run_folder_gives_four_figures_in_both_formats_with_the_same_bytes_twice() {
     }
     let svg = |name: &str| text(&first.iter().find(|(n, _)| n == name).unwrap().1);
     let timeline = svg("failover-timeline.svg");
-    for needle in ["skeleton (seed 0x2a): failover timeline", "fault: region outage us-east-1", "us-west-2 operations"]
+    // A legend label longer than the column wraps at a space: the fault's label spans two rows.
+    for needle in
+        ["skeleton (seed 0x2a): failover timeline", "fault: region outage", "us-east-1", "us-west-2 operations"]
     {
         assert!(timeline.contains(needle), "the timeline lacks {needle:?}");
     }
@@ -155,8 +157,10 @@ fn a_sweep_folder_gives_line_charts_and_heatmaps_with_the_same_bytes_twice() {
     let chart = svg("sweep-reads_stale_fraction.svg");
     assert!(chart.contains("skeleton: reads_stale_fraction against population[0].rate"), "title");
     for line in [
-        "store[0].replication_delay=20ms",
-        "store[0].replication_delay=1s",
+        // A line is named by the axis's last path segment; the notes give the whole path.
+        "replication_delay=20ms",
+        "replication_delay=1s",
+        "replication_delay: store[0].replication_delay",
         "mean over 2 seeds per point",
         "band: 95% CI (Student t)",
     ] {

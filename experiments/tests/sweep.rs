@@ -546,3 +546,25 @@ mod columns {
         assert!((mean - both / 2.0).abs() < 1e-9, "{mean} vs {}", both / 2.0);
     }
 }
+
+mod progress {
+    use super::*;
+
+    #[test]
+    fn progress_goes_to_stderr_as_plain_lines_and_never_to_stdout_or_files() {
+        // stderr is a pipe here, not a terminal: the plain-line mode, whose last line is the total.
+        let dir = scratch("progress");
+        let o = sweep(&dir, "2", &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let err = stderr(&o);
+        let last = err.lines().rfind(|l| l.starts_with("sweep: ")).expect("a progress line on stderr");
+        assert!(last.starts_with("sweep: 8/8 runs, ") && last.ends_with("ETA 0s"), "{last}");
+        assert!(!err.contains('\r') && !err.contains('\u{1b}'), "no terminal control codes in a log: {err:?}");
+        let out = stdout(&o);
+        assert!(!out.contains("runs/s") && !out.contains("ETA"), "progress leaked to stdout: {out}");
+        for file in ["runs.csv", "points.csv"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            assert!(!text.contains("ETA"), "progress leaked into {file}");
+        }
+    }
+}

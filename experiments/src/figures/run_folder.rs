@@ -137,17 +137,29 @@ fn timeline(info: &RunInfo, ts: &Table, events: &Table) -> Result<(Figure, Vec<M
         r.lag_s.push((t, ts.number(row, lag)?.map_or(f64::NAN, |ms| ms / 1e3)));
     }
     let line = |label: String, points: &[(f64, f64)]| Line { label, points: points.to_vec() };
+    // A Region no attempt was ever sent to (an MRSC witness, a Region without clients or routes)
+    // would only draw a flat zero line over the others: it is left out of the traffic panels and
+    // named in their title instead.
+    let (served, idle): (Vec<&RegionColumns>, Vec<&RegionColumns>) =
+        regions.iter().partition(|r| r.attempts.iter().chain(&r.operations_failed).any(|&(_, v)| v != 0.0));
+    let idle_note = match idle.as_slice() {
+        [] => String::new(),
+        names => format!(
+            " ({} left out: no traffic, e.g. a witness)",
+            names.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let panels = vec![
         Panel {
-            title: "attempts per second, by the Region they were sent to".into(),
-            y_label: "attempts/s".into(),
-            lines: regions.iter().map(|r| line(r.name.clone(), &r.attempts)).collect(),
+            title: format!("attempts per second, by the Region they were sent to{idle_note}"),
+            y_label: "attempts per s".into(),
+            lines: served.iter().map(|r| line(r.name.clone(), &r.attempts)).collect(),
         },
         Panel {
             title: "errors per second: failed attempts (by Region sent to), failed operations (by clients' Region)"
                 .into(),
-            y_label: "per s".into(),
-            lines: regions
+            y_label: "failures per s".into(),
+            lines: served
                 .iter()
                 .flat_map(|r| {
                     [
@@ -159,7 +171,7 @@ fn timeline(info: &RunInfo, ts: &Table, events: &Table) -> Result<(Figure, Vec<M
         },
         Panel {
             title: "replication lag into each Region (mean of the writes committed in each interval)".into(),
-            y_label: "s".into(),
+            y_label: "replication lag (s)".into(),
             lines: regions.iter().map(|r| line(format!("into {}", r.name), &r.lag_s)).collect(),
         },
     ];

@@ -180,6 +180,9 @@ pub fn drawings(dir: &Path, asked: &[String]) -> Result<Vec<Planned>, CliError> 
         [one] => format!("mean over {one} seeds per point"),
         _ => "mean over the seeds of each point".to_string(),
     };
+    // Legend labels name a line's axes by their last path segment ("ttl", not "route53.ttl") when
+    // those are distinct, so a label of three settings fits the legend; the notes give the paths.
+    let line_names = short_names(&axes[1..].iter().map(|a| a.path.as_str()).collect::<Vec<_>>());
     let mut planned = Vec::new();
     for (m, metric) in metrics.iter().enumerate() {
         let mut series = Vec::new();
@@ -191,7 +194,8 @@ pub fn drawings(dir: &Path, asked: &[String]) -> Result<Vec<Planned>, CliError> 
                 axes[1..]
                     .iter()
                     .zip(key)
-                    .map(|(a, &v)| format!("{}={}", a.path, a.values[v]))
+                    .zip(&line_names)
+                    .map(|((a, &v), name)| format!("{name}={}", a.values[v]))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -213,6 +217,11 @@ pub fn drawings(dir: &Path, asked: &[String]) -> Result<Vec<Planned>, CliError> 
             series.push(s);
         }
         let mut notes = vec![seeds_note.clone()];
+        for (name, axis) in line_names.iter().zip(&axes[1..]) {
+            if *name != axis.path {
+                notes.push(format!("{name}: {}", axis.path));
+            }
+        }
         let censored = points.iter().filter(|p| p.censored[m]).count();
         if censored > 0 {
             notes.push(format!(
@@ -266,9 +275,24 @@ fn any_interval_in(s: &Series) -> bool {
     s.band.iter().any(|b| b.1.is_finite() && b.2.is_finite())
 }
 
+/// Each path's last segment after a '.', when no two paths share it; the whole paths otherwise.
+fn short_names(paths: &[&str]) -> Vec<String> {
+    let last: Vec<&str> = paths.iter().map(|p| p.rsplit('.').next().unwrap_or(p)).collect();
+    let distinct = last.iter().enumerate().all(|(i, a)| last[..i].iter().all(|b| a != b));
+    if distinct { last.iter().map(|s| s.to_string()).collect() } else { paths.iter().map(|s| s.to_string()).collect() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legend_names_are_last_segments_unless_they_collide() {
+        let names = short_names(&["route53.ttl", "route53.health_check[0].request_interval"]);
+        assert_eq!(names, vec!["ttl", "request_interval"]);
+        let names = short_names(&["store[0].delay", "store[1].delay"]);
+        assert_eq!(names, vec!["store[0].delay", "store[1].delay"]);
+    }
 
     #[test]
     fn first_axis_is_numbers_durations_or_categories() {

@@ -13,6 +13,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::ticks;
 use super::{FONT_FAMILY, PlotError, drawing_error, line_colour, padded_range, png_of, svg_of};
 
 /// Chart width and height in pixels.
@@ -20,7 +21,7 @@ pub const WIDTH_PX: u32 = 1200;
 pub const HEIGHT_PX: u32 = 640;
 /// The legend column, right of the plotting area, wide enough for grid settings as labels.
 const LEGEND_WIDTH_PX: u32 = 400;
-/// Legend labels longer than this are cut, with an ellipsis, so they stay inside the figure.
+/// Legend labels longer than this many characters wrap onto further rows, so they stay inside the figure.
 const LEGEND_LABEL_CHARS: usize = 44;
 const BAND_OPACITY: f64 = 0.2;
 
@@ -58,12 +59,28 @@ pub struct Chart {
 
 /// Renders the chart as a standalone SVG document.
 pub fn render_svg(chart: &Chart) -> Result<String, PlotError> {
-    svg_of((WIDTH_PX, HEIGHT_PX), |root| draw(root, chart))
+    svg_of((WIDTH_PX, height_px(chart)), |root| draw(root, chart))
 }
 
 /// Renders the chart as an 8-bit RGB PNG.
 pub fn render_png(chart: &Chart) -> Result<Vec<u8>, PlotError> {
-    png_of((WIDTH_PX, HEIGHT_PX), |root| draw(root, chart))
+    png_of((WIDTH_PX, height_px(chart)), |root| draw(root, chart))
+}
+
+const LEGEND_TOP_PX: i32 = 30;
+const ROW_HEIGHT_PX: i32 = 22;
+const LINE_HEIGHT_PX: i32 = 17;
+
+/// The chart's height: HEIGHT_PX, or taller when the legend and notes need more rows, so a sweep
+/// with many lines keeps every legend entry inside the figure.
+fn height_px(chart: &Chart) -> u32 {
+    let lines = |text: &str, width: usize| ticks::wrap(text, width).len() as i32;
+    let legend: i32 =
+        chart.series.iter().map(|s| (lines(&s.label, LEGEND_LABEL_CHARS) - 1) * LINE_HEIGHT_PX + ROW_HEIGHT_PX).sum();
+    let notes: i32 = chart.notes.iter().map(|n| lines(n, LEGEND_LABEL_CHARS + 8) * LINE_HEIGHT_PX).sum();
+    let needed = 40 + LEGEND_TOP_PX + legend + ROW_HEIGHT_PX / 2 + notes + 20;
+    // Capped, so an absurd number of lines gives a clipped legend rather than a gigantic image.
+    HEIGHT_PX.max(u32::try_from(needed).unwrap_or(HEIGHT_PX)).min(8 * HEIGHT_PX)
 }
 
 /// x as placed on the axis: log10 on a log axis (None for x <= 0 or not finite).
@@ -143,6 +160,24 @@ fn y_range(chart: &Chart) -> Range<f64> {
     padded_range(ys, 0.05)
 }
 
+/// x ticks: 1-2-5 steps on a linear axis, decades (or 1-2-5 within few decades) on a log axis, one
+/// per category (every other one past twelve).
+fn x_ticks(axis: &XAxis, range: &Range<f64>) -> Vec<f64> {
+    match axis {
+        XAxis::Linear => ticks::linear(range),
+        XAxis::Log10 => ticks::log10(range),
+        XAxis::Categories(names) => {
+            let every = names.len().div_ceil(12).max(1);
+            (0..names.len()).step_by(every).map(|i| i as f64).collect()
+        }
+    }
+}
+
+/// y ticks at 1-2-5 steps; a CDF's fixed 0..1 range ticks every 0.1.
+fn y_ticks(_chart: &Chart, range: &Range<f64>) -> Vec<f64> {
+    ticks::linear(range)
+}
+
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<(), PlotError> {
     root.fill(&WHITE).map_err(drawing_error)?;
     let body = root.titled(&c.title, (FONT_FAMILY, 22)).map_err(drawing_error)?;
@@ -153,12 +188,15 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(90)
-        .build_cartesian_2d(xr.clone(), yr.clone())
+        .build_cartesian_2d(
+            ticks::Ticked::new(xr.clone(), x_ticks(&c.x_axis, &xr)),
+            ticks::Ticked::new(yr.clone(), y_ticks(c, &yr)),
+        )
         .map_err(drawing_error)?;
     let x_text = |v: &f64| -> String {
         match &c.x_axis {
             XAxis::Linear => short_number(*v),
-            XAxis::Log10 => short_number(libm::pow(10.0, *v)),
+            XAxis::Log10 => short_number(ticks::log10_value(*v)),
             XAxis::Categories(names) => {
                 let i = libm::round(*v);
                 if (v - i).abs() < 1e-6 && i >= 0.0 {
@@ -170,20 +208,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<
         }
     };
     let y_text = |v: &f64| short_number(*v);
-    let x_labels = match &c.x_axis {
-        XAxis::Categories(names) => names.len().clamp(1, 12),
-        _ => 10,
-    };
     chart
         .configure_mesh()
         .x_desc(&c.x_label)
         .y_desc(&c.y_label)
         .axis_desc_style((FONT_FAMILY, 16))
         .label_style((FONT_FAMILY, 13))
-        .x_labels(x_labels)
         .x_label_formatter(&x_text)
         .y_label_formatter(&y_text)
-        .max_light_lines(1)
         .draw()
         .map_err(drawing_error)?;
     // Bands under every line, so each line stays visible over the others' bands.
@@ -218,10 +250,9 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart) -> Result<
 }
 
 fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> Result<(), PlotError> {
-    const ROW_HEIGHT_PX: i32 = 22;
     const SWATCH_PX: i32 = 24;
     let text_style = TextStyle::from((FONT_FAMILY, 14)).pos(Pos::new(HPos::Left, VPos::Center));
-    let mut y = 30;
+    let mut y = LEGEND_TOP_PX;
     for (index, s) in c.series.iter().enumerate() {
         if !s.band.is_empty() {
             let band =
@@ -230,14 +261,20 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart) -> 
         }
         let swatch = PathElement::new(vec![(8, y), (8 + SWATCH_PX, y)], line_colour(index).stroke_width(3));
         area.draw(&swatch).map_err(drawing_error)?;
-        area.draw_text(&cut(&s.label, LEGEND_LABEL_CHARS), &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
-        y += ROW_HEIGHT_PX;
+        // A long label wraps onto the next rows instead of losing its end.
+        for line in ticks::wrap(&s.label, LEGEND_LABEL_CHARS) {
+            area.draw_text(&line, &text_style, (16 + SWATCH_PX, y)).map_err(drawing_error)?;
+            y += LINE_HEIGHT_PX;
+        }
+        y += ROW_HEIGHT_PX - LINE_HEIGHT_PX;
     }
     y += ROW_HEIGHT_PX / 2;
     let note_style = TextStyle::from((FONT_FAMILY, 13)).pos(Pos::new(HPos::Left, VPos::Center));
     for note in &c.notes {
-        area.draw_text(&cut(note, LEGEND_LABEL_CHARS + 8), &note_style, (8, y)).map_err(drawing_error)?;
-        y += ROW_HEIGHT_PX - 4;
+        for line in ticks::wrap(note, LEGEND_LABEL_CHARS + 8) {
+            area.draw_text(&line, &note_style, (8, y)).map_err(drawing_error)?;
+            y += LINE_HEIGHT_PX;
+        }
     }
     Ok(())
 }
@@ -296,8 +333,8 @@ mod tests {
             png.len()
         );
     }
-    const PINNED_SVG: u64 = 0x5a0e_8583_6db2_734b;
-    const PINNED_PNG: u64 = 0x3055_159b_162a_dbaa;
+    const PINNED_SVG: u64 = 0x46a4_9b4f_48b8_0555;
+    const PINNED_PNG: u64 = 0x1d51_dd78_f41e_1f22;
 
     #[test]
     fn log_and_categorical_axes_and_awkward_data_render() {

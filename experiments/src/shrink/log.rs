@@ -52,7 +52,8 @@ pub struct Log {
     pub stop: Option<Stop>,
     /// The first error writing steps.csv; the shrink stops on it.
     pub error: Option<CliError>,
-    progress: bool,
+    /// Fresh runs against the run budget, on stderr.
+    pub progress: crate::progress::Progress,
 }
 
 const HEADER: [&str; 8] =
@@ -73,7 +74,7 @@ impl Log {
             fresh: 0,
             stop: None,
             error: None,
-            progress,
+            progress: crate::progress::Progress::new("shrink", max_runs as u64, "runs of the budget", progress),
         }
     }
 
@@ -119,9 +120,7 @@ impl Log {
             if let Err(e) = self.save() {
                 self.error = Some(e);
             }
-            if self.progress && self.fresh % 25 == 0 {
-                eprintln!("shrink: {} candidates ({} run now), {}", self.rows.len(), self.fresh, sizes_text(&sizes));
-            }
+            self.progress.inc();
         }
         Some(verdict)
     }
